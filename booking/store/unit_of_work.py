@@ -1,0 +1,24 @@
+"""A unit of work: one transaction, committed on success, rolled back on any error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+
+from booking.store.repository import Repository
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def __call__(self, read_only: bool = False) -> Iterator[Repository]:
+        """A transaction. On SQLite a writer takes the write lock at BEGIN (IMMEDIATE);
+        ``read_only`` units use a deferred BEGIN and never block behind writers (WAL)."""
+        with self.engine.connect() as conn:
+            conn.info["read_only"] = read_only
+            with conn.begin():
+                yield Repository(conn)

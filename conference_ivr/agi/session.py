@@ -1,0 +1,118 @@
+"""One FastAGI conversation: send a command, read exactly its reply."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import structlog
+
+from conference_ivr.agi.protocol import HANGUP_LINE, AgiHeaders, AgiReply, parse_reply, quote
+from conference_ivr.errors import AgiCommandError, AgiHangup
+
+log = structlog.get_logger(__name__)
+
+# Called with (command verb, seconds) after every exchange; used for the latency histogram.
+ExchangeObserver = Callable[[str, float], None]
+
+
+class AgiSession:
+    def __init__(
+        self,
+        headers: AgiHeaders,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        reply_timeout: float = 3600.0,
+        observer: ExchangeObserver | None = None,
+    ) -> None:
+        self.headers = headers
+        self._reader = reader
+        self._writer = writer
+        self._reply_timeout = reply_timeout
+        self._observer = observer
+        self.hung_up = False
+
+    async def command(self, cmd: str) -> AgiReply:
+        """Send one command and return its reply.
+
+        Raises AgiHangup when the socket closes; AgiCommandError for 510/520 replies.
+        An unsolicited HANGUP line only marks the session (the real reply follows it).
+        """
+        started = time.perf_counter()
+        self._writer.write(cmd.encode() + b"\n")
+        try:
+            await self._writer.drain()
+            reply = await asyncio.wait_for(self._read_reply(), self._reply_timeout)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            raise AgiHangup(f"AGI socket closed during {cmd.split(' ', 1)[0]}") from exc
+        if self._observer is not None:
+            self._observer(" ".join(cmd.split(" ", 2)[:2]), time.perf_counter() - started)
+        if reply.code in (510, 511, 520):
+            raise AgiCommandError(f"{cmd!r}: {reply.code} {reply.text}")
+        return reply
+
+    async def _read_reply(self) -> AgiReply:
+        while True:
+            raw = await self._reader.readline()
+            if not raw:
+                raise asyncio.IncompleteReadError(b"", None)
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if line == HANGUP_LINE:
+                self.hung_up = True
+                continue
+            if not line:
+                continue
+            reply = parse_reply(line)
+            if reply.code == 100:
+                continue
+            if reply.code == 520 and line[3:4] == "-":
+                usage = [line]
+                while not usage[-1].startswith("520 "):
+                    more = await self._reader.readline()
+                    if not more:
+                        break
+                    usage.append(more.decode("utf-8", "replace").rstrip("\r\n"))
+                return AgiReply(code=520, text="\n".join(usage))
+            return reply
+
+    # --- the commands the journey uses -------------------------------------------------
+
+    async def answer(self) -> None:
+        await self.command("ANSWER")
+
+    async def hangup(self) -> None:
+        await self.command("HANGUP")
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self.command(f"SET VARIABLE {name} {quote(value)}")
+
+    async def get_variable(self, name: str) -> str | None:
+        reply = await self.command(f"GET VARIABLE {name}")
+        return reply.data if reply.result == "1" else None
+
+    async def exec(self, app: str, args: str = "") -> AgiReply:
+        """Run a dialplan application. ``result=-1`` means the channel is gone or the app failed."""
+        return await self.command(f"EXEC {app} {quote(args)}" if args else f"EXEC {app}")
+
+    async def stream_file(self, sound: str, escape_digits: str = "") -> str:
+        """Play a sound; returns the digit that interrupted it, or ''."""
+        reply = await self.command(f"STREAM FILE {sound} {quote(escape_digits)}")
+        if reply.result_int < 0:
+            raise AgiHangup(f"STREAM FILE {sound} failed")
+        return chr(reply.result_int) if reply.result_int > 0 else ""
+
+    async def read_digits(self, prompts: list[str], max_digits: int, timeout_s: float) -> tuple[str, str]:
+        """Play prompts and collect up to ``max_digits`` digits (``#`` ends early).
+
+        Returns (digits, status) where status is Read()'s READSTATUS: OK, TIMEOUT, HANGUP...
+        """
+        var = "DIALCONF_DIGITS"
+        await self.exec("Read", f"{var},{'&'.join(prompts)},{max_digits},,1,{timeout_s:g}")
+        digits = await self.get_variable(var) or ""
+        if digits:
+            return digits, "OK"
+        status = await self.get_variable("READSTATUS") or "ERROR"
+        if status == "HANGUP":
+            raise AgiHangup("caller hung up while keying digits")
+        return digits, status

@@ -1,0 +1,1 @@
+"""The dial-in journey a caller hears, as a FastAGI route."""

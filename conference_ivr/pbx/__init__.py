@@ -1,0 +1,1 @@
+"""Everything that touches the Asterisk process: names, config, provisioning, lifecycle."""

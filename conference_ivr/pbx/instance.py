@@ -1,0 +1,120 @@
+"""One Asterisk instance: its directories, its rendered configuration and its secrets.
+
+Templates live in the repository's ``asterisk/`` folder; ``{{name}}`` placeholders are filled
+from settings and written to ``<instance>/etc``. Paths inside the files are the paths as
+Asterisk sees them (inside the chroot when it runs there).
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from conference_ivr.pbx.provision import AsteriskInstall
+from conference_ivr.settings import Settings
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "asterisk"
+CONF_FILES = (
+    "asterisk.conf",
+    "modules.conf",
+    "manager.conf",
+    "extensions.conf",
+    "confbridge.conf",
+    "pjsip.conf",
+    "logger.conf",
+    "http.conf",
+    "rtp.conf",
+    "prometheus.conf",
+    "cdr.conf",
+    "cel.conf",
+    "features.conf",
+    "acl.conf",
+    "udptl.conf",
+    "ccss.conf",
+    "pjproject.conf",
+    "indications.conf",
+    "musiconhold.conf",
+)
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+def render_template(text: str, values: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in values:
+            raise KeyError(f"no value for placeholder {{{{{key}}}}}")
+        return values[key]
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+@dataclass(frozen=True)
+class AsteriskInstance:
+    install: AsteriskInstall
+    settings: Settings
+
+    @property
+    def inner_base(self) -> PurePosixPath:
+        if self.install.root is not None:
+            return PurePosixPath("/var/lib/dialconf") / self.settings.asterisk.instance
+        host = (self.settings.data_dir / "asterisk" / self.settings.asterisk.instance).resolve()
+        return PurePosixPath(host)
+
+    def inner(self, *parts: str) -> PurePosixPath:
+        return self.inner_base.joinpath(*parts)
+
+    def host(self, *parts: str) -> Path:
+        return self.install.host_path(self.inner(*parts))
+
+    @property
+    def config_file(self) -> PurePosixPath:
+        return self.inner("etc", "asterisk.conf")
+
+    def asterisk_cmd(self, *args: str) -> list[str]:
+        return self.install.command("-C", str(self.config_file), *args)
+
+    def ami_secret(self) -> str:
+        """The configured secret, or one generated once and kept (0600) with the instance."""
+        if self.settings.asterisk.ami_secret:
+            return self.settings.asterisk.ami_secret
+        path = self.host("ami.secret")
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24))
+        return path.read_text().strip()
+
+    def values(self) -> dict[str, str]:
+        a, c = self.settings.asterisk, self.settings.controller
+        return {
+            "etc_dir": str(self.inner("etc")),
+            "run_dir": str(self.inner("run")),
+            "log_dir": str(self.inner("log")),
+            "spool_dir": str(self.inner("spool")),
+            "db_dir": str(self.inner("db")),
+            "run_user": "root" if self.install.root is not None else getpass.getuser(),
+            "bind_address": a.bind_address,
+            "ami_port": str(a.ami_port),
+            "ami_user": a.ami_user,
+            "ami_secret": self.ami_secret(),
+            "http_port": str(a.http_port),
+            "sip_port": str(a.sip_port),
+            "rtp_start": str(a.rtp_start),
+            "rtp_end": str(a.rtp_end),
+            "agi_host": c.bind_address,
+            "agi_port": str(c.agi_port),
+        }
+
+    def render(self, template_dir: Path = TEMPLATE_DIR) -> None:
+        for sub in ("etc", "run", "log", "spool", "db"):
+            self.host(sub).mkdir(parents=True, exist_ok=True)
+        values = self.values()
+        for name in CONF_FILES:
+            text = render_template((template_dir / name).read_text(), values)
+            target = self.host("etc", name)
+            target.write_text(text)
+            if name == "manager.conf":
+                target.chmod(0o600)

@@ -1,0 +1,89 @@
+"""Every name Asterisk and the controller share, and the parsers for what Asterisk hands back.
+
+The ``.conf`` files in ``asterisk/`` use exactly these names; ``tests/unit/test_names.py``
+reads those files and checks that both sides agree.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+# Dialplan contexts
+CONTEXT_ACCESS = "dialconf-access"  # every access number; PJSIP endpoints land here
+CONTEXT_IVR = "dialconf-ivr"  # the journey: FastAGI, then ConfBridge
+CONTEXT_DRIVE = "dialconf-drive"  # ;1 half of Local-channel callers (tests, `dialconf call`)
+
+# FastAGI routes (the path in agi://host:port/<route>)
+AGI_ROUTE_IVR = "ivr"
+
+# ConfBridge profiles and menus (confbridge.conf)
+BRIDGE_PROFILE = "dialconf_bridge"
+USER_PROFILE_PARTICIPANT = "dialconf_participant"
+USER_PROFILE_MODERATOR = "dialconf_moderator"
+USER_PROFILE_ANNOUNCER = "dialconf_announcer"
+MENU_PARTICIPANT = "dialconf_menu_participant"
+MENU_MODERATOR = "dialconf_menu_moderator"
+
+# Channel variables
+VAR_AGI_URL = "DIALCONF_AGI"  # global: agi://host:port
+VAR_ACCESS = "DIALCONF_ACCESS"  # the access number the caller dialled (inherited)
+VAR_ACTION = "DIALCONF_ACTION"  # set by the ivr route: "join" or empty
+VAR_BRIDGE = "DIALCONF_BRIDGE"  # ConfBridge conference name to join
+VAR_MENU = "DIALCONF_MENU"  # ConfBridge menu name for this caller
+VAR_HOLD = "DIALCONF_HOLD"  # seconds the drive half waits
+VAR_AGI_SIGHUP = "AGISIGHUP"
+VAR_AGI_STATUS = "AGISTATUS"
+VAR_CONFBRIDGE_RESULT = "CONFBRIDGE_RESULT"
+
+ACTION_JOIN = "join"
+
+# Every variable the dialplan reads that the controller owns.
+CONTROLLER_VARIABLES = frozenset({VAR_AGI_URL, VAR_ACCESS, VAR_ACTION, VAR_BRIDGE, VAR_MENU, VAR_HOLD})
+
+_BRIDGE_PREFIX = "conf-"
+_BRIDGE_NAME = re.compile(r"^conf-(?P<number>[0-9]{3,12})$")
+
+
+def bridge_name(conference_number: str) -> str:
+    """The ConfBridge conference name for a booked conference number."""
+    if not conference_number.isdigit():
+        raise ValueError(f"conference number must be digits: {conference_number!r}")
+    return _BRIDGE_PREFIX + conference_number
+
+
+def parse_bridge_name(name: str) -> str | None:
+    """The conference number behind a ConfBridge name, or None for rooms we do not own."""
+    m = _BRIDGE_NAME.match(name)
+    return m.group("number") if m else None
+
+
+def confbridge_option(kind: str, option: str) -> str:
+    """The CONFBRIDGE() function for one dynamic profile option, e.g. ``CONFBRIDGE(user,admin)``."""
+    if kind not in {"bridge", "user", "menu"}:
+        raise ValueError(kind)
+    return f"CONFBRIDGE({kind},{option})"
+
+
+class ConfbridgeResult(enum.Enum):
+    """Why ConfBridge returned (``CONFBRIDGE_RESULT``)."""
+
+    FAILED = "FAILED"
+    HANGUP = "HANGUP"
+    KICKED = "KICKED"
+    ENDMARKED = "ENDMARKED"
+    DTMF = "DTMF"
+    TIMEOUT = "TIMEOUT"
+    UNKNOWN = ""
+
+    @classmethod
+    def parse(cls, value: str) -> ConfbridgeResult:
+        try:
+            return cls(value.strip().upper())
+        except ValueError:
+            return cls.UNKNOWN
+
+
+def is_announcer_channel(channel: str) -> bool:
+    """Channels that join only to play a sound; they are not participants."""
+    return channel.startswith("Local/s@dialconf-announcer") or channel.startswith("CBAnn/")

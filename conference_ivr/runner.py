@@ -1,0 +1,126 @@
+"""What `dialconf run`, `serve` and `asterisk ...` do: start things, print how to call in, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import structlog
+import uvicorn
+
+from booking.api.app import create_app
+from booking.service import BookingService
+from booking.store.migrate import upgrade
+from conference_ivr.app import build_booking, build_controller
+from conference_ivr.pbx.instance import AsteriskInstance
+from conference_ivr.pbx.process import AsteriskProcess
+from conference_ivr.pbx.provision import locate, provision
+from conference_ivr.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+DEMO_PROFILE = "demo"
+
+
+def _instance(settings: Settings, install: bool = False) -> AsteriskInstance:
+    found = provision(settings.asterisk) if install else locate(settings.asterisk)
+    return AsteriskInstance(found, settings)
+
+
+def asterisk_command(settings: Settings, command: str) -> int:
+    if command == "provision":
+        inst = _instance(settings, install=True)
+        print(f"asterisk {inst.install.version} at {inst.install.root or '/'}")
+        return 0
+    proc = AsteriskProcess(_instance(settings))
+    if command == "up":
+        proc.start(detach=True)
+        print(f"asterisk up: AMI {settings.asterisk.bind_address}:{settings.asterisk.ami_port}")
+    elif command == "down":
+        proc.stop()
+        print("asterisk down")
+    elif command == "status":
+        running = proc.is_running()
+        print(f"asterisk {'running' if running else 'stopped'}; files in {proc.instance.host()}")
+        return 0 if running else 3
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    inst = _instance(settings)
+    booking = build_booking(settings)
+    asyncio.run(_serve(settings, booking, inst.ami_secret()))
+    return 0
+
+
+async def _serve(settings: Settings, booking: BookingService, ami_secret: str, banner: str = "") -> None:
+    controller = build_controller(settings, booking, ami_secret)
+    await controller.start()
+    api = uvicorn.Server(
+        uvicorn.Config(
+            create_app(booking),
+            host=settings.api.bind_address,
+            port=settings.api.port,
+            log_config=None,
+            lifespan="off",
+        )
+    )
+    api.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    api_task = asyncio.create_task(api.serve())
+    if banner:
+        print(banner, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        api.should_exit = True
+        with contextlib.suppress(Exception):
+            await api_task
+        await controller.close()
+
+
+def _demo_room(booking: BookingService, settings: Settings) -> str:
+    from conference_ivr.cli import describe
+
+    existing = booking.reservations_of(DEMO_PROFILE)
+    reservation = existing[0] if existing else booking.book(None, None, 10, profile=DEMO_PROFILE)
+    return describe(reservation, settings)
+
+
+def run_all(settings: Settings) -> int:
+    inst = _instance(settings, install=True)
+    upgrade(settings.database_url)
+    booking = build_booking(settings)
+    proc = AsteriskProcess(inst)
+    if proc.is_running():
+        proc.stop()
+    proc.start()
+    a = settings.asterisk
+    number = next(iter(settings.access_numbers))
+    banner = "\n".join(
+        [
+            "",
+            "dialconf is running. Ctrl-C stops everything.",
+            f"  Asterisk {inst.install.version}  (AMI {a.bind_address}:{a.ami_port}, HTTP {a.http_port})",
+            f"  controller: FastAGI {settings.controller.bind_address}:{settings.controller.agi_port}, "
+            f"metrics http://{settings.controller.bind_address}:{settings.controller.metrics_port}/metrics",
+            f"  booking API: http://{settings.api.bind_address}:{settings.api.port}/docs",
+            "",
+            "Call in with a softphone (no registration needed):",
+            f"  sip:{number}@{a.bind_address}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
+            "then press 1, key the conference number and #, then the PIN (or ADMIN PIN) and #.",
+            "Demo room:",
+            "  " + _demo_room(booking, settings).replace("\n", "\n  "),
+            "Book another: dialconf book --minutes 60 --seats 10",
+            "",
+        ]
+    )
+    try:
+        asyncio.run(_serve(settings, booking, inst.ami_secret(), banner))
+    finally:
+        proc.stop()
+    return 0

@@ -1,0 +1,71 @@
+"""Settings: defaults in code, overridden by ``DIALCONF_*`` environment variables.
+
+Nested groups use ``__`` in the variable name, e.g. ``DIALCONF_ASTERISK__AMI_PORT=25038``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from booking.settings import BookingSettings
+
+
+class AsteriskSettings(BaseModel):
+    """Where Asterisk comes from and how the rendered instance listens."""
+
+    # An installed Asterisk >= min_version is used; otherwise a Debian root is built here.
+    root_cache: Path = Path("/var/cache/dialconf/asterisk-root")
+    suite: str = "sid"
+    min_version: int = 20
+    packages: list[str] = [
+        "asterisk",
+        "asterisk-core-sounds-en-gsm",
+        "asterisk-core-sounds-fr-gsm",
+        "asterisk-prompt-de",
+        "sox",
+    ]
+    # Instance name: files go under <root>/var/lib/dialconf/<instance>.
+    instance: str = "main"
+    bind_address: str = "127.0.0.1"
+    ami_port: int = 15038
+    ami_user: str = "dialconf"
+    ami_secret: str | None = None  # None: generated once and kept in the instance directory
+    http_port: int = 18088
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10200
+    boot_timeout_s: float = 30.0
+    stop_timeout_s: float = 10.0
+
+
+class ControllerSettings(BaseModel):
+    bind_address: str = "127.0.0.1"
+    agi_port: int = 4573
+    metrics_port: int = 9120
+    # How long a FastAGI peer may take to send its headers before we drop it.
+    agi_header_timeout_s: float = 5.0
+    ami_reconnect_s: float = 1.0
+    digit_timeout_ms: int = 6000
+    max_pin_tries: int = 3
+
+
+class ApiSettings(BaseModel):
+    bind_address: str = "127.0.0.1"
+    port: int = 8080
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIALCONF_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = "sqlite:///var/dialconf.db"
+    log_level: str = "info"
+    # Access numbers callers dial, each with the language its callers hear first.
+    access_numbers: dict[str, str] = Field(default_factory=lambda: {"8000": "en"})
+    asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
+    controller: ControllerSettings = Field(default_factory=ControllerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    booking: BookingSettings = Field(default_factory=BookingSettings)
