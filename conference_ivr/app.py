@@ -19,7 +19,9 @@ from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 
 
-def build_booking(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> BookingService:
+def build_booking(
+    settings: Settings, clock: Clock | None = None, engine: Engine | None = None
+) -> BookingService:
     engine = engine or make_engine(settings.database_url)
     return BookingService(UnitOfWork(engine), clock or SystemClock(), settings.booking)
 
@@ -42,6 +44,8 @@ def build_controller(settings: Settings, booking: BookingService, ami_secret: st
         metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
 
     agi = FastAgiServer(header_timeout=settings.controller.agi_header_timeout_s, observer=observe)
-    journey = DialInJourney(ThreadedDirectory(booking), settings.controller, metrics, on_join=live.expect_join)
+    journey = DialInJourney(
+        ThreadedDirectory(booking), settings.controller, metrics, on_join=live.expect_join
+    )
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     return Controller(settings.controller, agi, ami, live, metrics)

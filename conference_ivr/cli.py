@@ -16,10 +16,14 @@ log = structlog.get_logger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dialconf", description="Dial-in conference bridge on Asterisk ConfBridge.")
+    p = argparse.ArgumentParser(
+        prog="dialconf", description="Dial-in conference bridge on Asterisk ConfBridge."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="provision and start everything (Asterisk, controller, booking API) in the foreground")
+    sub.add_parser(
+        "run", help="provision and start everything (Asterisk, controller, booking API) in the foreground"
+    )
     sub.add_parser("serve", help="run the controller (FastAGI + AMI + /metrics) and the booking API")
 
     ast = sub.add_parser("asterisk", help="provision, start and stop the Asterisk instance")

@@ -1,12 +1,12 @@
 """The exception tree of the conference controller.
 
-    DialconfError
-     ├── ProvisioningError      Asterisk could not be found or installed
-     ├── AsteriskProcessError   Asterisk did not start, boot or stop in time
-     ├── AgiError               a FastAGI exchange failed
-     │    ├── AgiHangup         the caller hung up (or the AGI socket closed)
-     │    └── AgiCommandError   Asterisk answered 510/520 or an unparsable line
-     └── AmiError               an AMI action failed or the manager is unreachable
+DialconfError
+ ├── ProvisioningError      Asterisk could not be found or installed
+ ├── AsteriskProcessError   Asterisk did not start, boot or stop in time
+ ├── AgiError               a FastAGI exchange failed
+ │    ├── AgiHangup         the caller hung up (or the AGI socket closed)
+ │    └── AgiCommandError   Asterisk answered 510/520 or an unparsable line
+ └── AmiError               an AMI action failed or the manager is unreachable
 """
 
 from __future__ import annotations

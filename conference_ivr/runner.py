@@ -66,7 +66,8 @@ async def _serve(settings: Settings, booking: BookingService, ami_secret: str, b
             lifespan="off",
         )
     )
-    api.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # uvicorn captures SIGINT/SIGTERM while serving and re-raises them when done,
+    # which then reaches the loop handlers below: one Ctrl-C stops everything in order.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

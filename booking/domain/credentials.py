@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Callable, Container
 
@@ -10,7 +11,7 @@ def is_trivial(digits: str) -> bool:
     """Repeated digits, ascending/descending runs, or a short pattern repeated (1212..)."""
     if len(set(digits)) <= 2:
         return True
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:], strict=False)}
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(digits)}
     if steps in ({1}, {9}):
         return True
     for size in range(1, len(digits) // 2 + 1):

@@ -1,8 +1,8 @@
 """The booking exception tree.
 
-    BookingError
-     ├── NotFound          no such room / reservation (for this profile)
-     └── RuleViolation     a booking rule refused the request (field + reason)
+BookingError
+ ├── NotFound          no such room / reservation (for this profile)
+ └── RuleViolation     a booking rule refused the request (field + reason)
 """
 
 from __future__ import annotations

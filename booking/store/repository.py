@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, CursorResult, insert, select
 
 from booking.domain.model import Reservation, ReservationKind, Room
 from booking.store.tables import profiles, reservations, rooms
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _room(row: Any) -> Room:
@@ -41,9 +47,7 @@ class Repository:
         found = self.find_profile(name)
         if found is not None:
             return found
-        return int(
-            self.conn.execute(insert(profiles).values(name=name, created_at=now)).inserted_primary_key[0]
-        )
+        return _new_id(self.conn.execute(insert(profiles).values(name=name, created_at=now)))
 
     def live_numbers(self) -> set[str]:
         q = select(rooms.c.conference_number).where(rooms.c.deleted_at.is_(None))
@@ -59,7 +63,7 @@ class Repository:
                 created_at=now,
             )
         )
-        return Room(**{**room.__dict__, "id": int(res.inserted_primary_key[0])})
+        return Room(**{**room.__dict__, "id": _new_id(res)})
 
     def add_reservation(self, r: Reservation, now: datetime) -> Reservation:
         assert r.room.id is not None
@@ -73,18 +77,23 @@ class Repository:
                 created_at=now,
             )
         )
-        return Reservation(**{**r.__dict__, "id": int(res.inserted_primary_key[0])})
+        return Reservation(**{**r.__dict__, "id": _new_id(res)})
 
     def find_profile(self, name: str) -> int | None:
         found = self.conn.execute(select(profiles.c.id).where(profiles.c.name == name)).scalar()
         return None if found is None else int(found)
 
     def reservations_for_profile(self, profile_id: int) -> list[Reservation]:
-        return [_reservation(row) for row in self.conn.execute(self._joined().where(rooms.c.profile_id == profile_id))]
+        return [
+            _reservation(row)
+            for row in self.conn.execute(self._joined().where(rooms.c.profile_id == profile_id))
+        ]
 
     def _joined(self) -> Any:
         return (
-            select(reservations, rooms.c.profile_id, rooms.c.conference_number, rooms.c.pin, rooms.c.admin_pin)
+            select(
+                reservations, rooms.c.profile_id, rooms.c.conference_number, rooms.c.pin, rooms.c.admin_pin
+            )
             .join(rooms, rooms.c.id == reservations.c.room_id)
             .where(rooms.c.deleted_at.is_(None))
             .where(reservations.c.status == "active")

@@ -31,9 +31,7 @@ ResyncHandler = Callable[[], Awaitable[None]]
 # Actions whose success reply is a list of events ended by a "...Complete" event, and Originate
 # (Async), whose reply is "successfully queued" followed by an OriginateResponse. panoramisk
 # detects these itself (EventList: start); everything else goes as a single reply.
-LIST_ACTIONS = frozenset(
-    {"confbridgelist", "confbridgelistrooms", "coreshowchannels", "status", "originate"}
-)
+LIST_ACTIONS = frozenset({"confbridgelist", "confbridgelistrooms", "coreshowchannels", "status", "originate"})
 
 
 class AmiClient:

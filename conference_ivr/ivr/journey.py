@@ -14,6 +14,7 @@ import structlog
 from booking.domain.model import Role, Verdict
 from booking.service import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
+from conference_ivr.errors import AgiHangup
 from conference_ivr.ivr.directory import DialInDirectory
 from conference_ivr.ivr.prompts import Phrase, sounds
 from conference_ivr.metrics import Metrics
@@ -58,6 +59,9 @@ class DialInJourney:
         try:
             await self._press_one(agi, lang)
             outcome = await self._identify(agi, lang)
+        except AgiHangup:
+            self._fail("hangup")
+            raise
         except CallerGaveUp as gave_up:
             self._fail(gave_up.reason)
             await self._say(agi, Phrase.GOODBYE, lang)

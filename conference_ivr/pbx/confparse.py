@@ -30,19 +30,19 @@ class ConfSection:
 
 
 def _strip_comment(line: str) -> str:
+    # Like Asterisk's loader: "\\;" is a literal semicolon (the backslash goes), ";" starts a comment.
     out: list[str] = []
-    escaped = False
-    for ch in line:
-        if escaped:
-            out.append(ch)
-            escaped = False
-        elif ch == "\\":
-            out.append(ch)
-            escaped = True
-        elif ch == ";":
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and line[i + 1 : i + 2] == ";":
+            out.append(";")
+            i += 2
+            continue
+        if ch == ";":
             break
-        else:
-            out.append(ch)
+        out.append(ch)
+        i += 1
     return "".join(out).strip()
 
 

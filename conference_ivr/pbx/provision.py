@@ -150,7 +150,9 @@ def _ensure_debootstrap() -> None:
         subprocess.run(["apt-get", "update", "-q"], check=False, env=env)
         subprocess.run(["apt-get", "install", "-y", "-q", "debootstrap"], check=False, env=env)
     if not shutil.which("debootstrap"):
-        raise ProvisioningError("debootstrap is missing and could not be installed: apt-get install debootstrap")
+        raise ProvisioningError(
+            "debootstrap is missing and could not be installed: apt-get install debootstrap"
+        )
 
 
 def _build_root(settings: AsteriskSettings) -> None:

@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh Debian/Ubuntu machine, as root:
+#   make run    start the whole system on SQLite and print how to call in
+#   make test   install what the tests need and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test test-unit test-protocol test-asterisk test-sip lint format bench provision clean help
+
+help:
+	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-asterisk | test-sip | clean"
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	scripts/system-deps.sh test
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+provision: $(STAMP)
+	$(BIN)/dialconf asterisk provision
+
+run: $(STAMP)
+	$(BIN)/dialconf run
+
+test: provision
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# One tier at a time; an empty selection (pytest exit 5) is not an error here.
+test-unit test-protocol test-asterisk test-sip: test-%: provision
+	$(BIN)/pytest -m $* $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

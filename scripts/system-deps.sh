@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages the project needs, only those missing.
+#   scripts/system-deps.sh run    what `make run` needs
+#   scripts/system-deps.sh test   plus what the test suite needs
+set -euo pipefail
+want=(debootstrap)
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
+if [ "${1:-run}" = "test" ]; then want+=(sip-tester); fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing packages: ${missing[*]} - install them as root (apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "missing packages: ${missing[*]} and no apt-get to install them" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

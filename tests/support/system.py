@@ -1,0 +1,95 @@
+"""A whole system for tests: a real Asterisk instance plus the controller and a booking store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from booking.clock import FakeClock, SystemClock
+from booking.service import BookingService
+from booking.store.migrate import upgrade
+from conference_ivr.ami.client import AmiClient
+from conference_ivr.app import build_booking, build_controller
+from conference_ivr.controller import Controller
+from conference_ivr.errors import AmiError
+from conference_ivr.pbx.instance import AsteriskInstance
+from conference_ivr.pbx.process import AsteriskProcess
+from conference_ivr.pbx.provision import provision
+from conference_ivr.settings import AsteriskSettings, ControllerSettings, Settings
+from tests.support.caller import LocalCaller
+from tests.support.events import EventLog
+from tests.support.ports import free_ports
+
+
+def test_settings(tmp: Path, name: str = "t") -> Settings:
+    """Settings for an isolated instance: own directories, database and free ports."""
+    ami, http, agi, metrics, api = free_ports(5)
+    (sip,) = free_ports(1, socket.SOCK_DGRAM)
+    rtp = 20000 + (os.getpid() % 200) * 100
+    return Settings(
+        data_dir=tmp,
+        database_url=f"sqlite:///{tmp / 'booking.db'}",
+        access_numbers={"8000": "en", "8001": "en"},
+        asterisk=AsteriskSettings(
+            instance=f"{name}{os.getpid()}",
+            ami_port=ami,
+            http_port=http,
+            sip_port=sip,
+            rtp_start=rtp,
+            rtp_end=rtp + 98,
+        ),
+        controller=ControllerSettings(agi_port=agi, metrics_port=metrics, digit_timeout_ms=4000),
+        api={"port": api},
+    )
+
+
+@asynccontextmanager
+async def running_asterisk(settings: Settings) -> AsyncIterator[AsteriskProcess]:
+    proc = AsteriskProcess(AsteriskInstance(provision(settings.asterisk), settings))
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@dataclass
+class System:
+    settings: Settings
+    asterisk: AsteriskProcess
+    controller: Controller
+    booking: BookingService
+    ami: AmiClient  # the test's own AMI connection, separate from the controller's
+    events: EventLog
+    clock: FakeClock | SystemClock
+
+    def caller(self, access: str = "8000", caller_id: str = "+420221000111") -> LocalCaller:
+        return LocalCaller(self.ami, self.events, access, caller_id)
+
+
+@asynccontextmanager
+async def running_system(settings: Settings, asterisk: AsteriskProcess) -> AsyncIterator[System]:
+    upgrade(settings.database_url)
+    clock = SystemClock()
+    booking = build_booking(settings, clock)
+    secret = asterisk.instance.ami_secret()
+    controller = build_controller(settings, booking, secret)
+    await controller.start()
+    a = settings.asterisk
+    ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, secret)
+    events = EventLog()
+    ami.on_event(events.add)
+    await ami.connect(wait_s=10)
+    await controller.ami.wait_ready(10)
+    try:
+        yield System(settings, asterisk, controller, booking, ami, events, clock)
+    finally:
+        with contextlib.suppress(AmiError):
+            await ami.action({"Action": "Hangup", "Channel": "/^Local\\//"})
+        await ami.close()
+        await controller.close()
