@@ -14,7 +14,7 @@ import pytest
 
 from conference_ivr.logs import configure_logging
 from conference_ivr.pbx.process import AsteriskProcess
-from tests.support.system import System, running_asterisk, running_system, test_settings
+from tests.support.system import System, isolated_settings, running_asterisk, running_system
 
 TIERS = ("unit", "protocol", "asterisk", "sip")
 
@@ -38,7 +38,7 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 async def asterisk(session_dir: Path) -> AsyncIterator[AsteriskProcess]:
-    async with running_asterisk(test_settings(session_dir)) as proc:
+    async with running_asterisk(isolated_settings(session_dir)) as proc:
         yield proc
 
 

@@ -112,16 +112,18 @@ class AmiClient:
         if isinstance(event, FullyBooted):
             self._ready.set()
             for resync in self._resync:
-                self._spawn(resync(), "ami.resync_failed")
+                self._spawn(resync, "ami.resync_failed")
         for handler in self._handlers:
-            result = handler(event)
-            if inspect.isawaitable(result):
-                self._spawn(result, "ami.handler_failed")
+            self._spawn(lambda h=handler: h(event), "ami.handler_failed")  # type: ignore[misc]
 
-    def _spawn(self, aw: Awaitable[None], what: str) -> None:
+    def _spawn(self, call: Callable[[], Awaitable[None] | None], what: str) -> None:
+        # The handler is called inside the task, so a task cancelled before it runs leaves
+        # no coroutine behind un-awaited.
         async def run() -> None:
             try:
-                await aw
+                result = call()
+                if inspect.isawaitable(result):
+                    await result
             except asyncio.CancelledError:
                 raise
             except Exception:

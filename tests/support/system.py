@@ -26,7 +26,7 @@ from tests.support.events import EventLog
 from tests.support.ports import free_ports
 
 
-def test_settings(tmp: Path, name: str = "t") -> Settings:
+def isolated_settings(tmp: Path, name: str = "t") -> Settings:
     """Settings for an isolated instance: own directories, database and free ports."""
     ami, http, agi, metrics, api = free_ports(5)
     (sip,) = free_ports(1, socket.SOCK_DGRAM)

@@ -1,0 +1,91 @@
+"""The controller's operations surface against real Asterisk: metrics, resync, reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from booking.store.engine import make_engine
+from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.app import build_booking, build_controller
+from conference_ivr.pbx import names
+from conference_ivr.settings import ControllerSettings
+from tests.support.system import System
+
+
+async def _poll(check, timeout: float = 10.0) -> None:
+    """Poll ``check()`` until it is true or the deadline passes."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met before the deadline"
+        await asyncio.sleep(0.05)
+
+
+async def test_metrics_count_the_call_and_the_join(system: System) -> None:
+    r = system.booking.book(datetime.now(UTC), 60, seats=3)
+    caller = system.caller()
+    await caller.join(r.room.conference_number, r.room.pin)
+    await system.events.wait_for(lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == caller.uniqueid)
+    url = f"http://127.0.0.1:{system.controller.metrics_port}/metrics"
+    async with httpx.AsyncClient() as http:
+        await _poll(lambda: system.controller.live.members.get(names.bridge_name(r.room.conference_number)))
+        text = (await http.get(url)).text
+        health = (await http.get(url.replace("/metrics", "/healthz"))).json()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("dialconf_calls_total", ())] >= 1
+    assert samples[("dialconf_joins_total", (("role", "participant"),))] >= 1
+    assert samples[("dialconf_answer_to_join_seconds_count", ())] >= 1
+    assert samples[("dialconf_ami_up", ())] == 1
+    assert samples[("dialconf_members_live", ())] >= 1
+    assert samples[("dialconf_agi_exchange_seconds_count", (("command", "EXEC Read"),))] >= 3
+    assert health["ami"] is True
+    await caller.hangup()
+
+
+async def test_a_new_controller_rebuilds_live_state_from_asterisk(system: System) -> None:
+    """A controller that starts while a conference runs learns its members from AMI lists."""
+    r = system.booking.book(datetime.now(UTC), 60, seats=3)
+    bridge = names.bridge_name(r.room.conference_number)
+    caller = system.caller()
+    await caller.join(r.room.conference_number, r.room.pin)
+    await system.events.wait_for(lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == caller.uniqueid)
+
+    settings = system.settings.model_copy(
+        update={"controller": ControllerSettings(agi_port=0, metrics_port=0, bind_address="127.0.0.1")}
+    )
+    booking = build_booking(settings, engine=make_engine(settings.database_url))
+    second = build_controller(settings, booking, system.asterisk.instance.ami_secret())
+    await second.start()
+    try:
+        await _poll(lambda: caller.uniqueid in second.live.members.get(bridge, set()))
+    finally:
+        await second.close()
+    await caller.hangup()
+    await system.events.wait_for(lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == caller.uniqueid)
+
+
+async def test_ami_reconnects_and_resyncs_after_asterisk_restart(system: System) -> None:
+    controller = system.controller
+    await asyncio.to_thread(system.asterisk.stop)
+    await _poll(lambda: not controller.ami.ready)
+    await asyncio.to_thread(system.asterisk.start)
+    await controller.ami.wait_ready(15)
+    await system.ami.wait_ready(15)
+    await _poll(lambda: controller.live.members == {} or not any(controller.live.members.values()))
+
+    # and the bridge works again end to end
+    r = system.booking.book(datetime.now(UTC), 60, seats=3)
+    caller = system.caller()
+    await caller.join(r.room.conference_number, r.room.admin_pin)
+    (join,) = await system.events.wait_for(
+        lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == caller.uniqueid
+    )
+    assert isinstance(join, ConfbridgeJoin) and join.admin
+    await caller.hangup()
