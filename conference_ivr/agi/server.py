@@ -52,13 +52,16 @@ class FastAgiServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
+        # Stop accepting, end the sessions, then wait: from Python 3.12.1 wait_closed()
+        # also waits for open connections, which would hang while sessions run.
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

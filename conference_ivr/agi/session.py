@@ -63,7 +63,10 @@ class AgiSession:
                 continue
             if not line:
                 continue
-            reply = parse_reply(line)
+            try:
+                reply = parse_reply(line)
+            except ValueError as exc:
+                raise AgiCommandError(str(exc)) from exc
             if reply.code == 100:
                 continue
             if reply.code == 520 and line[3:4] == "-":

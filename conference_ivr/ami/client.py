@@ -34,6 +34,30 @@ ResyncHandler = Callable[[], Awaitable[None]]
 LIST_ACTIONS = frozenset({"confbridgelist", "confbridgelistrooms", "coreshowchannels", "status", "originate"})
 
 
+class _ClosableManager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager reconnects from a timer that ``close()`` does not cancel;
+    once closed, this one neither connects again nor keeps a late connection."""
+
+    closed = False
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.closed:
+            return None
+        return super().connect(*args, **kwargs)
+
+    def connection_made(self, f: Any) -> None:
+        if self.closed:
+            if not f.cancelled() and f.exception() is None:
+                transport, _protocol = f.result()
+                transport.close()
+            return
+        super().connection_made(f)
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+
 class AmiClient:
     def __init__(
         self,
@@ -45,7 +69,7 @@ class AmiClient:
         action_timeout_s: float = 10.0,
         events: str = "on",
     ) -> None:
-        self._manager = Manager(
+        self._manager = _ClosableManager(
             host=host,
             port=port,
             username=username,
@@ -91,6 +115,8 @@ class AmiClient:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _on_login(self, _manager: Any) -> None:
+        if self._manager.closed:
+            return
         self._ready.set()
         log.info("ami.logged_in")
 
@@ -108,6 +134,8 @@ class AmiClient:
         self._resync.append(handler)
 
     def _dispatch(self, _manager: Any, message: Any) -> None:
+        if self._manager.closed:
+            return
         event = parse_event(dict(message.items()))
         if isinstance(event, FullyBooted):
             self._ready.set()

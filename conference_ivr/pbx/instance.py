@@ -8,6 +8,7 @@ Asterisk sees them (inside the chroot when it runs there).
 from __future__ import annotations
 
 import getpass
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -115,6 +116,9 @@ class AsteriskInstance:
         for name in CONF_FILES:
             text = render_template((template_dir / name).read_text(), values)
             target = self.host("etc", name)
-            target.write_text(text)
-            if name == "manager.conf":
-                target.chmod(0o600)
+            # manager.conf holds the AMI secret: never readable by others, not even briefly.
+            mode = 0o600 if name == "manager.conf" else 0o644
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            target.chmod(mode)

@@ -13,6 +13,7 @@ import re
 CONTEXT_ACCESS = "dialconf-access"  # every access number; PJSIP endpoints land here
 CONTEXT_IVR = "dialconf-ivr"  # the journey: FastAGI, then ConfBridge
 CONTEXT_DRIVE = "dialconf-drive"  # ;1 half of Local-channel callers (tests, `dialconf call`)
+CONTEXT_ANNOUNCER = "dialconf-announcer"  # ;2 half of a Local channel that plays into a conference
 
 # FastAGI routes (the path in agi://host:port/<route>)
 AGI_ROUTE_IVR = "ivr"
@@ -86,4 +87,4 @@ class ConfbridgeResult(enum.Enum):
 
 def is_announcer_channel(channel: str) -> bool:
     """Channels that join only to play a sound; they are not participants."""
-    return channel.startswith("Local/s@dialconf-announcer") or channel.startswith("CBAnn/")
+    return channel.startswith(f"Local/s@{CONTEXT_ANNOUNCER}") or channel.startswith("CBAnn/")

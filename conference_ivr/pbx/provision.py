@@ -79,7 +79,7 @@ def find_installed(min_version: int) -> AsteriskInstall | None:
 def cached_root(settings: AsteriskSettings) -> AsteriskInstall | None:
     root = settings.root_cache
     marker = root / _READY
-    if not marker.is_file() or set(marker.read_text().split()) < set(settings.packages):
+    if not marker.is_file() or not set(settings.packages) <= set(marker.read_text().split()):
         return None
     found = _asterisk_version(["chroot", str(root), "asterisk"])
     if found and found[0] >= settings.min_version:

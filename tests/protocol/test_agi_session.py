@@ -1,0 +1,182 @@
+"""AgiSession over a real socket pair, with the reply quirks seen on Asterisk 22 (notes §2)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import pytest
+
+from conference_ivr.agi.protocol import parse_headers
+from conference_ivr.agi.session import AgiSession
+from conference_ivr.errors import AgiCommandError, AgiHangup
+
+HEADERS = parse_headers(b"agi_network_script: ivr\nagi_uniqueid: 1700000000.1\n\n")
+USAGE = (
+    "520-Invalid command syntax.  Proper usage follows:\n"
+    "Usage: STREAM FILE <filename> <escape_digits> [<sample offset>]\n"
+    "    Send the given file, allowing playback to be interrupted by the given digits, if any.\n"
+    "520 End of proper usage.\n"
+)
+
+
+class FakeAsterisk:
+    """Answers each command line with the next scripted text.
+
+    ``None`` closes the socket instead; ``""`` answers nothing. After the last answer it closes.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answers: list[str | None]):
+        self._reader = reader
+        self._writer = writer
+        self._answers = answers
+        self.commands: list[str] = []
+
+    async def run(self) -> None:
+        for answer in self._answers:
+            line = await self._reader.readline()
+            if not line:
+                return
+            self.commands.append(line.decode().rstrip("\n"))
+            if answer is None:
+                break
+            self._writer.write(answer.encode())
+            await self._writer.drain()
+        self._writer.close()
+
+
+@asynccontextmanager
+async def talking_to(
+    *answers: str | None, **session_kw: object
+) -> AsyncIterator[tuple[AgiSession, FakeAsterisk]]:
+    ours, theirs = socket.socketpair()
+    reader, writer = await asyncio.open_connection(sock=ours)
+    peer = FakeAsterisk(*await asyncio.open_connection(sock=theirs), answers=list(answers))
+    peer_task = asyncio.create_task(peer.run())
+    try:
+        yield AgiSession(HEADERS, reader, writer, **session_kw), peer  # type: ignore[arg-type]
+    finally:
+        writer.close()
+        peer_task.cancel()
+        with suppress(asyncio.CancelledError):
+            await peer_task
+
+
+async def test_unsolicited_hangup_line_is_skipped_and_remembered() -> None:
+    async with talking_to("HANGUP\n200 result=1 (HANGUP)\n", "200 result=0\n") as (agi, peer):
+        assert not agi.hung_up
+        assert await agi.get_variable("CONFBRIDGE_RESULT") == "HANGUP"
+        assert agi.hung_up
+        noop = await agi.command("NOOP")  # replies stay aligned after the extra line
+        assert noop.result == "0"
+    assert peer.commands == ["GET VARIABLE CONFBRIDGE_RESULT", "NOOP"]
+
+
+async def test_progress_lines_are_skipped() -> None:
+    async with talking_to("100 result=0 Trying...\n200 result=1\n") as (agi, _):
+        reply = await agi.exec("Playback", "beep")
+    assert (reply.code, reply.result) == (200, "1")
+
+
+async def test_multi_line_usage_raises_and_is_consumed_whole() -> None:
+    async with talking_to(USAGE, "200 result=0\n") as (agi, peer):
+        with pytest.raises(AgiCommandError, match="520") as err:
+            await agi.command("STREAM FILE")
+        assert "End of proper usage" in str(err.value)
+        assert (await agi.command("NOOP")).result == "0"
+    assert peer.commands == ["STREAM FILE", "NOOP"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "510 Invalid or unknown command\n",
+        "511 Command Not Permitted on a dead channel or intercept routine\n",
+        "520 Invalid command syntax.  Proper usage not available.\n",
+    ],
+)
+async def test_error_codes_raise_command_errors(answer: str) -> None:
+    async with talking_to(answer) as (agi, _):
+        with pytest.raises(AgiCommandError, match=answer[:3]):
+            await agi.command("FROB")
+
+
+async def test_eof_mid_command_is_a_hangup() -> None:
+    async with talking_to(None) as (agi, peer):
+        with pytest.raises(AgiHangup, match="EXEC"):
+            await agi.exec("ConfBridge", "conf-123456")
+    assert peer.commands == ['EXEC ConfBridge "conf-123456"']
+
+
+async def test_eof_after_the_hangup_line_is_a_hangup() -> None:
+    async with talking_to("HANGUP\n") as (agi, _):  # the peer closes after its last answer
+        with pytest.raises(AgiHangup):
+            await agi.command("NOOP")
+        assert agi.hung_up
+
+
+async def test_an_unparsable_reply_is_a_command_error() -> None:
+    async with talking_to("garbage from a confused peer\n") as (agi, _):
+        with pytest.raises(AgiCommandError):
+            await agi.command("NOOP")
+
+
+async def test_read_digits_reads_then_fetches_the_variable() -> None:
+    async with talking_to("200 result=0\n", "200 result=1 (472915)\n") as (agi, peer):
+        assert await agi.read_digits(["conf-getpin"], 12, 6.0) == ("472915", "OK")
+    assert peer.commands == [
+        'EXEC Read "DIALCONF_DIGITS,conf-getpin,12,,1,6"',
+        "GET VARIABLE DIALCONF_DIGITS",
+    ]
+
+
+async def test_read_digits_asks_readstatus_only_when_empty() -> None:
+    async with talking_to("200 result=0\n", "200 result=0\n", "200 result=1 (TIMEOUT)\n") as (agi, peer):
+        assert await agi.read_digits(["vm-press", "digits/1"], 1, 2.5) == ("", "TIMEOUT")
+    assert peer.commands == [
+        'EXEC Read "DIALCONF_DIGITS,vm-press&digits/1,1,,1,2.5"',
+        "GET VARIABLE DIALCONF_DIGITS",
+        "GET VARIABLE READSTATUS",
+    ]
+
+
+async def test_read_digits_raises_hangup_on_readstatus_hangup() -> None:
+    async with talking_to("200 result=0\n", "200 result=0\n", "200 result=1 (HANGUP)\n") as (agi, _):
+        with pytest.raises(AgiHangup):
+            await agi.read_digits(["conf-getconfno"], 12, 6)
+
+
+async def test_stream_file_returns_the_interrupting_digit_and_fails_on_minus_one() -> None:
+    async with talking_to("200 result=0 endpos=8000\n", "200 result=49 endpos=960\n", "200 result=-1\n") as (
+        agi,
+        peer,
+    ):
+        assert await agi.stream_file("conf-getpin") == ""
+        assert await agi.stream_file("conf-getpin", "1") == "1"
+        with pytest.raises(AgiHangup):
+            await agi.stream_file("vm-goodbye")
+    assert peer.commands[:2] == ['STREAM FILE conf-getpin ""', 'STREAM FILE conf-getpin "1"']
+
+
+async def test_set_variable_quotes_and_observer_sees_each_exchange() -> None:
+    seen: list[tuple[str, float]] = []
+    async with talking_to("200 result=1\n", "200 result=1\n", observer=lambda c, s: seen.append((c, s))) as (
+        agi,
+        peer,
+    ):
+        await agi.set_variable("CONFBRIDGE(user,template)", "dialconf_participant")
+        await agi.answer()
+    assert peer.commands == ['SET VARIABLE CONFBRIDGE(user,template) "dialconf_participant"', "ANSWER"]
+    assert [c for c, _ in seen] == ["SET VARIABLE", "ANSWER"]
+    assert all(0 <= s < 2 for _, s in seen)
+
+
+async def test_a_missing_reply_times_out() -> None:
+    async with talking_to("", "", reply_timeout=0.2) as (agi, _):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(TimeoutError):
+            await agi.command("NOOP")
+        assert loop.time() - started < 1.5

@@ -1,0 +1,228 @@
+"""The dial-in journey as a real FastAGI route, driven by a fake Asterisk that keys scripted digits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import structlog
+from structlog.testing import capture_logs
+
+from booking.domain.model import Reservation, ReservationKind, Room, admit
+from booking.service import DialInOutcome, DialInStatus
+from conference_ivr.agi.server import FastAgiServer
+from conference_ivr.ivr.journey import DialInJourney
+from conference_ivr.metrics import Metrics
+from conference_ivr.settings import ControllerSettings
+
+LEAD = timedelta(minutes=5)
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profile_id=1)
+ANYTIME = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=7)
+UNIQUEID = "1700000000.42"
+_SET = re.compile(r'^SET VARIABLE (\S+) "(.*)"$')
+
+
+class FakeDirectory:
+    def __init__(self, reservation: Reservation = ANYTIME, fail: bool = False) -> None:
+        self._reservation = reservation
+        self._fail = fail
+        self.dial_ins: list[tuple[str, str]] = []
+
+    async def conference_exists(self, conference_number: str) -> bool:
+        if self._fail:
+            raise RuntimeError("booking store unreachable")
+        return conference_number == self._reservation.room.conference_number
+
+    async def dial_in(self, conference_number: str, pin: str) -> DialInOutcome:
+        self.dial_ins.append((conference_number, pin))
+        if conference_number != self._reservation.room.conference_number:
+            return DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE)
+        admission = admit(self._reservation, pin, NOW, LEAD)
+        return DialInOutcome(DialInStatus.DECIDED, self._reservation, admission)
+
+
+@dataclass
+class Call:
+    commands: list[str]
+    metrics: Metrics
+    joined: list[str] = field(default_factory=list)
+
+    @property
+    def played(self) -> list[str]:
+        return [c.split()[2] for c in self.commands if c.startswith("STREAM FILE ")]
+
+    @property
+    def variables(self) -> list[tuple[str, str]]:
+        return [(m[1], m[2]) for c in self.commands if (m := _SET.match(c))]
+
+    def failures(self, reason: str) -> float | None:
+        return self.metrics.registry.get_sample_value("dialconf_join_failures_total", {"reason": reason})
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keyed: list[str]) -> list[str]:
+    """Be Asterisk: answer every command until the route closes the socket.
+
+    Each Read() gets the next of ``keyed``: "" (or none left) times out, "HANGUP" hangs up.
+    """
+    commands: list[str] = []
+    digits = iter(keyed)
+    status = "TIMEOUT"
+    while line := (await reader.readline()).decode().rstrip("\n"):
+        commands.append(line)
+        if line == "GET VARIABLE DIALCONF_DIGITS":
+            value = next(digits, "")
+            status = "HANGUP" if value == "HANGUP" else "TIMEOUT"
+            reply = f"200 result=1 ({value})" if value and status != "HANGUP" else "200 result=0"
+        elif line == "GET VARIABLE READSTATUS":
+            reply = f"200 result=1 ({status})"
+        elif line.startswith("EXEC Read "):
+            reply = "200 result=0"
+        elif line.startswith("STREAM FILE "):
+            reply = "200 result=0 endpos=8000"
+        else:
+            reply = "200 result=1"
+        writer.write(reply.encode() + b"\n")
+        await writer.drain()
+    writer.close()
+    return commands
+
+
+async def dial(directory: FakeDirectory, *keyed: str) -> Call:
+    metrics = Metrics()
+    joined: list[str] = []
+    journey = DialInJourney(
+        directory, ControllerSettings(), metrics, on_join=lambda uid, _answered: joined.append(uid)
+    )
+    server = FastAgiServer()
+    server.add_route("ivr", journey)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"agi_network_script: ivr\nagi_channel: Local/s@dialconf-ivr-00000001;2\n"
+            f"agi_uniqueid: {UNIQUEID}\nagi_arg_1: 8000\n\n".encode()
+        )
+        commands = await asyncio.wait_for(_answer(reader, writer, list(keyed)), 5)
+    finally:
+        await server.close()
+    return Call(commands, metrics, joined)
+
+
+@pytest.fixture
+def info_logs() -> Iterator[list[structlog.typing.EventDict]]:
+    """Capture every log line at info and above (the suite is configured for warnings only)."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+            yield logs
+    finally:
+        structlog.configure(wrapper_class=wrapper)
+
+
+async def test_participant_joins() -> None:
+    call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin)
+    assert call.commands[:3] == [
+        "ANSWER",
+        'EXEC Read "DIALCONF_DIGITS,vm-press&digits/1,1,,1,6"',
+        "GET VARIABLE DIALCONF_DIGITS",
+    ]
+    assert 'EXEC Read "DIALCONF_DIGITS,conf-getconfno,12,,1,6"' in call.commands
+    assert 'EXEC Read "DIALCONF_DIGITS,conf-getpin,12,,1,6"' in call.commands
+    assert call.played == ["conf-placeintoconf"]
+    assert call.variables == [
+        ("CONFBRIDGE(bridge,template)", "dialconf_bridge"),
+        ("CONFBRIDGE(bridge,max_members)", "7"),
+        ("CONFBRIDGE(user,template)", "dialconf_participant"),
+        ("DIALCONF_BRIDGE", "conf-583920"),
+        ("DIALCONF_MENU", "dialconf_menu_participant"),
+        ("DIALCONF_ACTION", "join"),
+    ]
+    assert call.commands[-1] == 'SET VARIABLE DIALCONF_ACTION "join"'  # the dialplan runs ConfBridge
+    assert "HANGUP" not in call.commands
+    assert call.joined == [UNIQUEID]
+    assert call.metrics.registry.get_sample_value("dialconf_joins_total", {"role": "participant"}) == 1
+    assert call.metrics.registry.get_sample_value("dialconf_calls_total") == 1
+
+
+async def test_moderator_joins_with_the_moderator_profile_and_menu() -> None:
+    call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.admin_pin)
+    variables = dict(call.variables)
+    assert variables["CONFBRIDGE(user,template)"] == "dialconf_moderator"
+    assert variables["DIALCONF_MENU"] == "dialconf_menu_moderator"
+    assert variables["DIALCONF_ACTION"] == "join"
+    assert call.metrics.registry.get_sample_value("dialconf_joins_total", {"role": "moderator"}) == 1
+
+
+async def test_three_wrong_pins_say_goodbye_and_hang_up() -> None:
+    directory = FakeDirectory()
+    call = await dial(directory, "1", ROOM.conference_number, "111222", "333444", "555666")
+    assert call.played == ["conf-invalidpin"] * 3 + ["vm-goodbye"]
+    assert call.commands[-1] == "HANGUP"
+    assert "DIALCONF_ACTION" not in dict(call.variables)
+    assert [pin for _, pin in directory.dial_ins] == ["111222", "333444", "555666"]
+    assert call.failures("wrong_pin") == 1
+    assert call.joined == []
+
+
+async def test_a_wrong_pin_then_the_right_one_joins() -> None:
+    call = await dial(FakeDirectory(), "1", ROOM.conference_number, "111222", ROOM.pin)
+    assert call.played == ["conf-invalidpin", "conf-placeintoconf"]
+    assert dict(call.variables)["DIALCONF_ACTION"] == "join"
+    assert call.failures("wrong_pin") is None
+
+
+async def test_unknown_conference_three_times() -> None:
+    directory = FakeDirectory()
+    call = await dial(directory, "1", "999999", "", "12")
+    assert call.played == ["conf-invalid"] * 3 + ["vm-goodbye"]
+    assert call.commands[-1] == "HANGUP"
+    assert directory.dial_ins == []
+    assert call.failures("unknown_conference") == 1
+
+
+async def test_no_key_pressed_at_all() -> None:
+    call = await dial(FakeDirectory())
+    assert call.commands.count("GET VARIABLE READSTATUS") == 3
+    assert call.played == ["vm-goodbye"]
+    assert call.failures("no_input") == 1
+
+
+async def test_too_early_is_told_to_call_later() -> None:
+    later = Reservation(ROOM, ReservationKind.PANEL, NOW + timedelta(hours=1), NOW + timedelta(hours=2), 5)
+    call = await dial(FakeDirectory(later), "1", ROOM.conference_number, ROOM.pin)
+    assert call.played == ["im-sorry", "please-try-call-later", "vm-goodbye"]
+    assert call.failures("too_early") == 1
+
+
+async def test_directory_failure_apologises_and_hangs_up(info_logs: list[structlog.typing.EventDict]) -> None:
+    call = await dial(FakeDirectory(fail=True), "1", ROOM.conference_number)
+    assert call.played == ["sorry-youre-having-problems", "please-try-call-later"]
+    assert call.commands[-1] == "HANGUP"
+    assert call.failures("unavailable") == 1
+    (failed,) = [e for e in info_logs if e["event"] == "ivr.unavailable"]
+    assert failed["log_level"] == "error" and failed["call_id"] == UNIQUEID
+
+
+async def test_caller_hanging_up_is_not_an_outage() -> None:
+    call = await dial(FakeDirectory(), "1", ROOM.conference_number, "HANGUP")
+    assert call.commands[-1] == "GET VARIABLE READSTATUS"  # nothing more is sent to a gone caller
+    assert call.played == []
+    assert call.failures("hangup") == 1
+    assert call.failures("unavailable") is None
+
+
+async def test_pins_never_reach_the_logs(info_logs: list[structlog.typing.EventDict]) -> None:
+    await dial(FakeDirectory(), "1", ROOM.conference_number, "111222", ROOM.pin)
+    await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.admin_pin)
+    events = {e["event"] for e in info_logs}
+    assert {"ivr.conference_number", "ivr.wrong_pin", "ivr.join"} <= events  # logging did happen
+    text = repr(info_logs)
+    for pin in ("111222", ROOM.pin, ROOM.admin_pin):
+        assert pin not in text

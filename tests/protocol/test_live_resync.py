@@ -1,0 +1,185 @@
+"""LiveConferences rebuilt from recorded ConfbridgeListRooms/ConfbridgeList streams over a real AMI socket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from conference_ivr.ami.client import AmiClient
+from conference_ivr.live import LiveConferences
+from conference_ivr.metrics import Metrics
+from tests.protocol.fake_ami import FakeAmi, message
+
+ANNOUNCER = "Local/s@dialconf-announcer-0001;2"
+# conference -> [(channel, uniqueid, admin)]; conf-999000 ends between the two list actions
+ROOMS: dict[str, list[tuple[str, str, str]]] = {
+    "conf-583920": [
+        ("Local/s@dialconf-access-00000001;2", "1700000000.1", "No"),
+        ("Local/s@dialconf-access-00000003;2", "1700000000.3", "Yes"),
+        (ANNOUNCER, "1700000000.9", "Yes"),
+    ],
+    "conf-999000": [],
+    "conf-700100": [("PJSIP/anonymous-00000005", "1700000000.5", "No")],
+}
+
+
+def list_rooms(action: dict[str, str]) -> str:
+    aid = action["ActionID"]
+    return (
+        message(
+            Response="Success", ActionID=aid, EventList="start", Message="Confbridge list rooms will follow"
+        )
+        + "".join(
+            message(
+                Event="ConfbridgeListRooms",
+                ActionID=aid,
+                Conference=conf,
+                Parties=str(len(members)),
+                Marked="0",
+                Locked="No",
+                Muted="No",
+            )
+            for conf, members in ROOMS.items()
+        )
+        + message(Event="ConfbridgeListRoomsComplete", ActionID=aid, EventList="Complete", ListItems="3")
+    )
+
+
+def list_members(action: dict[str, str]) -> str:
+    aid, conf = action["ActionID"], action["Conference"]
+    if not ROOMS[conf]:
+        return message(Response="Error", ActionID=aid, Message="No Conference by that name found.")
+    return (
+        message(
+            Response="Success", ActionID=aid, EventList="start", Message="Confbridge user list will follow"
+        )
+        + "".join(
+            message(
+                Event="ConfbridgeList",
+                ActionID=aid,
+                Conference=conf,
+                Admin=admin,
+                MarkedUser="No",
+                WaitMarked="No",
+                EndMarked="No",
+                Waiting="No",
+                Muted="No",
+                Talking="No",
+                AnsweredTime="12",
+                Channel=channel,
+                Uniqueid=uniqueid,
+                Linkedid=uniqueid,
+            )
+            for channel, uniqueid, admin in ROOMS[conf]
+        )
+        + message(Event="ConfbridgeListComplete", ActionID=aid, EventList="Complete", ListItems="1")
+    )
+
+
+@pytest.fixture
+async def ami() -> AsyncIterator[FakeAmi]:
+    fake = FakeAmi()
+    fake.replies["confbridgelistrooms"] = list_rooms
+    fake.replies["confbridgelist"] = list_members
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def wired(ami: FakeAmi) -> AsyncIterator[tuple[AmiClient, LiveConferences, Metrics]]:
+    """Wired like the controller: events and resync of one AmiClient feed LiveConferences."""
+    client = AmiClient("127.0.0.1", ami.port, "u", "s", reconnect_s=1, action_timeout_s=2)
+    metrics = Metrics()
+    live = LiveConferences(client, metrics)
+    client.on_event(live.on_event)
+    client.on_resync(live.resync)
+    yield client, live, metrics
+    await client.close()
+
+
+async def until(check: Callable[[], bool], timeout: float = 3) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - state changes come from handler tasks
+            await asyncio.sleep(0.01)
+
+
+def gauges(metrics: Metrics) -> tuple[float | None, float | None]:
+    r = metrics.registry
+    return r.get_sample_value("dialconf_conferences_live"), r.get_sample_value("dialconf_members_live")
+
+
+EXPECTED = {"conf-583920": {"1700000000.1", "1700000000.3"}, "conf-700100": {"1700000000.5"}}
+
+
+async def test_resync_after_login_fills_members_without_the_announcer(
+    ami: FakeAmi, wired: tuple[AmiClient, LiveConferences, Metrics]
+) -> None:
+    client, live, metrics = wired
+    await client.connect(wait_s=5)
+    await until(lambda: bool(live.members))
+    assert live.members == EXPECTED
+    assert gauges(metrics) == (2, 3)
+    asked = [a["Conference"] for a in ami.named("ConfbridgeList")]
+    assert asked == ["conf-583920", "conf-999000", "conf-700100"]
+
+
+async def test_resync_with_no_active_conferences_clears_everything(
+    ami: FakeAmi, wired: tuple[AmiClient, LiveConferences, Metrics]
+) -> None:
+    client, live, metrics = wired
+    live.members = {"conf-123456": {"1700000000.77"}}  # stale state from before a restart
+    ami.replies["confbridgelistrooms"] = lambda a: message(
+        Response="Error", ActionID=a["ActionID"], Message="No active conferences."
+    )
+    await client.connect(wait_s=5)
+    await ami.wait_for("ConfbridgeListRooms")
+    await until(lambda: not live.members)
+    assert gauges(metrics) == (0, 0)
+
+
+async def test_events_after_resync_keep_members_current(
+    ami: FakeAmi, wired: tuple[AmiClient, LiveConferences, Metrics]
+) -> None:
+    client, live, metrics = wired
+    await client.connect(wait_s=5)
+    await until(lambda: live.members == EXPECTED)
+    join = dict(Privilege="call,all", Conference="conf-700100", Admin="No", Muted="No")
+    ami.send(message(Event="ConfbridgeJoin", **join, Channel=ANNOUNCER, Uniqueid="1700000000.10"))
+    ami.send(
+        message(Event="ConfbridgeJoin", **join, Channel="PJSIP/anonymous-0011", Uniqueid="1700000000.11")
+    )
+    await until(lambda: "1700000000.11" in live.members["conf-700100"])
+    assert live.members["conf-700100"] == {"1700000000.5", "1700000000.11"}
+    ami.send(message(Event="ConfbridgeEnd", Privilege="call,all", Conference="conf-583920"))
+    await until(lambda: "conf-583920" not in live.members)
+    assert gauges(metrics) == (1, 2)
+
+
+async def test_a_join_during_resync_is_not_lost(
+    ami: FakeAmi, wired: tuple[AmiClient, LiveConferences, Metrics]
+) -> None:
+    client, live, metrics = wired
+
+    def list_then_join(action: dict[str, str]) -> str:
+        reply = list_members(action)
+        if action["Conference"] == "conf-583920":  # someone joins right after this snapshot
+            reply += message(
+                Event="ConfbridgeJoin",
+                Privilege="call,all",
+                Conference="conf-583920",
+                Channel="PJSIP/anonymous-0012",
+                Uniqueid="1700000000.12",
+                Admin="No",
+                Muted="No",
+            )
+        return reply
+
+    ami.replies["confbridgelist"] = list_then_join
+    await client.connect(wait_s=5)
+    await ami.wait_for("ConfbridgeList", count=3)
+    await until(lambda: "conf-700100" in live.members)
+    assert live.members["conf-583920"] == EXPECTED["conf-583920"] | {"1700000000.12"}
+    assert gauges(metrics) == (2, 4)
