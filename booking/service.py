@@ -1,16 +1,36 @@
-"""Booking use cases over a unit of work: book a conference, admit a dial-in caller."""
+"""Booking use cases over a unit of work.
+
+Every write that can take seats runs check-then-insert inside one transaction that holds
+the capacity lock, so concurrent bookings never overbook (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: an advisory transaction lock).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking.clock import Clock
+from booking.domain import capacity, rules
 from booking.domain.credentials import new_conference_number, new_pins
-from booking.domain.errors import RuleViolation
-from booking.domain.model import Admission, Reservation, ReservationKind, Room, Verdict, admit
+from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
+from booking.domain.model import (
+    Admission,
+    Profile,
+    Reservation,
+    ReservationKind,
+    ReservationStatus,
+    Room,
+    Verdict,
+    admit,
+)
+from booking.domain.rules import BookingRequest
 from booking.settings import BookingSettings
+from booking.store.repository import Repository
 from booking.store.unit_of_work import UnitOfWork
 
 
@@ -44,15 +64,81 @@ def pick_reservation(found: list[Reservation], now: datetime, lead: timedelta) -
     return upcoming or found[-1]
 
 
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class BookingService:
     def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
         self._uow = uow
         self._clock = clock
-        self._settings = settings
+        self._s = settings
 
     @property
     def join_lead(self) -> timedelta:
-        return timedelta(minutes=self._settings.join_lead_minutes)
+        return self._s.join_lead
+
+    @property
+    def settings(self) -> BookingSettings:
+        return self._s
+
+    # --- profiles ---------------------------------------------------------------------
+
+    def create_profile(self, name: str, language: str = "en") -> tuple[Profile, str]:
+        """A new profile and its API token (shown once; only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        with self._uow() as repo:
+            if repo.find_profile(name) is not None:
+                raise RuleViolation("name", "a profile with this name exists", "profile_exists")
+            return repo.add_profile(name, language, hash_token(token), self._clock.now()), token
+
+    def profile_for_token(self, token: str) -> Profile | None:
+        with self._uow(read_only=True) as repo:
+            return repo.profile_by_token(hash_token(token))
+
+    def profile_named(self, name: str) -> Profile:
+        with self._uow() as repo:
+            profile = repo.get_profile(repo.profile_id(name, self._clock.now()))
+            assert profile is not None
+            return profile
+
+    # --- booking ----------------------------------------------------------------------
+
+    def request(self, profile_id: int, req: BookingRequest, operator: bool = False) -> Reservation:
+        """Book, or queue for an operator when over the limits (status PENDING).
+
+        ``operator`` bookings skip the lead-time rule and the per-profile room limit.
+        Raises RuleViolation (hard rules) or CapacityExceeded (structured refusal).
+        """
+        now = self._clock.now()
+        assessment = rules.assess(req, now, self._s, check_lead=not operator)
+        if assessment.violations:
+            raise assessment.violations[0]
+        status = ReservationStatus.PENDING if assessment.needs_operator else ReservationStatus.ACTIVE
+        with self._uow() as repo:
+            repo.lock_capacity()
+            if not operator and repo.count_active(profile_id, now) >= self._s.max_active_per_profile:
+                raise RuleViolation(
+                    "profile",
+                    f"at most {self._s.max_active_per_profile} active rooms per profile: delete one first",
+                    "too_many_rooms",
+                )
+            if status is ReservationStatus.ACTIVE:
+                self._check_capacity(repo, req.starts_at, req.ends_at, req.seats)
+            repo.release_expired_rooms(now - self._s.ended_visible, now)
+            room = self._new_room(repo, profile_id, now)
+            draft = Reservation(
+                room,
+                req.kind,
+                req.starts_at,
+                req.ends_at,
+                req.seats,
+                status=status,
+                max_participants=req.max_participants,
+                title=req.title,
+                note="; ".join(assessment.over_limit),
+            )
+            return repo.add_reservation(draft, now)
 
     def book(
         self,
@@ -62,22 +148,166 @@ class BookingService:
         profile: str | None = None,
         kind: ReservationKind = ReservationKind.PANEL,
     ) -> Reservation:
-        """Create a room with fresh credentials and one reservation for it."""
-        if seats < 1:
-            raise RuleViolation("seats", "at least 1 participant")
+        """Operator booking (CLI, tests): like ``request`` but without the lead-time rule."""
         if (starts_at is None) != (minutes is None):
-            raise RuleViolation("start", "give both start and length, or neither for an anytime room")
+            raise RuleViolation("starts_at", "give both start and length, or neither for an anytime room")
         if minutes is not None and minutes < 1:
-            raise RuleViolation("minutes", "at least 1 minute")
-        now = self._clock.now()
+            raise RuleViolation("minutes", "at least 1 minute", "too_short")
+        kind = ReservationKind.ANYTIME if starts_at is None else kind
         ends_at = starts_at + timedelta(minutes=minutes) if starts_at and minutes else None
+        profile_id = self.profile_named(profile or self._s.default_profile).id
+        return self.request(profile_id, BookingRequest(kind, starts_at, ends_at, seats), operator=True)
+
+    def _new_room(self, repo: Repository, profile_id: int, now: datetime) -> Room:
+        pin, admin_pin = new_pins(self._s.pin_length)
+        number = new_conference_number(repo.live_numbers(), self._s.conference_number_length)
+        return repo.add_room(Room(number, pin, admin_pin, profile_id), now)
+
+    def _check_capacity(
+        self,
+        repo: Repository,
+        start: datetime | None,
+        end: datetime | None,
+        seats: int,
+        exclude: int | None = None,
+    ) -> None:
+        if start is None or end is None:
+            return  # anytime rooms hold no seats in advance; joins are checked live
+        now = self._clock.now()
+        search = timedelta(hours=self._s.suggestion_search_hours)
+        lo, hi = capacity.horizon(start, end, search)
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        booked = repo.booked_overlapping(lo, hi, longest, exclude)
+        refusal = capacity.check(
+            booked,
+            start,
+            end,
+            seats,
+            self._s.system_capacity,
+            not_before=max(start - search, now),
+            not_after=start + search,
+            suggestions=self._s.suggestions,
+        )
+        if refusal is not None:
+            raise CapacityExceeded(refusal, seats)
+
+    # --- reading, editing, deleting ---------------------------------------------------
+
+    def _owned(self, repo: Repository, profile_id: int, reservation_id: int) -> Reservation:
+        r = repo.get_reservation(reservation_id)
+        # Another profile's reservation is reported exactly like a missing one.
+        if r is None or r.room.profile_id != profile_id or r.status is ReservationStatus.DELETED:
+            raise NotFound(f"no reservation {reservation_id}")
+        return r
+
+    def get(self, profile_id: int, reservation_id: int) -> Reservation:
+        with self._uow(read_only=True) as repo:
+            return self._owned(repo, profile_id, reservation_id)
+
+    def visible_reservations(self, profile_id: int) -> list[Reservation]:
+        """R27: live reservations, and ended ones for an hour after their end."""
+        now = self._clock.now()
+        with self._uow(read_only=True) as repo:
+            found = repo.reservations_for_profile(profile_id)
+        return [r for r in found if r.visible(now, self._s.ended_visible)]
+
+    def reservations_of(self, profile: str) -> list[Reservation]:
+        with self._uow(read_only=True) as repo:
+            profile_id = repo.find_profile(profile)
+            return [] if profile_id is None else repo.reservations_for_profile(profile_id)
+
+    def edit(
+        self,
+        profile_id: int,
+        reservation_id: int,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        seats: int | None = None,
+        max_participants: int | None = None,
+        title: str | None = None,
+    ) -> Reservation:
+        """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
+        now = self._clock.now()
         with self._uow() as repo:
-            profile_id = repo.profile_id(profile or self._settings.default_profile, now)
-            pin, admin_pin = new_pins(self._settings.pin_length)
-            number = new_conference_number(repo.live_numbers(), self._settings.conference_number_length)
-            room = repo.add_room(Room(number, pin, admin_pin, profile_id), now)
-            kind = ReservationKind.ANYTIME if starts_at is None else kind
-            return repo.add_reservation(Reservation(room, kind, starts_at, ends_at, seats), now)
+            repo.lock_capacity()
+            old = self._owned(repo, profile_id, reservation_id)
+            new = dataclasses.replace(
+                old,
+                starts_at=starts_at if starts_at is not None else old.starts_at,
+                ends_at=ends_at if ends_at is not None else old.ends_at,
+                seats=seats if seats is not None else old.seats,
+                max_participants=max_participants if max_participants is not None else old.max_participants,
+                title=title if title is not None else old.title,
+            )
+            req = BookingRequest(new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title)
+            # A reservation that keeps its start is not held to the lead-time rule again.
+            assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
+            if assessment.violations:
+                raise assessment.violations[0]
+            if assessment.needs_operator:
+                new = dataclasses.replace(new, status=ReservationStatus.PENDING, note="; ".join(assessment.over_limit))
+            elif new.status is ReservationStatus.ACTIVE:
+                self._check_capacity(repo, new.starts_at, new.ends_at, new.seats, exclude=old.id)
+            repo.update_reservation(new)
+            return new
+
+    def delete(self, profile_id: int, reservation_id: int) -> None:
+        """R27: deleting frees the profile's slot, the seats and the conference number."""
+        now = self._clock.now()
+        with self._uow() as repo:
+            r = self._owned(repo, profile_id, reservation_id)
+            repo.update_reservation(dataclasses.replace(r, status=ReservationStatus.DELETED))
+            assert r.room.id is not None
+            repo.release_room(r.room.id, now)
+
+    def copy(self, profile_id: int, reservation_id: int, starts_at: datetime | None) -> Reservation:
+        """R48: a past conference started again: same kind, length, seats and title, new codes."""
+        with self._uow(read_only=True) as repo:
+            old = repo.get_reservation(reservation_id)
+        if old is None or old.room.profile_id != profile_id:
+            raise NotFound(f"no reservation {reservation_id}")
+        length = old.ends_at - old.starts_at if old.starts_at and old.ends_at else None
+        if old.kind is ReservationKind.ANYTIME:
+            starts_at = None
+        elif starts_at is None or length is None:
+            raise RuleViolation("starts_at", "a copy of a dated conference needs a new start", "date_missing")
+        ends_at = starts_at + length if starts_at is not None and length is not None else None
+        return self.request(
+            profile_id,
+            BookingRequest(old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title),
+        )
+
+    # --- operator queue ---------------------------------------------------------------
+
+    def queue(self) -> list[Reservation]:
+        with self._uow(read_only=True) as repo:
+            return repo.pending()
+
+    def approve(self, reservation_id: int) -> Reservation:
+        """Confirm a queued request; the capacity rule still applies."""
+        with self._uow() as repo:
+            repo.lock_capacity()
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is not ReservationStatus.PENDING:
+                raise NotFound(f"no queued request {reservation_id}")
+            self._check_capacity(repo, r.starts_at, r.ends_at, r.seats, exclude=r.id)
+            approved = dataclasses.replace(r, status=ReservationStatus.ACTIVE, note="approved by operator")
+            repo.update_reservation(approved)
+            return approved
+
+    def reject(self, reservation_id: int, reason: str) -> Reservation:
+        now = self._clock.now()
+        with self._uow() as repo:
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is not ReservationStatus.PENDING:
+                raise NotFound(f"no queued request {reservation_id}")
+            rejected = dataclasses.replace(r, status=ReservationStatus.REJECTED, note=reason[:500])
+            repo.update_reservation(rejected)
+            assert r.room.id is not None
+            repo.release_room(r.room.id, now)
+            return rejected
+
+    # --- dial-in ----------------------------------------------------------------------
 
     def dial_in(self, conference_number: str, pin: str) -> DialInOutcome:
         """Decide for a caller who keyed a conference number and a PIN."""
@@ -88,11 +318,6 @@ class BookingService:
         if reservation is None:
             return DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE)
         return DialInOutcome(DialInStatus.DECIDED, reservation, admit(reservation, pin, now, self.join_lead))
-
-    def reservations_of(self, profile: str) -> list[Reservation]:
-        with self._uow(read_only=True) as repo:
-            profile_id = repo.find_profile(profile)
-            return [] if profile_id is None else repo.reservations_for_profile(profile_id)
 
     def conference_exists(self, conference_number: str) -> bool:
         with self._uow(read_only=True) as repo:

@@ -1,6 +1,8 @@
-"""Booking limits; every default is the value the source documents state."""
+"""Booking limits; every default is the value the source documents state (R-numbers)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from pydantic import BaseModel
 
@@ -10,3 +12,28 @@ class BookingSettings(BaseModel):
     pin_length: int = 6
     conference_number_length: int = 6
     default_profile: str = "operator"
+
+    system_capacity: int = 200  # R7: seats shared by every booking at any instant
+    on_demand_max_minutes: int = 120  # R3, R10
+    on_demand_max_seats: int = 20  # R3
+    panel_min_lead_minutes: int = 10  # R23
+    panel_max_ahead_days: int = 30  # R23
+    panel_max_window_days: int = 14  # R24
+    panel_max_seats: int = 30  # R30
+    anytime_max_seats: int = 30  # R30 applies to anytime rooms too
+    max_active_per_profile: int = 3  # R27
+    ended_visible_minutes: int = 60  # R27
+    # Alternatives offered on a capacity refusal are searched this far either side.
+    suggestion_search_hours: int = 24
+    suggestions: int = 3
+    # No reservation, even one an operator approves, is longer than this: it bounds the
+    # capacity query to bookings that start within this span before the window.
+    absolute_max_window_days: int = 14
+
+    @property
+    def join_lead(self) -> timedelta:
+        return timedelta(minutes=self.join_lead_minutes)
+
+    @property
+    def ended_visible(self) -> timedelta:
+        return timedelta(minutes=self.ended_visible_minutes)

@@ -12,6 +12,13 @@ class Role(enum.Enum):
     MODERATOR = "moderator"
 
 
+class ReservationStatus(enum.Enum):
+    ACTIVE = "active"  # confirmed: holds its seats
+    PENDING = "pending"  # over the limits: waits in the operator queue, holds nothing
+    REJECTED = "rejected"  # refused by an operator
+    DELETED = "deleted"  # deleted by its owner (frees its slot and seats)
+
+
 class ReservationKind(enum.Enum):
     ON_DEMAND = "on_demand"  # SMS / e-mail order
     PANEL = "panel"  # web panel / API reservation window
@@ -28,13 +35,36 @@ class Room:
 
 
 @dataclass(frozen=True)
+class Profile:
+    id: int
+    name: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class Reservation:
     room: Room
     kind: ReservationKind
     starts_at: datetime | None  # None for anytime rooms
     ends_at: datetime | None
-    seats: int
+    seats: int  # seats held in the shared capacity
     id: int | None = None
+    status: ReservationStatus = ReservationStatus.ACTIVE
+    max_participants: int | None = None  # R43: the booker's own maximum (<= seats)
+    title: str = ""
+    note: str = ""  # why it waits for an operator, or why it was rejected
+
+    @property
+    def participant_limit(self) -> int:
+        """How many may be in the conference at once: the booker's maximum if lower."""
+        return min(self.seats, self.max_participants or self.seats)
+
+    def ended(self, now: datetime) -> bool:
+        return self.ends_at is not None and now >= self.ends_at
+
+    def visible(self, now: datetime, ended_visible: timedelta) -> bool:
+        """R27: listed while live, and for a while after it ended."""
+        return self.ends_at is None or now < self.ends_at + ended_visible
 
     def opens_at(self, join_lead: timedelta) -> datetime | None:
         return None if self.starts_at is None else self.starts_at - join_lead

@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -49,6 +50,7 @@ profiles = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("language", String(8), nullable=False, server_default="en"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("token_hash", String(64), nullable=True),  # sha256 of the API token (unique)
 )
 
 rooms = Table(
@@ -82,7 +84,13 @@ reservations = Table(
     Column("seats", Integer, nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("max_participants", Integer, nullable=True),
+    Column("title", String(200), nullable=False, server_default=""),
+    Column("note", String(500), nullable=False, server_default=""),
 )
 Index("ix_reservations_room", reservations.c.room_id)
-# The capacity check scans reservations overlapping a window: ends_at > start AND starts_at < end.
 Index("ix_reservations_window", reservations.c.ends_at, reservations.c.starts_at)
+# The capacity check reads bookings that start within [start - longest window, end): a range
+# on this index, so its cost follows the bookings near the window, not the table size.
+Index("ix_reservations_status_start", reservations.c.status, reservations.c.starts_at)
+profiles.append_constraint(UniqueConstraint("token_hash", name="uq_profiles_token_hash"))

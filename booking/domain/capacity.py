@@ -1,0 +1,96 @@
+"""The shared system capacity: seats reserved at any instant never exceed the configured total.
+
+Pure functions over the reservations that overlap the times in question. The store fetches
+only those (an index on ends_at/starts_at), so a check costs O(k log k) in the k overlapping
+bookings, not in the size of the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Booked:
+    """Seats held over [starts_at, ends_at)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    seats: int
+
+
+@dataclass(frozen=True)
+class CapacityRefusal:
+    """Why a booking does not fit, and what would."""
+
+    peak_reserved: int  # seats already reserved at the busiest instant of the window
+    busiest_at: datetime  # that instant
+    free_seats: int  # the largest seat count that fits the whole requested window
+    suggested_starts: tuple[datetime, ...]  # nearest starts where the requested seats fit
+
+
+def peak(booked: Iterable[Booked], start: datetime, end: datetime) -> tuple[int, datetime]:
+    """The most seats reserved at once within [start, end), and the first instant it happens."""
+    edges: list[tuple[datetime, int]] = []
+    for b in booked:
+        if b.ends_at <= start or b.starts_at >= end:
+            continue
+        edges.append((max(b.starts_at, start), b.seats))
+        edges.append((min(b.ends_at, end), -b.seats))
+    # Ends sort before starts at the same instant: [a, b) and [b, c) do not overlap.
+    edges.sort(key=lambda e: (e[0], e[1]))
+    best, best_at, level = 0, start, 0
+    for at, delta in edges:
+        level += delta
+        if level > best:
+            best, best_at = level, at
+    return best, best_at
+
+
+def fits(booked: Sequence[Booked], start: datetime, end: datetime, seats: int, capacity: int) -> bool:
+    return peak(booked, start, end)[0] + seats <= capacity
+
+
+def check(
+    booked: Sequence[Booked],
+    start: datetime,
+    end: datetime,
+    seats: int,
+    capacity: int,
+    not_before: datetime,
+    not_after: datetime,
+    suggestions: int = 3,
+) -> CapacityRefusal | None:
+    """None when ``seats`` fit over [start, end); otherwise a refusal with alternatives.
+
+    ``booked`` must hold every reservation overlapping [not_before, not_after + length]:
+    alternatives are searched within that horizon only (starts allowed by the booking rules).
+    """
+    reserved, busiest = peak(booked, start, end)
+    if reserved + seats <= capacity:
+        return None
+    length = end - start
+    # A free slot can only open where some booking ends (moving later) or where the window's
+    # end meets a booking's start (moving earlier); those are the only candidate starts.
+    candidates = {b.ends_at for b in booked} | {b.starts_at - length for b in booked}
+    fitting = sorted(
+        (
+            c
+            for c in candidates
+            if not_before <= c <= not_after and fits(booked, c, c + length, seats, capacity)
+        ),
+        key=lambda c: (abs(c - start), c),
+    )
+    return CapacityRefusal(
+        peak_reserved=reserved,
+        busiest_at=busiest,
+        free_seats=max(0, capacity - reserved),
+        suggested_starts=tuple(sorted(fitting[:suggestions])),
+    )
+
+
+def horizon(start: datetime, end: datetime, search: timedelta) -> tuple[datetime, datetime]:
+    """The span whose bookings a check with alternatives needs."""
+    return start - search - (end - start), end + search + (end - start)
