@@ -124,7 +124,10 @@ class BookingService:
                     "too_many_rooms",
                 )
             if status is ReservationStatus.ACTIVE:
-                self._check_capacity(repo, req.starts_at, req.ends_at, req.seats)
+                # Suggested alternatives must themselves be bookable (R23's lead time).
+                lead = timedelta(minutes=self._s.panel_min_lead_minutes)
+                earliest = now + lead if req.kind is ReservationKind.PANEL and not operator else now
+                self._check_capacity(repo, req.starts_at, req.ends_at, req.seats, earliest=earliest)
             repo.release_expired_rooms(now - self._s.ended_visible, now)
             room = self._new_room(repo, profile_id, now)
             draft = Reservation(
@@ -170,10 +173,11 @@ class BookingService:
         end: datetime | None,
         seats: int,
         exclude: int | None = None,
+        earliest: datetime | None = None,
     ) -> None:
         if start is None or end is None:
             return  # anytime rooms hold no seats in advance; joins are checked live
-        now = self._clock.now()
+        now = earliest or self._clock.now()
         search = timedelta(hours=self._s.suggestion_search_hours)
         lo, hi = capacity.horizon(start, end, search)
         longest = timedelta(days=self._s.absolute_max_window_days)

@@ -92,5 +92,6 @@ def check(
 
 
 def horizon(start: datetime, end: datetime, search: timedelta) -> tuple[datetime, datetime]:
-    """The span whose bookings a check with alternatives needs."""
-    return start - search - (end - start), end + search + (end - start)
+    """The span whose bookings a check with alternatives needs: candidate starts lie within
+    ``search`` of ``start``, so their windows lie within [start - search, end + search)."""
+    return start - search, end + search

@@ -137,7 +137,7 @@ class DialInJourney:
         await self._say(agi, Phrase.JOINING, lang)
         await agi.set_variable(names.confbridge_option("bridge", "template"), names.BRIDGE_PROFILE)
         # The first joiner fixes the bridge profile, so every caller carries the seat limit.
-        await agi.set_variable(names.confbridge_option("bridge", "max_members"), str(reservation.seats))
+        await agi.set_variable(names.confbridge_option("bridge", "max_members"), str(reservation.participant_limit))
         profile = names.USER_PROFILE_MODERATOR if moderator else names.USER_PROFILE_PARTICIPANT
         await agi.set_variable(names.confbridge_option("user", "template"), profile)
         await agi.set_variable(names.VAR_BRIDGE, bridge)

@@ -1,0 +1,95 @@
+"""R7: the shared capacity. Pure checks of the sweep, the refusal, and the suggestions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from booking.domain.capacity import Booked, check, fits, horizon, peak
+
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def b(start: int, end: int, seats: int) -> Booked:
+    return Booked(at(start), at(end), seats)
+
+
+def test_peak_counts_only_overlapping_seats() -> None:
+    booked = [b(0, 60, 5), b(30, 90, 7), b(120, 180, 9)]
+    assert peak(booked, at(0), at(60)) == (12, at(30))
+    assert peak(booked, at(60), at(120)) == (7, at(60))
+    assert peak(booked, at(200), at(300)) == (0, at(200))
+
+
+def test_back_to_back_windows_do_not_overlap() -> None:
+    booked = [b(0, 60, 10)]
+    assert fits(booked, at(60), at(120), 10, capacity=10)
+    assert not fits(booked, at(59), at(120), 1, capacity=10)
+
+
+def test_exact_boundary_fits_one_more_does_not() -> None:
+    booked = [b(0, 60, 6)]
+    assert check(booked, at(0), at(60), 4, 10, at(-60), at(60)) is None
+    refusal = check(booked, at(0), at(60), 5, 10, at(-60), at(60))
+    assert refusal is not None
+    assert refusal.peak_reserved == 6
+    assert refusal.free_seats == 4
+
+
+def test_refusal_suggests_nearest_starts_where_the_seats_fit() -> None:
+    # 08:00-09:00 is full; the same 60 minutes fit from 09:00 (after it) or at 07:00 (before).
+    booked = [b(0, 60, 10)]
+    refusal = check(booked, at(0), at(60), 5, 10, not_before=at(-180), not_after=at(180))
+    assert refusal is not None
+    assert refusal.free_seats == 0
+    assert at(60) in refusal.suggested_starts
+    assert at(-60) in refusal.suggested_starts
+    for start in refusal.suggested_starts:
+        assert fits(booked, start, start + timedelta(minutes=60), 5, 10)
+
+
+def test_suggestions_respect_the_allowed_start_range() -> None:
+    booked = [b(0, 60, 10)]
+    refusal = check(booked, at(0), at(60), 5, 10, not_before=at(0), not_after=at(180))
+    assert refusal is not None
+    assert refusal.suggested_starts == (at(60),)
+
+
+def test_no_suggestion_when_nothing_fits_in_the_horizon() -> None:
+    booked = [b(-1000, 1000, 10)]
+    refusal = check(booked, at(0), at(60), 1, 10, not_before=at(-100), not_after=at(100))
+    assert refusal is not None
+    assert refusal.suggested_starts == ()
+
+
+def test_horizon_covers_the_window_and_the_search_span() -> None:
+    lo, hi = horizon(at(0), at(60), timedelta(hours=1))
+    assert lo == at(-60) and hi == at(120)
+
+
+windows = st.tuples(st.integers(0, 300), st.integers(1, 120), st.integers(1, 10)).map(
+    lambda t: b(t[0], t[0] + t[1], t[2])
+)
+
+
+@given(st.lists(windows, max_size=25), windows, st.integers(1, 40))
+def test_check_agrees_with_a_minute_by_minute_count(booked: list[Booked], want: Booked, cap: int) -> None:
+    minutes = int((want.ends_at - want.starts_at).total_seconds() // 60)
+    busiest = max(
+        (sum(x.seats for x in booked if x.starts_at <= want.starts_at + timedelta(minutes=m) < x.ends_at))
+        for m in range(minutes)
+    )
+    refusal = check(booked, want.starts_at, want.ends_at, want.seats, cap, at(-500), at(800))
+    assert (refusal is None) == (busiest + want.seats <= cap)
+    if refusal is not None:
+        assert refusal.peak_reserved == busiest
+        assert refusal.free_seats == max(0, cap - busiest)
+        length = want.ends_at - want.starts_at
+        for start in refusal.suggested_starts:
+            assert fits(booked, start, start + length, want.seats, cap)
