@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-protocol test-asterisk test-sip lint format bench provision clean help
+.PHONY: run test test-unit test-protocol test-store test-asterisk test-sip lint format bench provision clean help
 
 help:
-	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-asterisk | test-sip | clean"
+	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-store | test-asterisk | test-sip | bench | clean"
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	scripts/system-deps.sh test
@@ -31,6 +31,16 @@ test: provision
 # One tier at a time; an empty selection (pytest exit 5) is not an error here.
 test-unit test-protocol test-asterisk test-sip: test-%: provision
 	$(BIN)/pytest -m $* $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# The booking store on SQLite and on a throwaway PostgreSQL it starts itself (no Asterisk needed).
+test-store: $(STAMP)
+	$(BIN)/pytest -m store $(PYTEST_ARGS)
+
+# Booking latency (100 000 bookings) and the capacity race, SQLite and PostgreSQL: a few minutes.
+# Writes bench/results/booking-<date>.md and .json; BENCH_ARGS are passed on (see --help).
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench.booking_bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,60 +8,26 @@ PostgreSQL: an advisory transaction lock).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking.clock import Clock
+from booking.dialin import DialInOutcome, DialInService, DialInStatus
 from booking.domain import capacity, rules
 from booking.domain.credentials import new_conference_number, new_pins
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import (
-    Admission,
     Profile,
     Reservation,
     ReservationKind,
     ReservationStatus,
     Room,
-    Verdict,
-    admit,
 )
 from booking.domain.rules import BookingRequest
 from booking.settings import BookingSettings
 from booking.store.repository import Repository
 from booking.store.unit_of_work import UnitOfWork
-
-
-class DialInStatus(enum.Enum):
-    UNKNOWN_CONFERENCE = "unknown_conference"
-    DECIDED = "decided"
-
-
-@dataclass(frozen=True)
-class DialInOutcome:
-    status: DialInStatus
-    reservation: Reservation | None = None
-    admission: Admission | None = None
-
-    @property
-    def admitted(self) -> bool:
-        return self.admission is not None and self.admission.verdict is Verdict.ADMITTED
-
-
-def pick_reservation(found: list[Reservation], now: datetime, lead: timedelta) -> Reservation | None:
-    """The reservation a caller means now: the open one, else the next one, else the last one."""
-    if not found:
-        return None
-    upcoming = None
-    for r in found:
-        opens = r.opens_at(lead)
-        if (opens is None or opens <= now) and (r.ends_at is None or now < r.ends_at):
-            return r
-        if opens is not None and opens > now and upcoming is None:
-            upcoming = r
-    return upcoming or found[-1]
 
 
 def hash_token(token: str) -> str:
@@ -177,10 +143,15 @@ class BookingService:
     ) -> None:
         if start is None or end is None:
             return  # anytime rooms hold no seats in advance; joins are checked live
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        # The common case reads only the bookings overlapping the window itself; the wider
+        # span (for suggested alternatives) is read only when the booking does not fit.
+        if capacity.fits(repo.booked_overlapping(start, end, longest, exclude), start, end, seats,
+                         self._s.system_capacity):  # fmt: skip
+            return
         now = earliest or self._clock.now()
         search = timedelta(hours=self._s.suggestion_search_hours)
         lo, hi = capacity.horizon(start, end, search)
-        longest = timedelta(days=self._s.absolute_max_window_days)
         booked = repo.booked_overlapping(lo, hi, longest, exclude)
         refusal = capacity.check(
             booked,
@@ -243,26 +214,42 @@ class BookingService:
                 max_participants=max_participants if max_participants is not None else old.max_participants,
                 title=title if title is not None else old.title,
             )
-            req = BookingRequest(new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title)
+            req = BookingRequest(
+                new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title
+            )
             # A reservation that keeps its start is not held to the lead-time rule again.
             assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
             if assessment.violations:
                 raise assessment.violations[0]
             if assessment.needs_operator:
-                new = dataclasses.replace(new, status=ReservationStatus.PENDING, note="; ".join(assessment.over_limit))
-            elif new.status is ReservationStatus.ACTIVE:
+                new = dataclasses.replace(
+                    new, status=ReservationStatus.PENDING, note="; ".join(assessment.over_limit)
+                )
+            else:
+                # Back within the limits: a queued request no longer needs an operator.
                 self._check_capacity(repo, new.starts_at, new.ends_at, new.seats, exclude=old.id)
+                new = dataclasses.replace(new, status=ReservationStatus.ACTIVE, note="")
             repo.update_reservation(new)
             return new
 
     def delete(self, profile_id: int, reservation_id: int) -> None:
         """R27: deleting frees the profile's slot, the seats and the conference number."""
-        now = self._clock.now()
         with self._uow() as repo:
-            r = self._owned(repo, profile_id, reservation_id)
-            repo.update_reservation(dataclasses.replace(r, status=ReservationStatus.DELETED))
-            assert r.room.id is not None
-            repo.release_room(r.room.id, now)
+            self._delete(repo, self._owned(repo, profile_id, reservation_id))
+
+    def cancel(self, reservation_id: int) -> Reservation:
+        """Operator action (R12): delete any profile's reservation by id."""
+        with self._uow() as repo:
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is ReservationStatus.DELETED:
+                raise NotFound(f"no reservation {reservation_id}")
+            self._delete(repo, r)
+            return r
+
+    def _delete(self, repo: Repository, r: Reservation) -> None:
+        repo.update_reservation(dataclasses.replace(r, status=ReservationStatus.DELETED))
+        assert r.room.id is not None
+        repo.release_room(r.room.id, self._clock.now())
 
     def copy(self, profile_id: int, reservation_id: int, starts_at: datetime | None) -> Reservation:
         """R48: a past conference started again: same kind, length, seats and title, new codes."""
@@ -311,18 +298,17 @@ class BookingService:
             repo.release_room(r.room.id, now)
             return rejected
 
-    # --- dial-in ----------------------------------------------------------------------
+    # --- dial-in (the IVR's questions; see booking.dialin) ------------------------------
 
-    def dial_in(self, conference_number: str, pin: str) -> DialInOutcome:
-        """Decide for a caller who keyed a conference number and a PIN."""
-        now = self._clock.now()
-        with self._uow(read_only=True) as repo:
-            found = repo.reservations_for_number(conference_number)
-        reservation = pick_reservation(found, now, self.join_lead)
-        if reservation is None:
-            return DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE)
-        return DialInOutcome(DialInStatus.DECIDED, reservation, admit(reservation, pin, now, self.join_lead))
+    @property
+    def dialin(self) -> DialInService:
+        return DialInService(self._uow, self._clock, self._s)
+
+    def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
+        return self.dialin.dial_in(conference_number, pin, caller)
 
     def conference_exists(self, conference_number: str) -> bool:
-        with self._uow(read_only=True) as repo:
-            return bool(repo.reservations_for_number(conference_number))
+        return self.dialin.conference_exists(conference_number)
+
+
+__all__ = ["BookingService", "DialInOutcome", "DialInStatus", "hash_token"]

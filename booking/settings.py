@@ -30,6 +30,14 @@ class BookingSettings(BaseModel):
     # capacity query to bookings that start within this span before the window.
     absolute_max_window_days: int = 14
 
+    # PIN guessing, across calls (per caller number and per conference)
+    pin_per_caller: int = 5
+    pin_per_conference: int = 15
+    pin_window_minutes: int = 60
+    pin_lockout_minutes: int = 60
+    pin_base_delay_s: float = 1.0
+    pin_max_delay_s: float = 16.0
+
     @property
     def join_lead(self) -> timedelta:
         return timedelta(minutes=self.join_lead_minutes)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import secrets
+from pathlib import Path, PurePosixPath
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from booking.api.app import create_app
 from booking.clock import Clock, SystemClock
 from booking.service import BookingService
 from booking.store.engine import make_engine
@@ -11,8 +19,12 @@ from booking.store.unit_of_work import UnitOfWork
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
+from conference_ivr.errors import DialconfError
+from conference_ivr.ivr.announcer import Announcer, NameAnnouncements
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.journey import DialInJourney
+from conference_ivr.ivr.menu import KeypadMenu
+from conference_ivr.ivr.roster import Roster
 from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -26,26 +38,70 @@ def build_booking(
     return BookingService(UnitOfWork(engine), clock or SystemClock(), settings.booking)
 
 
-def build_controller(settings: Settings, booking: BookingService, ami_secret: str) -> Controller:
+def operator_token_file(settings: Settings) -> Path:
+    return settings.data_dir / "operator.token"
+
+
+def operator_token(settings: Settings) -> str:
+    """The configured operator token, or one generated once and kept (0600) in the data dir."""
+    if settings.api.operator_token:
+        return settings.api.operator_token
+    path = operator_token_file(settings)
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Created 0600 and exclusively: never readable by others, not even briefly.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(32) + "\n")
+    token = path.read_text().strip()
+    if not token:
+        raise DialconfError(f"{path} is empty: delete it to generate a new operator token")
+    return token
+
+
+def build_api(settings: Settings, booking: BookingService) -> FastAPI:
+    return create_app(booking, operator_token(settings))
+
+
+def build_controller(
+    settings: Settings,
+    booking: BookingService,
+    ami_secret: str,
+    names_dir: PurePosixPath | None = None,
+) -> Controller:
+    """The controller: FastAGI routes (journey, keypad menu), AMI, live state, announcements.
+
+    ``names_dir`` is where Asterisk records callers' names (a path as Asterisk sees it);
+    without it the journey skips the name recording.
+    """
     metrics = Metrics()
-    a = settings.asterisk
-    ami = AmiClient(
-        host=a.bind_address,
-        port=a.ami_port,
-        username=a.ami_user,
-        secret=ami_secret,
-        reconnect_s=settings.controller.ami_reconnect_s,
-    )
+    a, c = settings.asterisk, settings.controller
+    ami = AmiClient(host=a.bind_address, port=a.ami_port, username=a.ami_user, secret=ami_secret,
+                    reconnect_s=c.ami_reconnect_s)  # fmt: skip
     live = LiveConferences(ami, metrics)
-    ami.on_event(live.on_event)
+    roster = Roster()
+    announcer = Announcer(ami, metrics)
+    for handler in (live.on_event, announcer.on_event,
+                    NameAnnouncements(announcer, roster, live, c.announce_names).on_event):  # fmt: skip
+        ami.on_event(handler)
     ami.on_resync(live.resync)
 
     def observe(command: str, seconds: float) -> None:
         metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
 
-    agi = FastAgiServer(header_timeout=settings.controller.agi_header_timeout_s, observer=observe)
-    journey = DialInJourney(
-        ThreadedDirectory(booking), settings.controller, metrics, on_join=live.expect_join
-    )
+    dialin = booking.dialin
+    agi = FastAgiServer(header_timeout=c.agi_header_timeout_s, observer=observe)
+    journey = DialInJourney(ThreadedDirectory(dialin), c, metrics, settings.access_numbers, roster, names_dir,
+                            on_join=live.expect_join, seats=live.take_seat)  # fmt: skip
+
+    async def remaining(number: str) -> float | None:
+        return await asyncio.to_thread(dialin.remaining_seconds, number)
+
+    menu = KeypadMenu(remaining, live, roster, announcer, ami, metrics, ZoneInfo(c.timezone))
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
-    return Controller(settings.controller, agi, ami, live, metrics)
+    agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
+    return Controller(c, agi, ami, live, metrics)

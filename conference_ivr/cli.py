@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
 import structlog
 
+from conference_ivr import cli_booking
 from conference_ivr.errors import DialconfError
 from conference_ivr.logs import configure_logging
 from conference_ivr.settings import Settings
@@ -37,13 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply Alembic migrations to the configured database")
 
-    book = sub.add_parser("book", help="book a conference and print its access data")
-    when = book.add_mutually_exclusive_group()
-    when.add_argument("--start", help="start time, ISO 8601 (e.g. 2026-12-01T14:00+01:00); default: now")
-    when.add_argument("--anytime", action="store_true", help="an anytime room: no date, until deleted")
-    book.add_argument("--minutes", type=int, default=60, help="length in minutes (default 60)")
-    book.add_argument("--seats", type=int, default=10, help="participants allowed (default 10)")
-    book.add_argument("--profile", default=None, help="profile the room belongs to")
+    cli_booking.add_parsers(sub)
     return p
 
 
@@ -61,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from conference_ivr import runner
+    if args.command in cli_booking.COMMANDS:
+        return cli_booking.run(args, settings)
+    from conference_ivr import runner  # imports uvicorn and the controller: only when needed
 
     if args.command == "run":
         return runner.run_all(settings)
@@ -75,45 +71,4 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(settings.database_url)
         print(f"database at head: {settings.database_url}")
         return 0
-    if args.command == "book":
-        return _book(args, settings)
     raise AssertionError(args.command)
-
-
-def _book(args: argparse.Namespace, settings: Settings) -> int:
-    from booking.domain.errors import RuleViolation
-    from conference_ivr.app import build_booking
-
-    service = build_booking(settings)
-    start: datetime | None = None
-    minutes: int | None = None
-    if not args.anytime:
-        start = datetime.fromisoformat(args.start) if args.start else datetime.now(UTC)
-        if start.tzinfo is None:
-            start = start.astimezone()  # local time of this machine
-        minutes = args.minutes
-    try:
-        r = service.book(start, minutes, args.seats, profile=args.profile)
-    except RuleViolation as exc:
-        print(f"refused: {exc.field}: {exc.reason}", file=sys.stderr)
-        return 1
-    print(describe(r, settings))
-    return 0
-
-
-def describe(r: object, settings: Settings) -> str:
-    from booking.domain.model import Reservation
-
-    assert isinstance(r, Reservation)
-    when = "anytime (until deleted)"
-    if r.starts_at and r.ends_at:
-        when = f"{r.starts_at.astimezone():%Y-%m-%d %H:%M} - {r.ends_at.astimezone():%H:%M}"
-    lines = [
-        f"access number(s): {', '.join(settings.access_numbers)}",
-        f"conference number: {r.room.conference_number}",
-        f"PIN: {r.room.pin}",
-        f"ADMIN PIN: {r.room.admin_pin}",
-        f"when: {when}",
-        f"seats: {r.seats}",
-    ]
-    return "\n".join(lines)

@@ -21,21 +21,52 @@ from conference_ivr.pbx import names
 
 log = structlog.get_logger(__name__)
 
+_SEAT_HOLD_S = 30.0  # a seat held for a caller who never arrives is freed after this
+
 
 class LiveConferences:
     def __init__(self, ami: AmiClient, metrics: Metrics) -> None:
         self._ami = ami
         self._metrics = metrics
         self.members: dict[str, set[str]] = {}  # ConfBridge name -> member channel unique ids
+        self.channels: dict[str, tuple[str, bool, int]] = {}  # unique id -> (channel, admin, join order)
+        self._joins = 0
         self._answered: dict[str, float] = {}  # unique id -> monotonic time the IVR answered
         self._pending: list[ConfbridgeEvent] | None = None  # events seen while a resync runs
+        self._pending_seats: dict[str, dict[str, float]] = {}  # bridge -> {uniqueid: held since}
 
     def expect_join(self, uniqueid: str, answered: float) -> None:
         self._answered[uniqueid] = answered
 
+    def take_seat(self, bridge: str, uniqueid: str, limit: int, parties: int) -> bool:
+        """Hold a seat for a caller on the way into ``bridge``, if one is free.
+
+        Seats are members (announcers excluded) plus callers admitted but not joined yet;
+        the check-and-hold runs on the event loop, so two callers never take the last seat.
+        ``parties`` (ConfBridge's own count) is the floor while AMI is down.
+        """
+        now = time.monotonic()
+        members = self.members.get(bridge, set())
+        pending = self._pending_seats.setdefault(bridge, {})
+        for uid, held_at in list(pending.items()):
+            if uid in members or now - held_at > _SEAT_HOLD_S:
+                del pending[uid]
+        occupied = len(members) + len(pending)
+        if not self._ami.ready:
+            occupied = max(occupied, parties)
+        if occupied >= limit:
+            return False
+        pending[uniqueid] = now
+        return True
+
+    def release_seat(self, uniqueid: str) -> None:
+        for pending in self._pending_seats.values():
+            pending.pop(uniqueid, None)
+
     async def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, Hangup):
             self._answered.pop(event.uniqueid, None)
+            self.release_seat(event.uniqueid)
             return
         if not isinstance(event, ConfbridgeJoin | ConfbridgeLeave | ConfbridgeEnd):
             return
@@ -44,6 +75,7 @@ class LiveConferences:
             if answered is not None:
                 self._metrics.answer_to_join_seconds.observe(time.monotonic() - answered)
         _apply(self.members, event)
+        self._track(event)
         if self._pending is not None:
             self._pending.append(event)  # replayed onto the rebuilt state when resync ends
         self._publish()
@@ -77,11 +109,32 @@ class LiveConferences:
                 listing = await self._ami.action({"Action": "ConfbridgeList", "Conference": conf})
             except AmiError:
                 continue  # ended meanwhile
-            rebuilt[conf] = {
-                m.get("Uniqueid", "")
+            members = [
+                m
                 for m in listing
                 if m.get("Event") == "ConfbridgeList" and not names.is_announcer_channel(m.get("Channel", ""))
-            }
+            ]
+            rebuilt[conf] = {m.get("Uniqueid", "") for m in members}
+            for m in members:  # listed in join order
+                self._joins += 1
+                self.channels[m.get("Uniqueid", "")] = (
+                    m.get("Channel", ""),
+                    m.get("Admin") == "Yes",
+                    self._joins,
+                )
+
+    def _track(self, event: ConfbridgeEvent) -> None:
+        if isinstance(event, ConfbridgeJoin) and not names.is_announcer_channel(event.channel):
+            self._joins += 1
+            self.channels[event.uniqueid] = (event.channel, event.admin, self._joins)
+        elif isinstance(event, ConfbridgeLeave):
+            self.channels.pop(event.uniqueid, None)
+
+    def last_joined_participant(self, bridge: str) -> str | None:
+        """The channel of the participant (not a moderator) who joined ``bridge`` last."""
+        found = [self.channels[u] for u in self.members.get(bridge, ()) if u in self.channels]
+        participants = [c for c in found if not c[1]]
+        return max(participants, key=lambda c: c[2])[0] if participants else None
 
     def _publish(self) -> None:
         self._metrics.conferences_live.set(len([c for c in self.members.values() if c]))

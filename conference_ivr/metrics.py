@@ -37,6 +37,15 @@ class Metrics:
             buckets=_JOIN_BUCKETS,
             registry=r,
         )
+        self.pin_lockouts = Counter(
+            "dialconf_pin_lockouts", "Callers refused because their PIN guessing was locked out.", registry=r
+        )
+        self.menu_actions = Counter(
+            "dialconf_menu_actions", "Keypad actions handled by the controller.", ["action"], registry=r
+        )
+        self.announcements = Counter(
+            "dialconf_announcements", "Sounds played into conferences.", ["kind"], registry=r
+        )
         self.agi_sessions = Gauge("dialconf_agi_sessions", "FastAGI sessions in progress.", registry=r)
         self.ami_up = Gauge("dialconf_ami_up", "1 when the AMI connection is logged in.", registry=r)
         self.conferences_live = Gauge("dialconf_conferences_live", "Conferences running now.", registry=r)

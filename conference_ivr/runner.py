@@ -9,13 +9,13 @@ import signal
 import structlog
 import uvicorn
 
-from booking.api.app import create_app
 from booking.service import BookingService
 from booking.store.migrate import upgrade
-from conference_ivr.app import build_booking, build_controller
+from conference_ivr.app import build_api, build_booking, build_controller, operator_token_file
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import locate, provision
+from conference_ivr.pbx.sounds import install_sounds
 from conference_ivr.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -24,7 +24,11 @@ DEMO_PROFILE = "demo"
 
 
 def _instance(settings: Settings, install: bool = False) -> AsteriskInstance:
-    found = provision(settings.asterisk) if install else locate(settings.asterisk)
+    """The Asterisk instance; ``install`` also builds what is missing (root, prompts)."""
+    if not install:
+        return AsteriskInstance(locate(settings.asterisk), settings)
+    found = provision(settings.asterisk)
+    install_sounds(found)
     return AsteriskInstance(found, settings)
 
 
@@ -50,16 +54,20 @@ def asterisk_command(settings: Settings, command: str) -> int:
 def serve(settings: Settings) -> int:
     inst = _instance(settings)
     booking = build_booking(settings)
-    asyncio.run(_serve(settings, booking, inst.ami_secret()))
+    print(f"booking API operator token: {_token_source(settings)}", flush=True)
+    asyncio.run(_serve(settings, booking, inst))
     return 0
 
 
-async def _serve(settings: Settings, booking: BookingService, ami_secret: str, banner: str = "") -> None:
-    controller = build_controller(settings, booking, ami_secret)
+async def _serve(
+    settings: Settings, booking: BookingService, inst: AsteriskInstance, banner: str = ""
+) -> None:
+    app = build_api(settings, booking)  # before anything starts: a bad token file stops here
+    controller = build_controller(settings, booking, inst.ami_secret(), inst.inner("names"))
     await controller.start()
     api = uvicorn.Server(
         uvicorn.Config(
-            create_app(booking),
+            app,
             host=settings.api.bind_address,
             port=settings.api.port,
             log_config=None,
@@ -85,11 +93,18 @@ async def _serve(settings: Settings, booking: BookingService, ami_secret: str, b
 
 
 def _demo_room(booking: BookingService, settings: Settings) -> str:
-    from conference_ivr.cli import describe
+    from conference_ivr.cli_booking import describe
 
     existing = booking.reservations_of(DEMO_PROFILE)
     reservation = existing[0] if existing else booking.book(None, None, 10, profile=DEMO_PROFILE)
     return describe(reservation, settings)
+
+
+def _token_source(settings: Settings) -> str:
+    """Where the operator token is: the token itself is never printed nor logged."""
+    if settings.api.operator_token:
+        return "DIALCONF_API__OPERATOR_TOKEN (from settings)"
+    return f"in {operator_token_file(settings).resolve()} (mode 0600)"
 
 
 def run_all(settings: Settings) -> int:
@@ -110,6 +125,7 @@ def run_all(settings: Settings) -> int:
             f"  controller: FastAGI {settings.controller.bind_address}:{settings.controller.agi_port}, "
             f"metrics http://{settings.controller.bind_address}:{settings.controller.metrics_port}/metrics",
             f"  booking API: http://{settings.api.bind_address}:{settings.api.port}/docs",
+            f"  operator token: {_token_source(settings)}",
             "",
             "Call in with a softphone (no registration needed):",
             f"  sip:{number}@{a.bind_address}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
@@ -121,7 +137,7 @@ def run_all(settings: Settings) -> int:
         ]
     )
     try:
-        asyncio.run(_serve(settings, booking, inst.ami_secret(), banner))
+        asyncio.run(_serve(settings, booking, inst, banner))
     finally:
         proc.stop()
     return 0

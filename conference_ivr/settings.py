@@ -49,12 +49,18 @@ class ControllerSettings(BaseModel):
     agi_header_timeout_s: float = 5.0
     ami_reconnect_s: float = 1.0
     digit_timeout_ms: int = 6000
-    max_pin_tries: int = 3
+    max_pin_tries: int = 3  # per call; across calls see BookingSettings.pin_*
+    name_max_ms: int = 4000  # the recorded name is short
+    timezone: str = "Europe/Prague"  # how start times are spoken
+    announce_names: bool = True  # "<name> has joined / has left" into the conference
 
 
 class ApiSettings(BaseModel):
     bind_address: str = "127.0.0.1"
     port: int = 8080
+    # Bearer token of the operator endpoints. None: generated once and kept (0600) in
+    # <data_dir>/operator.token.
+    operator_token: str | None = None
 
 
 class Settings(BaseSettings):

@@ -3,9 +3,10 @@
 #   scripts/system-deps.sh run    what `make run` needs
 #   scripts/system-deps.sh test   plus what the test suite needs
 set -euo pipefail
-want=(debootstrap)
+want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/pbx/sounds.py)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
-if [ "${1:-run}" = "test" ]; then want+=(sip-tester); fi
+# The store tier and `make bench` start a throwaway PostgreSQL cluster (tests/support/postgres.py).
+if [ "${1:-run}" = "test" ]; then want+=(sip-tester postgresql); fi
 
 missing=()
 for pkg in "${want[@]}"; do

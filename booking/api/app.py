@@ -1,17 +1,36 @@
-"""FastAPI application factory; the OpenAPI document is served at /openapi.json."""
+"""FastAPI application factory; the OpenAPI document is served at /openapi.json.
+
+``create_app(service, operator_token)``: profile endpoints authenticate with the profile's
+API token, operator endpoints with ``operator_token`` (both as ``Authorization: Bearer``).
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from booking.api import account, errors, operator, reservations
 from booking.service import BookingService
 
+DESCRIPTION = """\
+Book dial-in conference rooms: each reservation gets a conference number, a PIN and an
+ADMIN PIN (moderator). Requests over the standard limits wait for an operator (202, status
+`pending`); a full system answers 409 with the seats still free and nearby start times.
+Errors in a field answer 422 with `detail[].loc` naming the field and `detail[].msg` why.
+"""
 
-def create_app(service: BookingService) -> FastAPI:
-    app = FastAPI(title="dialconf booking", version="0.1.0")
+
+def create_app(service: BookingService, operator_token: str) -> FastAPI:
+    if not operator_token:
+        raise ValueError("an operator token is required")
+    app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
     app.state.booking = service
+    app.state.operator_token = operator_token
+    errors.install(app)
+    app.include_router(operator.router)
+    app.include_router(account.router)
+    app.include_router(reservations.router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], summary="Liveness probe")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -1,10 +1,10 @@
 """The booking exception tree.
 
-    BookingError
-     ├── NotFound           no such room / reservation (for this profile)
-     ├── RuleViolation      a booking rule refused the request: field, reason, code
-     ├── CapacityExceeded   the shared capacity is full then: carries the structured refusal
-     └── Unauthorized       no profile for the presented token (API)
+BookingError
+ ├── NotFound           no such room / reservation (for this profile)
+ ├── RuleViolation      a booking rule refused the request: field, reason, code
+ ├── CapacityExceeded   the shared capacity is full then: carries the structured refusal
+ └── Unauthorized       no profile for the presented token (API)
 """
 
 from __future__ import annotations

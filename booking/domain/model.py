@@ -75,6 +75,7 @@ class Verdict(enum.Enum):
     WRONG_PIN = "wrong_pin"
     TOO_EARLY = "too_early"
     OVER = "over"
+    LOCKED_OUT = "locked_out"  # too many wrong PINs for this caller or conference
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Admission:
     verdict: Verdict
     role: Role | None = None
     opens_at: datetime | None = None
+    delay_s: float = 0.0  # wait this long before the next PIN prompt (growing per wrong PIN)
 
 
 def admit(reservation: Reservation, pin: str, now: datetime, join_lead: timedelta) -> Admission:

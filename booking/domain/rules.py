@@ -82,7 +82,11 @@ def assess(req: BookingRequest, now: datetime, s: BookingSettings, check_lead: b
 
     ahead = req.starts_at - now
     max_ahead = timedelta(days=s.panel_max_ahead_days)
-    if check_lead and req.kind is ReservationKind.PANEL and ahead < timedelta(minutes=s.panel_min_lead_minutes):
+    if (
+        check_lead
+        and req.kind is ReservationKind.PANEL
+        and ahead < timedelta(minutes=s.panel_min_lead_minutes)
+    ):
         v.append(
             RuleViolation(
                 "starts_at", f"must be at least {s.panel_min_lead_minutes} minutes from now", "start_too_soon"
@@ -91,12 +95,18 @@ def assess(req: BookingRequest, now: datetime, s: BookingSettings, check_lead: b
     elif req.kind is ReservationKind.ON_DEMAND and req.starts_at < now - s.join_lead:
         v.append(RuleViolation("starts_at", "is in the past", "start_in_past"))
     if ahead > max_ahead:
-        v.append(RuleViolation("starts_at", f"must be at most {s.panel_max_ahead_days} days ahead", "start_too_far"))
+        v.append(
+            RuleViolation(
+                "starts_at", f"must be at most {s.panel_max_ahead_days} days ahead", "start_too_far"
+            )
+        )
 
     length = req.ends_at - req.starts_at
     if length > timedelta(days=s.absolute_max_window_days):
         v.append(
-            RuleViolation("ends_at", f"a reservation lasts at most {s.absolute_max_window_days} days", "too_long")
+            RuleViolation(
+                "ends_at", f"a reservation lasts at most {s.absolute_max_window_days} days", "too_long"
+            )
         )
     else:
         limit = _length_limit(req.kind, s)

@@ -19,3 +19,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Undo migrations down to ``revision`` ("base": an empty database)."""
+    command.downgrade(alembic_config(url), revision)

@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Container
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Select, func, insert, select, text, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    CursorResult,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from booking.domain.capacity import Booked
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus, Room
-from booking.store.tables import profiles, reservations, rooms
+from booking.store.tables import (
+    RELEASE_AT_ONCE,
+    SPAN_CLASSES,
+    UtcDateTime,
+    profiles,
+    reservations,
+    rooms,
+    span_class,
+    span_limit,
+)
 
 # Any constant: the key of the PostgreSQL advisory lock that serialises capacity writers.
 CAPACITY_LOCK_KEY = 0x44434150  # "DCAP"
 HOLDING = (ReservationStatus.ACTIVE.value, ReservationStatus.PENDING.value)
+RELEASED = (ReservationStatus.REJECTED, ReservationStatus.DELETED)
 
 
 def _new_id(result: CursorResult[Any]) -> int:
@@ -73,11 +103,29 @@ class Repository:
         return None if found is None else int(found)
 
     def profile_id(self, name: str, now: datetime) -> int:
-        """The id of a profile by name, created on first use."""
+        """The id of a profile by name, created on first use.
+
+        Writers racing to create the same name all get the one row: the insert yields to a
+        concurrent one (ON CONFLICT DO NOTHING; PostgreSQL waits for the other transaction) and
+        the id is read back after it.
+        """
         found = self.find_profile(name)
         if found is not None:
             return found
-        return _new_id(self.conn.execute(insert(profiles).values(name=name, created_at=now)))
+        dialect = self.conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            ins = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt = (
+                ins(profiles)
+                .values(name=name, created_at=now)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            self.conn.execute(stmt)
+        else:
+            self.conn.execute(insert(profiles).values(name=name, created_at=now))
+        found = self.find_profile(name)
+        assert found is not None
+        return found
 
     def add_profile(self, name: str, language: str, token_hash: str, now: datetime) -> Profile:
         res = self.conn.execute(
@@ -98,19 +146,21 @@ class Repository:
 
     # --- rooms ------------------------------------------------------------------------
 
-    def live_numbers(self) -> set[str]:
-        q = select(rooms.c.conference_number).where(rooms.c.deleted_at.is_(None))
-        return set(self.conn.execute(q).scalars())
+    def live_numbers(self) -> Container[str]:
+        """The numbers of live rooms, asked one at a time (``number in live_numbers``): a probe
+        of the unique index, instead of reading every live number for each new room."""
+        return _LiveNumbers(self.conn)
 
     def add_room(self, room: Room, now: datetime) -> Room:
         res = self.conn.execute(
-            insert(rooms).values(
-                profile_id=room.profile_id,
-                conference_number=room.conference_number,
-                pin=room.pin,
-                admin_pin=room.admin_pin,
-                created_at=now,
-            )
+            _INSERT_ROOM,
+            {
+                "profile_id": room.profile_id,
+                "conference_number": room.conference_number,
+                "pin": room.pin,
+                "admin_pin": room.admin_pin,
+                "created_at": now,
+            },
         )
         return Room(**{**room.__dict__, "id": _new_id(res)})
 
@@ -120,33 +170,36 @@ class Repository:
         )
 
     def release_expired_rooms(self, before: datetime, now: datetime) -> None:
-        """Free the numbers of rooms whose reservation ended before ``before`` or was refused."""
-        done = select(reservations.c.room_id).where(
-            (reservations.c.ends_at < before)
-            | reservations.c.status.in_([ReservationStatus.REJECTED.value, ReservationStatus.DELETED.value])
-        )
-        self.conn.execute(
-            update(rooms).where(rooms.c.deleted_at.is_(None), rooms.c.id.in_(done)).values(deleted_at=now)
-        )
+        """Free the numbers of rooms whose reservation ended before ``before`` or was refused
+        or deleted: a range on the live rooms' ``releasable_at`` (ix_rooms_releasable)."""
+        self.conn.execute(_RELEASE_EXPIRED, {"before": before, "now": now})
+
+    def _set_releasable(self, r: Reservation) -> None:
+        assert r.room.id is not None
+        at = RELEASE_AT_ONCE if r.status in RELEASED else r.ends_at
+        self.conn.execute(_SET_RELEASABLE, {"room": r.room.id, "at": at})
 
     # --- reservations -----------------------------------------------------------------
 
     def add_reservation(self, r: Reservation, now: datetime) -> Reservation:
         assert r.room.id is not None
         res = self.conn.execute(
-            insert(reservations).values(
-                room_id=r.room.id,
-                kind=r.kind.value,
-                starts_at=r.starts_at,
-                ends_at=r.ends_at,
-                seats=r.seats,
-                status=r.status.value,
-                max_participants=r.max_participants,
-                title=r.title,
-                note=r.note,
-                created_at=now,
-            )
+            _INSERT_RESERVATION,
+            {
+                "room_id": r.room.id,
+                "kind": r.kind.value,
+                "starts_at": r.starts_at,
+                "ends_at": r.ends_at,
+                "seats": r.seats,
+                "status": r.status.value,
+                "max_participants": r.max_participants,
+                "title": r.title,
+                "note": r.note,
+                "created_at": now,
+                "span_class": span_class(r.starts_at, r.ends_at),
+            },
         )
+        self._set_releasable(r)
         return Reservation(**{**r.__dict__, "id": _new_id(res)})
 
     def update_reservation(self, r: Reservation) -> None:
@@ -162,8 +215,10 @@ class Repository:
                 max_participants=r.max_participants,
                 title=r.title,
                 note=r.note,
+                span_class=span_class(r.starts_at, r.ends_at),
             )
         )
+        self._set_releasable(r)
 
     def _joined(self) -> Select[Any]:
         return select(
@@ -188,20 +243,20 @@ class Repository:
         return [_reservation(row) for row in self.conn.execute(q)]
 
     def count_active(self, profile_id: int, now: datetime) -> int:
-        """R27: reservations that take one of the profile's slots (not ended, not deleted)."""
-        q = (
-            select(func.count())
-            .select_from(reservations.join(rooms, rooms.c.id == reservations.c.room_id))
-            .where(rooms.c.profile_id == profile_id)
-            .where(reservations.c.status.in_(HOLDING))
-            .where(reservations.c.ends_at.is_(None) | (reservations.c.ends_at > now))
-        )
-        return int(self.conn.execute(q).scalar() or 0)
+        """R27: reservations that take one of the profile's slots (not ended, not deleted).
+
+        Read from the profile's rooms alone: a room's ``releasable_at`` is its reservation's end
+        while the reservation holds (NULL for an anytime room), and long past once it is refused
+        or deleted. An index range (ix_rooms_profile) over the rooms not yet ended, whatever the
+        profile's history and whatever plan a prepared statement gets.
+        """
+        return int(self.conn.execute(_COUNT_ACTIVE, {"profile": profile_id, "now": now}).scalar() or 0)
 
     def pending(self) -> list[Reservation]:
         q = (
             self._joined()
-            .where(reservations.c.status == ReservationStatus.PENDING.value)
+            # A literal, not a parameter: the planner may then use the partial index.
+            .where(reservations.c.status == literal_column(f"'{ReservationStatus.PENDING.value}'"))
             .order_by(reservations.c.id)
         )
         return [_reservation(row) for row in self.conn.execute(q)]
@@ -222,15 +277,83 @@ class Repository:
     ) -> list[Booked]:
         """Seats held by confirmed bookings overlapping [start, end).
 
-        A booking that overlaps starts before ``end`` and, being at most ``longest`` long,
-        after ``start - longest``: an index range, so the cost follows nearby bookings only.
+        A booking overlaps when it starts before ``end`` and ends after ``start``. One index
+        range per length class (ix_reservations_capacity): a booking of class k is at most
+        ``span_limit(k)`` long, so it can only overlap if it starts after ``start - span_limit(k)``
+        (the open-ended last class: after ``start - longest``, the longest window allowed).
+        What is read beyond the overlapping bookings is at most one class length of starts per
+        class, so the cost follows the bookings near the window, not the table size.
         """
-        q = select(reservations.c.starts_at, reservations.c.ends_at, reservations.c.seats).where(
-            reservations.c.status == ReservationStatus.ACTIVE.value,
-            reservations.c.starts_at >= start - longest,
-            reservations.c.starts_at < end,
-            reservations.c.ends_at > start,
-        )
+        params = self._window_params(start, end, longest, exclude)
+        rows = self.conn.execute(_OVERLAPPING[exclude is not None], params)
+        # Plain DateTime columns and one replace each: the TypeDecorator per value costs more
+        # than the query when thousands of bookings lie near the window.
+        return [Booked(s.replace(tzinfo=UTC), e.replace(tzinfo=UTC), n) for s, e, n in rows]
+
+    @staticmethod
+    def _window_params(
+        start: datetime, end: datetime, longest: timedelta, exclude: int | None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"start": start, "end": end}
+        for k in range(SPAN_CLASSES):
+            limit = span_limit(k)
+            params[f"from_{k}"] = start - (longest if limit is None else min(limit, longest))
         if exclude is not None:
-            q = q.where(reservations.c.id != exclude)
-        return [Booked(r.starts_at, r.ends_at, r.seats) for r in self.conn.execute(q)]
+            params["exclude"] = exclude
+        return params
+
+
+def _overlapping(excluding: bool) -> CompoundSelect[Any]:
+    """The capacity read, built once (its cache key too): a UNION ALL of one range per class."""
+    r = reservations.c
+    parts = []
+    for k in range(SPAN_CLASSES):
+        q = select(type_coerce(r.starts_at, DateTime()), type_coerce(r.ends_at, DateTime()), r.seats).where(
+            r.span_class == k,
+            r.status == ReservationStatus.ACTIVE.value,
+            r.starts_at >= bindparam(f"from_{k}", type_=UtcDateTime()),
+            r.starts_at < bindparam("end", type_=UtcDateTime()),
+            r.ends_at > bindparam("start", type_=UtcDateTime()),
+        )
+        if excluding:
+            q = q.where(r.id != bindparam("exclude", type_=Integer()))
+        parts.append(q)
+    return union_all(*parts)
+
+
+_OVERLAPPING = (_overlapping(False), _overlapping(True))
+
+
+# The statements of every booking, built once with their cache keys: building one costs about
+# as much as running it.
+_INSERT_ROOM = insert(rooms)
+_INSERT_RESERVATION = insert(reservations)
+_COUNT_ACTIVE = (
+    select(func.count())
+    .select_from(rooms)
+    .where(rooms.c.profile_id == bindparam("profile", type_=Integer()))
+    .where(rooms.c.releasable_at.is_(None) | (rooms.c.releasable_at > bindparam("now", type_=UtcDateTime())))
+)
+_RELEASE_EXPIRED = (
+    update(rooms)
+    .where(rooms.c.deleted_at.is_(None), rooms.c.releasable_at < bindparam("before", type_=UtcDateTime()))
+    .values(deleted_at=bindparam("now", type_=UtcDateTime()))
+)
+_SET_RELEASABLE = (
+    update(rooms)
+    .where(rooms.c.id == bindparam("room", type_=Integer()))
+    .values(releasable_at=bindparam("at", type_=UtcDateTime()))
+)
+_LIVE_NUMBER = (
+    select(rooms.c.id)
+    .where(rooms.c.conference_number == bindparam("number", type_=String()), rooms.c.deleted_at.is_(None))
+    .limit(1)
+)
+
+
+class _LiveNumbers(Container[str]):
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def __contains__(self, number: object) -> bool:
+        return self._conn.execute(_LIVE_NUMBER, {"number": number}).first() is not None

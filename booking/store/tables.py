@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -63,6 +64,9 @@ rooms = Table(
     Column("admin_pin", String(12), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime, nullable=True),
+    # When the room's number may be freed: its reservation's end; RELEASE_AT_ONCE once the
+    # reservation is refused or deleted; never (NULL) for an anytime room. Kept by the repository.
+    Column("releasable_at", UtcDateTime, nullable=True),
 )
 # Conference numbers are unique among live (not deleted) rooms.
 Index(
@@ -72,6 +76,17 @@ Index(
     sqlite_where=text("deleted_at IS NULL"),
     postgresql_where=text("deleted_at IS NULL"),
 )
+# The sweep that frees the numbers of ended rooms reads live rooms only, earliest end first:
+# its cost follows the rooms it frees, not the history.
+Index(
+    "ix_rooms_releasable",
+    rooms.c.releasable_at,
+    sqlite_where=text("deleted_at IS NULL"),
+    postgresql_where=text("deleted_at IS NULL"),
+)
+# A profile's rooms; the per-profile limit (R27) counts those not yet ended: one range.
+Index("ix_rooms_profile", rooms.c.profile_id, rooms.c.releasable_at)
+RELEASE_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 reservations = Table(
     "reservations",
@@ -87,10 +102,51 @@ reservations = Table(
     Column("max_participants", Integer, nullable=True),
     Column("title", String(200), nullable=False, server_default=""),
     Column("note", String(500), nullable=False, server_default=""),
+    Column("span_class", SmallInteger, nullable=False, server_default="0"),  # see span_class()
 )
 Index("ix_reservations_room", reservations.c.room_id)
-Index("ix_reservations_window", reservations.c.ends_at, reservations.c.starts_at)
-# The capacity check reads bookings that start within [start - longest window, end): a range
-# on this index, so its cost follows the bookings near the window, not the table size.
-Index("ix_reservations_status_start", reservations.c.status, reservations.c.starts_at)
+# The capacity check: for each length class, one index range over the bookings of that class
+# that start within the class's longest length before the window (see Repository.booked_overlapping).
+# Every booking read overlaps the window or starts at most one class length before it, so the
+# cost follows the bookings near the window, not the table size nor the longest booking.
+# Covering: the query reads the index only. It leads with span_class, not status, so that no
+# index tempts the planner (SQLite has no statistics) to walk every active booking for a query
+# that also names a profile or a room.
+Index(
+    "ix_reservations_capacity",
+    reservations.c.span_class,
+    reservations.c.status,
+    reservations.c.starts_at,
+    reservations.c.ends_at,
+    reservations.c.seats,
+)
+# The operator queue: the few pending requests, without an index on every status.
+PENDING_ONLY = text("status = 'pending'")
+Index("ix_reservations_pending", reservations.c.id, sqlite_where=PENDING_ONLY, postgresql_where=PENDING_ONLY)
+
+# Length classes: class k holds windows at most SPAN_UNIT * SPAN_FACTOR**k long (15 min, 1 h,
+# 4 h, 16 h, 64 h, 256 h); the last class holds the longer ones, bounded by the longest window
+# the rules allow.
+SPAN_UNIT = timedelta(minutes=15)
+SPAN_FACTOR = 4
+SPAN_CLASSES = 7
+
+
+def span_limit(k: int) -> timedelta | None:
+    """The longest window of class ``k``; None for the last, open-ended class."""
+    return None if k >= SPAN_CLASSES - 1 else SPAN_UNIT * SPAN_FACTOR**k
+
+
+def span_class(starts_at: datetime | None, ends_at: datetime | None) -> int:
+    if starts_at is None or ends_at is None:
+        return 0  # anytime: never in a capacity range (no start)
+    length = ends_at - starts_at
+    for k in range(SPAN_CLASSES - 1):
+        limit = span_limit(k)
+        assert limit is not None
+        if length <= limit:
+            return k
+    return SPAN_CLASSES - 1
+
+
 profiles.append_constraint(UniqueConstraint("token_hash", name="uq_profiles_token_hash"))

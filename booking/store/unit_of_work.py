@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
+from booking.store.engine import writer_queue
 from booking.store.repository import Repository
 
 
@@ -16,9 +17,17 @@ class UnitOfWork:
 
     @contextmanager
     def __call__(self, read_only: bool = False) -> Iterator[Repository]:
-        """A transaction. On SQLite a writer takes the write lock at BEGIN (IMMEDIATE);
-        ``read_only`` units use a deferred BEGIN and never block behind writers (WAL)."""
-        with self.engine.connect() as conn:
-            conn.info["read_only"] = read_only
-            with conn.begin():
-                yield Repository(conn)
+        """A transaction. On SQLite a writer takes the write lock at BEGIN (IMMEDIATE), after
+        waiting its turn among this process's writers (engine.WriterQueue); ``read_only`` units
+        use a deferred BEGIN and never block behind writers (WAL)."""
+        queue = None if read_only else writer_queue(self.engine)
+        if queue is not None:
+            queue.acquire()
+        try:
+            with self.engine.connect() as conn:
+                conn.info["read_only"] = read_only
+                with conn.begin():
+                    yield Repository(conn)
+        finally:
+            if queue is not None:
+                queue.release()

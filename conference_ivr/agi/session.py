@@ -48,7 +48,9 @@ class AgiSession:
             raise AgiHangup(f"AGI socket closed during {cmd.split(' ', 1)[0]}") from exc
         if self._observer is not None:
             self._observer(" ".join(cmd.split(" ", 2)[:2]), time.perf_counter() - started)
-        if reply.code in (510, 511, 520):
+        if reply.code == 511:  # "Command Not Permitted on a dead channel": the caller is gone
+            raise AgiHangup(f"{cmd.split(' ', 1)[0]} on a dead channel")
+        if reply.code in (510, 520):
             raise AgiCommandError(f"{cmd!r}: {reply.code} {reply.text}")
         return reply
 
@@ -94,15 +96,25 @@ class AgiSession:
         reply = await self.command(f"GET VARIABLE {name}")
         return reply.data if reply.result == "1" else None
 
+    async def get_full_variable(self, expression: str) -> str | None:
+        """Evaluate an expression with functions, e.g. ``${CONFBRIDGE_INFO(parties,conf-1)}``."""
+        reply = await self.command(f"GET FULL VARIABLE {quote(expression)}")
+        return reply.data if reply.result == "1" else None
+
     async def exec(self, app: str, args: str = "") -> AgiReply:
         """Run a dialplan application. ``result=-1`` means the channel is gone or the app failed."""
         return await self.command(f"EXEC {app} {quote(args)}" if args else f"EXEC {app}")
 
     async def stream_file(self, sound: str, escape_digits: str = "") -> str:
-        """Play a sound; returns the digit that interrupted it, or ''."""
+        """Play a sound; returns the digit that interrupted it, or ''.
+
+        A sound that cannot be played (``result=-1`` on a live channel) is skipped: a
+        missing recording must not end the call. A gone caller shows on the next command.
+        """
         reply = await self.command(f"STREAM FILE {sound} {quote(escape_digits)}")
         if reply.result_int < 0:
-            raise AgiHangup(f"STREAM FILE {sound} failed")
+            log.warning("agi.sound_failed", sound=sound)
+            return ""
         return chr(reply.result_int) if reply.result_int > 0 else ""
 
     async def read_digits(self, prompts: list[str], max_digits: int, timeout_s: float) -> tuple[str, str]:

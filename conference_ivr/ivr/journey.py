@@ -1,37 +1,53 @@
-"""The dial-in journey: press 1, conference number, PIN, then into the ConfBridge.
+"""The dial-in journey: greeting and language, press 1, conference number, PIN, checks,
+name recording, then into the ConfBridge.
 
-The handler is thin: it reads digits, asks the booking rules, sets channel variables and
-plays prompts. The dialplan runs ConfBridge itself once DIALCONF_ACTION=join is set.
+The handler is thin: it reads digits, asks the booking rules, sets channel variables and plays
+prompts. Every way out says why. The dialplan runs ConfBridge once DIALCONF_ACTION=join.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import PurePosixPath
+from zoneinfo import ZoneInfo
 
 import structlog
 
+from booking.dialin import DialInOutcome, DialInStatus
 from booking.domain.model import Role, Verdict
-from booking.service import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.errors import AgiHangup
+from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
-from conference_ivr.ivr.prompts import Phrase, sounds
+from conference_ivr.ivr.roster import Member, Roster
+from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
 
 log = structlog.get_logger(__name__)
+security = structlog.get_logger("dialconf.security")
 
 MAX_CONFERENCE_DIGITS = 12
 MAX_PIN_DIGITS = 12
+TRIES = 3
 
-# Called with the channel's unique id when a caller is sent to ConfBridge.
+# Called with the channel's unique id and the answer time when a caller is sent to ConfBridge.
 JoinObserver = Callable[[str, float], None]
+# Holds a seat: (bridge, unique id, participant limit, ConfBridge's party count) -> granted?
+SeatGate = Callable[[str, str, int, int], bool]
+# ConfBridge's own max_members is only a backstop above the controller's seat count: it also
+# counts the short-lived announcer channels (names, warning tone), which must not turn anyone away.
+ANNOUNCER_HEADROOM = 3
+
+
+def _count_parties(bridge: str, uniqueid: str, limit: int, parties: int) -> bool:
+    return parties < limit
 
 
 class CallerGaveUp(Exception):
-    """The caller keyed nothing usable after every retry."""
+    """The call ends without joining; ``reason`` labels the failure metric."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -44,107 +60,190 @@ class DialInJourney:
         directory: DialInDirectory,
         settings: ControllerSettings,
         metrics: Metrics,
+        access_languages: dict[str, str],
+        roster: Roster | None = None,
+        names_dir: PurePosixPath | None = None,
         on_join: JoinObserver | None = None,
+        seats: SeatGate = _count_parties,
     ) -> None:
         self._directory = directory
         self._settings = settings
         self._metrics = metrics
+        self._access_languages = access_languages
+        self._roster = roster or Roster()
+        self._names_dir = names_dir
         self._on_join = on_join
+        self._seats = seats
+        self._tz = ZoneInfo(settings.timezone)
+
+    @property
+    def _timeout(self) -> float:
+        return self._settings.digit_timeout_ms / 1000
 
     async def __call__(self, agi: AgiSession) -> None:
         answered = time.monotonic()
         self._metrics.calls.inc()
-        lang = "en"
+        access = agi.headers.args[0] if agi.headers.args else agi.headers.extension
+        language = self._access_languages.get(access, "en")
+        speaker = Speaker(agi, language if language in LANGUAGES else "en", self._tz)
         await agi.answer()
         try:
-            await self._press_one(agi, lang)
-            outcome = await self._identify(agi, lang)
+            await speaker.set_language(speaker.language)
+            await self._greeting(speaker)
+            number, outcome = await self._identify(speaker)
+            member = await self._admit(speaker, number, outcome)
         except AgiHangup:
             self._fail("hangup")
             raise
         except CallerGaveUp as gave_up:
             self._fail(gave_up.reason)
-            await self._say(agi, Phrase.GOODBYE, lang)
+            await speaker.say("goodbye")
             await agi.hangup()
             return
         except Exception:
             log.exception("ivr.unavailable")
             self._fail("unavailable")
-            await self._say(agi, Phrase.UNAVAILABLE, lang)
+            await speaker.say("unavailable", "goodbye")
             await agi.hangup()
             return
-        await self._join(agi, outcome, lang, answered)
-
-    async def _say(self, agi: AgiSession, phrase: Phrase, lang: str) -> None:
-        for sound in sounds(phrase, lang):
-            await agi.stream_file(sound)
+        await self._join(speaker, member, answered)
 
     def _fail(self, reason: str) -> None:
         self._metrics.join_failures.labels(reason=reason).inc()
         log.info("ivr.failed", reason=reason)
 
-    async def _press_one(self, agi: AgiSession, lang: str) -> None:
-        timeout = self._settings.digit_timeout_ms / 1000
-        for _ in range(3):
-            digits, _status = await agi.read_digits(sounds(Phrase.PRESS_ONE, lang), 1, timeout)
-            if digits == "1":
+    async def _greeting(self, speaker: Speaker) -> None:
+        """ "To join press 1"; keys 2-6 switch the language and repeat the greeting."""
+        tries = 0
+        while tries < TRIES:
+            prompt = speaker.sounds("press_one") + speaker.other_language_choices()
+            key = await speaker.ask(prompt, 1, self._timeout)
+            if key == "1":
                 return
+            if key in LANGUAGE_KEYS:
+                await speaker.set_language(LANGUAGE_KEYS[key])
+                log.info("ivr.language", language=speaker.language)
+                continue
+            tries += 1
+            await speaker.say("no_input" if not key else "error_menu")
         raise CallerGaveUp("no_input")
 
-    async def _identify(self, agi: AgiSession, lang: str) -> DialInOutcome:
-        timeout = self._settings.digit_timeout_ms / 1000
-        number = ""
-        for _ in range(3):
-            number, _status = await agi.read_digits(
-                sounds(Phrase.CONFERENCE_NUMBER, lang), MAX_CONFERENCE_DIGITS, timeout
-            )
-            started = time.perf_counter()
-            exists = bool(number) and await self._directory.conference_exists(number)
-            self._metrics.step_seconds.labels(step="conference_number").observe(time.perf_counter() - started)
-            if exists:
-                break
-            await self._say(agi, Phrase.UNKNOWN_CONFERENCE, lang)
-        else:
-            raise CallerGaveUp("unknown_conference")
-        log.info("ivr.conference_number", conference=number)
+    async def _identify(self, speaker: Speaker) -> tuple[str, DialInOutcome]:
+        number = await self._conference_number(speaker)
+        caller = speaker.agi.headers.callerid
         for _ in range(self._settings.max_pin_tries):
-            pin, _status = await agi.read_digits(sounds(Phrase.PIN, lang), MAX_PIN_DIGITS, timeout)
+            pin = await speaker.ask(speaker.sounds("pin"), MAX_PIN_DIGITS, self._timeout)
+            if not pin:
+                await speaker.say("no_input", "try_again")
+                continue
             started = time.perf_counter()
-            outcome = await self._directory.dial_in(number, pin)
+            outcome = await self._directory.dial_in(number, pin, caller)
             self._metrics.step_seconds.labels(step="pin").observe(time.perf_counter() - started)
             if outcome.status is DialInStatus.UNKNOWN_CONFERENCE:
                 raise CallerGaveUp("unknown_conference")
             assert outcome.admission is not None
             verdict = outcome.admission.verdict
+            if verdict is Verdict.LOCKED_OUT:
+                self._metrics.pin_lockouts.inc()
+                security.warning("security.pin_locked_out", conference=number, caller=caller)
+                await speaker.say("pin_locked")
+                raise CallerGaveUp("pin_locked")
             if verdict is Verdict.WRONG_PIN:
-                log.info("ivr.wrong_pin", conference=number)  # never the PIN itself
-                await self._say(agi, Phrase.WRONG_PIN, lang)
+                security.info("security.wrong_pin", conference=number, caller=caller)  # never the PIN
+                await speaker.say("wrong_pin")
+                if outcome.admission.delay_s:
+                    await speaker.agi.exec("Wait", f"{outcome.admission.delay_s:g}")
+                await speaker.say("try_again")
                 continue
-            if verdict is Verdict.TOO_EARLY:
-                await self._say(agi, Phrase.TOO_EARLY, lang)
-                raise CallerGaveUp("too_early")
-            if verdict is Verdict.OVER:
-                await self._say(agi, Phrase.OVER, lang)
-                raise CallerGaveUp("over")
-            return outcome
+            return number, outcome
         raise CallerGaveUp("wrong_pin")
 
-    async def _join(self, agi: AgiSession, outcome: DialInOutcome, lang: str, answered: float) -> None:
-        assert outcome.reservation is not None and outcome.admission is not None
-        reservation = outcome.reservation
-        moderator = outcome.admission.role is Role.MODERATOR
-        bridge = names.bridge_name(reservation.room.conference_number)
-        await self._say(agi, Phrase.JOINING, lang)
+    async def _conference_number(self, speaker: Speaker) -> str:
+        for _ in range(TRIES):
+            number = await speaker.ask(
+                speaker.sounds("conference_number"), MAX_CONFERENCE_DIGITS, self._timeout
+            )
+            if not number:
+                await speaker.say("no_input", "try_again")
+                continue
+            started = time.perf_counter()
+            exists = await self._directory.conference_exists(number)
+            self._metrics.step_seconds.labels(step="conference_number").observe(time.perf_counter() - started)
+            if exists:
+                log.info("ivr.conference_number", conference=number)
+                return number
+            await speaker.say("unknown_conference", "try_again")
+        raise CallerGaveUp("unknown_conference")
+
+    async def _admit(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> Member:
+        """Schedule, lock and seat checks, then the name recording."""
+        assert outcome.admission is not None and outcome.reservation is not None
+        admission, reservation = outcome.admission, outcome.reservation
+        if admission.verdict is Verdict.TOO_EARLY:
+            assert reservation.starts_at is not None
+            await speaker.say_with_time("too_early", reservation.starts_at)
+            raise CallerGaveUp("too_early")
+        if admission.verdict is Verdict.OVER:
+            await speaker.say("over")
+            raise CallerGaveUp("over")
+        moderator = admission.role is Role.MODERATOR
+        bridge = names.bridge_name(number)
+        if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
+            info = await speaker.agi.get_full_variable(
+                f"${{CONFBRIDGE_INFO(parties,{bridge})}},${{CONFBRIDGE_INFO(locked,{bridge})}}"
+            )
+            parties, _, locked = (info or "0,0").partition(",")
+            if locked.strip() == "1":
+                await speaker.say("locked")
+                raise CallerGaveUp("locked")
+            uniqueid = speaker.agi.headers.uniqueid
+            if not self._seats(bridge, uniqueid, reservation.participant_limit, int(parties or 0)):
+                await speaker.say("full")
+                raise CallerGaveUp("full")
+        name_file = await self._record_name(speaker)
+        return Member(
+            uniqueid=speaker.agi.headers.uniqueid,
+            conference_number=number,
+            bridge=bridge,
+            moderator=moderator,
+            language=speaker.language,
+            caller_number=speaker.agi.headers.callerid,
+            name_file=name_file,
+            participant_limit=reservation.participant_limit,
+        )
+
+    async def _record_name(self, speaker: Speaker) -> PurePosixPath | None:
+        if self._names_dir is None:
+            return None
+        path = self._names_dir / speaker.agi.headers.uniqueid
+        await speaker.say("say_name")
+        ms = self._settings.name_max_ms
+        reply = await speaker.agi.command(f'RECORD FILE {path} wav "#" {ms} 0 BEEP s=2')
+        if reply.result_int < 0:
+            raise AgiHangup("hung up while recording the name")
+        if reply.extra.get("endpos", "0") == "0":
+            return None  # nothing was said: the name stays unknown (roll call says so)
+        return path
+
+    async def _join(self, speaker: Speaker, member: Member, answered: float) -> None:
+        agi = speaker.agi
+        await speaker.say("joining")
         await agi.set_variable(names.confbridge_option("bridge", "template"), names.BRIDGE_PROFILE)
         # The first joiner fixes the bridge profile, so every caller carries the seat limit.
-        await agi.set_variable(names.confbridge_option("bridge", "max_members"), str(reservation.participant_limit))
-        profile = names.USER_PROFILE_MODERATOR if moderator else names.USER_PROFILE_PARTICIPANT
+        backstop = member.participant_limit + ANNOUNCER_HEADROOM
+        await agi.set_variable(names.confbridge_option("bridge", "max_members"), str(backstop))
+        profile = names.USER_PROFILE_MODERATOR if member.moderator else names.USER_PROFILE_PARTICIPANT
         await agi.set_variable(names.confbridge_option("user", "template"), profile)
-        await agi.set_variable(names.VAR_BRIDGE, bridge)
-        await agi.set_variable(names.VAR_MENU, names.MENU_MODERATOR if moderator else names.MENU_PARTICIPANT)
+        await agi.set_variable(names.VAR_BRIDGE, member.bridge)
+        await agi.set_variable(names.VAR_CONFERENCE, member.conference_number)
+        await agi.set_variable(names.VAR_ROLE, "moderator" if member.moderator else "participant")
+        await agi.set_variable(
+            names.VAR_MENU, names.MENU_MODERATOR if member.moderator else names.MENU_PARTICIPANT
+        )
         await agi.set_variable(names.VAR_ACTION, names.ACTION_JOIN)
-        role = "moderator" if moderator else "participant"
+        self._roster.add(member)
+        role = "moderator" if member.moderator else "participant"
         self._metrics.joins.labels(role=role).inc()
-        log.info("ivr.join", conference=reservation.room.conference_number, role=role)
+        log.info("ivr.join", conference=member.conference_number, role=role, language=member.language)
         if self._on_join is not None:
-            self._on_join(agi.headers.uniqueid, answered)
+            self._on_join(member.uniqueid, answered)

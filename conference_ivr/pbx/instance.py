@@ -110,7 +110,7 @@ class AsteriskInstance:
         }
 
     def render(self, template_dir: Path = TEMPLATE_DIR) -> None:
-        for sub in ("etc", "run", "log", "spool", "db"):
+        for sub in ("etc", "run", "log", "spool", "db", "names"):
             self.host(sub).mkdir(parents=True, exist_ok=True)
         values = self.values()
         for name in CONF_FILES:

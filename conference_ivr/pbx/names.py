@@ -17,6 +17,10 @@ CONTEXT_ANNOUNCER = "dialconf-announcer"  # ;2 half of a Local channel that play
 
 # FastAGI routes (the path in agi://host:port/<route>)
 AGI_ROUTE_IVR = "ivr"
+AGI_ROUTE_MENU = "menu"  # keypad actions from inside the conference (ConfBridge dialplan_exec)
+
+CONTEXT_MENU = "dialconf-menu"  # dialplan_exec target of the ConfBridge menus
+CONTEXT_PLAY = "dialconf-play"  # ;1 half of an announcer: plays DIALCONF_SOUND, hangs up
 
 # ConfBridge profiles and menus (confbridge.conf)
 BRIDGE_PROFILE = "dialconf_bridge"
@@ -32,7 +36,12 @@ VAR_ACCESS = "DIALCONF_ACCESS"  # the access number the caller dialled (inherite
 VAR_ACTION = "DIALCONF_ACTION"  # set by the ivr route: "join" or empty
 VAR_BRIDGE = "DIALCONF_BRIDGE"  # ConfBridge conference name to join
 VAR_MENU = "DIALCONF_MENU"  # ConfBridge menu name for this caller
+VAR_CONFERENCE = "DIALCONF_CONFERENCE"  # the conference number (menu actions read it)
+VAR_ROLE = "DIALCONF_ROLE"  # participant | moderator
+VAR_SOUND = "DIALCONF_SOUND"  # what an announcer plays ('&'-separated)
+VAR_LANGUAGE = "DIALCONF_LANGUAGE"  # the announcer's language
 VAR_HOLD = "DIALCONF_HOLD"  # seconds the drive half waits
+VAR_VOICE = "DIALCONF_VOICE"  # a Playtones spec the drive half "speaks" with
 VAR_AGI_SIGHUP = "AGISIGHUP"
 VAR_AGI_STATUS = "AGISTATUS"
 VAR_CONFBRIDGE_RESULT = "CONFBRIDGE_RESULT"
@@ -40,7 +49,21 @@ VAR_CONFBRIDGE_RESULT = "CONFBRIDGE_RESULT"
 ACTION_JOIN = "join"
 
 # Every variable the dialplan reads that the controller owns.
-CONTROLLER_VARIABLES = frozenset({VAR_AGI_URL, VAR_ACCESS, VAR_ACTION, VAR_BRIDGE, VAR_MENU, VAR_HOLD})
+CONTROLLER_VARIABLES = frozenset(
+    {
+        VAR_AGI_URL,
+        VAR_ACCESS,
+        VAR_ACTION,
+        VAR_BRIDGE,
+        VAR_MENU,
+        VAR_HOLD,
+        VAR_VOICE,
+        VAR_CONFERENCE,
+        VAR_ROLE,
+        VAR_SOUND,
+        VAR_LANGUAGE,
+    }
+)
 
 _BRIDGE_PREFIX = "conf-"
 _BRIDGE_NAME = re.compile(r"^conf-(?P<number>[0-9]{3,12})$")

@@ -46,6 +46,24 @@ class AsteriskInstall:
             return Path(inner)
         return self.root / inner.relative_to("/")
 
+    def resolve(self, inner: PurePosixPath, _depth: int = 0) -> Path:
+        """The host path of ``inner`` with symlinks followed as Asterisk would see them
+        (an absolute link inside the root points inside the root)."""
+        if self.root is None:
+            return Path(inner).resolve()
+        if _depth > 32:
+            raise ProvisioningError(f"symlink loop at {inner}")
+        current = PurePosixPath("/")
+        for part in inner.relative_to("/").parts:
+            candidate = current / part
+            host = self.root / candidate.relative_to("/")
+            if host.is_symlink():
+                link = PurePosixPath(os.readlink(host))
+                target = link if link.is_absolute() else PurePosixPath(os.path.normpath(current / link))
+                candidate = self.inner_path(self.resolve(target, _depth + 1))
+            current = candidate
+        return self.root / current.relative_to("/")
+
     def inner_path(self, host: Path) -> PurePosixPath:
         if self.root is None:
             return PurePosixPath(host)

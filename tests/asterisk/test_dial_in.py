@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.ivr.prompts import Phrase
 from conference_ivr.pbx import names
 from tests.support.system import System
 
@@ -51,14 +50,16 @@ async def test_wrong_pin_then_right_pin(system: System) -> None:
     r = system.booking.book(datetime.now(UTC), 60, seats=5)
     caller = system.caller()
     await caller.dial()
-    await caller.answer_prompt(Phrase.PRESS_ONE, "1")
-    await caller.answer_prompt(Phrase.CONFERENCE_NUMBER, r.room.conference_number + "#")
+    await caller.answer_prompt("press_one", "1")
+    await caller.answer_prompt("conference_number", r.room.conference_number + "#")
     wrong = "9" + r.room.pin[1:] if r.room.pin[0] != "9" else "8" + r.room.pin[1:]
-    await caller.answer_prompt(Phrase.PIN, wrong + "#")
-    await caller.answer_prompt(Phrase.PIN, r.room.pin + "#")
+    await caller.answer_prompt("pin", wrong + "#")
+    await caller.answer_prompt("pin", r.room.pin + "#")
+    await caller.answer_prompt("record_name", "#")
     await system.events.wait_for(_joined(caller.uniqueid))
-    heard = caller.prompts_heard()
-    assert any("conf-invalidpin" in h for h in heard), heard
+    heard = caller.played()
+    assert heard.count("wrong_pin") == 1, heard
+    assert heard.index("wrong_pin") < heard.index("joining"), heard
     await caller.hangup()
 
 

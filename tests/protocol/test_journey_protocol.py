@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
 
 import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from booking.domain.model import Reservation, ReservationKind, Room, admit
-from booking.service import DialInOutcome, DialInStatus
+from booking.dialin import DialInOutcome, DialInStatus
+from booking.domain.model import Admission, Reservation, ReservationKind, Room, Verdict, admit
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.metrics import Metrics
@@ -26,24 +28,37 @@ ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profil
 ANYTIME = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=7)
 UNIQUEID = "1700000000.42"
 _SET = re.compile(r'^SET VARIABLE (\S+) "(.*)"$')
+_READ = re.compile(r'^EXEC Read "DIALCONF_DIGITS,dialconf/(\w+)')
 
 
 class FakeDirectory:
-    def __init__(self, reservation: Reservation = ANYTIME, fail: bool = False) -> None:
+    def __init__(
+        self,
+        reservation: Reservation = ANYTIME,
+        fail: bool = False,
+        locked_out: bool = False,
+        delay: float = 0,
+    ) -> None:
         self._reservation = reservation
         self._fail = fail
-        self.dial_ins: list[tuple[str, str]] = []
+        self._locked_out = locked_out
+        self._delay = delay
+        self.dial_ins: list[tuple[str, str, str]] = []
 
     async def conference_exists(self, conference_number: str) -> bool:
         if self._fail:
             raise RuntimeError("booking store unreachable")
         return conference_number == self._reservation.room.conference_number
 
-    async def dial_in(self, conference_number: str, pin: str) -> DialInOutcome:
-        self.dial_ins.append((conference_number, pin))
+    async def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
+        self.dial_ins.append((conference_number, pin, caller))
         if conference_number != self._reservation.room.conference_number:
             return DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE)
+        if self._locked_out:
+            return DialInOutcome(DialInStatus.DECIDED, self._reservation, Admission(Verdict.LOCKED_OUT))
         admission = admit(self._reservation, pin, NOW, LEAD)
+        if admission.verdict is Verdict.WRONG_PIN:
+            admission = dataclasses.replace(admission, delay_s=self._delay)
         return DialInOutcome(DialInStatus.DECIDED, self._reservation, admission)
 
 
@@ -55,7 +70,13 @@ class Call:
 
     @property
     def played(self) -> list[str]:
-        return [c.split()[2] for c in self.commands if c.startswith("STREAM FILE ")]
+        """Catalogue phrases played outside digit reads."""
+        return [c.split()[2].removeprefix("dialconf/") for c in self.commands if c.startswith("STREAM FILE ")]
+
+    @property
+    def prompts(self) -> list[str]:
+        """The first phrase of every digit read."""
+        return [m[1] for c in self.commands if (m := _READ.match(c))]
 
     @property
     def variables(self) -> list[tuple[str, str]]:
@@ -65,7 +86,9 @@ class Call:
         return self.metrics.registry.get_sample_value("dialconf_join_failures_total", {"reason": reason})
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keyed: list[str]) -> list[str]:
+async def _answer(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keyed: list[str], room_info: str
+) -> list[str]:
     """Be Asterisk: answer every command until the route closes the socket.
 
     Each Read() gets the next of ``keyed``: "" (or none left) times out, "HANGUP" hangs up.
@@ -81,10 +104,12 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ke
             reply = f"200 result=1 ({value})" if value and status != "HANGUP" else "200 result=0"
         elif line == "GET VARIABLE READSTATUS":
             reply = f"200 result=1 ({status})"
-        elif line.startswith("EXEC Read "):
+        elif line.startswith("GET FULL VARIABLE"):
+            reply = f"200 result=1 ({room_info})"
+        elif line.startswith(("EXEC Read ", "EXEC Wait ")):
             reply = "200 result=0"
-        elif line.startswith("STREAM FILE "):
-            reply = "200 result=0 endpos=8000"
+        elif line.startswith(("STREAM FILE ", "RECORD FILE ")):
+            reply = "200 result=0 endpos=8000"  # the caller said something
         else:
             reply = "200 result=1"
         writer.write(reply.encode() + b"\n")
@@ -93,11 +118,18 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ke
     return commands
 
 
-async def dial(directory: FakeDirectory, *keyed: str) -> Call:
+async def dial(
+    directory: FakeDirectory, *keyed: str, access: str = "8000", room_info: str = "0,0", names: bool = False
+) -> Call:
     metrics = Metrics()
     joined: list[str] = []
     journey = DialInJourney(
-        directory, ControllerSettings(), metrics, on_join=lambda uid, _answered: joined.append(uid)
+        directory,
+        ControllerSettings(),
+        metrics,
+        {"8000": "en", "8420": "cs"},
+        names_dir=PurePosixPath("/var/lib/dialconf/t/names") if names else None,
+        on_join=lambda uid, _answered: joined.append(uid),
     )
     server = FastAgiServer()
     server.add_route("ivr", journey)
@@ -106,9 +138,9 @@ async def dial(directory: FakeDirectory, *keyed: str) -> Call:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(
             f"agi_network_script: ivr\nagi_channel: Local/s@dialconf-ivr-00000001;2\n"
-            f"agi_uniqueid: {UNIQUEID}\nagi_arg_1: 8000\n\n".encode()
+            f"agi_uniqueid: {UNIQUEID}\nagi_callerid: +420601000001\nagi_arg_1: {access}\n\n".encode()
         )
-        commands = await asyncio.wait_for(_answer(reader, writer, list(keyed)), 5)
+        commands = await asyncio.wait_for(_answer(reader, writer, list(keyed), room_info), 5)
     finally:
         await server.close()
     return Call(commands, metrics, joined)
@@ -128,19 +160,21 @@ def info_logs() -> Iterator[list[structlog.typing.EventDict]]:
 
 async def test_participant_joins() -> None:
     call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin)
-    assert call.commands[:3] == [
-        "ANSWER",
-        'EXEC Read "DIALCONF_DIGITS,vm-press&digits/1,1,,1,6"',
-        "GET VARIABLE DIALCONF_DIGITS",
-    ]
-    assert 'EXEC Read "DIALCONF_DIGITS,conf-getconfno,12,,1,6"' in call.commands
-    assert 'EXEC Read "DIALCONF_DIGITS,conf-getpin,12,,1,6"' in call.commands
-    assert call.played == ["conf-placeintoconf"]
-    assert call.variables == [
+    assert call.commands[:3] == ["ANSWER", 'SET VARIABLE CHANNEL(language) "en"', call.commands[2]]
+    assert call.prompts == ["press_one", "conference_number", "pin"]
+    # the greeting offers the other four languages, each in its own words
+    greeting = call.commands[2]
+    for lang in ("cs", "de", "fr", "pl"):
+        assert f"/usr/share/asterisk/sounds/{lang}/dialconf/language_choice" in greeting
+    assert "/en/dialconf/language_choice" not in greeting
+    assert call.played == ["joining"]
+    assert call.variables[1:] == [
         ("CONFBRIDGE(bridge,template)", "dialconf_bridge"),
-        ("CONFBRIDGE(bridge,max_members)", "7"),
+        ("CONFBRIDGE(bridge,max_members)", "10"),  # 7 seats + headroom for announcers
         ("CONFBRIDGE(user,template)", "dialconf_participant"),
         ("DIALCONF_BRIDGE", "conf-583920"),
+        ("DIALCONF_CONFERENCE", "583920"),
+        ("DIALCONF_ROLE", "participant"),
         ("DIALCONF_MENU", "dialconf_menu_participant"),
         ("DIALCONF_ACTION", "join"),
     ]
@@ -152,36 +186,72 @@ async def test_participant_joins() -> None:
 
 
 async def test_moderator_joins_with_the_moderator_profile_and_menu() -> None:
-    call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.admin_pin)
+    call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.admin_pin, room_info="7,1")
     variables = dict(call.variables)
     assert variables["CONFBRIDGE(user,template)"] == "dialconf_moderator"
     assert variables["DIALCONF_MENU"] == "dialconf_menu_moderator"
-    assert variables["DIALCONF_ACTION"] == "join"
+    assert variables["DIALCONF_ACTION"] == "join"  # a moderator passes a full or locked room
+    assert not any(c.startswith("GET FULL VARIABLE") for c in call.commands)
     assert call.metrics.registry.get_sample_value("dialconf_joins_total", {"role": "moderator"}) == 1
+
+
+async def test_access_number_sets_the_language_and_a_key_switches_it() -> None:
+    czech = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin, access="8420")
+    assert czech.commands[1] == 'SET VARIABLE CHANNEL(language) "cs"'
+    switched = await dial(FakeDirectory(), "4", "1", ROOM.conference_number, ROOM.pin)
+    assert 'SET VARIABLE CHANNEL(language) "de"' in switched.commands
+    assert switched.prompts == ["press_one", "press_one", "conference_number", "pin"]
+    assert "/de/dialconf/language_choice" not in switched.commands[5]  # German no longer offered
+    assert dict(switched.variables)["DIALCONF_ACTION"] == "join"
 
 
 async def test_three_wrong_pins_say_goodbye_and_hang_up() -> None:
     directory = FakeDirectory()
     call = await dial(directory, "1", ROOM.conference_number, "111222", "333444", "555666")
-    assert call.played == ["conf-invalidpin"] * 3 + ["vm-goodbye"]
+    assert call.played == ["wrong_pin", "try_again"] * 3 + ["goodbye"]
     assert call.commands[-1] == "HANGUP"
     assert "DIALCONF_ACTION" not in dict(call.variables)
-    assert [pin for _, pin in directory.dial_ins] == ["111222", "333444", "555666"]
+    assert [pin for _, pin, _ in directory.dial_ins] == ["111222", "333444", "555666"]
+    assert {caller for _, _, caller in directory.dial_ins} == {"+420601000001"}
     assert call.failures("wrong_pin") == 1
     assert call.joined == []
 
 
-async def test_a_wrong_pin_then_the_right_one_joins() -> None:
-    call = await dial(FakeDirectory(), "1", ROOM.conference_number, "111222", ROOM.pin)
-    assert call.played == ["conf-invalidpin", "conf-placeintoconf"]
+async def test_a_wrong_pin_waits_the_growing_delay_then_the_right_one_joins() -> None:
+    call = await dial(FakeDirectory(delay=2), "1", ROOM.conference_number, "111222", ROOM.pin)
+    assert call.played == ["wrong_pin", "try_again", "joining"]
+    assert 'EXEC Wait "2"' in call.commands
     assert dict(call.variables)["DIALCONF_ACTION"] == "join"
     assert call.failures("wrong_pin") is None
+
+
+async def test_locked_out_pin_guessing_is_refused_and_counted() -> None:
+    call = await dial(FakeDirectory(locked_out=True), "1", ROOM.conference_number, ROOM.pin)
+    assert call.played == ["pin_locked", "goodbye"]
+    assert call.failures("pin_locked") == 1
+    assert call.metrics.registry.get_sample_value("dialconf_pin_lockouts_total") == 1
+
+
+async def test_locked_and_full_conferences_turn_participants_away() -> None:
+    locked = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin, room_info="2,1")
+    assert locked.played == ["locked", "goodbye"]
+    assert locked.failures("locked") == 1
+    full = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin, room_info="7,0")
+    assert full.played == ["full", "goodbye"]
+    assert full.failures("full") == 1
+
+
+async def test_the_name_is_recorded_under_the_channel_id() -> None:
+    call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin, names=True)
+    assert call.played == ["say_name", "joining"]
+    assert f'RECORD FILE /var/lib/dialconf/t/names/{UNIQUEID} wav "#" 4000 0 BEEP s=2' in call.commands
 
 
 async def test_unknown_conference_three_times() -> None:
     directory = FakeDirectory()
     call = await dial(directory, "1", "999999", "", "12")
-    assert call.played == ["conf-invalid"] * 3 + ["vm-goodbye"]
+    retry = ["unknown_conference", "try_again"]
+    assert call.played == [*retry, "no_input", "try_again", *retry, "goodbye"]
     assert call.commands[-1] == "HANGUP"
     assert directory.dial_ins == []
     assert call.failures("unknown_conference") == 1
@@ -190,20 +260,22 @@ async def test_unknown_conference_three_times() -> None:
 async def test_no_key_pressed_at_all() -> None:
     call = await dial(FakeDirectory())
     assert call.commands.count("GET VARIABLE READSTATUS") == 3
-    assert call.played == ["vm-goodbye"]
+    assert call.played == ["no_input"] * 3 + ["goodbye"]
     assert call.failures("no_input") == 1
 
 
-async def test_too_early_is_told_to_call_later() -> None:
+async def test_too_early_is_told_the_start_time() -> None:
     later = Reservation(ROOM, ReservationKind.PANEL, NOW + timedelta(hours=1), NOW + timedelta(hours=2), 5)
     call = await dial(FakeDirectory(later), "1", ROOM.conference_number, ROOM.pin)
-    assert call.played == ["im-sorry", "please-try-call-later", "vm-goodbye"]
+    assert call.played == ["too_early_a", "oclock", "too_early_b", "goodbye"]
+    # 11:00 UTC is 12:00 in Prague (the default time zone), said by Asterisk in English
+    assert 'SAY NUMBER 12 ""' in call.commands
     assert call.failures("too_early") == 1
 
 
 async def test_directory_failure_apologises_and_hangs_up(info_logs: list[structlog.typing.EventDict]) -> None:
     call = await dial(FakeDirectory(fail=True), "1", ROOM.conference_number)
-    assert call.played == ["sorry-youre-having-problems", "please-try-call-later"]
+    assert call.played == ["unavailable", "goodbye"]
     assert call.commands[-1] == "HANGUP"
     assert call.failures("unavailable") == 1
     (failed,) = [e for e in info_logs if e["event"] == "ivr.unavailable"]
@@ -222,7 +294,7 @@ async def test_pins_never_reach_the_logs(info_logs: list[structlog.typing.EventD
     await dial(FakeDirectory(), "1", ROOM.conference_number, "111222", ROOM.pin)
     await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.admin_pin)
     events = {e["event"] for e in info_logs}
-    assert {"ivr.conference_number", "ivr.wrong_pin", "ivr.join"} <= events  # logging did happen
+    assert {"ivr.conference_number", "security.wrong_pin", "ivr.join"} <= events  # logging did happen
     text = repr(info_logs)
     for pin in ("111222", ROOM.pin, ROOM.admin_pin):
         assert pin not in text

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from booking.clock import FakeClock, SystemClock
 from booking.service import BookingService
+from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.app import build_booking, build_controller
@@ -20,6 +23,7 @@ from conference_ivr.errors import AmiError
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import provision
+from conference_ivr.pbx.sounds import install_sounds
 from conference_ivr.settings import AsteriskSettings, ControllerSettings, Settings
 from tests.support.caller import LocalCaller
 from tests.support.events import EventLog
@@ -34,7 +38,7 @@ def isolated_settings(tmp: Path, name: str = "t") -> Settings:
     return Settings(
         data_dir=tmp,
         database_url=f"sqlite:///{tmp / 'booking.db'}",
-        access_numbers={"8000": "en", "8001": "en"},
+        access_numbers={"8000": "en", "8001": "cs"},
         asterisk=AsteriskSettings(
             instance=f"{name}{os.getpid()}",
             ami_port=ami,
@@ -45,17 +49,26 @@ def isolated_settings(tmp: Path, name: str = "t") -> Settings:
         ),
         controller=ControllerSettings(agi_port=agi, metrics_port=metrics, digit_timeout_ms=4000),
         api={"port": api},
+        # Fast PIN-guessing delays and small limits, so lockouts happen within a test.
+        booking=BookingSettings(
+            pin_per_caller=4, pin_per_conference=8, pin_base_delay_s=0.1, pin_max_delay_s=0.2
+        ),
     )
 
 
 @asynccontextmanager
 async def running_asterisk(settings: Settings) -> AsyncIterator[AsteriskProcess]:
-    proc = AsteriskProcess(AsteriskInstance(provision(settings.asterisk), settings))
+    install = provision(settings.asterisk)
+    install_sounds(install)
+    proc = AsteriskProcess(AsteriskInstance(install, settings))
     proc.start()
     try:
         yield proc
     finally:
         proc.stop()
+
+
+_numbers = itertools.count(1000)
 
 
 @dataclass
@@ -68,8 +81,14 @@ class System:
     events: EventLog
     clock: FakeClock | SystemClock
 
-    def caller(self, access: str = "8000", caller_id: str = "+420221000111") -> LocalCaller:
-        return LocalCaller(self.ami, self.events, access, caller_id)
+    def controller_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.controller.timezone)
+
+    def caller(self, access: str = "8000", caller_id: str | None = None, voice: str = "") -> LocalCaller:
+        """A new Local-channel caller; each gets its own number unless one is given, so PIN
+        guessing limits (per caller number, across calls) never leak between tests."""
+        number = caller_id or f"+42022{next(_numbers):07d}"
+        return LocalCaller(self.ami, self.events, access, number, voice)
 
 
 @asynccontextmanager
@@ -78,7 +97,7 @@ async def running_system(settings: Settings, asterisk: AsteriskProcess) -> Async
     clock = SystemClock()
     booking = build_booking(settings, clock)
     secret = asterisk.instance.ami_secret()
-    controller = build_controller(settings, booking, secret)
+    controller = build_controller(settings, booking, secret, asterisk.instance.inner("names"))
     await controller.start()
     a = settings.asterisk
     ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, secret)

@@ -1,0 +1,77 @@
+"""Booking exceptions as HTTP answers.
+
+RuleViolation     422 {"detail": [{"loc": ["body", field], "msg": reason, "type": code}]},
+                  the shape of FastAPI's own validation errors, so a client reads both alike
+CapacityExceeded  409 {"error": "capacity", "message", "peak_reserved", "busiest_at",
+                  "free_seats", "suggested_starts": [...]}
+NotFound          404 {"detail": ...}; another profile's reservation answers exactly the same
+Unauthorized      401 {"detail": ...} with ``WWW-Authenticate: Bearer``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from booking.api.schemas import CapacityOut, FieldError, MessageOut, ValidationErrorOut
+from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation, Unauthorized
+
+
+def rule_violation_body(exc: RuleViolation) -> ValidationErrorOut:
+    return ValidationErrorOut(detail=[FieldError(loc=["body", exc.field], msg=exc.reason, type=exc.code)])
+
+
+def capacity_body(exc: CapacityExceeded) -> CapacityOut:
+    r = exc.refusal
+    return CapacityOut(
+        message=str(exc),
+        seats=exc.seats,
+        peak_reserved=r.peak_reserved,
+        busiest_at=r.busiest_at,
+        free_seats=r.free_seats,
+        suggested_starts=list(r.suggested_starts),
+    )
+
+
+def _json(code: int, body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(body), status_code=code, headers=headers)
+
+
+async def _rule_violation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuleViolation)
+    return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, rule_violation_body(exc))
+
+
+async def _capacity(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CapacityExceeded)
+    return _json(status.HTTP_409_CONFLICT, capacity_body(exc))
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(status.HTTP_404_NOT_FOUND, MessageOut(detail=str(exc)))
+
+
+async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(status.HTTP_401_UNAUTHORIZED, MessageOut(detail=str(exc)), {"WWW-Authenticate": "Bearer"})
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RuleViolation, _rule_violation)
+    app.add_exception_handler(CapacityExceeded, _capacity)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Unauthorized, _unauthorized)
+
+
+# For the OpenAPI document: what each error status carries.
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": MessageOut, "description": "no such reservation"}}
+UNAUTHORIZED: Responses = {401: {"model": MessageOut, "description": "missing or unknown token"}}
+INVALID: Responses = {
+    422: {"model": ValidationErrorOut, "description": "a field is invalid or breaks a booking rule"}
+}
+CAPACITY: Responses = {
+    409: {"model": CapacityOut, "description": "the shared capacity is full then; alternatives given"}
+}

@@ -1,0 +1,50 @@
+"""Operator endpoints (operator token): profiles and the queue of over-limit requests (R3, R4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from booking.api import errors
+from booking.api.auth import Operator, Service
+from booking.api.schemas import ProfileCreated, ProfileIn, QueuedOut, RejectIn
+
+router = APIRouter(prefix="/api", tags=["operator"], dependencies=[Operator], responses=errors.UNAUTHORIZED)
+
+
+@router.post(
+    "/profiles",
+    summary="Create a profile and its API token",
+    description="The token is in this answer only; the store keeps its hash.",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors.INVALID,
+)
+def create_profile(body: ProfileIn, svc: Service) -> ProfileCreated:
+    profile, token = svc.create_profile(body.name, body.language)
+    return ProfileCreated(id=profile.id, name=profile.name, language=profile.language, token=token)
+
+
+@router.get("/queue", summary="Requests waiting for an operator", tags=["queue"])
+def queue(svc: Service) -> list[QueuedOut]:
+    return [QueuedOut.queued(r) for r in svc.queue()]
+
+
+@router.post(
+    "/queue/{reservation_id}/approve",
+    summary="Approve a queued request",
+    description="The shared capacity still applies: 409 with alternatives when it is full.",
+    tags=["queue"],
+    responses={**errors.NOT_FOUND, **errors.CAPACITY},
+)
+def approve(reservation_id: int, svc: Service) -> QueuedOut:
+    return QueuedOut.queued(svc.approve(reservation_id))
+
+
+@router.post(
+    "/queue/{reservation_id}/reject",
+    summary="Reject a queued request",
+    description="Frees its room; the reason is kept in the reservation's note.",
+    tags=["queue"],
+    responses={**errors.NOT_FOUND, **errors.INVALID},
+)
+def reject(reservation_id: int, body: RejectIn, svc: Service) -> QueuedOut:
+    return QueuedOut.queued(svc.reject(reservation_id, body.reason))

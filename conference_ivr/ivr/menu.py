@@ -1,0 +1,122 @@
+"""Keypad actions the controller answers from inside a conference.
+
+ConfBridge menus send these keys to ``dialplan_exec(dialconf-menu,<action>,1)``, which runs
+the FastAGI route ``menu`` on the caller's channel; ConfBridge's own actions (mute, lock,
+mute all, remove last) need no controller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from conference_ivr.agi.session import AgiSession
+from conference_ivr.ami.client import AmiClient
+from conference_ivr.ivr.announcer import Announcer
+from conference_ivr.ivr.catalogue import LANGUAGES
+from conference_ivr.ivr.roster import Roster
+from conference_ivr.ivr.speaker import Speaker
+from conference_ivr.live import LiveConferences
+from conference_ivr.metrics import Metrics
+from conference_ivr.pbx import names
+
+log = structlog.get_logger(__name__)
+
+# Seconds left in the reservation with this conference number (None: no end), off the loop.
+RemainingLookup = Callable[[str], Awaitable[float | None]]
+MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast"})
+
+
+class KeypadMenu:
+    def __init__(
+        self,
+        remaining: RemainingLookup,
+        live: LiveConferences,
+        roster: Roster,
+        announcer: Announcer,
+        ami: AmiClient,
+        metrics: Metrics,
+        tz: ZoneInfo,
+        confirm_timeout_s: float = 5.0,
+    ) -> None:
+        self._remaining = remaining
+        self._live = live
+        self._roster = roster
+        self._announcer = announcer
+        self._ami = ami
+        self._metrics = metrics
+        self._tz = tz
+        self._confirm_timeout = confirm_timeout_s
+
+    async def __call__(self, agi: AgiSession) -> None:
+        action = agi.headers.args[0] if agi.headers.args else ""
+        language = agi.headers.language if agi.headers.language in LANGUAGES else "en"
+        speaker = Speaker(agi, language, self._tz)
+        bridge = await agi.get_variable(names.VAR_BRIDGE) or ""
+        moderator = (await agi.get_variable(names.VAR_ROLE)) == "moderator"
+        if action in MODERATOR_ONLY and not moderator:
+            await speaker.say("error_menu")
+            return
+        self._metrics.menu_actions.labels(action=action).inc()
+        log.info("menu.action", action=action, bridge=bridge)
+        if action == "help":
+            await speaker.say("menu_moderator" if moderator else "menu_participant")
+        elif action == "count":
+            # Our live count leaves out announcer channels; ConfBridge's own is the fallback.
+            count = len(self._live.members.get(bridge, ()))
+            if not count or not self._ami.ready:
+                count = int(await agi.get_full_variable(f"${{CONFBRIDGE_INFO(parties,{bridge})}}") or 0)
+            await speaker.say_with_number("participants", count)
+        elif action == "remaining":
+            await self._say_remaining(speaker, await agi.get_variable(names.VAR_CONFERENCE) or "")
+        elif action == "rollcall":
+            await self._roll_call(speaker, bridge)
+        elif action == "end":
+            await self._end(speaker, bridge)
+        elif action == "kicklast":
+            await self._kick_last(speaker, bridge)
+        else:
+            await speaker.say("error_menu")
+
+    async def _say_remaining(self, speaker: Speaker, number: str) -> None:
+        seconds = await self._remaining(number)
+        if seconds is None:
+            await speaker.say("no_end")
+            return
+        await speaker.say_with_number("remaining", max(0, math.ceil(seconds / 60)))
+
+    async def _roll_call(self, speaker: Speaker, bridge: str) -> None:
+        await speaker.say("roll_call")
+        for uniqueid in sorted(self._live.members.get(bridge, set())):
+            member = self._roster.get(uniqueid)
+            if member is not None and member.name_file is not None:
+                await speaker.agi.stream_file(str(member.name_file))
+            else:
+                await speaker.say("unnamed")
+        await speaker.say("roll_call_done")
+
+    async def _kick_last(self, speaker: Speaker, bridge: str) -> None:
+        """Remove the participant who joined last. Done here, not by ConfBridge's admin_kick_last,
+        which picks an announcer (an admin) if one is playing and then refuses."""
+        channel = self._live.last_joined_participant(bridge)
+        if channel is None:
+            await speaker.say("error_menu")
+            return
+        await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel})
+        log.info("menu.removed_last", bridge=bridge)
+
+    async def _end(self, speaker: Speaker, bridge: str) -> None:
+        key = await speaker.ask(speaker.sounds("end_confirm"), 1, self._confirm_timeout)
+        if key != "9":
+            return
+        log.info("menu.end_conference", bridge=bridge)
+        # Everyone else hears why; the moderator (outside the bridge right now) hears it here.
+        await self._announcer.play_and_wait(
+            bridge, ["dialconf/ended_by_moderator"], speaker.language, "ended_by_moderator", timeout=15
+        )
+        await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": "all"})
+        await speaker.say("ended_by_moderator", "goodbye")
+        await speaker.agi.hangup()

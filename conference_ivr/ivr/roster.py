@@ -1,0 +1,36 @@
+"""Who joined through the IVR: role, language and recorded name, by channel unique id.
+
+The journey fills it when it sends a caller to ConfBridge; announcements, the roll call and
+the live list read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True)
+class Member:
+    uniqueid: str
+    conference_number: str
+    bridge: str
+    moderator: bool
+    language: str
+    caller_number: str
+    name_file: PurePosixPath | None  # as Asterisk sees it, without extension
+    participant_limit: int = 0
+
+
+class Roster:
+    def __init__(self) -> None:
+        self._members: dict[str, Member] = {}
+
+    def add(self, member: Member) -> None:
+        self._members[member.uniqueid] = member
+
+    def get(self, uniqueid: str) -> Member | None:
+        return self._members.get(uniqueid)
+
+    def discard(self, uniqueid: str) -> Member | None:
+        return self._members.pop(uniqueid, None)

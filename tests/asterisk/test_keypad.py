@@ -1,0 +1,157 @@
+"""Keypad control inside the conference, and names announced on join (real Asterisk)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.pbx import names
+from tests.support.caller import LocalCaller
+from tests.support.system import System
+
+
+def joined(c: LocalCaller) -> Callable[[AmiEvent], bool]:
+    return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
+
+
+def commands_of(system: System, c: LocalCaller) -> list[str]:
+    return [e.get("Command") for e in system.events.matching(lambda e: e.get("Uniqueid") == c.uniqueid)]
+
+
+async def until(check: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "not reached before the deadline"
+        await asyncio.sleep(0.05)
+
+
+async def heard_out(system: System, c: LocalCaller, sound: str) -> None:
+    """Wait until ``sound`` finished playing to ``c`` and the caller is back in the bridge:
+    keys pressed while the controller still talks would be lost, as for a real caller."""
+    await system.events.wait_for(
+        lambda e: e.name == "AGIExecEnd" and e.get("Uniqueid") == c.uniqueid and sound in e.get("Command"),
+        timeout=20,
+    )
+    await asyncio.sleep(0.3)
+
+
+async def room(system: System, bridge: str) -> dict[str, str]:
+    rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
+    return next(r for r in rooms if r.get("Conference") == bridge)
+
+
+async def in_conference(system: System, seats: int = 5) -> tuple[str, LocalCaller, LocalCaller]:
+    r = system.booking.book(datetime.now(UTC), 60, seats=seats)
+    # both "speak" (a quiet tone), so their names get recorded
+    moderator, participant = system.caller(voice="300/100,0/400"), system.caller(voice="350/100,0/400")
+    await moderator.join(r.room.conference_number, r.room.admin_pin, say_name_s=1.0)
+    await system.events.wait_for(joined(moderator))
+    await participant.join(r.room.conference_number, r.room.pin, say_name_s=1.0)
+    await system.events.wait_for(joined(participant))
+    return names.bridge_name(r.room.conference_number), moderator, participant
+
+
+async def test_participant_keys_mute_count_time_and_help(system: System) -> None:
+    _bridge, moderator, participant = await in_conference(system)
+
+    await participant.press("1")
+    await system.events.wait_for(
+        lambda e: e.name == "ConfbridgeMute" and e.get("Uniqueid") == participant.uniqueid
+    )
+    await participant.press("1")
+    await system.events.wait_for(
+        lambda e: e.name == "ConfbridgeUnmute" and e.get("Uniqueid") == participant.uniqueid
+    )
+
+    await participant.press("2")
+    await heard_out(system, participant, "dialconf/participants_b")
+    said = commands_of(system, participant)
+    assert 'SAY NUMBER 2 ""' in said and 'STREAM FILE dialconf/participants_a ""' in said
+
+    await participant.press("3")
+    await heard_out(system, participant, "dialconf/remaining_b")
+    said = commands_of(system, participant)
+    assert 'SAY NUMBER 60 ""' in said or 'SAY NUMBER 59 ""' in said
+
+    await participant.press("*")
+    await heard_out(system, participant, "dialconf/menu_participant")
+
+    await participant.press("7")  # a moderator key does nothing for a participant
+    await asyncio.sleep(1)
+    assert not any("dialconf/roll_call" in c for c in commands_of(system, participant))
+    actions = system.controller.metrics.registry.get_sample_value(
+        "dialconf_menu_actions_total", {"action": "count"}
+    )
+    assert actions and actions >= 1
+    for c in (moderator, participant):
+        await c.hangup()
+
+
+async def test_moderator_mutes_all_locks_and_removes_the_last_joined(system: System) -> None:
+    bridge, moderator, participant = await in_conference(system)
+
+    await moderator.press("4")
+    await until_async(lambda: room(system, bridge), lambda r: r.get("Muted") == "Yes")
+    await moderator.press("4")
+    await until_async(lambda: room(system, bridge), lambda r: r.get("Muted") == "No")
+
+    await moderator.press("5")
+    await until_async(lambda: room(system, bridge), lambda r: r.get("Locked") == "Yes")
+    await moderator.press("5")
+    await until_async(lambda: room(system, bridge), lambda r: r.get("Locked") == "No")
+
+    await moderator.press("6")
+    await system.events.wait_for(
+        lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == participant.uniqueid, timeout=15
+    )
+    await until(lambda: system.controller.live.members.get(bridge) == {moderator.uniqueid})
+    # the one removed heard why, in their language, before ConfBridge let go of them
+    await system.events.wait_for(lambda e: e.get("Uniqueid") == participant.uniqueid and e.name == "Hangup")
+    await moderator.hangup()
+
+
+async def test_names_are_announced_and_read_in_the_roll_call(system: System) -> None:
+    bridge, moderator, participant = await in_conference(system)
+    # the participant joined after the moderator: everyone hears "<name> has joined"
+    (played,) = await system.events.wait_for(
+        lambda e: (
+            e.get("UserEvent") == "DialconfPlay"
+            and participant.uniqueid in e.get("Sound")
+            and "dialconf/has_joined" in e.get("Sound")
+        ),
+        timeout=15,
+    )
+    assert played.get("Bridge") == bridge
+
+    await moderator.press("7")
+    await until(lambda: any("dialconf/roll_call_done" in c for c in commands_of(system, moderator)))
+    said = commands_of(system, moderator)
+    assert any(f"names/{participant.uniqueid}" in c for c in said)
+    assert any(f"names/{moderator.uniqueid}" in c for c in said)
+    for c in (moderator, participant):
+        await c.hangup()
+
+
+async def test_moderator_ends_the_conference_for_everyone(system: System) -> None:
+    bridge, moderator, participant = await in_conference(system)
+    await moderator.press("9")
+    await moderator.wait_prompt("end_confirm")
+    await moderator.press("9")
+    await system.events.wait_for(
+        lambda e: e.get("UserEvent") == "DialconfPlay" and "dialconf/ended_by_moderator" in e.get("Sound"),
+        timeout=15,
+    )
+    await system.events.wait_for(
+        lambda e: isinstance(e, ConfbridgeEnd) and e.conference == bridge, timeout=30
+    )
+    left = system.events.matching(lambda e: isinstance(e, ConfbridgeLeave) and e.conference == bridge)
+    assert {participant.uniqueid, moderator.uniqueid} <= {e.get("Uniqueid") for e in left}
+
+
+async def until_async(fetch, check, timeout: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check(await fetch()):
+        assert asyncio.get_running_loop().time() < deadline, "not reached before the deadline"
+        await asyncio.sleep(0.1)

@@ -1,0 +1,251 @@
+"""The operator CLI over the booking service: book, list, cancel, queue, approve, reject, profile."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+
+from booking.store.migrate import upgrade
+from conference_ivr.app import build_booking
+from conference_ivr.cli import main
+from conference_ivr.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name in list(os.environ):
+        if name.upper().startswith("DIALCONF_"):
+            monkeypatch.delenv(name)
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DIALCONF_DATABASE_URL", url)
+    monkeypatch.setenv("DIALCONF_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DIALCONF_LOG_LEVEL", "warning")
+    upgrade(url)
+    # main() configures logging for the process: put back what the test session had.
+    saved, handlers = structlog.get_config(), list(logging.getLogger().handlers)
+    yield tmp_path
+    structlog.configure(**saved)
+    logging.getLogger().handlers[:] = handlers
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def soon(minutes: int = 60) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+
+
+def reservation_id(out: str) -> int:
+    found = re.search(r"^reservation: (\d+)", out, re.M)
+    assert found, out
+    return int(found.group(1))
+
+
+def book(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code, out, err = run(capsys, "book", "--start", soon(), *extra)
+    assert code == 0, err
+    return reservation_id(out), out
+
+
+# --- book -------------------------------------------------------------------------------
+
+
+def test_book_prints_the_access_data(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "book", "--start", soon(), "--minutes", "30", "--seats", "4")
+    assert code == 0 and err == ""
+    assert "(active)" in out
+    for label in ("access number(s): 8000", "conference number: ", "PIN: ", "ADMIN PIN: ", "seats: 4"):
+        assert label in out
+
+
+def test_book_anytime_room(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "book", "--anytime", "--seats", "3")
+    assert code == 0 and "anytime (until deleted)" in out
+
+
+def test_book_over_the_limits_is_queued(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, out = book(capsys, "--kind", "on_demand", "--seats", "25")
+    assert "(pending)" in out and f"dialconf approve {rid}" in out
+
+
+def test_book_refused_by_a_rule_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "book", "--start", soon(40 * 24 * 60))
+    assert code == 1 and out == ""
+    assert err.strip() == "dialconf: refused: starts_at: must be at most 30 days ahead"
+
+
+def test_book_refused_for_capacity_exits_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALCONF_BOOKING__SYSTEM_CAPACITY", "10")
+    start = soon(120)
+    assert run(capsys, "book", "--start", start, "--seats", "8")[0] == 0
+    code, _, err = run(capsys, "book", "--start", start, "--seats", "5")
+    assert code == 1
+    assert err.startswith("dialconf: refused: 5 seats do not fit") and "these starts fit" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_book_with_an_unreadable_start_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "book", "--start", "next tuesday")
+    assert code == 2 and "not an ISO 8601 time" in err and "Traceback" not in err
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+def test_list_shows_the_profiles_reservations(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, out = book(capsys, "--seats", "6")
+    number = re.search(r"conference number: (\d+)", out)
+    assert number
+    book(capsys, "--profile", "acme")
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["ID", "STATUS", "KIND"]
+    assert len(lines) == 2
+    assert lines[1].split()[0] == str(rid) and number.group(1) in lines[1]
+    code, out, _ = run(capsys, "list", "--profile", "acme")
+    assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].split()[0] != str(rid)
+
+
+def test_list_hides_long_ended_reservations_unless_all(capsys: pytest.CaptureFixture[str]) -> None:
+    old = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    code, out, err = run(capsys, "book", "--start", old, "--minutes", "30")  # operators may book the past
+    assert code == 0, err
+    rid = reservation_id(out)
+    assert run(capsys, "list")[1].strip() == "no reservations for profile 'operator'"
+    code, out, _ = run(capsys, "list", "--all")
+    assert code == 0 and out.splitlines()[1].split()[0] == str(rid)
+
+
+def test_list_of_an_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "--profile", "nobody")
+    assert code == 0 and out.strip() == "no reservations for profile 'nobody'"
+
+
+# --- cancel -----------------------------------------------------------------------------
+
+
+def test_cancel_deletes(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, _ = book(capsys)
+    code, out, _ = run(capsys, "cancel", str(rid))
+    assert code == 0 and out.startswith(f"reservation {rid} deleted")
+    assert "no reservations" in run(capsys, "list")[1]
+
+
+def test_cancel_a_missing_reservation_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "cancel", "4242")
+    assert code == 1 and err.strip() == "dialconf: no reservation 4242"
+
+
+def test_cancel_with_a_profile_only_reaches_that_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, _ = book(capsys, "--profile", "acme")
+    assert run(capsys, "cancel", str(rid), "--profile", "other")[0] == 1
+    assert run(capsys, "cancel", str(rid), "--profile", "acme")[0] == 0
+
+
+def test_cancel_by_id_alone_reaches_any_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, _ = book(capsys, "--profile", "acme")
+    assert run(capsys, "cancel", str(rid))[0] == 0
+
+
+# --- queue, approve, reject -------------------------------------------------------------
+
+
+def test_queue_lists_pending_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "queue")[1].strip() == "the queue is empty"
+    rid, _ = book(capsys, "--kind", "on_demand", "--minutes", "150")
+    book(capsys)  # within the limits: not queued
+    code, out, _ = run(capsys, "queue")
+    assert code == 0
+    [row] = out.splitlines()[1:]
+    assert row.split()[0] == str(rid) and "150 minutes" in row
+
+
+def test_approve(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, _ = book(capsys, "--kind", "on_demand", "--seats", "25")
+    code, out, _ = run(capsys, "approve", str(rid))
+    assert code == 0
+    assert out.startswith(f"reservation {rid} approved") and "(active)" in out and "PIN: " in out
+    assert run(capsys, "queue")[1].strip() == "the queue is empty"
+
+
+def test_approve_something_not_queued_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, _ = book(capsys)
+    code, _, err = run(capsys, "approve", str(rid))
+    assert code == 1 and err.strip() == f"dialconf: no queued request {rid}"
+
+
+def test_reject(capsys: pytest.CaptureFixture[str]) -> None:
+    rid, _ = book(capsys, "--kind", "on_demand", "--seats", "25")
+    code, out, _ = run(capsys, "reject", str(rid), "--reason", "too big for tonight")
+    assert code == 0 and out.strip() == f"reservation {rid} rejected: too big for tonight"
+    assert run(capsys, "queue")[1].strip() == "the queue is empty"
+    assert "no reservations" in run(capsys, "list")[1]
+
+
+def test_reject_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "reject", "4242", "--reason", "x")[:3:2] == (1, "dialconf: no queued request 4242\n")
+    rid, _ = book(capsys, "--kind", "on_demand", "--seats", "25")
+    code, _, err = run(capsys, "reject", str(rid), "--reason", "  ")
+    assert code == 2 and "--reason" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["reject", str(rid)])
+    assert exc.value.code == 2
+    assert "--reason" in capsys.readouterr().err
+
+
+# --- profile create ---------------------------------------------------------------------
+
+
+def test_profile_create_prints_a_working_token(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "profile", "create", "acme", "--language", "cs")
+    assert code == 0
+    assert "profile 'acme' created" in out and "language cs" in out
+    found = re.search(r"API token \(shown only now; keep it secret\): (\S+)", out)
+    assert found
+    profile = build_booking(Settings()).profile_for_token(found.group(1))
+    assert profile is not None and profile.name == "acme" and profile.language == "cs"
+
+
+def test_profile_create_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "profile", "create", "acme")[0] == 0
+    code, _, err = run(capsys, "profile", "create", "acme")
+    assert code == 1 and err.strip() == "dialconf: refused: name: a profile with this name exists"
+    code, _, err = run(capsys, "profile", "create", "other", "--language", "czech")
+    assert code == 2 and "two-letter" in err
+
+
+# --- everywhere -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["book"], ["list"], ["cancel"], ["queue"], ["approve"], ["reject"], ["profile"], ["profile", "create"]],
+)
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: dialconf {' '.join(argv)}")
+
+
+def test_an_unmigrated_database_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALCONF_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, _, err = run(capsys, "list")
+    assert code == 2
+    assert err.strip().endswith("run `dialconf db upgrade`") and len(err.strip().splitlines()) == 1
