@@ -25,8 +25,12 @@ provision: $(STAMP)
 run: $(STAMP)
 	$(BIN)/dialconf run
 
+# The real-Asterisk tiers mostly wait for prompts to play: four workers (each with its own
+# Asterisk, controller and databases) share two cores well. One file stays on one worker.
+XDIST ?= -n 4 --dist loadfile
+
 test: provision
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # One tier at a time; an empty selection (pytest exit 5) is not an error here.
 test-unit test-protocol test-asterisk test-sip: test-%: provision

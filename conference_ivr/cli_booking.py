@@ -17,7 +17,7 @@ from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.service import BookingService
 from conference_ivr.settings import Settings
 
-COMMANDS = ("book", "list", "cancel", "queue", "approve", "reject", "profile")
+COMMANDS = ("book", "list", "cancel", "queue", "approve", "reject", "profile", "pin-lockouts")
 
 
 class UsageError(Exception):
@@ -62,6 +62,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     create.add_argument("name", help="unique profile name")
     create.add_argument("--language", default="en", help="menu language, ISO 639-1 (default en)")
 
+    locks = sub.add_parser("pin-lockouts", help="PIN guessing lockouts (per caller number and conference)")
+    locks_sub = locks.add_subparsers(dest="lockout_command", required=True)
+    locks_sub.add_parser("list", help="keys locked out now")
+    clear = locks_sub.add_parser("clear", help="forget a key's wrong PINs, e.g. caller:+420601000001")
+    clear.add_argument("key", help="conference:<number> or caller:<number>")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import OperationalError
@@ -76,6 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "approve": _approve,
         "reject": _reject,
         "profile": _profile,
+        "pin-lockouts": _pin_lockouts,
     }
     try:
         return handlers[args.command](args, build_booking(settings), settings)
@@ -229,3 +236,19 @@ def describe(r: Reservation, settings: Settings) -> str:
     if r.status is ReservationStatus.PENDING:
         lines.append(f"pending: {r.note}; an operator approves it with `dialconf approve {r.id}`")
     return "\n".join(lines)
+
+
+def _pin_lockouts(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+    if args.lockout_command == "clear":
+        if not service.dialin.clear_pin_lockout(args.key):
+            raise NotFound(f"no wrong PINs recorded for {args.key}")
+        print(f"cleared {args.key}")
+        return 0
+    locked = service.dialin.pin_lockouts()
+    if not locked:
+        print("no lockouts")
+        return 0
+    for a in locked:
+        assert a.locked_until is not None
+        print(f"{a.key}  {a.failures} wrong PINs  locked until {a.locked_until.astimezone():%Y-%m-%d %H:%M}")
+    return 0

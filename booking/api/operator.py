@@ -6,7 +6,8 @@ from fastapi import APIRouter, status
 
 from booking.api import errors
 from booking.api.auth import Operator, Service
-from booking.api.schemas import ProfileCreated, ProfileIn, QueuedOut, RejectIn
+from booking.api.schemas import PinLockoutOut, ProfileCreated, ProfileIn, QueuedOut, RejectIn
+from booking.domain.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["operator"], dependencies=[Operator], responses=errors.UNAUTHORIZED)
 
@@ -48,3 +49,21 @@ def approve(reservation_id: int, svc: Service) -> QueuedOut:
 )
 def reject(reservation_id: int, body: RejectIn, svc: Service) -> QueuedOut:
     return QueuedOut.queued(svc.reject(reservation_id, body.reason))
+
+
+@router.get("/pin-lockouts", summary="PIN guessing lockouts in force", tags=["security"])
+def pin_lockouts(svc: Service) -> list[PinLockoutOut]:
+    return [PinLockoutOut.of(a) for a in svc.dialin.pin_lockouts()]
+
+
+@router.delete(
+    "/pin-lockouts/{key}",
+    summary="Clear a PIN guessing lockout",
+    description="Forgets the wrong PINs of `conference:<number>` or `caller:<number>`.",
+    tags=["security"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors.NOT_FOUND,
+)
+def clear_pin_lockout(key: str, svc: Service) -> None:
+    if not svc.dialin.clear_pin_lockout(key):
+        raise NotFound(f"no wrong PINs recorded for {key}")

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from booking.domain.errors import RuleViolation
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus
+from booking.domain.pin_guard import Attempts
 from booking.domain.rules import BookingRequest
 
 PENDING_MESSAGE = (
@@ -205,3 +206,14 @@ class CapacityOut(BaseModel):
 
 class MessageOut(BaseModel):
     detail: str
+
+
+class PinLockoutOut(BaseModel):
+    key: str
+    failures: int
+    locked_until: datetime
+
+    @classmethod
+    def of(cls, a: Attempts) -> PinLockoutOut:
+        assert a.locked_until is not None
+        return cls(key=a.key, failures=a.failures, locked_until=a.locked_until)

@@ -21,6 +21,8 @@ ENDPOINTS = {
     ("get", "/api/queue"),
     ("post", "/api/queue/{reservation_id}/approve"),
     ("post", "/api/queue/{reservation_id}/reject"),
+    ("get", "/api/pin-lockouts"),
+    ("delete", "/api/pin-lockouts/{key}"),
     ("get", "/healthz"),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 
 from booking.settings import BookingSettings
 from tests.support.api import Api, at
@@ -91,3 +92,18 @@ def test_the_queue_is_for_the_operator_only(api: Api) -> None:
     r = api.client.post(f"/api/queue/{waiting['id']}/reject", json={"reason": "x"}, headers=profile)
     assert r.status_code == 401
     assert api.client.get("/api/queue", headers=api.operator).json()[0]["status"] == "pending"
+
+
+def test_operator_lists_and_clears_pin_lockouts(api: Api) -> None:
+    booked = api.book("acme", starts_at=at(30), minutes=60)
+    api.clock.advance(timedelta(minutes=30))
+    for _ in range(api.service.settings.pin_per_caller):
+        api.service.dial_in(booked["conference_number"], "1", caller="+420600111222")
+    listed = api.client.get("/api/pin-lockouts", headers=api.operator)
+    assert listed.status_code == 200
+    assert "caller:+420600111222" in {row["key"] for row in listed.json()}
+    assert api.client.get("/api/pin-lockouts", headers=api.profile("acme")).status_code == 401
+    cleared = api.client.delete("/api/pin-lockouts/caller:+420600111222", headers=api.operator)
+    assert cleared.status_code == 204
+    again = api.client.delete("/api/pin-lockouts/caller:+420600111222", headers=api.operator)
+    assert again.status_code == 404

@@ -73,8 +73,8 @@ async def test_dialconf_run_serves_the_demo_room_and_stops_cleanly(tmp_path: Pat
         await ami.connect(wait_s=10)
 
         sip_port, media_port = free_ports(2, socket.SOCK_DGRAM)
-        steps = [(2.5, "1"), (1.0, number.group(1) + "#"), (1.0, pin.group(1) + "#"), (3.0, "#")]
-        xml = scenario(steps, tmp_path, hold_s=4, caller="+420604000004")
+        steps = [(2.5, "1"), (1.0, number.group(1) + "#"), (1.0, pin.group(1) + "#"), (5.0, "#")]
+        xml = scenario(steps, tmp_path, hold_s=8, caller="+420604000004")
         result = await run_sipp(xml, tmp_path, "8000", f"127.0.0.1:{a.sip_port}", sip_port, media_port)
         assert result.returncode == 0, result.output[-2000:]
         joins = events.matching(lambda e: isinstance(e, ConfbridgeJoin) and e.channel.startswith("PJSIP/"))

@@ -16,11 +16,11 @@ from tests.support.system import System
 async def test_sipp_caller_joins_over_pjsip(system: System, tmp_path: Path) -> None:
     r = system.booking.book(datetime.now(UTC), 60, seats=5)
     bridge = names.bridge_name(r.room.conference_number)
-    steps = [(2.5, "1"), (1.0, r.room.conference_number + "#"), (1.0, r.room.pin + "#"), (3.0, "#")]
+    steps = [(2.5, "1"), (1.0, r.room.conference_number + "#"), (1.0, r.room.pin + "#"), (5.0, "#")]
     sip_port, media_port = free_ports(2, socket.SOCK_DGRAM)
     target = f"127.0.0.1:{system.settings.asterisk.sip_port}"
 
-    xml = scenario(steps, tmp_path, hold_s=6, caller="+420603000003")
+    xml = scenario(steps, tmp_path, hold_s=8, caller="+420603000003")
     result = await run_sipp(xml, tmp_path, "8000", target, sip_port, media_port)
 
     assert result.returncode == 0, result.output[-2000:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,7 +35,10 @@ def isolated_settings(tmp: Path, name: str = "t") -> Settings:
     """Settings for an isolated instance: own directories, database and free ports."""
     ami, http, agi, metrics, api = free_ports(5)
     (sip,) = free_ports(1, socket.SOCK_DGRAM)
-    rtp = 20000 + (os.getpid() % 200) * 100
+    # Each xdist worker (gw0, gw1...) gets its own band of RTP ports; a pid offset inside it
+    # keeps two test runs on one machine apart too.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    rtp = 20000 + worker * 2000 + (os.getpid() % 19) * 100
     return Settings(
         data_dir=tmp,
         database_url=f"sqlite:///{tmp / 'booking.db'}",
@@ -66,6 +70,8 @@ async def running_asterisk(settings: Settings) -> AsyncIterator[AsteriskProcess]
         yield proc
     finally:
         proc.stop()
+        # the instance (config, logs, recorded names) lives in the shared cached root
+        shutil.rmtree(proc.instance.host(), ignore_errors=True)
 
 
 _numbers = itertools.count(1000)

@@ -249,3 +249,10 @@ def test_an_unmigrated_database_says_what_to_do(
     code, _, err = run(capsys, "list")
     assert code == 2
     assert err.strip().endswith("run `dialconf db upgrade`") and len(err.strip().splitlines()) == 1
+
+
+def test_pin_lockouts_list_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "pin-lockouts", "list")
+    assert code == 0 and out.strip() == "no lockouts"
+    code, _, err = run(capsys, "pin-lockouts", "clear", "caller:+420600000009")
+    assert code == 1 and "no wrong PINs recorded for caller:+420600000009" in err
