@@ -41,10 +41,6 @@ class BookingService:
         self._s = settings
 
     @property
-    def join_lead(self) -> timedelta:
-        return self._s.join_lead
-
-    @property
     def settings(self) -> BookingSettings:
         return self._s
 
@@ -267,6 +263,25 @@ class BookingService:
             profile_id,
             BookingRequest(old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title),
         )
+
+    # --- the live conference's end (R9) ---------------------------------------------------
+
+    def try_extend(self, reservation_id: int, until: datetime) -> bool:
+        """Extend a running reservation to ``until`` if the shared capacity has room for its
+        seats until then (no other booking needs them). Atomic with other bookings."""
+        with self._uow() as repo:
+            repo.lock_capacity()
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is not ReservationStatus.ACTIVE or r.ends_at is None:
+                return False
+            if until <= r.ends_at:
+                return True
+            longest = timedelta(days=self._s.absolute_max_window_days)
+            booked = repo.booked_overlapping(r.ends_at, until, longest, exclude=r.id)
+            if not capacity.fits(booked, r.ends_at, until, r.seats, self._s.system_capacity):
+                return False
+            repo.update_reservation(dataclasses.replace(r, ends_at=until))
+            return True
 
     # --- operator queue ---------------------------------------------------------------
 
