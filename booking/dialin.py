@@ -133,3 +133,9 @@ class DialInService:
         if reservation is None or reservation.ends_at is None:
             return None
         return (reservation.ends_at - now).total_seconds()
+
+    def current_reservation(self, conference_number: str) -> Reservation | None:
+        """The reservation a conference with this number runs under now."""
+        with self._uow(read_only=True) as repo:
+            found = repo.reservations_for_number(conference_number)
+        return pick_reservation(found, self._clock.now(), self.join_lead)

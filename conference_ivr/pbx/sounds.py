@@ -34,7 +34,7 @@ from conference_ivr.pbx.provision import AsteriskInstall
 log = structlog.get_logger(__name__)
 
 SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
-_GENERATOR_VERSION = "2"
+_GENERATOR_VERSION = "3"
 _STOCK_EXTS = (".gsm", ".wav", ".ulaw", ".alaw", ".sln")
 
 
@@ -57,6 +57,19 @@ def speak(voice: str, text: str, target: Path) -> None:
         )
 
 
+# Sounds made by sox, not spoken. The warning tone: three 1400 Hz beeps (a frequency the
+# join/leave tones and speech rarely hold for long, so tests can find it in what members hear).
+WARNING_TONE_HZ = 1400
+_SYNTH = {"beeps": ["synth", "0.25", "sine", str(WARNING_TONE_HZ), "gain", "-4", "pad", "0", "0.2", "repeat", "2"]}
+
+
+def synth(name: str, target: Path) -> None:
+    if name not in _SYNTH:
+        raise ProvisioningError(f"unknown synth sound {name!r}")
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(target), *_SYNTH[name]],
+                   check=True, capture_output=True)  # fmt: skip
+
+
 def _jobs(cat: Catalogue, target: Path, stock: Path | None, tones: Path) -> list[tuple[str, str, Path]]:
     """(kind, source, destination) for every sound of one language."""
     jobs: list[tuple[str, str, Path]] = []
@@ -69,6 +82,8 @@ def _jobs(cat: Catalogue, target: Path, stock: Path | None, tones: Path) -> list
             jobs.append(("copy", str(stock / value.removeprefix("stock:")), target / phrase))
         elif value.startswith("tone:"):
             jobs.append(("copy", str(tones / value.removeprefix("tone:")), target / phrase))
+        elif value.startswith("synth:"):
+            jobs.append(("synth", value.removeprefix("synth:"), target / f"{phrase}.wav"))
         elif is_template(value):
             before, after = split_template(value)
             if before:
@@ -87,6 +102,9 @@ def _run_job(voice: str, job: tuple[str, str, Path]) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     if kind == "speak":
         speak(voice, source, dest)
+        return
+    if kind == "synth":
+        synth(source, dest)
         return
     found = _stock_file(Path(source).parent, Path(source).name)
     if found is None:
