@@ -41,6 +41,10 @@ class BookingService:
         self._s = settings
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
     def settings(self) -> BookingSettings:
         return self._s
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from booking.api.app import create_app
 from booking.clock import Clock, SystemClock
+from booking.domain.model import Reservation
 from booking.service import BookingService
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
@@ -25,6 +27,7 @@ from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.menu import KeypadMenu
 from conference_ivr.ivr.roster import Roster
+from conference_ivr.lifecycle import ConferenceLifecycle
 from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -104,4 +107,16 @@ def build_controller(
     menu = KeypadMenu(remaining, live, roster, announcer, ami, metrics, ZoneInfo(c.timezone))
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
-    return Controller(c, agi, ami, live, metrics)
+
+    async def current(number: str) -> Reservation | None:
+        return await asyncio.to_thread(dialin.current_reservation, number)
+
+    async def extend(reservation_id: int, until: datetime) -> bool:
+        return await asyncio.to_thread(booking.try_extend, reservation_id, until)
+
+    lifecycle = ConferenceLifecycle(
+        live, roster, current, extend, announcer, booking.clock, metrics,
+        lead=timedelta(minutes=c.warning_lead_minutes), period=timedelta(minutes=c.extension_minutes),
+        tick_s=c.lifecycle_tick_s,
+    )  # fmt: skip
+    return Controller(c, agi, ami, live, metrics, lifecycle)

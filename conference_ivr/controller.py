@@ -9,6 +9,7 @@ import structlog
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.http_endpoint import MetricsEndpoint
+from conference_ivr.lifecycle import ConferenceLifecycle
 from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.settings import ControllerSettings
@@ -23,6 +24,7 @@ class Controller:
     ami: AmiClient
     live: LiveConferences
     metrics: Metrics
+    lifecycle: ConferenceLifecycle | None = None
     endpoint: MetricsEndpoint = field(init=False)
     agi_port: int = 0
     metrics_port: int = 0
@@ -35,9 +37,13 @@ class Controller:
         self.agi_port = await self.agi.start(s.bind_address, s.agi_port)
         self.metrics_port = await self.endpoint.start(s.bind_address, s.metrics_port)
         await self.ami.connect()
+        if self.lifecycle is not None:
+            self.lifecycle.start()
         log.info("controller.started", agi_port=self.agi_port, metrics_port=self.metrics_port)
 
     async def close(self) -> None:
+        if self.lifecycle is not None:
+            await self.lifecycle.close()
         await self.agi.close()
         await self.ami.close()
         await self.endpoint.close()

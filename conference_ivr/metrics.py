@@ -46,6 +46,15 @@ class Metrics:
         self.announcements = Counter(
             "dialconf_announcements", "Sounds played into conferences.", ["kind"], registry=r
         )
+        self.extensions = Counter(
+            "dialconf_extensions",
+            "Decisions to extend a conference past its booked end.",
+            ["result"],
+            registry=r,
+        )
+        self.terminations = Counter(
+            "dialconf_terminations", "Conferences closed at their booked end (capacity needed).", registry=r
+        )
         self.agi_sessions = Gauge("dialconf_agi_sessions", "FastAGI sessions in progress.", registry=r)
         self.ami_up = Gauge("dialconf_ami_up", "1 when the AMI connection is logged in.", registry=r)
         self.conferences_live = Gauge("dialconf_conferences_live", "Conferences running now.", registry=r)

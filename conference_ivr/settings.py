@@ -53,6 +53,9 @@ class ControllerSettings(BaseModel):
     name_max_ms: int = 4000  # the recorded name is short
     timezone: str = "Europe/Prague"  # how start times are spoken
     announce_names: bool = True  # "<name> has joined / has left" into the conference
+    warning_lead_minutes: float = 5  # R9: the warning tone this long before a booked end
+    extension_minutes: float = 15  # R9: a conference is extended a period at a time
+    lifecycle_tick_s: float = 1.0  # how often (real seconds) live conferences are checked
 
 
 class ApiSettings(BaseModel):

@@ -65,6 +65,10 @@ class Announcer:
             if done in waiting:
                 waiting.remove(done)
 
+    async def kick_all(self, bridge: str) -> None:
+        """End a conference: every member leaves (their dialplan says goodbye and hangs up)."""
+        await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": "all"})
+
     async def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, ConfbridgeLeave) and names.is_announcer_channel(event.channel):
             for fut in self._waiting.pop(event.conference, []):

@@ -117,6 +117,6 @@ class KeypadMenu:
         await self._announcer.play_and_wait(
             bridge, ["dialconf/ended_by_moderator"], speaker.language, "ended_by_moderator", timeout=15
         )
-        await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": "all"})
+        await self._announcer.kick_all(bridge)
         await speaker.say("ended_by_moderator", "goodbye")
         await speaker.agi.hangup()

@@ -42,6 +42,7 @@ VAR_SOUND = "DIALCONF_SOUND"  # what an announcer plays ('&'-separated)
 VAR_LANGUAGE = "DIALCONF_LANGUAGE"  # the announcer's language
 VAR_HOLD = "DIALCONF_HOLD"  # seconds the drive half waits
 VAR_VOICE = "DIALCONF_VOICE"  # a Playtones spec the drive half "speaks" with
+VAR_RECORD = "DIALCONF_RECORD"  # where the drive half records what the caller hears
 VAR_AGI_SIGHUP = "AGISIGHUP"
 VAR_AGI_STATUS = "AGISTATUS"
 VAR_CONFBRIDGE_RESULT = "CONFBRIDGE_RESULT"
@@ -58,6 +59,7 @@ CONTROLLER_VARIABLES = frozenset(
         VAR_MENU,
         VAR_HOLD,
         VAR_VOICE,
+        VAR_RECORD,
         VAR_CONFERENCE,
         VAR_ROLE,
         VAR_SOUND,

@@ -60,7 +60,9 @@ def speak(voice: str, text: str, target: Path) -> None:
 # Sounds made by sox, not spoken. The warning tone: three 1400 Hz beeps (a frequency the
 # join/leave tones and speech rarely hold for long, so tests can find it in what members hear).
 WARNING_TONE_HZ = 1400
-_SYNTH = {"beeps": ["synth", "0.25", "sine", str(WARNING_TONE_HZ), "gain", "-4", "pad", "0", "0.2", "repeat", "2"]}
+_SYNTH = {
+    "beeps": ["synth", "0.25", "sine", str(WARNING_TONE_HZ), "gain", "-4", "pad", "0", "0.2", "repeat", "2"]
+}
 
 
 def synth(name: str, target: Path) -> None:

@@ -18,7 +18,13 @@ from tests.support.events import EventLog
 
 class LocalCaller:
     def __init__(
-        self, ami: AmiClient, log: EventLog, access: str, caller_id: str = "+420221000111", voice: str = ""
+        self,
+        ami: AmiClient,
+        log: EventLog,
+        access: str,
+        caller_id: str = "+420221000111",
+        voice: str = "",
+        record: str = "",
     ) -> None:
         self.ami = ami
         self.log = log
@@ -27,6 +33,7 @@ class LocalCaller:
         self.drive_id = str(uuid.uuid4())  # the ;1 half
         self.uniqueid = str(uuid.uuid4())  # the ;2 half: the caller as Asterisk's IVR sees it
         self.voice = voice  # a Playtones spec: the caller's "voice" (names get recorded)
+        self.record = record  # a path (as Asterisk sees it, no extension): record what we hear
         self.channel2 = ""
         self._consumed: dict[str, int] = {}  # prompts of each phrase already answered
 
@@ -42,12 +49,14 @@ class LocalCaller:
                 "ChannelId": self.drive_id,
                 "OtherChannelId": self.uniqueid,
                 "CallerID": f'"Test caller" <{self.caller_id}>',
-                # AMI splits Variable values at commas: escape them (see notes, AMI)
-                "Variable": [f"{names.VAR_VOICE}={self.voice.replace(',', chr(92) + ',')}"]
-                if self.voice
-                else [],
+                "Variable": self._variables(),
             }
         )
+
+    def _variables(self) -> list[str]:
+        # AMI splits Variable values at commas: escape them (see notes, AMI)
+        out = [f"{names.VAR_VOICE}={self.voice.replace(',', chr(92) + ',')}"] if self.voice else []
+        return out + ([f"{names.VAR_RECORD}={self.record}"] if self.record else [])
 
     def _mine(self, e: AmiEvent) -> bool:
         return e.get("Uniqueid") == self.uniqueid

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from booking.clock import FakeClock, SystemClock
+from booking.clock import Clock, SystemClock
 from booking.service import BookingService
 from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
@@ -71,7 +71,8 @@ async def running_asterisk(settings: Settings) -> AsyncIterator[AsteriskProcess]
     finally:
         proc.stop()
         # the instance (config, logs, recorded names) lives in the shared cached root
-        shutil.rmtree(proc.instance.host(), ignore_errors=True)
+        if not os.environ.get("DIALCONF_KEEP_INSTANCES"):
+            shutil.rmtree(proc.instance.host(), ignore_errors=True)
 
 
 _numbers = itertools.count(1000)
@@ -85,22 +86,26 @@ class System:
     booking: BookingService
     ami: AmiClient  # the test's own AMI connection, separate from the controller's
     events: EventLog
-    clock: FakeClock | SystemClock
+    clock: Clock
 
     def controller_tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.controller.timezone)
 
-    def caller(self, access: str = "8000", caller_id: str | None = None, voice: str = "") -> LocalCaller:
+    def caller(
+        self, access: str = "8000", caller_id: str | None = None, voice: str = "", record: str = ""
+    ) -> LocalCaller:
         """A new Local-channel caller; each gets its own number unless one is given, so PIN
         guessing limits (per caller number, across calls) never leak between tests."""
         number = caller_id or f"+42022{next(_numbers):07d}"
-        return LocalCaller(self.ami, self.events, access, number, voice)
+        return LocalCaller(self.ami, self.events, access, number, voice, record)
 
 
 @asynccontextmanager
-async def running_system(settings: Settings, asterisk: AsteriskProcess) -> AsyncIterator[System]:
+async def running_system(
+    settings: Settings, asterisk: AsteriskProcess, clock: Clock | None = None
+) -> AsyncIterator[System]:
     upgrade(settings.database_url)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     booking = build_booking(settings, clock)
     secret = asterisk.instance.ami_secret()
     controller = build_controller(settings, booking, secret, asterisk.instance.inner("names"))
