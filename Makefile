@@ -7,13 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-protocol test-store test-asterisk test-sip lint format bench provision clean help
+.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip lint format bench provision clean help
 
 help:
 	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-store | test-asterisk | test-sip | bench | clean"
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
-	scripts/system-deps.sh test
+	scripts/system-deps.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 provision: $(STAMP)
 	$(BIN)/dialconf asterisk provision
 
+# What only the tests need (SIPp, PostgreSQL), installed when missing.
+test-deps:
+	scripts/system-deps.sh test
+
 run: $(STAMP)
 	$(BIN)/dialconf run
 
@@ -29,21 +33,21 @@ run: $(STAMP)
 # Asterisk, controller and databases) share two cores well. One file stays on one worker.
 XDIST ?= -n 4 --dist loadfile
 
-test: provision
+test: provision test-deps
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # One tier at a time; an empty selection (pytest exit 5) is not an error here.
-test-unit test-protocol test-asterisk test-sip: test-%: provision
+test-unit test-protocol test-asterisk test-sip: test-%: provision test-deps
 	$(BIN)/pytest -m $* $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The booking store on SQLite and on a throwaway PostgreSQL it starts itself (no Asterisk needed).
-test-store: $(STAMP)
+test-store: $(STAMP) test-deps
 	$(BIN)/pytest -m store $(PYTEST_ARGS)
 
 # Booking latency (100 000 bookings) and the capacity race, SQLite and PostgreSQL: a few minutes.
 # Writes bench/results/booking-<date>.md and .json; BENCH_ARGS are passed on (see --help).
 BENCH_ARGS ?=
-bench: $(STAMP)
+bench: $(STAMP) test-deps
 	$(BIN)/python -m bench.booking_bench $(BENCH_ARGS)
 
 lint: $(STAMP)
