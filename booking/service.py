@@ -41,6 +41,10 @@ class BookingService:
         self._s = settings
 
     @property
+    def uow(self) -> UnitOfWork:
+        return self._uow
+
+    @property
     def clock(self) -> Clock:
         return self._clock
 

@@ -30,6 +30,8 @@ class BookingSettings(BaseModel):
     # capacity query to bookings that start within this span before the window.
     absolute_max_window_days: int = 14
 
+    phone_region: str = "CZ"  # how caller numbers without a country code are read (mobile or not)
+
     # PIN guessing, across calls (per caller number and per conference)
     pin_per_caller: int = 5
     pin_per_conference: int = 15

@@ -18,6 +18,7 @@ from booking.domain.model import Reservation
 from booking.service import BookingService
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
+from booking.usage import UsageService
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
@@ -32,6 +33,7 @@ from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
+from conference_ivr.usage_recorder import UsageRecorder
 
 
 def build_booking(
@@ -92,6 +94,10 @@ def build_controller(
                     NameAnnouncements(announcer, roster, live, c.announce_names).on_event):  # fmt: skip
         ami.on_event(handler)
     ami.on_resync(live.resync)
+    usage = UsageService(booking.uow, booking.clock, settings.booking)
+    recorder = UsageRecorder(usage, roster, live, booking.clock)
+    ami.on_event(recorder.on_event)
+    live.on_rebuilt(recorder.reconcile)
 
     def observe(command: str, seconds: float) -> None:
         metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
@@ -119,4 +125,4 @@ def build_controller(
         lead=timedelta(minutes=c.warning_lead_minutes), period=timedelta(minutes=c.extension_minutes),
         tick_s=c.lifecycle_tick_s,
     )  # fmt: skip
-    return Controller(c, agi, ami, live, metrics, lifecycle)
+    return Controller(c, agi, ami, live, metrics, lifecycle, recorder)

@@ -13,6 +13,7 @@ from conference_ivr.lifecycle import ConferenceLifecycle
 from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.settings import ControllerSettings
+from conference_ivr.usage_recorder import UsageRecorder
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +26,7 @@ class Controller:
     live: LiveConferences
     metrics: Metrics
     lifecycle: ConferenceLifecycle | None = None
+    recorder: UsageRecorder | None = None
     endpoint: MetricsEndpoint = field(init=False)
     agi_port: int = 0
     metrics_port: int = 0

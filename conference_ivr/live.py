@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -30,6 +31,8 @@ class LiveConferences:
         self._metrics = metrics
         self.members: dict[str, set[str]] = {}  # ConfBridge name -> member channel unique ids
         self.channels: dict[str, tuple[str, bool, int]] = {}  # unique id -> (channel, admin, join order)
+        self.callers: dict[str, str] = {}  # unique id -> caller number
+        self._rebuilt: list[Callable[[], Awaitable[None]]] = []
         self._joins = 0
         self._answered: dict[str, float] = {}  # unique id -> monotonic time the IVR answered
         self._pending: list[ConfbridgeEvent] | None = None  # events seen while a resync runs
@@ -93,6 +96,12 @@ class LiveConferences:
         self.members = rebuilt
         self._publish()
         log.info("live.resynced", conferences=len(rebuilt), members=sum(map(len, rebuilt.values())))
+        for listener in self._rebuilt:
+            await listener()
+
+    def on_rebuilt(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Called after every resync, with ``members`` true to Asterisk again."""
+        self._rebuilt.append(listener)
 
     async def _list_into(self, rebuilt: dict[str, set[str]]) -> None:
         try:
@@ -116,6 +125,7 @@ class LiveConferences:
             ]
             rebuilt[conf] = {m.get("Uniqueid", "") for m in members}
             for m in members:  # listed in join order
+                self.callers[m.get("Uniqueid", "")] = m.get("CallerIDNum", "")
                 self._joins += 1
                 self.channels[m.get("Uniqueid", "")] = (
                     m.get("Channel", ""),
@@ -127,8 +137,10 @@ class LiveConferences:
         if isinstance(event, ConfbridgeJoin) and not names.is_announcer_channel(event.channel):
             self._joins += 1
             self.channels[event.uniqueid] = (event.channel, event.admin, self._joins)
+            self.callers[event.uniqueid] = event.caller_number
         elif isinstance(event, ConfbridgeLeave):
             self.channels.pop(event.uniqueid, None)
+            self.callers.pop(event.uniqueid, None)
 
     def last_joined_participant(self, bridge: str) -> str | None:
         """The channel of the participant (not a moderator) who joined ``bridge`` last."""

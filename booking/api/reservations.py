@@ -10,8 +10,9 @@ from fastapi import APIRouter, Response, status
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Service
-from booking.api.schemas import CopyIn, ReservationIn, ReservationOut, ReservationPatch
+from booking.api.schemas import CopyIn, LegOut, ReservationIn, ReservationOut, ReservationPatch
 from booking.domain.model import Reservation, ReservationStatus
+from booking.usage import UsageService
 
 router = APIRouter(prefix="/api/reservations", tags=["reservations"], responses=errors.UNAUTHORIZED)
 
@@ -56,6 +57,17 @@ def list_reservations(profile: CurrentProfile, svc: Service) -> list[Reservation
 )
 def show_reservation(reservation_id: int, profile: CurrentProfile, svc: Service) -> ReservationOut:
     return ReservationOut.of(svc.get(profile.id, reservation_id))
+
+
+@router.get(
+    "/{reservation_id}/participants",
+    summary="Participants of the reservation's sessions (usage legs)",
+    description="R53: who joined, from which number, as what, when, and how the leg ended.",
+    responses=errors.NOT_FOUND,
+)
+def participants(reservation_id: int, profile: CurrentProfile, svc: Service) -> list[LegOut]:
+    usage = UsageService(svc.uow, svc.clock, svc.settings)
+    return [LegOut.of(leg) for leg in usage.history(profile.id, reservation_id)]
 
 
 @router.patch(

@@ -15,6 +15,7 @@ from booking.domain.errors import RuleViolation
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus
 from booking.domain.pin_guard import Attempts
 from booking.domain.rules import BookingRequest
+from booking.domain.usage import Leg
 
 PENDING_MESSAGE = (
     "over the standard limits ({note}): the request waits in the operator queue and an operator "
@@ -217,3 +218,29 @@ class PinLockoutOut(BaseModel):
     def of(cls, a: Attempts) -> PinLockoutOut:
         assert a.locked_until is not None
         return cls(key=a.key, failures=a.failures, locked_until=a.locked_until)
+
+
+class LegOut(BaseModel):
+    uniqueid: str
+    caller_number: str
+    mobile: bool
+    role: str
+    has_name: bool
+    joined_at: datetime
+    left_at: datetime | None
+    seconds: float | None
+    end_reason: str | None
+
+    @classmethod
+    def of(cls, leg: Leg) -> LegOut:
+        return cls(
+            uniqueid=leg.uniqueid,
+            caller_number=leg.caller_number,
+            mobile=leg.mobile,
+            role=leg.role,
+            has_name=leg.name_file is not None,
+            joined_at=leg.joined_at,
+            left_at=leg.left_at,
+            seconds=leg.seconds,
+            end_reason=leg.end_reason,
+        )

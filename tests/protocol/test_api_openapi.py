@@ -22,6 +22,7 @@ ENDPOINTS = {
     ("post", "/api/queue/{reservation_id}/approve"),
     ("post", "/api/queue/{reservation_id}/reject"),
     ("get", "/api/pin-lockouts"),
+    ("get", "/api/reservations/{reservation_id}/participants"),
     ("delete", "/api/pin-lockouts/{key}"),
     ("get", "/healthz"),
 }

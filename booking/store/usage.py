@@ -1,0 +1,105 @@
+"""Usage legs in the store: written once per Asterisk unique id, closed once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    false,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from booking.domain.usage import Leg
+from booking.store.tables import UtcDateTime, metadata
+
+usage_legs = Table(
+    "usage_legs",
+    metadata,
+    Column("uniqueid", String(64), primary_key=True),
+    Column("conference_number", String(12), nullable=False),
+    Column("reservation_id", Integer, nullable=True),
+    Column("caller_number", String(32), nullable=False, server_default=""),
+    Column("mobile", Boolean, nullable=False, server_default=false()),
+    Column("role", String(16), nullable=False, server_default="participant"),
+    Column("name_file", String(255), nullable=True),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Column("left_at", UtcDateTime, nullable=True),
+    Column("end_reason", String(32), nullable=True),
+)
+Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
+# Open legs, for the reconcile after a restart.
+Index(
+    "ix_usage_legs_open",
+    usage_legs.c.conference_number,
+    sqlite_where=text("left_at IS NULL"),
+    postgresql_where=text("left_at IS NULL"),
+)
+
+
+def _leg(row: Any) -> Leg:
+    return Leg(
+        uniqueid=row.uniqueid,
+        conference_number=row.conference_number,
+        reservation_id=row.reservation_id,
+        caller_number=row.caller_number,
+        mobile=row.mobile,
+        role=row.role,
+        name_file=row.name_file,
+        joined_at=row.joined_at,
+        left_at=row.left_at,
+        end_reason=row.end_reason,
+    )
+
+
+class UsageRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def open(self, leg: Leg) -> bool:
+        """Insert a leg unless its unique id is already there (replays are harmless)."""
+        if self.get(leg.uniqueid) is not None:
+            return False
+        values = {k: v for k, v in leg.__dict__.items() if k not in {"left_at", "end_reason"}}
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(usage_legs).values(**values))
+        except IntegrityError:
+            return False  # a concurrent writer recorded it first
+        return True
+
+    def close(self, uniqueid: str, at: datetime, reason: str) -> bool:
+        """Close an open leg; a leg already closed keeps its first end."""
+        done = self.conn.execute(
+            update(usage_legs)
+            .where(usage_legs.c.uniqueid == uniqueid, usage_legs.c.left_at.is_(None))
+            .values(left_at=at, end_reason=reason)
+        )
+        return bool(done.rowcount)
+
+    def get(self, uniqueid: str) -> Leg | None:
+        row = self.conn.execute(select(usage_legs).where(usage_legs.c.uniqueid == uniqueid)).first()
+        return None if row is None else _leg(row)
+
+    def open_legs(self) -> list[Leg]:
+        q = select(usage_legs).where(usage_legs.c.left_at.is_(None)).order_by(usage_legs.c.joined_at)
+        return [_leg(r) for r in self.conn.execute(q)]
+
+    def for_reservation(self, reservation_id: int) -> list[Leg]:
+        q = (
+            select(usage_legs)
+            .where(usage_legs.c.reservation_id == reservation_id)
+            .order_by(usage_legs.c.joined_at, usage_legs.c.uniqueid)
+        )
+        return [_leg(r) for r in self.conn.execute(q)]

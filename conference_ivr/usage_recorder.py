@@ -1,0 +1,78 @@
+"""Turn ConfbridgeJoin/Leave into usage legs, off the event loop, and reconcile on resync.
+
+Events are written in the order they arrived, by one worker: a short leg's Leave can never be
+written before its Join. Times are taken when the event arrives, not when it is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import structlog
+
+from booking.clock import Clock
+from booking.usage import LiveLeg, UsageService
+from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.ivr.roster import Roster
+from conference_ivr.live import LiveConferences
+from conference_ivr.pbx import names
+
+log = structlog.get_logger(__name__)
+
+
+class UsageRecorder:
+    def __init__(self, usage: UsageService, roster: Roster, live: LiveConferences, clock: Clock) -> None:
+        self._usage = usage
+        self._roster = roster
+        self._live = live
+        self._clock = clock
+        self._queue: asyncio.Queue[tuple[AmiEvent, datetime, str | None]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def on_event(self, event: AmiEvent) -> None:
+        if not isinstance(event, ConfbridgeJoin | ConfbridgeLeave):
+            return
+        if names.is_announcer_channel(event.channel) or names.parse_bridge_name(event.conference) is None:
+            return
+        member = self._roster.get(event.uniqueid)
+        name = str(member.name_file) if member and member.name_file else None
+        self._queue.put_nowait((event, self._clock.now(), name))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while not self._queue.empty():
+            event, at, name = self._queue.get_nowait()
+            try:
+                await asyncio.to_thread(self._write, event, at, name)
+            except Exception:
+                log.exception("usage.write_failed", uniqueid=event.get("Uniqueid"))
+
+    def _write(self, event: AmiEvent, at: datetime, name: str | None) -> None:
+        if isinstance(event, ConfbridgeJoin):
+            number = names.parse_bridge_name(event.conference)
+            assert number is not None
+            self._usage.record_join(event.uniqueid, number, event.caller_number, event.admin, name, at)
+        elif isinstance(event, ConfbridgeLeave):
+            self._usage.record_leave(event.uniqueid, "left", at)
+
+    async def drained(self) -> None:
+        """Wait until every event so far is written (tests, shutdown)."""
+        if self._worker is not None:
+            with contextlib.suppress(Exception):
+                await self._worker
+
+    async def reconcile(self) -> None:
+        await self.drained()
+        live = [
+            LiveLeg(
+                uid, number, self._live.callers.get(uid, ""), self._live.channels.get(uid, ("", False, 0))[1]
+            )
+            for bridge, members in self._live.members.items()
+            if (number := names.parse_bridge_name(bridge)) is not None
+            for uid in members
+        ]
+        closed, opened = await asyncio.to_thread(self._usage.reconcile, live)
+        log.info("usage.reconciled", closed=closed, opened=opened)
