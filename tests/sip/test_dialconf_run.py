@@ -14,30 +14,10 @@ from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import ConfbridgeJoin
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.provision import locate
-from conference_ivr.settings import Settings
 from tests.support.events import EventLog
 from tests.support.ports import free_ports
 from tests.support.sipp import run_sipp, scenario
-from tests.support.system import isolated_settings
-
-
-def _env(s: Settings) -> dict[str, str]:
-    a, c = s.asterisk, s.controller
-    return {
-        **os.environ,
-        "DIALCONF_DATA_DIR": str(s.data_dir),
-        "DIALCONF_DATABASE_URL": s.database_url,
-        "DIALCONF_ASTERISK__INSTANCE": a.instance,
-        "DIALCONF_ASTERISK__AMI_PORT": str(a.ami_port),
-        "DIALCONF_ASTERISK__HTTP_PORT": str(a.http_port),
-        "DIALCONF_ASTERISK__SIP_PORT": str(a.sip_port),
-        "DIALCONF_ASTERISK__RTP_START": str(a.rtp_start),
-        "DIALCONF_ASTERISK__RTP_END": str(a.rtp_end),
-        "DIALCONF_CONTROLLER__AGI_PORT": str(c.agi_port),
-        "DIALCONF_CONTROLLER__METRICS_PORT": str(c.metrics_port),
-        "DIALCONF_API__PORT": str(s.api.port),
-        "DIALCONF_ACCESS_NUMBERS": '{"8000": "en"}',
-    }
+from tests.support.system import isolated_settings, settings_env
 
 
 async def _read_banner(stdout: asyncio.StreamReader, timeout: float = 60) -> str:
@@ -54,7 +34,7 @@ async def test_dialconf_run_serves_the_demo_room_and_stops_cleanly(tmp_path: Pat
     settings = isolated_settings(tmp_path, name="run")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "conference_ivr", "run",
-        env=_env(settings), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env=settings_env(settings), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
     events = EventLog()

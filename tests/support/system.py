@@ -123,3 +123,23 @@ async def running_system(
             await ami.action({"Action": "Hangup", "Channel": "/^Local\\//"})
         await ami.close()
         await controller.close()
+
+
+def settings_env(s: Settings) -> dict[str, str]:
+    """The environment that gives a `dialconf` subprocess exactly these settings."""
+    a, c = s.asterisk, s.controller
+    return {
+        **os.environ,
+        "DIALCONF_DATA_DIR": str(s.data_dir),
+        "DIALCONF_DATABASE_URL": s.database_url,
+        "DIALCONF_ASTERISK__INSTANCE": a.instance,
+        "DIALCONF_ASTERISK__AMI_PORT": str(a.ami_port),
+        "DIALCONF_ASTERISK__HTTP_PORT": str(a.http_port),
+        "DIALCONF_ASTERISK__SIP_PORT": str(a.sip_port),
+        "DIALCONF_ASTERISK__RTP_START": str(a.rtp_start),
+        "DIALCONF_ASTERISK__RTP_END": str(a.rtp_end),
+        "DIALCONF_CONTROLLER__AGI_PORT": str(c.agi_port),
+        "DIALCONF_CONTROLLER__METRICS_PORT": str(c.metrics_port),
+        "DIALCONF_API__PORT": str(s.api.port),
+        "DIALCONF_ACCESS_NUMBERS": '{"8000": "en"}',
+    }

@@ -1,0 +1,128 @@
+"""kill -9 the controller at random moments while calls come and go: no usage leg is lost
+and none is doubled. The controller runs as its own process (`dialconf serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+
+from booking.store.migrate import upgrade
+from booking.usage import UsageService
+from conference_ivr.ami.client import AmiClient
+from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.app import build_booking
+from conference_ivr.pbx import names
+from conference_ivr.settings import Settings
+from tests.support.caller import LocalCaller
+from tests.support.events import EventLog
+from tests.support.system import isolated_settings, running_asterisk, settings_env
+
+ROUNDS = 4
+
+
+class Controller:
+    """`dialconf serve` as a child process that can be killed hard and started again."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "conference_ivr", "serve",
+            env=settings_env(self.settings), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{self.settings.controller.metrics_port}/healthz"
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(url, timeout=1)).json().get("ami"):
+                        return
+                except (httpx.HTTPError, ValueError):
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError("the controller did not come up")
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        await self.proc.wait()
+        self.proc = None
+
+    async def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.proc.wait(), 20)
+            self.proc = None
+
+
+async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path) -> None:
+    rng = random.Random(int(os.environ.get("DIALCONF_KILL_SEED", "9")))
+    settings = isolated_settings(tmp_path, name="kill")
+    upgrade(settings.database_url)
+    booking = build_booking(settings)
+    usage = UsageService(booking.uow, booking.clock, settings.booking)
+    r = booking.book(booking.clock.now(), 120, seats=20)
+    async with running_asterisk(settings) as asterisk:
+        a = settings.asterisk
+        ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, asterisk.instance.ami_secret())
+        events = EventLog()
+        ami.on_event(events.add)
+        await ami.connect(wait_s=10)
+        controller = Controller(settings)
+        await controller.start()
+        inside: list[LocalCaller] = []
+        try:
+            for n in range(ROUNDS):
+                steady = LocalCaller(ami, events, "8000", f"+4202210{n}000")  # joins with the controller up
+                await steady.join(r.room.conference_number, r.room.pin)
+                await events.wait_for(_joined(steady))
+                racing = LocalCaller(ami, events, "8000", f"+4202210{n}001")  # the kill lands on its way
+                callers = [steady, racing]
+                joining = asyncio.create_task(racing.join(r.room.conference_number, r.room.pin))
+                await asyncio.sleep(rng.uniform(0.2, 12.0))  # a random moment: mid-IVR, mid-join, in
+                await controller.kill()
+                await asyncio.gather(joining, return_exceptions=True)  # it may never get in
+                await controller.start()
+                inside += [c for c in callers if events.matching(_joined(c))]
+                # hang up some of those inside while a controller runs
+                for c in rng.sample(inside, k=len(inside) // 2):
+                    await c.hangup()
+                    await events.wait_for(_left(c))
+                    inside.remove(c)
+            for c in inside:
+                await c.hangup()
+                await events.wait_for(_left(c))
+            joined = {
+                e.get("Uniqueid")
+                for e in events.matching(lambda e: isinstance(e, ConfbridgeJoin))
+                if not names.is_announcer_channel(e.get("Channel"))
+            }
+            assert len(joined) >= 2, "the test never got anyone in: it proves nothing"
+            for _ in range(100):  # the controller writes asynchronously: poll until a deadline
+                legs = usage.history(r.room.profile_id, r.id or 0)
+                if {leg.uniqueid for leg in legs} >= joined and all(leg.left_at for leg in legs):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await controller.stop()
+            await ami.close()
+    ids = [leg.uniqueid for leg in legs]
+    assert len(ids) == len(set(ids))  # none doubled
+    assert set(ids) == joined  # none lost, none invented
+    assert all(leg.left_at is not None for leg in legs), [leg for leg in legs if leg.left_at is None]
+
+
+def _joined(c: LocalCaller):
+    return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
+
+
+def _left(c: LocalCaller):
+    return lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == c.uniqueid
