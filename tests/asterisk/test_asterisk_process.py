@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from conference_ivr.pbx.instance import AsteriskInstance
@@ -37,6 +38,7 @@ def test_start_boots_with_the_modules_and_stop_leaves_nothing(tmp_path: Path) ->
         assert " ERROR[" not in errors, errors
     finally:
         proc.stop()
+        shutil.rmtree(proc.instance.host(), ignore_errors=True)  # it lives in the shared cached root
     assert not _alive(pid)
     assert proc.pid() is None
     assert not any(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
@@ -69,7 +70,9 @@ async def test_dialconf_run_serves_the_demo_room_and_stops_cleanly(tmp_path: Pat
             os.killpg(proc.pid, signal.SIGKILL)
             raise
     assert code == 0
-    pidfile = AsteriskInstance(locate(settings.asterisk), settings).host("run", "asterisk.pid")
+    instance = AsteriskInstance(locate(settings.asterisk), settings)
+    pidfile = instance.host("run", "asterisk.pid")
     if pidfile.exists():
         pid = int(pidfile.read_text())
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    shutil.rmtree(instance.host(), ignore_errors=True)  # it lives in the shared cached root
