@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from booking.api.app import create_app
 from booking.clock import Clock, SystemClock
 from booking.domain.model import Reservation
+from booking.domain.usage import is_mobile
 from booking.service import BookingService
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
@@ -123,6 +124,9 @@ def build_controller(
     lifecycle = ConferenceLifecycle(
         live, roster, current, extend, announcer, booking.clock, metrics,
         lead=timedelta(minutes=c.warning_lead_minutes), period=timedelta(minutes=c.extension_minutes),
-        tick_s=c.lifecycle_tick_s,
+        tick_s=c.lifecycle_tick_s, ami=ami,
+        is_mobile=lambda number: is_mobile(number, settings.booking.phone_region),
+        mobile_cap=timedelta(minutes=c.mobile_cap_minutes),
+        mobile_warning=timedelta(minutes=c.mobile_warning_minutes),
     )  # fmt: skip
     return Controller(c, agi, ami, live, metrics, lifecycle, recorder)

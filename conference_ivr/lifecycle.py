@@ -21,8 +21,10 @@ import structlog
 
 from booking.clock import Clock
 from booking.domain.model import Reservation
+from conference_ivr.ami.client import AmiClient
 from conference_ivr.errors import AmiError
 from conference_ivr.ivr.announcer import Announcer
+from conference_ivr.ivr.menu import MOBILE_WARNING_KEYS
 from conference_ivr.ivr.roster import Roster
 from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
@@ -53,6 +55,10 @@ class ConferenceLifecycle:
         lead: timedelta,
         period: timedelta,
         tick_s: float,
+        ami: AmiClient | None = None,
+        is_mobile: Callable[[str], bool] = lambda _number: False,
+        mobile_cap: timedelta = timedelta(minutes=70),
+        mobile_warning: timedelta = timedelta(minutes=1),
     ) -> None:
         self._live = live
         self._roster = roster
@@ -66,6 +72,13 @@ class ConferenceLifecycle:
         self._tick_s = tick_s
         self._watch: dict[str, _Watch] = {}
         self._task: asyncio.Task[None] | None = None
+        self._ami = ami
+        self._is_mobile = is_mobile
+        self._mobile_cap = mobile_cap
+        self._mobile_warning = mobile_warning
+        self._first_seen: dict[str, datetime] = {}  # unique id -> when this controller saw it in
+        self._warned: set[str] = set()
+        self._cut: set[str] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -93,6 +106,43 @@ class ConferenceLifecycle:
             number = names.parse_bridge_name(bridge)
             if number is not None:
                 await self._check(bridge, number)
+        await self._mobile_cap_check()
+
+    async def _mobile_cap_check(self) -> None:
+        """R10: a caller from a mobile network is cut after the cap, warned a minute before."""
+        if self._ami is None:
+            return
+        now = self._clock.now()
+        present = {u: b for b, members in self._live.members.items() for u in members}
+        for uid in list(self._first_seen):
+            if uid not in present:
+                del self._first_seen[uid]
+                self._warned.discard(uid)
+                self._cut.discard(uid)
+        for uid, bridge in present.items():
+            since = self._first_seen.setdefault(uid, now)
+            if not self._is_mobile(self._live.callers.get(uid, "")) or uid in self._cut:
+                continue
+            channel = self._live.channels.get(uid, ("", False, 0))[0]
+            try:
+                if now >= since + self._mobile_cap:
+                    self._cut.add(uid)
+                    self._metrics.mobile_cuts.inc()
+                    log.info("lifecycle.mobile_cut", bridge=bridge)
+                    await self._ami.action(
+                        {"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel}
+                    )
+                elif now >= since + self._mobile_cap - self._mobile_warning and uid not in self._warned:
+                    self._warned.add(uid)
+                    log.info("lifecycle.mobile_warned", bridge=bridge)
+                    # "press" the member's hidden menu key: ConfBridge runs the controller's
+                    # menu route on that channel alone, which says the warning to that caller
+                    for digit in MOBILE_WARNING_KEYS:
+                        await self._ami.action(
+                            {"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Receive": "true"}
+                        )
+            except AmiError:
+                log.warning("lifecycle.mobile_action_failed", bridge=bridge)
 
     async def _check(self, bridge: str, number: str) -> None:
         watch = self._watch.setdefault(bridge, _Watch())

@@ -52,6 +52,9 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.mobile_cuts = Counter(
+            "dialconf_mobile_cuts", "Mobile callers cut at the mobile call cap (R10).", registry=r
+        )
         self.terminations = Counter(
             "dialconf_terminations", "Conferences closed at their booked end (capacity needed).", registry=r
         )

@@ -56,6 +56,8 @@ class ControllerSettings(BaseModel):
     warning_lead_minutes: float = 5  # R9: the warning tone this long before a booked end
     extension_minutes: float = 15  # R9: a conference is extended a period at a time
     lifecycle_tick_s: float = 1.0  # how often (real seconds) live conferences are checked
+    mobile_cap_minutes: float = 70  # R10: calls from mobile networks are cut after this
+    mobile_warning_minutes: float = 1  # ...after a spoken warning this long before
 
 
 class ApiSettings(BaseModel):

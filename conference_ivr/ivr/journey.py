@@ -200,7 +200,8 @@ class DialInJourney:
             if not self._seats(bridge, uniqueid, reservation.participant_limit, int(parties or 0)):
                 await speaker.say("full")
                 raise CallerGaveUp("full")
-        name_file = await self._record_name(speaker)
+        known = self._roster.known_name(number, speaker.agi.headers.callerid)
+        name_file = known or await self._record_name(speaker)
         return Member(
             uniqueid=speaker.agi.headers.uniqueid,
             conference_number=number,

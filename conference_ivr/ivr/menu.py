@@ -28,6 +28,8 @@ log = structlog.get_logger(__name__)
 # Seconds left in the reservation with this conference number (None: no end), off the loop.
 RemainingLookup = Callable[[str], Awaitable[float | None]]
 MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast"})
+# The controller's own key sequence into one member's menu (not announced to callers).
+MOBILE_WARNING_KEYS = "#0#"
 
 
 class KeypadMenu:
@@ -78,6 +80,8 @@ class KeypadMenu:
             await self._end(speaker, bridge)
         elif action == "kicklast":
             await self._kick_last(speaker, bridge)
+        elif action == "mobilewarn":
+            await speaker.say("mobile_warning")
         else:
             await speaker.say("error_menu")
 

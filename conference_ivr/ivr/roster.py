@@ -25,9 +25,17 @@ class Member:
 class Roster:
     def __init__(self) -> None:
         self._members: dict[str, Member] = {}
+        # (conference number, caller number) -> the name a caller recorded: one who dials in
+        # again (a mobile caller cut at the cap) is not asked for it twice
+        self._names: dict[tuple[str, str], PurePosixPath] = {}
 
     def add(self, member: Member) -> None:
         self._members[member.uniqueid] = member
+        if member.name_file is not None and member.caller_number:
+            self._names[(member.conference_number, member.caller_number)] = member.name_file
+
+    def known_name(self, conference_number: str, caller_number: str) -> PurePosixPath | None:
+        return self._names.get((conference_number, caller_number)) if caller_number else None
 
     def get(self, uniqueid: str) -> Member | None:
         return self._members.get(uniqueid)
