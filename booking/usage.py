@@ -44,6 +44,7 @@ class UsageService:
         moderator: bool,
         name_file: str | None = None,
         at: datetime | None = None,
+        session_id: str | None = None,
     ) -> bool:
         """Open a leg (once per unique id); returns whether this call wrote it."""
         at = at or self._clock.now()
@@ -59,6 +60,7 @@ class UsageService:
                 role="moderator" if moderator else "participant",
                 name_file=name_file,
                 joined_at=at,
+                session_id=session_id,
             )
             return UsageRepository(repo.conn).open(leg)
 

@@ -111,7 +111,8 @@ def build_controller(
     async def remaining(number: str) -> float | None:
         return await asyncio.to_thread(dialin.remaining_seconds, number)
 
-    menu = KeypadMenu(remaining, live, roster, announcer, ami, metrics, ZoneInfo(c.timezone))
+    menu = KeypadMenu(remaining, live, roster, announcer, ami, metrics, ZoneInfo(c.timezone),
+                      note_end=recorder.note_end)  # fmt: skip
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
 
@@ -127,6 +128,6 @@ def build_controller(
         tick_s=c.lifecycle_tick_s, ami=ami,
         is_mobile=lambda number: is_mobile(number, settings.booking.phone_region),
         mobile_cap=timedelta(minutes=c.mobile_cap_minutes),
-        mobile_warning=timedelta(minutes=c.mobile_warning_minutes),
+        mobile_warning=timedelta(minutes=c.mobile_warning_minutes), note_end=recorder.note_end,
     )  # fmt: skip
     return Controller(c, agi, ami, live, metrics, lifecycle, recorder)

@@ -59,6 +59,7 @@ class ConferenceLifecycle:
         is_mobile: Callable[[str], bool] = lambda _number: False,
         mobile_cap: timedelta = timedelta(minutes=70),
         mobile_warning: timedelta = timedelta(minutes=1),
+        note_end: Callable[[str, str], None] = lambda _key, _reason: None,
     ) -> None:
         self._live = live
         self._roster = roster
@@ -76,6 +77,7 @@ class ConferenceLifecycle:
         self._is_mobile = is_mobile
         self._mobile_cap = mobile_cap
         self._mobile_warning = mobile_warning
+        self._note_end = note_end  # tells the usage records why a leg is about to end
         self._first_seen: dict[str, datetime] = {}  # unique id -> when this controller saw it in
         self._warned: set[str] = set()
         self._cut: set[str] = set()
@@ -129,6 +131,7 @@ class ConferenceLifecycle:
                     self._cut.add(uid)
                     self._metrics.mobile_cuts.inc()
                     log.info("lifecycle.mobile_cut", bridge=bridge)
+                    self._note_end(uid, "mobile_cap")
                     await self._ami.action(
                         {"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel}
                     )
@@ -173,6 +176,7 @@ class ConferenceLifecycle:
         self._metrics.terminations.inc()
         log.info("lifecycle.terminated", bridge=bridge)
         language = self._language(bridge)
+        self._note_end(bridge, "ended")
         with contextlib.suppress(AmiError):
             await self._announcer.play_and_wait(
                 bridge,

@@ -30,15 +30,25 @@ class UsageRecorder:
         self._clock = clock
         self._queue: asyncio.Queue[tuple[AmiEvent, datetime, str | None]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self._reasons: dict[str, str] = {}  # unique id or bridge name -> why it is about to end
+
+    def note_end(self, key: str, reason: str) -> None:
+        """Say why a member (unique id) or a whole conference (bridge name) is being ended,
+        before kicking: the leave that follows is recorded with this reason."""
+        self._reasons[key] = reason
 
     async def on_event(self, event: AmiEvent) -> None:
         if not isinstance(event, ConfbridgeJoin | ConfbridgeLeave):
             return
         if names.is_announcer_channel(event.channel) or names.parse_bridge_name(event.conference) is None:
             return
+        if isinstance(event, ConfbridgeJoin):
+            self._reasons.pop(event.conference, None)  # a new session of a conference ended before
         member = self._roster.get(event.uniqueid)
-        name = str(member.name_file) if member and member.name_file else None
-        self._queue.put_nowait((event, self._clock.now(), name))
+        detail = str(member.name_file) if member and member.name_file else None
+        if isinstance(event, ConfbridgeLeave):  # the detail of a leave is its reason
+            detail = self._reasons.pop(event.uniqueid, None) or self._reasons.get(event.conference) or "left"
+        self._queue.put_nowait((event, self._clock.now(), detail))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain())
 
@@ -50,13 +60,16 @@ class UsageRecorder:
             except Exception:
                 log.exception("usage.write_failed", uniqueid=event.get("Uniqueid"))
 
-    def _write(self, event: AmiEvent, at: datetime, name: str | None) -> None:
+    def _write(self, event: AmiEvent, at: datetime, detail: str | None) -> None:
         if isinstance(event, ConfbridgeJoin):
             number = names.parse_bridge_name(event.conference)
             assert number is not None
-            self._usage.record_join(event.uniqueid, number, event.caller_number, event.admin, name, at)
+            session = event.get("BridgeUniqueid") or None
+            self._usage.record_join(
+                event.uniqueid, number, event.caller_number, event.admin, detail, at, session
+            )
         elif isinstance(event, ConfbridgeLeave):
-            self._usage.record_leave(event.uniqueid, "left", at)
+            self._usage.record_leave(event.uniqueid, detail or "left", at)
 
     async def drained(self) -> None:
         """Wait until every event so far is written (tests, shutdown)."""

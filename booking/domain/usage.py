@@ -19,7 +19,8 @@ class Leg:
     name_file: str | None
     joined_at: datetime
     left_at: datetime | None = None
-    end_reason: str | None = None  # hangup, kicked, ended, controller_down...
+    end_reason: str | None = None  # left, kicked, ended, mobile_cap, ended_while_controller_down
+    session_id: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
 
     @property
     def seconds(self) -> float | None:

@@ -43,6 +43,7 @@ class KeypadMenu:
         metrics: Metrics,
         tz: ZoneInfo,
         confirm_timeout_s: float = 5.0,
+        note_end: Callable[[str, str], None] = lambda _key, _reason: None,
     ) -> None:
         self._remaining = remaining
         self._live = live
@@ -52,6 +53,7 @@ class KeypadMenu:
         self._metrics = metrics
         self._tz = tz
         self._confirm_timeout = confirm_timeout_s
+        self._note_end = note_end  # tells the usage records why a leg is about to end
 
     async def __call__(self, agi: AgiSession) -> None:
         action = agi.headers.args[0] if agi.headers.args else ""
@@ -109,6 +111,9 @@ class KeypadMenu:
         if channel is None:
             await speaker.say("error_menu")
             return
+        for uid, (chan, _admin, _order) in self._live.channels.items():
+            if chan == channel:
+                self._note_end(uid, "kicked")
         await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel})
         log.info("menu.removed_last", bridge=bridge)
 
@@ -117,6 +122,7 @@ class KeypadMenu:
         if key != "9":
             return
         log.info("menu.end_conference", bridge=bridge)
+        self._note_end(bridge, "ended_by_moderator")
         # Everyone else hears why; the moderator (outside the bridge right now) hears it here.
         await self._announcer.play_and_wait(
             bridge, ["dialconf/ended_by_moderator"], speaker.language, "ended_by_moderator", timeout=15

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.clock import ScaledClock
+from booking.usage import UsageService
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin, ConfbridgeLeave
 from tests.support.caller import LocalCaller
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
@@ -66,6 +67,13 @@ async def test_mobile_caller_is_warned_then_cut_and_rejoins_without_a_new_name(f
     assert landline.uniqueid in fast.controller.live.members.get(f"conf-{r.room.conference_number}", set())
     cuts = fast.controller.metrics.registry.get_sample_value("dialconf_mobile_cuts_total")
     assert cuts == 1
+    assert fast.controller.recorder is not None
+    await fast.controller.recorder.drained()
+    usage = UsageService(fast.booking.uow, fast.booking.clock, fast.settings.booking)
+    cut_leg = usage.leg(mobile.uniqueid)
+    assert cut_leg is not None and cut_leg.mobile and cut_leg.end_reason == "mobile_cap"
+    landline_leg = usage.leg(landline.uniqueid)
+    assert landline_leg is not None and not landline_leg.mobile and landline_leg.left_at is None
 
     # dialling in again: straight in after the PIN, no name recording this time
     again = fast.caller(caller_id="+420602000777")

@@ -29,6 +29,7 @@ async def test_a_call_leaves_one_closed_leg_with_its_details(system: System) -> 
     assert leg.uniqueid == mobile.uniqueid and leg.caller_number == "+420602555001"
     assert leg.mobile and leg.role == "moderator" and leg.name_file and mobile.uniqueid in leg.name_file
     assert leg.left_at is not None and leg.end_reason == "left"
+    assert leg.session_id  # the ConfBridge's bridge id: one per session
 
 
 async def test_a_new_controller_closes_legs_that_ended_while_it_was_down(system: System) -> None:

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("uniqueid", sa.String(64), primary_key=True),
         sa.Column("conference_number", sa.String(12), nullable=False),
         sa.Column("reservation_id", sa.Integer, nullable=True),
+        sa.Column("session_id", sa.String(64), nullable=True),
         sa.Column("caller_number", sa.String(32), nullable=False, server_default=""),
         sa.Column("mobile", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("role", sa.String(16), nullable=False, server_default="participant"),
