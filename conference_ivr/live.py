@@ -142,11 +142,14 @@ class LiveConferences:
             self.channels.pop(event.uniqueid, None)
             self.callers.pop(event.uniqueid, None)
 
-    def last_joined_participant(self, bridge: str) -> str | None:
-        """The channel of the participant (not a moderator) who joined ``bridge`` last."""
-        found = [self.channels[u] for u in self.members.get(bridge, ()) if u in self.channels]
-        participants = [c for c in found if not c[1]]
-        return max(participants, key=lambda c: c[2])[0] if participants else None
+    def last_joined_participant(self, bridge: str) -> tuple[str, str] | None:
+        """(unique id, channel) of the participant (not a moderator) who joined ``bridge`` last."""
+        found = [(u, self.channels[u]) for u in self.members.get(bridge, ()) if u in self.channels]
+        participants = [(u, c) for u, c in found if not c[1]]
+        if not participants:
+            return None
+        uid, (channel, _admin, _order) = max(participants, key=lambda p: p[1][2])
+        return uid, channel
 
     def _publish(self) -> None:
         self._metrics.conferences_live.set(len([c for c in self.members.values() if c]))

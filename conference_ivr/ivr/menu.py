@@ -107,13 +107,12 @@ class KeypadMenu:
     async def _kick_last(self, speaker: Speaker, bridge: str) -> None:
         """Remove the participant who joined last. Done here, not by ConfBridge's admin_kick_last,
         which picks an announcer (an admin) if one is playing and then refuses."""
-        channel = self._live.last_joined_participant(bridge)
-        if channel is None:
+        last = self._live.last_joined_participant(bridge)
+        if last is None:
             await speaker.say("error_menu")
             return
-        for uid, (chan, _admin, _order) in self._live.channels.items():
-            if chan == channel:
-                self._note_end(uid, "kicked")
+        uid, channel = last
+        self._note_end(uid, "kicked")
         await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel})
         log.info("menu.removed_last", bridge=bridge)
 

@@ -155,9 +155,4 @@ def sound_file(
     install: AsteriskInstall, language: str, sound: str, sounds_dir: PurePosixPath = SOUNDS_DIR
 ) -> Path | None:
     """The file Asterisk would play for ``sound`` in ``language`` (no English fallback)."""
-    base = install.resolve(sounds_dir / language)
-    for ext in (*_STOCK_EXTS,):
-        candidate = base / f"{sound}{ext}"
-        if candidate.is_file():
-            return candidate
-    return None
+    return _stock_file(install.resolve(sounds_dir / language), sound)
