@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from booking.clock import Clock
@@ -18,6 +19,7 @@ from booking.domain import capacity, rules
 from booking.domain.credentials import new_conference_number, new_pins
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import (
+    Change,
     Profile,
     Reservation,
     ReservationKind,
@@ -34,11 +36,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Called inside the transaction of every write that makes, edits, approves, rejects or deletes a
+# reservation (notices are planned in step with it: booking.messaging.notices).
+ChangeHook = Callable[[Repository, Change, datetime], None]
+# Called inside the transaction that makes a reservation: what must be stored with it or not at all.
+WithinHook = Callable[[Repository, Reservation], None]
+
+
 class BookingService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, on_change: ChangeHook | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._s = settings
+        self._on_change = on_change
+
+    def _changed(self, repo: Repository, before: Reservation | None, after: Reservation) -> None:
+        if self._on_change is not None:
+            self._on_change(repo, Change(before, after), self._clock.now())
 
     @property
     def uow(self) -> UnitOfWork:
@@ -74,10 +90,13 @@ class BookingService:
 
     # --- booking ----------------------------------------------------------------------
 
-    def request(self, profile_id: int, req: BookingRequest, operator: bool = False) -> Reservation:
+    def request(
+        self, profile_id: int, req: BookingRequest, operator: bool = False, within: WithinHook | None = None
+    ) -> Reservation:
         """Book, or queue for an operator when over the limits (status PENDING).
 
-        ``operator`` bookings skip the lead-time rule and the per-profile room limit.
+        ``operator`` bookings skip the lead-time rule and the per-profile room limit. ``within``
+        stores what belongs to the reservation (invitees, the order message) in its transaction.
         Raises RuleViolation (hard rules) or CapacityExceeded (structured refusal).
         """
         now = self._clock.now()
@@ -111,7 +130,11 @@ class BookingService:
                 title=req.title,
                 note="; ".join(assessment.over_limit),
             )
-            return repo.add_reservation(draft, now)
+            made = repo.add_reservation(draft, now)
+            if within is not None:
+                within(repo, made)
+            self._changed(repo, None, made)
+            return made
 
     def book(
         self,
@@ -234,6 +257,7 @@ class BookingService:
                 self._check_capacity(repo, new.starts_at, new.ends_at, new.seats, exclude=old.id)
                 new = dataclasses.replace(new, status=ReservationStatus.ACTIVE, note="")
             repo.update_reservation(new)
+            self._changed(repo, old, new)
             return new
 
     def delete(self, profile_id: int, reservation_id: int) -> None:
@@ -251,9 +275,11 @@ class BookingService:
             return r
 
     def _delete(self, repo: Repository, r: Reservation) -> None:
-        repo.update_reservation(dataclasses.replace(r, status=ReservationStatus.DELETED))
+        deleted = dataclasses.replace(r, status=ReservationStatus.DELETED)
+        repo.update_reservation(deleted)
         assert r.room.id is not None
         repo.release_room(r.room.id, self._clock.now())
+        self._changed(repo, r, deleted)
 
     def copy(self, profile_id: int, reservation_id: int, starts_at: datetime | None) -> Reservation:
         """R48: a past conference started again: same kind, length, seats and title, new codes."""
@@ -307,6 +333,7 @@ class BookingService:
             self._check_capacity(repo, r.starts_at, r.ends_at, r.seats, exclude=r.id)
             approved = dataclasses.replace(r, status=ReservationStatus.ACTIVE, note="approved by operator")
             repo.update_reservation(approved)
+            self._changed(repo, r, approved)
             return approved
 
     def reject(self, reservation_id: int, reason: str) -> Reservation:
@@ -319,6 +346,7 @@ class BookingService:
             repo.update_reservation(rejected)
             assert r.room.id is not None
             repo.release_room(r.room.id, now)
+            self._changed(repo, r, rejected)
             return rejected
 
     # --- dial-in (the IVR's questions; see booking.dialin) ------------------------------

@@ -16,6 +16,16 @@ from booking.api.app import create_app
 from booking.clock import Clock, SystemClock
 from booking.domain.model import Reservation
 from booking.domain.usage import is_mobile
+from booking.messaging.compose import Composer
+from booking.messaging.dispatcher import Dispatcher
+from booking.messaging.gateways import MailGateway, SmsGateway
+from booking.messaging.hooks import MessagingHook
+from booking.messaging.kannel import KannelProcess, KannelSecrets, KannelSettings, KannelSmsGateway
+from booking.messaging.mail import MailIntake, SmtpMailGateway
+from booking.messaging.notices import NoticePlanner
+from booking.messaging.orders import OrderDesk
+from booking.messaging.runtime import MessagingRuntime, mail_handler
+from booking.messaging.service import MessagingService
 from booking.service import BookingService
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
@@ -40,8 +50,37 @@ from conference_ivr.usage_recorder import UsageRecorder
 def build_booking(
     settings: Settings, clock: Clock | None = None, engine: Engine | None = None
 ) -> BookingService:
+    """The booking service; notices to invitees are planned inside its transactions."""
     engine = engine or make_engine(settings.database_url)
-    return BookingService(UnitOfWork(engine), clock or SystemClock(), settings.booking)
+    hook = MessagingHook(NoticePlanner(settings.messaging.notices))
+    return BookingService(UnitOfWork(engine), clock or SystemClock(), settings.booking, on_change=hook)
+
+
+def timezone(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.messaging.timezone or settings.controller.timezone)
+
+
+def kannel_settings(settings: Settings) -> KannelSettings:
+    """Kannel forwards incoming SMS to this process's API unless told otherwise."""
+    k = settings.messaging.kannel
+    if "incoming_url" in k.model_fields_set:
+        return k
+    url = f"http://{settings.api.bind_address}:{settings.api.port}/sms/kannel"
+    return k.model_copy(update={"incoming_url": url})
+
+
+def build_messaging(
+    settings: Settings,
+    booking: BookingService,
+    sms: SmsGateway | None = None,
+    mail: MailGateway | None = None,
+) -> MessagingService:
+    """Ordering by SMS and e-mail, the outbox dispatcher over the given gateways, invitations."""
+    m = settings.messaging
+    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, settings.booking)
+    desk = OrderDesk(booking, composer, m)
+    dispatcher = Dispatcher(booking.uow, booking.clock, composer, m, sms, mail)
+    return MessagingService(booking, composer, NoticePlanner(m.notices), desk, dispatcher)
 
 
 def operator_token_file(settings: Settings) -> Path:
@@ -69,8 +108,26 @@ def operator_token(settings: Settings) -> str:
     return token
 
 
-def build_api(settings: Settings, booking: BookingService) -> FastAPI:
-    return create_app(booking, operator_token(settings))
+def build_messaging_runtime(
+    settings: Settings, booking: BookingService
+) -> tuple[MessagingService, MessagingRuntime, str]:
+    """Messaging as ``dialconf run`` runs it: Kannel (SMS), the SMTP intake, the relay client.
+    Returns the service, its runtime, and the key Kannel presents on incoming SMS."""
+    m = settings.messaging
+    kannel, kannel_dir, sms, key = None, settings.data_dir / "kannel", None, ""
+    if m.sms:
+        ks = kannel_settings(settings)
+        secrets_ = KannelSecrets.load(ks, kannel_dir)
+        kannel, sms, key = KannelProcess(ks), KannelSmsGateway(ks, secrets_.password), secrets_.incoming_key
+    service = build_messaging(settings, booking, sms, SmtpMailGateway(m.mail))
+    intake = MailIntake(m.mail, mail_handler(service)) if m.mail.intake else None
+    return service, MessagingRuntime(service, kannel, kannel_dir, intake), key
+
+
+def build_api(
+    settings: Settings, booking: BookingService, messaging: MessagingService | None = None, sms_key: str = ""
+) -> FastAPI:
+    return create_app(booking, operator_token(settings), messaging, sms_key)
 
 
 def build_controller(

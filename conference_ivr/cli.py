@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from conference_ivr import cli_booking
+from conference_ivr import cli_booking, cli_senders
 from conference_ivr.errors import DialconfError
 from conference_ivr.logs import configure_logging
 from conference_ivr.settings import Settings
@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply Alembic migrations to the configured database")
 
     cli_booking.add_parsers(sub)
+    cli_senders.add_parsers(sub)
     return p
 
 
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in cli_booking.COMMANDS:
         return cli_booking.run(args, settings)
+    if args.command in cli_senders.COMMANDS:
+        return cli_senders.run(args, settings)
     from conference_ivr import runner  # imports uvicorn and the controller: only when needed
 
     if args.command == "run":

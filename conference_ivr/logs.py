@@ -37,3 +37,17 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, DropQuery) for f in access.filters):
+        access.addFilter(DropQuery())
+
+
+class DropQuery(logging.Filter):
+    """uvicorn's access lines without query strings: Kannel's forward carries its key, phone
+    numbers and message texts there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+        return True

@@ -11,7 +11,13 @@ import uvicorn
 
 from booking.service import BookingService
 from booking.store.migrate import upgrade
-from conference_ivr.app import build_api, build_booking, build_controller, operator_token_file
+from conference_ivr.app import (
+    build_api,
+    build_booking,
+    build_controller,
+    build_messaging_runtime,
+    operator_token_file,
+)
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import locate, provision
@@ -62,9 +68,16 @@ def serve(settings: Settings) -> int:
 async def _serve(
     settings: Settings, booking: BookingService, inst: AsteriskInstance, banner: str = ""
 ) -> None:
-    app = build_api(settings, booking)  # before anything starts: a bad token file stops here
+    messaging, runtime, sms_key = build_messaging_runtime(settings, booking)
+    # Before anything starts: a bad token file stops here.
+    app = build_api(settings, booking, messaging, sms_key)
     controller = build_controller(settings, booking, inst.ami_secret(), inst.inner("names"))
     await controller.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        await controller.close()
+        raise
     api = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -89,6 +102,7 @@ async def _serve(
         api.should_exit = True
         with contextlib.suppress(Exception):
             await api_task
+        await runtime.close()
         await controller.close()
 
 
@@ -105,6 +119,23 @@ def _token_source(settings: Settings) -> str:
     if settings.api.operator_token:
         return "DIALCONF_API__OPERATOR_TOKEN (from settings)"
     return f"in {operator_token_file(settings).resolve()} (mode 0600)"
+
+
+def _ordering_lines(settings: Settings) -> list[str]:
+    m = settings.messaging
+    lines = []
+    if m.sms:
+        k = m.kannel
+        lines.append(
+            f"  or by SMS 'konf ddmm hhmm minutes participants' through Kannel (fake SMSC at "
+            f"{k.host}:{k.fake_smsc_port}; sendsms {k.host}:{k.sendsms_port})"
+        )
+    if m.mail.intake:
+        lines.append(
+            f"  or by e-mail to {m.mail.booking_address} (SMTP {m.mail.bind_address}:{m.mail.intake_port}, "
+            f"subject '{m.mail.subject}'); replies go out through {m.mail.relay_host}:{m.mail.relay_port}"
+        )
+    return lines
 
 
 def run_all(settings: Settings) -> int:
@@ -133,6 +164,7 @@ def run_all(settings: Settings) -> int:
             "Demo room:",
             "  " + _demo_room(booking, settings).replace("\n", "\n  "),
             "Book another: dialconf book --minutes 60 --seats 10",
+            *_ordering_lines(settings),
             "",
         ]
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from booking.messaging.settings import MessagingSettings
 from booking.settings import BookingSettings
 
 
@@ -80,3 +81,4 @@ class Settings(BaseSettings):
     controller: ControllerSettings = Field(default_factory=ControllerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
+    messaging: MessagingSettings = Field(default_factory=MessagingSettings)

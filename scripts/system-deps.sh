@@ -4,6 +4,10 @@
 #   scripts/system-deps.sh test   plus what the test suite needs
 set -euo pipefail
 want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/pbx/sounds.py)
+# The SMS gateway: we run bearerbox/smsbox ourselves (booking/messaging/kannel.py) on ports 131xx,
+# so Debian's own kannel service (13000-13013) is neither needed nor in the way. kannel-extras has
+# the fake SMSC program (/usr/lib/kannel/test/fakesmsc) the tests and a hand-typed phone use.
+want+=(kannel kannel-extras)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
 # The store tier and `make bench` start a throwaway PostgreSQL cluster (tests/support/postgres.py).
 if [ "${1:-run}" = "test" ]; then want+=(sip-tester postgresql); fi

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from booking.api import account, errors, operator, reservations
+from booking.api import account, errors, messaging, operator, reservations
+from booking.messaging.service import MessagingService
 from booking.service import BookingService
 
 DESCRIPTION = """\
@@ -19,7 +20,14 @@ Errors in a field answer 422 with `detail[].loc` naming the field and `detail[].
 """
 
 
-def create_app(service: BookingService, operator_token: str) -> FastAPI:
+def create_app(
+    service: BookingService,
+    operator_token: str,
+    messaging_service: MessagingService | None = None,
+    sms_key: str = "",
+) -> FastAPI:
+    """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
+    the secret Kannel presents) incoming SMS; without it those endpoints are absent."""
     if not operator_token:
         raise ValueError("an operator token is required")
     app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
@@ -29,6 +37,13 @@ def create_app(service: BookingService, operator_token: str) -> FastAPI:
     app.include_router(operator.router)
     app.include_router(account.router)
     app.include_router(reservations.router)
+    if messaging_service is not None:
+        app.state.messaging = messaging_service
+        app.state.sms_key = sms_key
+        app.include_router(messaging.organizer)
+        app.include_router(messaging.operator)
+        if sms_key:
+            app.include_router(messaging.gateway)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness probe")
     def healthz() -> dict[str, str]:

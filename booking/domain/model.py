@@ -70,6 +70,14 @@ class Reservation:
         return None if self.starts_at is None else self.starts_at - join_lead
 
 
+@dataclass(frozen=True)
+class Change:
+    """What a write did to a reservation: ``before`` is None when it was just made."""
+
+    before: Reservation | None
+    after: Reservation
+
+
 class Verdict(enum.Enum):
     ADMITTED = "admitted"
     WRONG_PIN = "wrong_pin"

@@ -33,7 +33,7 @@ from tests.support.ports import free_ports
 
 def isolated_settings(tmp: Path, name: str = "t") -> Settings:
     """Settings for an isolated instance: own directories, database and free ports."""
-    ami, http, agi, metrics, api = free_ports(5)
+    ami, http, agi, metrics, api, intake, relay, k_admin, k_box, k_smsc, k_send = free_ports(11)
     (sip,) = free_ports(1, socket.SOCK_DGRAM)
     # Each xdist worker (gw0, gw1...) gets its own band of RTP ports; a pid offset inside it
     # keeps two test runs on one machine apart too.
@@ -53,6 +53,15 @@ def isolated_settings(tmp: Path, name: str = "t") -> Settings:
         ),
         controller=ControllerSettings(agi_port=agi, metrics_port=metrics, digit_timeout_ms=4000),
         api={"port": api},
+        messaging={  # type: ignore[arg-type]
+            "mail": {"intake_port": intake, "relay_port": relay},
+            "kannel": {
+                "admin_port": k_admin,
+                "smsbox_port": k_box,
+                "fake_smsc_port": k_smsc,
+                "sendsms_port": k_send,
+            },
+        },
         # Fast PIN-guessing delays and small limits, so lockouts happen within a test.
         booking=BookingSettings(
             pin_per_caller=4, pin_per_conference=8, pin_base_delay_s=0.1, pin_max_delay_s=0.2
@@ -127,7 +136,8 @@ async def running_system(
 
 def settings_env(s: Settings) -> dict[str, str]:
     """The environment that gives a `dialconf` subprocess exactly these settings."""
-    a, c = s.asterisk, s.controller
+    a, c, m = s.asterisk, s.controller, s.messaging
+    k = m.kannel
     return {
         **os.environ,
         "DIALCONF_DATA_DIR": str(s.data_dir),
@@ -142,4 +152,10 @@ def settings_env(s: Settings) -> dict[str, str]:
         "DIALCONF_CONTROLLER__METRICS_PORT": str(c.metrics_port),
         "DIALCONF_API__PORT": str(s.api.port),
         "DIALCONF_ACCESS_NUMBERS": '{"8000": "en"}',
+        "DIALCONF_MESSAGING__MAIL__INTAKE_PORT": str(m.mail.intake_port),
+        "DIALCONF_MESSAGING__MAIL__RELAY_PORT": str(m.mail.relay_port),
+        "DIALCONF_MESSAGING__KANNEL__ADMIN_PORT": str(k.admin_port),
+        "DIALCONF_MESSAGING__KANNEL__SMSBOX_PORT": str(k.smsbox_port),
+        "DIALCONF_MESSAGING__KANNEL__FAKE_SMSC_PORT": str(k.fake_smsc_port),
+        "DIALCONF_MESSAGING__KANNEL__SENDSMS_PORT": str(k.sendsms_port),
     }

@@ -256,3 +256,21 @@ def test_pin_lockouts_list_and_clear(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and out.strip() == "no lockouts"
     code, _, err = run(capsys, "pin-lockouts", "clear", "caller:+420600000009")
     assert code == 1 and "no wrong PINs recorded for caller:+420600000009" in err
+
+
+def test_sender_block_limit_unblock_and_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sender", "block", "sms", "+420 601 000 111", "--note", "spam")
+    assert code == 0 and "+420601000111" in out and "BLOCKED" in out and "(spam)" in out
+    code, out, _ = run(capsys, "sender", "limit", "email", "eva@Example.com", "3")
+    assert code == 0 and "eva@example.com" in out and "limit 3/h" in out
+    code, out, _ = run(capsys, "sender", "list", "--blocked")
+    assert code == 0 and out.count("\n") == 1 and "+420601000111" in out
+    code, out, _ = run(capsys, "sender", "unblock", "sms", "+420601000111")
+    assert code == 0 and "BLOCKED" not in out
+
+
+def test_sender_commands_refuse_bad_input_plainly(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "sender", "limit", "sms", "+420601000111", "many")
+    assert code == 2 and "a number of messages or 'default'" in err
+    code, _, err = run(capsys, "sender", "block", "email", "nobody")
+    assert code == 2 and "not an e-mail address" in err

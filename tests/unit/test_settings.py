@@ -89,3 +89,19 @@ def test_explicit_arguments_beat_the_environment(monkeypatch: pytest.MonkeyPatch
     s = Settings(data_dir=tmp_path)
     assert s.data_dir == tmp_path
     assert s.access_numbers == {"123": "cs"}
+
+
+def test_access_log_lines_drop_the_query_string() -> None:
+    import io
+    import logging
+
+    from conference_ivr.logs import configure_logging
+
+    out = io.StringIO()
+    configure_logging("info", out)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/sms/kannel?sender=1&key=secret", "1.1", 204
+    )
+    line = out.getvalue()
+    assert "/sms/kannel" in line and "secret" not in line and "sender" not in line
+    configure_logging("warning")

@@ -1,0 +1,17 @@
+"""Outbound gateways: what the dispatcher sends through (SMS via Kannel, e-mail via SMTP)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class DeliveryError(Exception):
+    """The gateway refused or could not take the message; the dispatcher retries later."""
+
+
+class SmsGateway(Protocol):
+    def send_sms(self, to: str, text: str) -> None: ...
+
+
+class MailGateway(Protocol):
+    def send_mail(self, to: str, subject: str, body: str, message_id: str) -> None: ...

@@ -1,0 +1,113 @@
+"""What ordering by message and notices are made of: senders, invitees, outbox messages."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class Outcome(enum.StrEnum):
+    """What became of an incoming message (kept per message id: a redelivery changes nothing)."""
+
+    BOOKED = "booked"
+    QUEUED = "queued"  # over the limits: waits for an operator (R3)
+    REFUSED = "refused"  # a rule or the capacity said no; the reply says why
+    INVALID = "invalid"  # the text is not a valid command; the reply says what is wrong
+    STATUS = "status"
+    CANCELLED = "cancelled"
+    BLOCKED = "blocked"  # R12: the operator blocked the sender
+    RATE_LIMITED = "rate_limited"
+    IGNORED = "ignored"  # answered with silence (a blocked sender's second message, a loop)
+
+
+class Kind(enum.StrEnum):
+    """Outbox message kinds."""
+
+    REPLY = "reply"  # the answer to an incoming message
+    CONFIRMATION = "confirmation"  # a queued order approved by an operator
+    REJECTION = "rejection"
+    BOOKED = "booked"  # R25/R26: notice when the reservation is made
+    REMINDER = "reminder"  # R25/R26: 1 hour before the start
+    STARTING = "starting"  # R25: the single notice at the start when booked at short notice
+    CHANGED = "changed"  # the start or end moved after a notice went out
+    CANCELLED = "cancelled"  # the reservation was deleted after a notice went out
+    INVITATION = "invitation"  # R46: the organizer's invitation e-mail
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # gave up after the configured attempts
+
+
+@dataclass(frozen=True)
+class Sender:
+    channel: Channel
+    address: str
+    profile_id: int
+    language: str
+    created_at: datetime
+    blocked: bool = False
+    refusal_sent: bool = False
+    hourly_limit: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Invitee:
+    channel: Channel
+    address: str
+    language: str
+    id: int | None = None
+    reservation_id: int | None = None
+    added_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """An outbox row. ``body`` None: rendered from the reservation when it is sent."""
+
+    key: str
+    channel: Channel
+    recipient: str
+    language: str
+    kind: Kind
+    due_at: datetime
+    reservation_id: int | None = None
+    invitee_id: int | None = None
+    subject: str = ""
+    body: str | None = None
+    paid: bool = False
+    id: int | None = None
+    status: Status = Status.PENDING
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    reservation_id: int
+    language: str
+    subject: str
+    body: str  # a template: {placeholders} are filled in when it is sent
+    edited_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message that came in, as the gateway handed it over."""
+
+    channel: Channel
+    sender: str
+    text: str
+    external_id: str
+    subject: str = ""  # e-mail only

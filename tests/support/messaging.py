@@ -1,0 +1,94 @@
+"""Messaging on a real store with recording gateways and a fake clock (for the store and
+protocol tiers; the sms tier uses the real Kannel and SMTP servers instead)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from booking.clock import FakeClock
+from booking.messaging.gateways import DeliveryError
+from booking.messaging.model import Channel, Inbound, Message, Outcome
+from booking.messaging.service import MessagingService
+from booking.service import BookingService
+from booking.store.messaging import MessagingRepository
+from conference_ivr.app import build_booking, build_messaging
+from conference_ivr.settings import Settings
+
+
+@dataclass
+class Sent:
+    channel: Channel
+    to: str
+    text: str
+    subject: str = ""
+    message_id: str = ""
+
+
+@dataclass
+class RecordingGateway:
+    """Both gateways in one: records what it is given; ``fail`` makes it refuse."""
+
+    sent: list[Sent] = field(default_factory=list)
+    fail: bool = False
+
+    def send_sms(self, to: str, text: str) -> None:
+        if self.fail:
+            raise DeliveryError("gateway down")
+        self.sent.append(Sent(Channel.SMS, to, text))
+
+    def send_mail(self, to: str, subject: str, body: str, message_id: str) -> None:
+        if self.fail:
+            raise DeliveryError("relay down")
+        self.sent.append(Sent(Channel.EMAIL, to, body, subject, message_id))
+
+    def to(self, address: str) -> list[Sent]:
+        return [s for s in self.sent if s.to == address]
+
+
+class Harness:
+    """A booking service with the notice hook, the messaging service and its dispatcher."""
+
+    def __init__(self, engine: Engine, clock: FakeClock, settings: Settings | None = None) -> None:
+        self.settings = settings or messaging_settings()
+        self.clock = clock
+        self.engine = engine
+        self.gateway = RecordingGateway()
+        self.restart()
+
+    def restart(self) -> None:
+        """New service objects on the same store: what a process restart keeps is in the store."""
+        self.booking: BookingService = build_booking(self.settings, self.clock, self.engine)
+        self.messaging: MessagingService = build_messaging(
+            self.settings, self.booking, self.gateway, self.gateway
+        )
+
+    def sms(self, sender: str, text: str, message_id: str) -> Outcome:
+        return self.messaging.desk.handle(Inbound(Channel.SMS, sender, text, message_id))
+
+    def mail(self, sender: str, text: str, message_id: str, subject: str = "conference") -> Outcome:
+        return self.messaging.desk.handle(Inbound(Channel.EMAIL, sender, text, message_id, subject))
+
+    def dispatch(self) -> int:
+        assert self.messaging.dispatcher is not None
+        return self.messaging.dispatcher.send_due()
+
+    def outbox(self, recipient: str | None = None) -> list[Message]:
+        with self.booking.uow(read_only=True) as repo:
+            return MessagingRepository(repo.conn).outbox(recipient)
+
+    def at(self, when: datetime) -> int:
+        """Move the clock to ``when`` and send what is due then."""
+        self.clock._now = when
+        return self.dispatch()
+
+
+def messaging_settings(**booking: object) -> Settings:
+    """Settings for messaging tests: Prague time, one access number, 200 seats unless told."""
+    return Settings(
+        access_numbers={"+420222111000": "cs", "+420222111001": "en"},
+        booking=dict({"system_capacity": 200}, **booking),  # type: ignore[arg-type]
+        controller={"timezone": "Europe/Prague"},  # type: ignore[arg-type]
+    )

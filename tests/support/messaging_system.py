@@ -1,0 +1,89 @@
+"""Booking with messaging as `dialconf run` composes it (API, Kannel, SMTP intake, outbox),
+in a thread of its own, with a fake phone on Kannel's fake SMSC and an SMTP sink as relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from booking.service import BookingService
+from booking.store.migrate import upgrade
+from conference_ivr.app import build_api, build_booking, build_messaging_runtime
+from conference_ivr.settings import Settings
+from tests.support.kannel import FakePhone, phone_connected, wait_until
+from tests.support.smtp import SmtpSink, smtp_sink
+
+
+@dataclass
+class MessagingSystem:
+    settings: Settings
+    booking: BookingService
+    phone: FakePhone
+    relay: SmtpSink
+    sms_key: str
+
+    @property
+    def api(self) -> str:
+        return f"http://{self.settings.api.bind_address}:{self.settings.api.port}"
+
+
+@contextmanager
+def running_messaging(settings: Settings, tmp: Path) -> Iterator[MessagingSystem]:
+    upgrade(settings.database_url)
+    booking = build_booking(settings)
+    messaging, runtime, key = build_messaging_runtime(settings, booking)
+    app = build_api(settings, booking, messaging, key)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=settings.api.bind_address, port=settings.api.port, log_config=None, lifespan="off"
+        )
+    )
+    started, failed = threading.Event(), []
+    stop: asyncio.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def main() -> None:
+        nonlocal stop, loop
+        stop, loop = asyncio.Event(), asyncio.get_running_loop()
+        try:
+            await runtime.start()
+        except BaseException as e:
+            failed.append(e)
+            started.set()
+            return
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers only a flag)
+            await asyncio.sleep(0.02)
+        started.set()
+        await stop.wait()
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
+        await runtime.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    with smtp_sink(settings.messaging.mail.relay_port) as relay:
+        thread.start()
+        assert started.wait(60), "messaging did not start"
+        if failed:
+            raise failed[0]
+        kannel = runtime.kannel
+        assert kannel is not None
+        k = settings.messaging.kannel
+        phone = FakePhone(k.host, k.fake_smsc_port, tmp / "fakesmsc.log")
+        phone.start()
+        try:
+            wait_until(lambda: phone_connected(kannel), 15, "fakesmsc to connect")
+            yield MessagingSystem(settings, booking, phone, relay, key)
+        finally:
+            phone.stop()
+            assert loop is not None and stop is not None
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(30)
