@@ -45,6 +45,7 @@ class UsageService:
         name_file: str | None = None,
         at: datetime | None = None,
         session_id: str | None = None,
+        access_number: str = "",
     ) -> bool:
         """Open a leg (once per unique id); returns whether this call wrote it."""
         at = at or self._clock.now()
@@ -61,6 +62,7 @@ class UsageService:
                 name_file=name_file,
                 joined_at=at,
                 session_id=session_id,
+                access_number=access_number,
             )
             return UsageRepository(repo.conn).open(leg)
 

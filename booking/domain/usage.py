@@ -21,6 +21,7 @@ class Leg:
     left_at: datetime | None = None
     end_reason: str | None = None  # left, kicked, ended, mobile_cap, ended_while_controller_down
     session_id: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
+    access_number: str = ""  # the number the caller dialled (rating by number, R61)
 
     @property
     def seconds(self) -> float | None:

@@ -30,6 +30,7 @@ import structlog
 from pydantic import BaseModel, Field, field_validator
 
 from booking.messaging.gateways import DeliveryError
+from booking.messaging.leftovers import end_leftovers, forget, remember
 
 log = structlog.get_logger(__name__)
 
@@ -225,6 +226,8 @@ class KannelProcess:
         self.instance_dir, s = instance_dir, self.settings
         self.secrets = KannelSecrets.load(s, instance_dir)
         conf = instance_dir / "kannel.conf"
+        # A Kannel of this instance whose parent was killed hard still holds the ports.
+        end_leftovers(instance_dir, ("smsbox", "bearerbox"), str(conf.resolve()), s.stop_timeout_s)
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the passwords
         with os.fdopen(fd, "w") as fh:
             fh.write(render_kannel_conf(s, self.secrets, instance_dir))
@@ -245,13 +248,15 @@ class KannelProcess:
         assert self.instance_dir is not None
         with (self.instance_dir / f"{binary.name}.out").open("ab") as out:
             # -v 2: only warnings on the console log; the full log is log-file in the config.
-            return subprocess.Popen(
-                [str(binary), "-v", "2", str(conf)],
+            proc = subprocess.Popen(
+                [str(binary), "-v", "2", str(conf.resolve())],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C in a terminal reaches us; we stop them in order
             )
+        remember(self.instance_dir, binary.name, proc.pid)
+        return proc
 
     def _wait(self, deadline: float, what: str, ready: Callable[[], bool]) -> None:
         while time.monotonic() < deadline:
@@ -291,6 +296,9 @@ class KannelProcess:
                 _signal(proc, signal.SIGKILL)
                 proc.wait(self.settings.stop_timeout_s)
         self.smsbox = self.bearerbox = None
+        if self.instance_dir is not None:
+            for name in ("smsbox", "bearerbox"):
+                forget(self.instance_dir, name)
         if running:
             log.info("kannel.stopped", pids=[p.pid for p in running])
 

@@ -38,6 +38,7 @@ usage_legs = Table(
     Column("joined_at", UtcDateTime, nullable=False),
     Column("left_at", UtcDateTime, nullable=True),
     Column("end_reason", String(32), nullable=True),
+    Column("access_number", String(32), nullable=False, server_default=""),
 )
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
 # Open legs, for the reconcile after a restart.
@@ -62,6 +63,7 @@ def _leg(row: Any) -> Leg:
         joined_at=row.joined_at,
         left_at=row.left_at,
         end_reason=row.end_reason,
+        access_number=row.access_number,
     )
 
 

@@ -7,6 +7,7 @@ prompts. Every way out says why. The dialplan runs ConfBridge once DIALCONF_ACTI
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -91,7 +92,7 @@ class DialInJourney:
             await speaker.set_language(speaker.language)
             await self._greeting(speaker)
             number, outcome = await self._identify(speaker)
-            member = await self._admit(speaker, number, outcome)
+            member = dataclasses.replace(await self._admit(speaker, number, outcome), access_number=access)
         except AgiHangup:
             self._fail("hangup")
             raise

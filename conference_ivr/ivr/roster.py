@@ -20,6 +20,7 @@ class Member:
     caller_number: str
     name_file: PurePosixPath | None  # as Asterisk sees it, without extension
     participant_limit: int = 0
+    access_number: str = ""  # the number dialled: usage legs are rated by it (R61)
 
 
 class Roster:
