@@ -9,12 +9,12 @@ minimum for the Professional plan.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 CENT = Decimal("0.01")
 MINUTE = 60

@@ -13,8 +13,8 @@ from booking.billing.service import BillingService
 from booking.billing.tariff_file import default_text
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation
-from booking.store.usage import UsageRepository
 from booking.domain.usage import Leg
+from booking.store.usage import UsageRepository
 from tests.store.conftest import Store
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -31,23 +31,40 @@ def booked(store: Store, profile: str = "acme") -> Reservation:
     return store.service().book(MARCH, 120, 10, profile=profile)
 
 
-def add_legs(store: Store, r: Reservation, calls: list[tuple[str, str, int]], session: str = "s1",
-             at: datetime = MARCH) -> list[str]:  # fmt: skip
+def add_legs(
+    store: Store, r: Reservation, calls: list[tuple[str, str, int]], session: str = "s1", at: datetime = MARCH
+) -> list[str]:
     ids = []
     with store.service().uow() as repo:
         usage = UsageRepository(repo.conn)
         for n, (caller, access, seconds) in enumerate(calls):
             uid = f"{session}-{n}-{at:%d}"
             joined = at + timedelta(minutes=n)
-            usage.open(Leg(uid, r.room.conference_number, r.id, caller, caller.startswith("+4206"),
-                           "participant", f"/names/{uid}", joined, session_id=session, access_number=access))  # fmt: skip
+            usage.open(
+                Leg(
+                    uid,
+                    r.room.conference_number,
+                    r.id,
+                    caller,
+                    caller.startswith("+4206"),
+                    "participant",
+                    f"/names/{uid}",
+                    joined,
+                    session_id=session,
+                    access_number=access,
+                )
+            )
             usage.close(uid, joined + timedelta(seconds=seconds), "left")
             ids.append(uid)
     return ids
 
 
-CALLS = [("+420601234567", "8000", 61), ("+420261000111", "8000", 59), ("+420261000222", "14111", 180),
-         ("+420601000333", "800123456", 3600)]  # fmt: skip
+CALLS = [
+    ("+420601234567", "8000", 61),
+    ("+420261000111", "8000", 59),
+    ("+420261000222", "14111", 180),
+    ("+420601000333", "800123456", 3600),
+]
 
 
 def test_rating_twice_writes_nothing_the_second_time(store: Store, billing: BillingService) -> None:
@@ -58,7 +75,9 @@ def test_rating_twice_writes_nothing_the_second_time(store: Store, billing: Bill
     assert (again.legs, again.changed, again.dropped) == (4, 0, 0)
 
 
-def test_a_tariff_fix_changes_only_the_legs_it_prices_differently(store: Store, billing: BillingService) -> None:
+def test_a_tariff_fix_changes_only_the_legs_it_prices_differently(
+    store: Store, billing: BillingService
+) -> None:
     add_legs(store, booked(store), CALLS)
     billing.rate_month("2027-03")
     before = {r.uniqueid: r for r in billing.rated("2027-03")}
@@ -80,8 +99,12 @@ def test_a_monthly_statement_and_its_csv(store: Store, billing: BillingService) 
     assert s.plan == "on_demand" and len(s.lines) == 2
     assert [line.billed_s for line in s.lines] == [120 + 60 + 180 + 3600, 600]  # per started minute
     assert s.usage_net == Decimal("228.00")  # 76 participant-minutes x 3.00
-    assert (s.minimum_top_up, s.net, s.vat, s.gross) == (Decimal("0.00"), Decimal("228.00"), Decimal("47.88"),
-                                                          Decimal("275.88"))  # fmt: skip
+    assert (s.minimum_top_up, s.net, s.vat, s.gross) == (
+        Decimal("0.00"),
+        Decimal("228.00"),
+        Decimal("47.88"),
+        Decimal("275.88"),
+    )
     csv = billing.statement_csv(r.room.profile_id, "2027-03")
     rows = csv.splitlines()
     assert rows[0].startswith("joined_at,left_at,conference") and len(rows) == 1 + 5 + 5
@@ -99,7 +122,9 @@ def test_the_professional_plan_and_its_monthly_minimum(store: Store, billing: Bi
         billing.set_plan(r.room.profile_id, "gold")
 
 
-def test_the_session_report_lists_participants_with_their_charges(store: Store, billing: BillingService) -> None:
+def test_the_session_report_lists_participants_with_their_charges(
+    store: Store, billing: BillingService
+) -> None:
     r = booked(store)
     assert r.id is not None
     add_legs(store, r, CALLS)
@@ -107,7 +132,9 @@ def test_the_session_report_lists_participants_with_their_charges(store: Store, 
     assert (session, started, count) == ("s1", MARCH, 4)
     rows = billing.session_report(r.room.profile_id, r.id, "s1")
     assert [row.caller_number for row in rows] == [c for c, _, _ in CALLS]
-    assert rows[0].name_file == "/names/s1-0-10" and rows[0].billed_s == 120 and rows[0].net == Decimal("6.00")
+    assert (
+        rows[0].name_file == "/names/s1-0-10" and rows[0].billed_s == 120 and rows[0].net == Decimal("6.00")
+    )
     assert rows[0].caller_gross == Decimal("4.92") and rows[3].caller_gross == Decimal("0.00")
     with pytest.raises(NotFound):
         billing.session_report(r.room.profile_id + 1, r.id, "s1")

@@ -23,8 +23,20 @@ DAY = date(2027, 3, 10)
 
 
 def leg(seconds: float, caller: str = "+420261000111", access: str = "8000", uid: str = "u1") -> Leg:
-    return Leg(uid, "123456", 1, caller, False, "participant", None, T0, T0 + timedelta(seconds=seconds),
-               "left", "s1", access)  # fmt: skip
+    return Leg(
+        uid,
+        "123456",
+        1,
+        caller,
+        False,
+        "participant",
+        None,
+        T0,
+        T0 + timedelta(seconds=seconds),
+        "left",
+        "s1",
+        access,
+    )
 
 
 def caller_charge(seconds: float, caller: str, access: str = "8000") -> tuple[int, Decimal, Decimal, str]:
@@ -51,12 +63,14 @@ def test_a_3_minute_141xx_call_is_billed_2_minutes_minimum_then_per_started_minu
 
 def test_free_numbers_cost_nothing_whoever_calls() -> None:
     for access in ("800123456", "+420800123456", "112", "116123"):
-        billed, net, gross, rule = caller_charge(3600, "+420601234567", access)
+        _, net, gross, rule = caller_charge(3600, "+420601234567", access)
         assert (net, gross) == (Decimal("0.00"), Decimal("0.00")) and rule.startswith("Free numbers")
 
 
 def test_the_most_specific_rule_wins_and_validity_is_respected() -> None:
-    text = default_text() + """
+    text = (
+        default_text()
+        + """
 [[caller]]
 name = "O2 mobile price change"
 calling_prefixes = ["+420601"]
@@ -65,6 +79,7 @@ minimum_s = 60
 increment_s = 1
 valid_from = 2027-04-01
 """
+    )
     rules = load(text).rules
     assert match(rules, "+420601000000", "8000", date(2027, 3, 31)).name.startswith("O2 mobile:")  # type: ignore[union-attr]
     assert match(rules, "+420601000000", "8000", date(2027, 4, 1)).name == "O2 mobile price change"  # type: ignore[union-attr]
@@ -90,7 +105,7 @@ def test_professional_has_a_lower_price_and_a_monthly_minimum() -> None:
 
 
 def test_tariff_files_with_mistakes_are_refused_with_the_entry_named() -> None:
-    with pytest.raises(TariffError, match="caller rule 1 .*write price_per_minute as a string"):
+    with pytest.raises(TariffError, match=r"caller rule 1 .*write price_per_minute as a string"):
         load('[[caller]]\nname = "x"\nprice_per_minute = 4.0\nvalid_from = 2027-01-01\n')
     with pytest.raises(TariffError, match="increment 1 or more"):
         load('[[caller]]\nname = "x"\nprice_per_minute = "4"\nincrement_s = 0\nvalid_from = 2027-01-01\n')
@@ -98,8 +113,13 @@ def test_tariff_files_with_mistakes_are_refused_with_the_entry_named() -> None:
         load("")
 
 
-RATES = st.builds(Rate, price_per_minute=st.decimals("0", "100", places=2), minimum_s=st.integers(0, 300),
-                  increment_s=st.integers(1, 120), vat_included=st.booleans())  # fmt: skip
+RATES = st.builds(
+    Rate,
+    price_per_minute=st.decimals("0", "100", places=2),
+    minimum_s=st.integers(0, 300),
+    increment_s=st.integers(1, 120),
+    vat_included=st.booleans(),
+)
 
 
 @given(RATES, st.integers(0, 100_000), st.integers(0, 100_000))
