@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from booking.api.app import create_app
+from booking.billing.service import BillingService
 from booking.clock import Clock, SystemClock
 from booking.domain.model import Reservation
 from booking.domain.usage import is_mobile
@@ -58,6 +59,14 @@ def build_booking(
 
 def timezone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.messaging.timezone or settings.controller.timezone)
+
+
+def build_billing(settings: Settings, booking: BookingService) -> BillingService:
+    """Rating, statements and reports over the booking store; months are calendar months of
+    the service's time zone. A price change is announced by SMS (R62) through the outbox,
+    which the running service's dispatcher sends, whichever process loaded the tariff."""
+    announce = build_messaging(settings, booking).announce_price_change
+    return BillingService(booking.uow, booking.clock, timezone(settings), announce)
 
 
 def kannel_settings(settings: Settings) -> KannelSettings:
@@ -127,7 +136,9 @@ def build_messaging_runtime(
 def build_api(
     settings: Settings, booking: BookingService, messaging: MessagingService | None = None, sms_key: str = ""
 ) -> FastAPI:
-    return create_app(booking, operator_token(settings), messaging, sms_key)
+    return create_app(
+        booking, operator_token(settings), messaging, sms_key, billing=build_billing(settings, booking)
+    )
 
 
 def build_controller(

@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from conference_ivr import cli_booking, cli_senders
+from conference_ivr import cli_billing, cli_booking, cli_senders
 from conference_ivr.errors import DialconfError
 from conference_ivr.logs import configure_logging
 from conference_ivr.settings import Settings
@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_booking.add_parsers(sub)
     cli_senders.add_parsers(sub)
+    cli_billing.add_parsers(sub)
     return p
 
 
@@ -60,6 +61,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return cli_booking.run(args, settings)
     if args.command in cli_senders.COMMANDS:
         return cli_senders.run(args, settings)
+    if args.command in cli_billing.COMMANDS:
+        return cli_billing.run(args, settings)
     from conference_ivr import runner  # imports uvicorn and the controller: only when needed
 
     if args.command == "run":

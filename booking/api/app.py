@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from booking.api import account, errors, messaging, operator, reservations
+from booking.api import billing as billing_api
+from booking.billing.service import BillingService
 from booking.messaging.service import MessagingService
 from booking.service import BookingService
 
@@ -17,6 +19,8 @@ Book dial-in conference rooms: each reservation gets a conference number, a PIN 
 ADMIN PIN (moderator). Requests over the standard limits wait for an operator (202, status
 `pending`); a full system answers 409 with the seats still free and nearby start times.
 Errors in a field answer 422 with `detail[].loc` naming the field and `detail[].msg` why.
+Statements and reports give money as strings with two decimals (CZK); a month's statement is
+JSON at `/api/statements/{month}` and CSV at `/api/statements/{month}.csv`.
 """
 
 
@@ -25,9 +29,12 @@ def create_app(
     operator_token: str,
     messaging_service: MessagingService | None = None,
     sms_key: str = "",
+    *,
+    billing: BillingService | None = None,
 ) -> FastAPI:
     """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
-    the secret Kannel presents) incoming SMS; without it those endpoints are absent."""
+    the secret Kannel presents) incoming SMS; ``billing``: statements, session reports, tariffs
+    and plans. Without them those endpoints are absent."""
     if not operator_token:
         raise ValueError("an operator token is required")
     app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
@@ -44,6 +51,10 @@ def create_app(
         app.include_router(messaging.operator)
         if sms_key:
             app.include_router(messaging.gateway)
+    if billing is not None:
+        app.state.billing = billing
+        app.include_router(billing_api.organizer)
+        app.include_router(billing_api.operator)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness probe")
     def healthz() -> dict[str, str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from booking.billing import tariff_file
+from booking.billing.changes import changed_entries, check_notice
 from booking.billing.rating import RatedLeg, rate_leg
 from booking.billing.statement import ReportRow, Statement, session_report, statement, statement_csv
 from booking.billing.tariff import Plan, plan_for
@@ -21,6 +23,8 @@ from booking.store.unit_of_work import UnitOfWork
 from booking.store.usage import UsageRepository
 
 DEFAULT_PLAN = "on_demand"
+# Tells customers of a price change by SMS (R62): (tariff version, first day, what changes) -> sent to.
+Announce = Callable[[int, date, list[str]], int]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -45,10 +49,13 @@ def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 class BillingService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, tz: ZoneInfo) -> None:
+    notice_days = 31  # R62: price changes are announced at least this long ahead
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, tz: ZoneInfo, announce: Announce | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self.tz = tz
+        self._announce = announce
 
     # --- tariffs and plans --------------------------------------------------------------
 
@@ -71,14 +78,28 @@ class BillingService:
         assert current is not None
         return current
 
-    def load_tariff(self, text: str, note: str = "") -> int:
-        """A new tariff version (validated first: a bad file changes nothing)."""
+    def load_tariff(self, text: str, note: str = "", fix: bool = False) -> int:
+        """A new tariff version (validated first: a bad file changes nothing).
+
+        R62: a price change must start at least 31 days ahead, and is announced by SMS. A change
+        of prices already in force is a correction: it needs ``fix`` (then re-rate the months).
+        """
         try:
-            tariff_file.load(text)
+            new = tariff_file.load(text)
         except TariffError as e:
             raise RuleViolation("tariff", str(e), "bad_tariff") from e
+        with self._uow(read_only=True) as repo:
+            current = BillingRepository(repo.conn).current_tariff()
+        today = self._clock.now().astimezone(self.tz).date()
+        changes = changed_entries(tariff_file.load(current[1]) if current else None, new)
+        if current is not None and not fix:
+            check_notice(changes, today, self.notice_days)
         with self._uow() as repo:
-            return BillingRepository(repo.conn).add_tariff(text, note, self._clock.now())
+            version = BillingRepository(repo.conn).add_tariff(text, note, self._clock.now())
+        future = [c for c in changes if c.starts > today]
+        if future and self._announce is not None:
+            self._announce(version, min(c.starts for c in future), [c.describe() for c in future])
+        return version
 
     def plan_name(self, profile_id: int) -> str:
         with self._uow(read_only=True) as repo:

@@ -31,6 +31,10 @@ class Composer:
         self._service = service_name
         self._limits = limits
 
+    @property
+    def service_name(self) -> str:
+        return self._service
+
     def access(self, language: str) -> str:
         """Every access number, the ones in ``language`` first."""
         numbers = sorted(self._access, key=lambda n: self._access[n] != language)

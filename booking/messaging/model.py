@@ -38,6 +38,7 @@ class Kind(enum.StrEnum):
     CHANGED = "changed"  # the start or end moved after a notice went out
     CANCELLED = "cancelled"  # the reservation was deleted after a notice went out
     INVITATION = "invitation"  # R46: the organizer's invitation e-mail
+    PRICE_CHANGE = "price_change"  # R62: a price change, announced by SMS 31 days ahead
 
 
 class Status(enum.StrEnum):

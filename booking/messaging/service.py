@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Change, Reservation, ReservationStatus
@@ -169,6 +170,40 @@ class MessagingService:
         with self.booking.uow(read_only=True) as repo:
             profile = repo.get_profile(profile_id)
         return profile.language if profile is not None else "en"
+
+    # --- price changes (R62) -----------------------------------------------------------------
+
+    def announce_price_change(self, version: int, starts: date, changes: list[str]) -> int:
+        """Tell every customer who orders by SMS (and is not blocked) of a price change; how many.
+        Once per tariff version and number, whatever happens to this call."""
+        now = self.booking.clock.now()
+        sent = 0
+        with self.booking.uow() as repo:
+            store = MessagingRepository(repo.conn)
+            for s in store.senders():
+                if s.channel is not Channel.SMS or s.blocked:
+                    continue
+                t = Texts(s.language)
+                text = t(
+                    "notice.sms_price_change",
+                    service=self.composer.service_name,
+                    date=t.date(datetime.combine(starts, datetime.min.time())),
+                    changes="; ".join(changes),
+                )
+                sent += store.enqueue(
+                    Message(
+                        f"price:{version}:{s.address}",
+                        Channel.SMS,
+                        s.address,
+                        s.language,
+                        Kind.PRICE_CHANGE,
+                        now,
+                        body=text,
+                    ),
+                    now,
+                )
+        self.wake()
+        return sent
 
     # --- senders (R12) -----------------------------------------------------------------------
 

@@ -198,15 +198,15 @@ class MessagingRepository:
             created_at=now,
             paid=m.paid,
         )
-        dialect = self.conn.dialect.name
-        ins = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = ins(outbox).values(**values)
-        # A notice cancelled earlier and wanted again (a start moved away and back) comes back.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"status": Status.PENDING.value, "due_at": m.due_at},
-            where=outbox.c.status == Status.CANCELLED.value,
-        )
+        status = self.conn.execute(select(outbox.c.status).where(outbox.c.key == m.key)).scalar_one_or_none()
+        if status == Status.CANCELLED.value:
+            # A notice cancelled earlier and wanted again (a start moved away and back) comes back.
+            q = update(outbox).where(outbox.c.key == m.key, outbox.c.status == Status.CANCELLED.value)
+            return bool(self.conn.execute(q.values(status=Status.PENDING.value, due_at=m.due_at)).rowcount)
+        if status is not None:
+            return False
+        ins = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = ins(outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])  # a racing twin
         return bool(self.conn.execute(stmt).rowcount)
 
     def messages_for(self, reservation_id: int) -> list[Message]:

@@ -3,7 +3,7 @@ only the legs it prices differently change. Statements and session reports per a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,7 @@ def test_a_tariff_fix_changes_only_the_legs_it_prices_differently(
     billing.rate_month("2027-03")
     before = {r.uniqueid: r for r in billing.rated("2027-03")}
     fixed = default_text().replace('price_per_minute = "4.00"', 'price_per_minute = "3.60"')
-    billing.load_tariff(fixed, "O2 price fix")
+    billing.load_tariff(fixed, "O2 price fix", fix=True)
     run = billing.rate_month("2027-03")
     assert run.changed == 1 and run.tariff_version == 2
     after = {r.uniqueid: r for r in billing.rated("2027-03")}
@@ -148,3 +148,32 @@ def test_a_month_is_the_service_time_zones_calendar_month(store: Store, billing:
     assert billing.rate_month("2027-04").legs == 1
     with pytest.raises(RuleViolation, match="YYYY-MM"):
         billing.rate_month("2027-13")
+
+
+PRICE_CHANGE = """
+[[caller]]
+name = "O2 mobile from {day}"
+calling_prefixes = ["+420601"]
+price_per_minute = "3.00"
+minimum_s = 60
+increment_s = 1
+valid_from = {day}
+"""
+
+
+def test_price_changes_are_announced_31_days_ahead_by_sms(store: Store) -> None:
+    told: list[tuple[int, date, list[str]]] = []
+    billing = BillingService(
+        store.service().uow, store.clock, PRAGUE, lambda v, d, what: told.append((v, d, what)) or 7
+    )
+    store.clock._now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    billing.tariffs()  # the default is in force
+    with pytest.raises(RuleViolation, match=r"at least 31 days ahead \(R62\), so on 2027-04-01"):
+        billing.load_tariff(default_text() + PRICE_CHANGE.format(day="2027-03-31"))
+    with pytest.raises(RuleViolation, match="a correction must be loaded with fix"):
+        billing.load_tariff(default_text().replace('"4.00"', '"3.90"'))
+    assert told == []
+    version = billing.load_tariff(default_text() + PRICE_CHANGE.format(day="2027-04-01"))
+    assert told == [(version, date(2027, 4, 1), ["O2 mobile from 2027-04-01: 3.00 CZK/min excl. VAT"])]
+    billing.load_tariff(default_text(), "the change withdrawn before it starts")
+    assert billing.tariff_text()[0] == version + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -226,3 +226,22 @@ def test_no_text_crashes_the_desk_or_half_stores_a_booking(store: Store, text: s
     assert len(made) == (1 if outcome in (Outcome.BOOKED, Outcome.QUEUED) else 0)
     [reply] = h.outbox(sender)  # every message is answered exactly once
     assert reply.body
+
+
+def test_a_price_change_is_announced_once_to_every_sms_customer_not_blocked(h: Harness) -> None:
+    h.sms(PHONE, "konf 0907 1400 60 10", "a")
+    h.sms("+420601999000", "conf 0907 1600 60 5", "b")
+    h.sms("+420601999111", "status", "c")
+    h.messaging.block(Channel.SMS, "+420601999111")
+    h.mail("eva@example.com", "conf 0907 1500 60 5", "<d@x>")
+    h.dispatch()
+    changes = ["O2 mobile: 3.00 CZK/min excl. VAT"]
+    assert h.messaging.announce_price_change(2, date(2027, 8, 1), changes) == 2
+    assert h.messaging.announce_price_change(2, date(2027, 8, 1), changes) == 0  # once per version
+    h.dispatch()
+    assert h.gateway.to(PHONE)[-1].text == (
+        "Dialconf: od 1. 8. 2027 se mění ceny: O2 mobile: 3.00 CZK/min excl. VAT. "
+        "Na tuto zprávu nelze odpovědět."
+    )
+    assert h.gateway.to("+420601999000")[-1].text.startswith("Dialconf: prices change from 1 August 2027")
+    assert not any("prices" in s.text for s in h.gateway.to("+420601999111"))

@@ -274,3 +274,110 @@ def test_sender_commands_refuse_bad_input_plainly(capsys: pytest.CaptureFixture[
     assert code == 2 and "a number of messages or 'default'" in err
     code, _, err = run(capsys, "sender", "block", "email", "nobody")
     assert code == 2 and "not an e-mail address" in err
+
+
+# --- billing: tariff, plan, rate, statement ---------------------------------------------
+
+
+def test_tariff_show_prints_the_toml_and_load_round_trips(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    code, out, _ = run(capsys, "tariff", "show")
+    assert code == 0 and out.startswith("# tariff version 1 in force")
+    assert "[[caller]]" in out and 'name = "professional"' in out
+    shown = env / "tariff.toml"
+    shown.write_text(out)
+    code, out, err = run(capsys, "tariff", "load", str(shown), "--note", "unchanged")
+    assert (code, out.strip(), err) == (0, "tariff version 2 loaded", "")
+    code, out, _ = run(capsys, "tariff", "show")
+    assert out.startswith("# tariff version 2 in force") and out.count("# tariff version") == 1
+
+
+def test_tariff_load_refuses_a_broken_file_or_a_late_change(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    broken = env / "broken.toml"
+    broken.write_text("vat_rate = [\n")
+    code, _, err = run(capsys, "tariff", "load", str(broken))
+    assert code == 2 and err.startswith("dialconf: tariff: not TOML") and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "tariff", "load", str(env / "missing.toml"))
+    assert code == 2 and "cannot read the tariff file" in err
+    _, shown, _ = run(capsys, "tariff", "show")
+    fixed = env / "fixed.toml"
+    fixed.write_text(shown.replace('price_per_minute = "4.00"', 'price_per_minute = "3.60"'))
+    code, _, err = run(capsys, "tariff", "load", str(fixed))
+    assert code == 1 and "refused: tariff:" in err and "fix" in err
+    code, out, _ = run(capsys, "tariff", "load", str(fixed), "--fix", "--note", "O2 correction")
+    assert code == 0 and "tariff version 2 loaded" in out and "dialconf rate" in out
+
+
+def test_plan_sets_a_profiles_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "profile", "create", "acme")[0] == 0
+    code, out, _ = run(capsys, "plan", "acme", "professional")
+    assert code == 0 and out.strip() == "profile 'acme' is on plan professional"
+    code, _, err = run(capsys, "plan", "acme", "gold")
+    assert code == 2 and "no plan 'gold'" in err
+
+
+def test_rate_a_month(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "rate", "2027-03")
+    assert code == 0 and out.strip() == "2027-03: 0 legs rated with tariff version 1; 0 changed, 0 dropped"
+    code, _, err = run(capsys, "rate", "March")
+    assert (
+        code == 2 and err.strip() == "dialconf: month: a month is written YYYY-MM, e.g. 2027-07, not 'March'"
+    )
+
+
+def test_statement_of_an_empty_month(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "profile", "create", "acme")[0] == 0
+    code, out, _ = run(capsys, "statement", "acme", "2027-03")
+    assert code == 0 and "statement of 'acme' for 2027-03, plan on_demand" in out
+    assert "(no sessions this month)" in out
+    totals = dict(line.rsplit(None, 1) for line in out.splitlines()[-6:])
+    assert totals == {
+        "usage": "0.00",
+        "monthly minimum top-up": "0.00",
+        "net": "0.00",
+        "VAT 21 %": "0.00",
+        "gross": "0.00",
+        "callers' own connection charges (R52, for information)": "0.00",
+    }
+    code, out, _ = run(capsys, "statement", "acme", "2027-03", "--csv")
+    rows = out.splitlines()
+    assert code == 0 and rows[0].startswith("joined_at,") and rows[-1] == ",,,,,,,,0.00,total:gross,"
+
+
+def test_billing_commands_name_an_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["statement", "nobody", "2027-03"], ["plan", "nobody", "professional"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and out == ""
+        assert err.startswith("dialconf: no profile 'nobody'") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [["tariff"], ["tariff", "load"], ["rate"], ["statement"], ["plan"]])
+def test_billing_commands_have_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith(f"usage: dialconf {' '.join(argv)}")
+
+
+def test_statement_lists_the_sessions(capsys: pytest.CaptureFixture[str]) -> None:
+    from booking.domain.usage import Leg
+    from booking.store.usage import UsageRepository
+
+    rid, out = book(capsys, "--profile", "acme")
+    number = re.search(r"conference number: (\d+)", out)
+    assert number
+    joined = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
+    with build_booking(Settings()).uow() as repo:
+        usage = UsageRepository(repo.conn)
+        leg = Leg(
+            "u1", number.group(1), rid, "+420261000111", False, "participant", None, joined, session_id="s1"
+        )
+        usage.open(leg)
+        usage.close("u1", joined + timedelta(seconds=600), "left")
+    code, out, _ = run(capsys, "statement", "acme", "2027-03")
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("2027-03-10 10:00"))  # Prague time
+    assert row.split()[-4:] == ["600", "600", "30.00", "s1"]  # 10 participant-minutes at 3.00
+    assert out.splitlines()[-2].split()[-1] == "36.30"  # gross, with 21 % VAT

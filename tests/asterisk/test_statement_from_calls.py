@@ -1,0 +1,92 @@
+"""A month's statement and the post-conference report from legs that real calls left.
+
+Callers dial in over Asterisk (Local channels) on a clock that runs 30 times faster, stay a
+few "minutes", hang up; the controller records the legs (with the access number dialled) and
+billing rates them: the organizer's participant-minutes, each caller's own connection charge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from booking.billing.rating import RatedLeg
+from booking.billing.service import BillingService
+from booking.clock import ScaledClock
+from booking.usage import UsageService
+from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.app import timezone
+from tests.support.caller import LocalCaller
+from tests.support.poll import until
+from tests.support.system import System, isolated_settings, running_asterisk, running_system
+
+SPEED = 30.0
+
+
+@pytest.fixture(scope="module")
+async def fast(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
+    settings = isolated_settings(tmp_path_factory.mktemp("billing"), name="bill")
+    # Mid-month, so that the few "minutes" of the test never straddle two months.
+    start = datetime.now(UTC).replace(day=15, hour=10, minute=0, second=0, microsecond=0)
+    async with (
+        running_asterisk(settings) as asterisk,
+        running_system(settings, asterisk, ScaledClock(start, SPEED)) as system,
+    ):
+        yield system
+
+
+def event(kind: type, c: LocalCaller):  # type: ignore[no-untyped-def]
+    return lambda e: isinstance(e, kind) and e.uniqueid == c.uniqueid
+
+
+async def test_a_statement_and_a_report_from_real_calls(fast: System) -> None:
+    r = fast.booking.book(fast.clock.now() - timedelta(minutes=1), 60, seats=5)
+    assert r.id is not None
+    o2 = fast.caller("8000", caller_id="+420602111000", voice="300/100,0/400")
+    landline = fast.caller("8001", caller_id="+420221333000")
+    for c, pin in ((o2, r.room.admin_pin), (landline, r.room.pin)):
+        await c.join(r.room.conference_number, pin, say_name_s=1.0)
+        await fast.events.wait_for(event(ConfbridgeJoin, c), timeout=20)
+    everyone_in = fast.clock.now()
+    await until(lambda: fast.clock.now() >= everyone_in + timedelta(minutes=2), timeout=10, what="2 minutes")
+    for c in (landline, o2):
+        await c.hangup()
+        await fast.events.wait_for(event(ConfbridgeLeave, c), timeout=20)
+
+    billing = BillingService(fast.booking.uow, fast.booking.clock, timezone(fast.settings))
+    month = f"{fast.clock.now().astimezone(billing.tz):%Y-%m}"
+    profile = r.room.profile_id
+    # The controller writes a leg when it hears the Leave on its own AMI connection.
+
+    def rated_both() -> list[RatedLeg]:
+        return billing.rated(month, profile) if billing.rate_month(month).legs == 2 else []
+
+    legs = await until(rated_both, blocking=True, what="both legs closed and rated")
+    usage = UsageService(fast.booking.uow, fast.booking.clock, fast.settings.booking)
+    assert {usage.leg(c.uniqueid).access_number for c in (o2, landline)} == {"8000", "8001"}  # type: ignore[union-attr]
+
+    s = billing.statement(profile, month)
+    assert s.plan == "on_demand" and len(s.lines) == 1 and s.lines[0].participants == 2
+    for leg in legs:
+        assert leg.billed_s == math.ceil(leg.seconds / 60) * 60 and leg.seconds >= 30  # "minutes" passed
+        assert leg.net == Decimal(leg.billed_s // 60) * Decimal("3.00")
+    assert s.usage_net == sum((leg.net for leg in legs), Decimal("0.00"))
+    assert s.gross == s.net + s.vat and s.vat == (s.net * Decimal("0.21")).quantize(Decimal("0.01"))
+
+    rows = billing.session_report(profile, r.id, s.lines[0].session_id or "")
+    assert [row.caller_number for row in rows] == ["+420602111000", "+420221333000"]
+    o2_row, landline_row = rows
+    assert o2_row.role == "moderator" and o2_row.name_file and o2.uniqueid in o2_row.name_file
+    # The O2 caller's own connection: 4 CZK/min excl. VAT, first minute whole, then per second.
+    o2_rated = next(leg for leg in legs if leg.uniqueid == o2.uniqueid)
+    assert o2_rated.caller_rule.startswith("O2 mobile") and o2_rated.caller_billed_s == max(
+        60, o2_rated.seconds
+    )
+    assert landline_row.caller_gross > 0 and o2_row.caller_gross > 0
+
+    csv = billing.statement_csv(profile, month).splitlines()
+    assert len(csv) == 1 + 2 + 5 and csv[-1].endswith(f"{s.gross},total:gross,")
