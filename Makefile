@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip test-sms lint format bench provision clean help
+.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip test-sms test-web lint format bench provision clean help
 
 help:
-	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-store | test-asterisk | test-sip | test-sms | bench | clean"
+	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-store | test-asterisk | test-sip | test-sms | test-web | bench | clean"
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	scripts/system-deps.sh run
@@ -37,7 +37,7 @@ test: provision test-deps
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # One tier at a time; an empty selection (pytest exit 5) is not an error here.
-test-unit test-protocol test-asterisk test-sip test-sms: test-%: provision test-deps
+test-unit test-protocol test-asterisk test-sip test-sms test-web: test-%: provision test-deps
 	$(BIN)/pytest -m $* $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The booking store on SQLite and on a throwaway PostgreSQL it starts itself (no Asterisk needed).

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from booking.api.app import create_app
@@ -17,6 +16,7 @@ from booking.billing.service import BillingService
 from booking.clock import Clock, SystemClock
 from booking.domain.model import Reservation
 from booking.domain.usage import is_mobile
+from booking.kept_secret import EmptySecretFile, kept_secret
 from booking.messaging.compose import Composer
 from booking.messaging.dispatcher import Dispatcher
 from booking.messaging.gateways import MailGateway, SmsGateway
@@ -31,6 +31,7 @@ from booking.service import BookingService
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
 from booking.usage import UsageService
+from booking.web.app import install_web
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
@@ -100,21 +101,15 @@ def operator_token(settings: Settings) -> str:
     """The configured operator token, or one generated once and kept (0600) in the data dir."""
     if settings.api.operator_token:
         return settings.api.operator_token
-    path = operator_token_file(settings)
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # Created 0600 and exclusively: never readable by others, not even briefly.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(32) + "\n")
-    token = path.read_text().strip()
-    if not token:
-        raise DialconfError(f"{path} is empty: delete it to generate a new operator token")
-    return token
+    try:
+        return kept_secret(operator_token_file(settings))
+    except EmptySecretFile as e:
+        raise DialconfError(f"{e} (the operator token)") from e
+
+
+def web_secret(settings: Settings) -> str:
+    """What signs the web pages' session cookies: generated once, kept (0600) in the data dir."""
+    return kept_secret(settings.data_dir / "web.secret")
 
 
 def build_messaging_runtime(
@@ -134,11 +129,30 @@ def build_messaging_runtime(
 
 
 def build_api(
-    settings: Settings, booking: BookingService, messaging: MessagingService | None = None, sms_key: str = ""
+    settings: Settings,
+    booking: BookingService,
+    messaging: MessagingService | None = None,
+    sms_key: str = "",
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    return create_app(
-        booking, operator_token(settings), messaging, sms_key, billing=build_billing(settings, booking)
-    )
+    """The booking API and the web pages in one app. ``routers``: pages that need the live
+    controller (see ``controller_routers``), when this process runs it."""
+    billing = build_billing(settings, booking)
+    app = create_app(booking, operator_token(settings), messaging, sms_key, billing=billing)
+    pages: list[APIRouter] = []
+    # the organizer panel (issue 8): pages.append(...)
+    install_web(app, web_secret(settings), timezone(settings), [*pages, *routers])
+    return app
+
+
+def controller_routers(
+    settings: Settings, booking: BookingService, controller: Controller
+) -> list[APIRouter]:
+    """Web pages that need the live controller: built in the process that runs it."""
+    routers: list[APIRouter] = []
+    # the moderator live page (issue 8): routers.append(...)
+    # the operations dashboard (issue 8): routers.append(...)
+    return routers
 
 
 def build_controller(

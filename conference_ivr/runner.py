@@ -16,6 +16,7 @@ from conference_ivr.app import (
     build_booking,
     build_controller,
     build_messaging_runtime,
+    controller_routers,
     operator_token_file,
 )
 from conference_ivr.pbx.instance import AsteriskInstance
@@ -69,9 +70,9 @@ async def _serve(
     settings: Settings, booking: BookingService, inst: AsteriskInstance, banner: str = ""
 ) -> None:
     messaging, runtime, sms_key = build_messaging_runtime(settings, booking)
-    # Before anything starts: a bad token file stops here.
-    app = build_api(settings, booking, messaging, sms_key)
     controller = build_controller(settings, booking, inst.ami_secret(), inst.inner("names"))
+    # Before anything starts: a bad token file stops here.
+    app = build_api(settings, booking, messaging, sms_key, controller_routers(settings, booking, controller))
     await controller.start()
     try:
         await runtime.start()

@@ -10,7 +10,9 @@ want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/p
 want+=(kannel kannel-extras)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
 # The store tier and `make bench` start a throwaway PostgreSQL cluster (tests/support/postgres.py).
-if [ "${1:-run}" = "test" ]; then want+=(sip-tester postgresql); fi
+# chromium + chromium-driver: the web pages are tested in a real browser (selenium);
+# prometheus: its promtool checks the /metrics exposition.
+if [ "${1:-run}" = "test" ]; then want+=(sip-tester postgresql chromium chromium-driver prometheus); fi
 
 missing=()
 for pkg in "${want[@]}"; do

@@ -16,7 +16,7 @@ from conference_ivr.logs import configure_logging
 from conference_ivr.pbx.process import AsteriskProcess
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 
-TIERS = ("unit", "protocol", "store", "asterisk", "sip", "sms")
+TIERS = ("unit", "protocol", "store", "asterisk", "sip", "sms", "web")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

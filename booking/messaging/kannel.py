@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -29,6 +28,7 @@ from typing import Literal, Self
 import structlog
 from pydantic import BaseModel, Field, field_validator
 
+from booking.kept_secret import kept_secret
 from booking.messaging.gateways import DeliveryError
 from booking.messaging.leftovers import end_leftovers, forget, remember
 
@@ -119,20 +119,10 @@ class KannelSecrets:
     def load(cls, settings: KannelSettings, directory: Path) -> KannelSecrets:
         """The configured secrets, or ones generated once and kept (0600) in ``directory``."""
         return cls(
-            admin_password=_kept_secret(directory / "kannel-admin.secret"),
-            password=settings.password or _kept_secret(directory / "kannel-sendsms.secret"),
-            incoming_key=settings.incoming_key or _kept_secret(directory / "kannel-incoming.key"),
+            admin_password=kept_secret(directory / "kannel-admin.secret"),
+            password=settings.password or kept_secret(directory / "kannel-sendsms.secret"),
+            incoming_key=settings.incoming_key or kept_secret(directory / "kannel-incoming.key"),
         )
-
-
-def _kept_secret(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        # O_EXCL with mode 0600: never readable by others, not even between create and chmod.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
 
 
 def render_kannel_conf(settings: KannelSettings, secrets: KannelSecrets, instance_dir: Path) -> str:

@@ -115,7 +115,7 @@ def _quiet_stub(stub: IncomingStub) -> None:
 def test_config_forwards_every_sms_with_the_agreed_query(tmp_path: Path) -> None:
     settings = KannelSettings(incoming_url="http://127.0.0.1:8080/sms/kannel")
     conf = render_kannel_conf(settings, KannelSecrets.load(settings, tmp_path), tmp_path)
-    key = (tmp_path / "kannel-incoming.key").read_text()
+    key = (tmp_path / "kannel-incoming.key").read_text().strip()
     expected = f"http://127.0.0.1:8080/sms/kannel?sender=%p&receiver=%P&text=%a&id=%I&key={key}"
     assert f'get-url = "{expected}"' in conf
     assert "max-messages = 0" in conf and "omit-empty = true" in conf

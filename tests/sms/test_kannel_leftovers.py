@@ -3,6 +3,7 @@ holding the ports: `dialconf` restarted after a crash gets its SMS gateway back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,8 +47,13 @@ def test_the_next_start_ends_a_kannel_left_by_a_killed_parent(tmp_path: Path) ->
     finally:
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(10)
-    assert all(alive(pid) for pid in old)  # orphans now, still holding the ports
-    with KannelProcess(settings).start(tmp_path) as k:
-        assert k.status() is not None
-        assert not any(alive(pid) for pid in old)
-    assert not (tmp_path / "bearerbox.pid").exists()
+    try:
+        assert all(alive(pid) for pid in old)  # orphans now, still holding the ports
+        with KannelProcess(settings).start(tmp_path) as k:
+            assert k.status() is not None
+            assert not any(alive(pid) for pid in old)
+        assert not (tmp_path / "bearerbox.pid").exists()
+    finally:  # whatever failed above, no Kannel outlives the test
+        for pid in old:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

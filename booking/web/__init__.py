@@ -1,0 +1,1 @@
+"""Web pages: the organizer panel, the live moderator page, the operations dashboard."""
