@@ -46,9 +46,13 @@ test-store: $(STAMP) test-deps
 
 # Booking latency (100 000 bookings) and the capacity race, SQLite and PostgreSQL: a few minutes.
 # Writes bench/results/booking-<date>.md and .json; BENCH_ARGS are passed on (see --help).
+# Then the controller's cost per AGI exchange and per join against a process-per-call pyst2
+# script (about 3 minutes): bench/results/agi-<date>.md and .json; AGI_BENCH_ARGS are passed on.
 BENCH_ARGS ?=
+AGI_BENCH_ARGS ?=
 bench: $(STAMP) test-deps
 	$(BIN)/python -m bench.booking_bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.agi_bench $(AGI_BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

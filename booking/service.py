@@ -129,6 +129,7 @@ class BookingService:
                 max_participants=req.max_participants,
                 title=req.title,
                 note="; ".join(assessment.over_limit),
+                dial_out=req.dial_out,
             )
             made = repo.add_reservation(draft, now)
             if within is not None:
@@ -159,6 +160,21 @@ class BookingService:
         number = new_conference_number(repo.live_numbers(), self._s.conference_number_length)
         return repo.add_room(Room(number, pin, admin_pin, profile_id), now)
 
+    def _fits(
+        self, repo: Repository, start: datetime, end: datetime, seats: int, exclude: int | None
+    ) -> bool:
+        """Whether ``seats`` more fit over [start, end), exactly; cheaply when they clearly do.
+
+        First every seat of every overlapping booking, summed by the database: the peak is never
+        more, so if those fit, the booking does (one number read, whatever the bookings near the
+        window). Otherwise the exact peak decides (the overlapping rows swept as stored).
+        """
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        room = self._s.system_capacity - seats
+        if repo.seats_overlapping(start, end, longest, exclude) <= room:
+            return True
+        return repo.peak_reserved(start, end, longest, exclude) <= room
+
     def _check_capacity(
         self,
         repo: Repository,
@@ -170,12 +186,10 @@ class BookingService:
     ) -> None:
         if start is None or end is None:
             return  # anytime rooms hold no seats in advance; joins are checked live
-        longest = timedelta(days=self._s.absolute_max_window_days)
-        # The common case reads only the bookings overlapping the window itself; the wider
-        # span (for suggested alternatives) is read only when the booking does not fit.
-        if capacity.fits(repo.booked_overlapping(start, end, longest, exclude), start, end, seats,
-                         self._s.system_capacity):  # fmt: skip
+        # The wider span (for suggested alternatives) is read only when the booking does not fit.
+        if self._fits(repo, start, end, seats, exclude):
             return
+        longest = timedelta(days=self._s.absolute_max_window_days)
         now = earliest or self._clock.now()
         search = timedelta(hours=self._s.suggestion_search_hours)
         lo, hi = capacity.horizon(start, end, search)
@@ -227,6 +241,7 @@ class BookingService:
         seats: int | None = None,
         max_participants: int | None = None,
         title: str | None = None,
+        dial_out: bool | None = None,
     ) -> Reservation:
         """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
         now = self._clock.now()
@@ -240,9 +255,10 @@ class BookingService:
                 seats=seats if seats is not None else old.seats,
                 max_participants=max_participants if max_participants is not None else old.max_participants,
                 title=title if title is not None else old.title,
+                dial_out=dial_out if dial_out is not None else old.dial_out,
             )
             req = BookingRequest(
-                new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title
+                new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title, new.dial_out
             )
             # A reservation that keeps its start is not held to the lead-time rule again.
             assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
@@ -295,7 +311,9 @@ class BookingService:
         ends_at = starts_at + length if starts_at is not None and length is not None else None
         return self.request(
             profile_id,
-            BookingRequest(old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title),
+            BookingRequest(
+                old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title, old.dial_out
+            ),
         )
 
     # --- the live conference's end (R9) ---------------------------------------------------
@@ -310,9 +328,7 @@ class BookingService:
                 return False
             if until <= r.ends_at:
                 return True
-            longest = timedelta(days=self._s.absolute_max_window_days)
-            booked = repo.booked_overlapping(r.ends_at, until, longest, exclude=r.id)
-            if not capacity.fits(booked, r.ends_at, until, r.seats, self._s.system_capacity):
+            if not self._fits(repo, r.ends_at, until, r.seats, exclude=r.id):
                 return False
             repo.update_reservation(dataclasses.replace(r, ends_at=until))
             return True

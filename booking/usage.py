@@ -46,6 +46,7 @@ class UsageService:
         at: datetime | None = None,
         session_id: str | None = None,
         access_number: str = "",
+        outbound: bool = False,
     ) -> bool:
         """Open a leg (once per unique id); returns whether this call wrote it."""
         at = at or self._clock.now()
@@ -63,6 +64,7 @@ class UsageService:
                 joined_at=at,
                 session_id=session_id,
                 access_number=access_number,
+                outbound=outbound,
             )
             return UsageRepository(repo.conn).open(leg)
 

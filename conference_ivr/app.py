@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from booking.api.app import create_app
 from booking.billing.service import BillingService
 from booking.clock import Clock, SystemClock
+from booking.dialout import DialOutService
 from booking.domain.model import Reservation
 from booking.domain.usage import is_mobile
 from booking.kept_secret import EmptySecretFile, kept_secret
@@ -32,21 +33,27 @@ from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
 from booking.usage import UsageService
 from booking.web.app import install_web
+from booking.web.panel import panel_router
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
+from conference_ivr.dialout import DialOut
 from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.announcer import Announcer, NameAnnouncements
 from conference_ivr.ivr.directory import ThreadedDirectory
+from conference_ivr.ivr.invitation import DialOutInvitation
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.menu import KeypadMenu
 from conference_ivr.ivr.roster import Roster
 from conference_ivr.lifecycle import ConferenceLifecycle
 from conference_ivr.live import LiveConferences
+from conference_ivr.live_control import LiveControl
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 from conference_ivr.usage_recorder import UsageRecorder
+from conference_ivr.web.dashboard import dashboard_router
+from conference_ivr.web.live import live_router
 
 
 def build_booking(
@@ -138,9 +145,16 @@ def build_api(
     """The booking API and the web pages in one app. ``routers``: pages that need the live
     controller (see ``controller_routers``), when this process runs it."""
     billing = build_billing(settings, booking)
-    app = create_app(booking, operator_token(settings), messaging, sms_key, billing=billing)
+    app = create_app(
+        booking,
+        operator_token(settings),
+        messaging,
+        sms_key,
+        billing=billing,
+        dialout=build_dialout_calls(settings, booking),
+    )
     pages: list[APIRouter] = []
-    # the organizer panel (issue 8): pages.append(...)
+    pages.append(panel_router(booking, messaging, billing))  # the organizer panel (issue 8)
     install_web(app, web_secret(settings), timezone(settings), [*pages, *routers])
     return app
 
@@ -150,9 +164,16 @@ def controller_routers(
 ) -> list[APIRouter]:
     """Web pages that need the live controller: built in the process that runs it."""
     routers: list[APIRouter] = []
-    # the moderator live page (issue 8): routers.append(...)
-    # the operations dashboard (issue 8): routers.append(...)
+    routers.append(live_router(settings, booking, controller))  # the moderator live page (issue 8)
+    routers.append(dashboard_router(booking, controller))  # the operations dashboard (issue 8)
     return routers
+
+
+def build_dialout_calls(settings: Settings, booking: BookingService) -> DialOutService:
+    d = settings.dialout
+    return DialOutService(
+        booking.uow, booking.clock, d.allowed_numbers, d.max_attempts, timedelta(seconds=d.retry_s)
+    )
 
 
 def build_controller(
@@ -168,13 +189,21 @@ def build_controller(
     """
     metrics = Metrics()
     a, c = settings.asterisk, settings.controller
-    ami = AmiClient(host=a.bind_address, port=a.ami_port, username=a.ami_user, secret=ami_secret,
-                    reconnect_s=c.ami_reconnect_s)  # fmt: skip
+    ami = AmiClient(
+        host=a.bind_address,
+        port=a.ami_port,
+        username=a.ami_user,
+        secret=ami_secret,
+        reconnect_s=c.ami_reconnect_s,
+    )
     live = LiveConferences(ami, metrics)
     roster = Roster()
     announcer = Announcer(ami, metrics)
-    for handler in (live.on_event, announcer.on_event,
-                    NameAnnouncements(announcer, roster, live, c.announce_names).on_event):  # fmt: skip
+    for handler in (
+        live.on_event,
+        announcer.on_event,
+        NameAnnouncements(announcer, roster, live, c.announce_names).on_event,
+    ):
         ami.on_event(handler)
     ami.on_resync(live.resync)
     usage = UsageService(booking.uow, booking.clock, settings.booking)
@@ -187,16 +216,46 @@ def build_controller(
 
     dialin = booking.dialin
     agi = FastAgiServer(header_timeout=c.agi_header_timeout_s, observer=observe)
-    journey = DialInJourney(ThreadedDirectory(dialin), c, metrics, settings.access_numbers, roster, names_dir,
-                            on_join=live.expect_join, seats=live.take_seat)  # fmt: skip
+    journey = DialInJourney(
+        ThreadedDirectory(dialin),
+        c,
+        metrics,
+        settings.access_numbers,
+        roster,
+        names_dir,
+        on_join=live.expect_join,
+        seats=live.take_seat,
+    )
 
     async def remaining(number: str) -> float | None:
         return await asyncio.to_thread(dialin.remaining_seconds, number)
 
-    menu = KeypadMenu(remaining, live, roster, announcer, ami, metrics, ZoneInfo(c.timezone),
-                      note_end=recorder.note_end)  # fmt: skip
+    d = settings.dialout
+    calls = build_dialout_calls(settings, booking)
+    dialout = DialOut(ami, calls, d, booking.clock)
+    ami.on_event(dialout.on_event)
+
+    async def dial(conference: str, number: str, present: set[str]) -> int:
+        r = await asyncio.to_thread(dialin.current_reservation, conference)
+        return 0 if r is None or r.id is None else await dialout.request(r.id, number, present, "moderator")
+
+    menu = KeypadMenu(
+        remaining,
+        live,
+        roster,
+        announcer,
+        ami,
+        metrics,
+        ZoneInfo(c.timezone),
+        note_end=recorder.note_end,
+        dial=dial,
+    )
+    invitation = DialOutInvitation(
+        calls, journey, booking.clock, ZoneInfo(c.timezone), d.invitation_tries, c.digit_timeout_ms / 1000
+    )
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
+    agi.add_route(names.AGI_ROUTE_DIALOUT, invitation.__call__)
 
     async def current(number: str) -> Reservation | None:
         return await asyncio.to_thread(dialin.current_reservation, number)
@@ -205,11 +264,23 @@ def build_controller(
         return await asyncio.to_thread(booking.try_extend, reservation_id, until)
 
     lifecycle = ConferenceLifecycle(
-        live, roster, current, extend, announcer, booking.clock, metrics,
-        lead=timedelta(minutes=c.warning_lead_minutes), period=timedelta(minutes=c.extension_minutes),
-        tick_s=c.lifecycle_tick_s, ami=ami,
+        live,
+        roster,
+        current,
+        extend,
+        announcer,
+        booking.clock,
+        metrics,
+        lead=timedelta(minutes=c.warning_lead_minutes),
+        period=timedelta(minutes=c.extension_minutes),
+        tick_s=c.lifecycle_tick_s,
+        ami=ami,
         is_mobile=lambda number: is_mobile(number, settings.booking.phone_region),
         mobile_cap=timedelta(minutes=c.mobile_cap_minutes),
-        mobile_warning=timedelta(minutes=c.mobile_warning_minutes), note_end=recorder.note_end,
-    )  # fmt: skip
-    return Controller(c, agi, ami, live, metrics, lifecycle, recorder)
+        mobile_warning=timedelta(minutes=c.mobile_warning_minutes),
+        note_end=recorder.note_end,
+    )
+    control = LiveControl(ami, roster, announcer, booking.clock, note_end=recorder.note_end)
+    ami.on_event(control.on_event)
+    live.on_rebuilt(control.resync)
+    return Controller(c, agi, ami, live, metrics, lifecycle, recorder, dialout, control=control)

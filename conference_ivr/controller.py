@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
 import structlog
 
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.dialout import DialOut
 from conference_ivr.http_endpoint import MetricsEndpoint
 from conference_ivr.lifecycle import ConferenceLifecycle
 from conference_ivr.live import LiveConferences
+from conference_ivr.live_control import LiveControl
 from conference_ivr.metrics import Metrics
 from conference_ivr.settings import ControllerSettings
 from conference_ivr.usage_recorder import UsageRecorder
@@ -27,12 +32,37 @@ class Controller:
     metrics: Metrics
     lifecycle: ConferenceLifecycle | None = None
     recorder: UsageRecorder | None = None
+    dialout: DialOut | None = None
+    control: LiveControl | None = None  # the moderators' live pages (conference_ivr/web/live.py)
     endpoint: MetricsEndpoint = field(init=False)
     agi_port: int = 0
     metrics_port: int = 0
+    _jobs: dict[str, Callable[[], Coroutine[None, None, None]]] = field(default_factory=dict, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _ami_logins: int = field(default=0, init=False)
+    _started: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.endpoint = MetricsEndpoint(self.metrics.registry, self.health)
+        # Read when scraped, so they are never stale between scrapes or health probes.
+        self.metrics.ami_up.set_function(lambda: 1.0 if self.ami.ready else 0.0)
+        self.metrics.agi_sessions.set_function(lambda: float(self.agi.active_sessions))
+        self.ami.on_resync(self._ami_logged_in)
+
+    async def _ami_logged_in(self) -> None:
+        # Asterisk sends FullyBooted once per login, so every resync after the first is a reconnect.
+        if self._ami_logins:
+            self.metrics.ami_reconnects.inc()
+        self._ami_logins += 1
+
+    def run_beside(self, name: str, job: Callable[[], Coroutine[None, None, None]]) -> None:
+        """A background job that lives as long as the controller (once per name), e.g. the
+        booking gauges the operations dashboard wires in; started now if the controller runs."""
+        if name in self._jobs:
+            return
+        self._jobs[name] = job
+        if self._started:
+            self._tasks.append(asyncio.create_task(job()))
 
     async def start(self) -> None:
         s = self.settings
@@ -41,17 +71,29 @@ class Controller:
         await self.ami.connect()
         if self.lifecycle is not None:
             self.lifecycle.start()
+        self._started = True
+        self._tasks.extend(asyncio.create_task(job()) for job in self._jobs.values())
+        if self.dialout is not None:
+            await self.dialout.start()
         log.info("controller.started", agi_port=self.agi_port, metrics_port=self.metrics_port)
 
     async def close(self) -> None:
+        if self.control is not None:
+            self.control.close()  # live pages' streams end
+        self._started = False
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
         if self.lifecycle is not None:
             await self.lifecycle.close()
+        if self.dialout is not None:
+            await self.dialout.close()
         await self.agi.close()
         await self.ami.close()
         await self.endpoint.close()
         log.info("controller.stopped")
 
     def health(self) -> dict[str, object]:
-        self.metrics.ami_up.set(1 if self.ami.ready else 0)
-        self.metrics.agi_sessions.set(self.agi.active_sessions)
         return {"ami": self.ami.ready, "agi_sessions": self.agi.active_sessions}

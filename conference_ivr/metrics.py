@@ -1,8 +1,31 @@
-"""Prometheus metrics of the controller, on a registry the composition root creates."""
+"""Prometheus metrics of the controller, on a registry the composition root creates.
+
+Names follow Prometheus conventions (snake_case, base units, ``_total`` on counters, added by
+prometheus_client); labels take only a few fixed values, never a conference or a caller number.
+Roles and extension results start at 0, so they are series before the first event; join
+failure reasons appear with their first occurrence (the dashboard lists every known one).
+"""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Why a call ended without joining (conference_ivr.ivr.journey); tests/unit pins the list.
+JOIN_FAILURE_REASONS = (
+    "unknown_conference",
+    "wrong_pin",
+    "pin_locked",
+    "too_early",
+    "over",
+    "locked",
+    "full",
+    "no_input",
+    "hangup",
+    "unavailable",
+)
+# Seats reserved now and at the busiest instant of the next hours (conference_ivr.booking_figures).
+SEAT_HORIZONS = ("now", "1h", "2h", "4h")
+LOCKOUT_SCOPES = ("conference", "caller")
 
 _STEP_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 _JOIN_BUCKETS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120)
@@ -58,7 +81,40 @@ class Metrics:
         self.terminations = Counter(
             "dialconf_terminations", "Conferences closed at their booked end (capacity needed).", registry=r
         )
+        self.moderator_ends = Counter(
+            "dialconf_moderator_ends", "Conferences ended for everyone by a moderator.", registry=r
+        )
+        self.ami_reconnects = Counter(
+            "dialconf_ami_reconnects",
+            "AMI logins after the first (lost connection, Asterisk restart).",
+            registry=r,
+        )
         self.agi_sessions = Gauge("dialconf_agi_sessions", "FastAGI sessions in progress.", registry=r)
         self.ami_up = Gauge("dialconf_ami_up", "1 when the AMI connection is logged in.", registry=r)
         self.conferences_live = Gauge("dialconf_conferences_live", "Conferences running now.", registry=r)
         self.members_live = Gauge("dialconf_members_live", "Members in running conferences.", registry=r)
+        # Set from the booking store by conference_ivr.booking_figures (read off the event loop).
+        self.seats_reserved = Gauge(
+            "dialconf_seats_reserved",
+            "Seats reserved now (horizon=now) or at the busiest instant from now to now+horizon.",
+            ["horizon"],
+            registry=r,
+        )
+        self.seats_capacity = Gauge(
+            "dialconf_seats_capacity", "Seats all bookings share at any instant.", registry=r
+        )
+        self.pin_lockouts_active = Gauge(
+            "dialconf_pin_lockouts_active",
+            "PIN-guessing keys locked out now, by scope (one conference, one caller number).",
+            ["scope"],
+            registry=r,
+        )
+        self.booking_figures_timestamp = Gauge(
+            "dialconf_booking_figures_timestamp_seconds",
+            "When the seat and lockout gauges were last read from the booking store (Unix time).",
+            registry=r,
+        )
+        for role in ("participant", "moderator"):
+            self.joins.labels(role=role)
+        for result in ("granted", "denied"):
+            self.extensions.labels(result=result)

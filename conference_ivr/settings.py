@@ -61,6 +61,22 @@ class ControllerSettings(BaseModel):
     mobile_warning_minutes: float = 1  # ...after a spoken warning this long before
 
 
+class DialOutSettings(BaseModel):
+    """Dial-out (R40, R50): the SIP trunk calls leave through, and how calls are retried."""
+
+    trunk_host: str = "127.0.0.1"  # the operator's SBC or carrier; a SIPp UAS in tests
+    trunk_port: int = 5070
+    from_user: str = "8000"  # the number the called person sees
+    channel: str = "PJSIP/{number}@{trunk}"  # how a number becomes the channel to originate
+    # Only numbers matching this may be dialled (digits and a leading + are checked first).
+    allowed_numbers: str = r"\+?[1-9][0-9]{5,14}"
+    ring_s: float = 30.0  # how long a call rings before it counts as not answered
+    max_attempts: int = 3  # per call: no answer and busy are tried again
+    retry_s: float = 60.0  # clock seconds between attempts
+    invitation_tries: int = 3  # times the invitation is said while waiting for 1
+    tick_s: float = 1.0  # how often (real seconds) due calls are looked for
+
+
 class ApiSettings(BaseModel):
     bind_address: str = "127.0.0.1"
     port: int = 8080
@@ -80,5 +96,6 @@ class Settings(BaseSettings):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     controller: ControllerSettings = Field(default_factory=ControllerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    dialout: DialOutSettings = Field(default_factory=DialOutSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)

@@ -15,7 +15,7 @@ import structlog
 from booking.clock import Clock
 from booking.usage import LiveLeg, UsageService
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.ivr.roster import Roster
+from conference_ivr.ivr.roster import Member, Roster
 from conference_ivr.live import LiveConferences
 from conference_ivr.pbx import names
 
@@ -28,7 +28,7 @@ class UsageRecorder:
         self._roster = roster
         self._live = live
         self._clock = clock
-        self._queue: asyncio.Queue[tuple[AmiEvent, datetime, str | None, str]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[AmiEvent, datetime, str | None, Member | None]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._reasons: dict[str, str] = {}  # unique id or bridge name -> why it is about to end
 
@@ -48,25 +48,33 @@ class UsageRecorder:
         detail = str(member.name_file) if member and member.name_file else None
         if isinstance(event, ConfbridgeLeave):  # the detail of a leave is its reason
             detail = self._reasons.pop(event.uniqueid, None) or self._reasons.get(event.conference) or "left"
-        self._queue.put_nowait((event, self._clock.now(), detail, member.access_number if member else ""))
+        self._queue.put_nowait((event, self._clock.now(), detail, member))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
         while not self._queue.empty():
-            event, at, name, access = self._queue.get_nowait()
+            event, at, name, member = self._queue.get_nowait()
             try:
-                await asyncio.to_thread(self._write, event, at, name, access)
+                await asyncio.to_thread(self._write, event, at, name, member)
             except Exception:
                 log.exception("usage.write_failed", uniqueid=event.get("Uniqueid"))
 
-    def _write(self, event: AmiEvent, at: datetime, detail: str | None, access: str = "") -> None:
+    def _write(self, event: AmiEvent, at: datetime, detail: str | None, member: Member | None = None) -> None:
         if isinstance(event, ConfbridgeJoin):
             number = names.parse_bridge_name(event.conference)
             assert number is not None
             session = event.get("BridgeUniqueid") or None
             self._usage.record_join(
-                event.uniqueid, number, event.caller_number, event.admin, detail, at, session, access
+                event.uniqueid,
+                number,
+                member.caller_number if member and member.outbound else event.caller_number,
+                event.admin,
+                detail,
+                at,
+                session,
+                member.access_number if member else "",
+                outbound=bool(member and member.outbound),
             )
         elif isinstance(event, ConfbridgeLeave):
             self._usage.record_leave(event.uniqueid, detail or "left", at)

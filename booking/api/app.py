@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 from booking.api import account, errors, messaging, operator, reservations
 from booking.api import billing as billing_api
+from booking.api import dialout as dialout_api
 from booking.billing.service import BillingService
+from booking.dialout import DialOutService
 from booking.messaging.service import MessagingService
 from booking.service import BookingService
 
@@ -31,6 +33,7 @@ def create_app(
     sms_key: str = "",
     *,
     billing: BillingService | None = None,
+    dialout: DialOutService | None = None,
 ) -> FastAPI:
     """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
     the secret Kannel presents) incoming SMS; ``billing``: statements, session reports, tariffs
@@ -51,6 +54,9 @@ def create_app(
         app.include_router(messaging.operator)
         if sms_key:
             app.include_router(messaging.gateway)
+    if dialout is not None:
+        app.state.dialout = dialout
+        app.include_router(dialout_api.router)
     if billing is not None:
         app.state.billing = billing
         app.include_router(billing_api.organizer)

@@ -91,6 +91,7 @@ def edit_reservation(
         seats=body.seats,
         max_participants=body.max_participants,
         title=body.title,
+        dial_out=body.dial_out,
     )
     return _answer(edited, response, status.HTTP_200_OK)
 

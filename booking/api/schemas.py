@@ -78,6 +78,10 @@ class ReservationIn(_In):
         default=None, ge=1, description="the booker's own maximum (R43), at most seats"
     )
     title: str = Field(default="", max_length=200)
+    dial_out: bool = Field(
+        default=False,
+        description="R40: at the start the system calls the phone numbers the reservation lists",
+    )
 
     def to_request(self) -> BookingRequest:
         return BookingRequest(
@@ -87,6 +91,7 @@ class ReservationIn(_In):
             self.seats,
             self.max_participants,
             self.title,
+            self.dial_out,
         )
 
 
@@ -99,6 +104,7 @@ class ReservationPatch(_In):
     seats: int | None = Field(default=None, ge=1)
     max_participants: int | None = Field(default=None, ge=1)
     title: str | None = Field(default=None, max_length=200)
+    dial_out: bool | None = None
 
     def new_end(self, start: datetime | None) -> datetime | None:
         """The new end, if any: ``ends_at``, or ``minutes`` from ``start`` (new or kept)."""
@@ -120,6 +126,9 @@ class ReservationOut(BaseModel):
     seats: int
     max_participants: int | None
     title: str
+    dial_out: bool = Field(
+        default=False, description="the system calls the listed numbers at the start (R40)"
+    )
     note: str = Field(description="why it waits for an operator, or why it was rejected")
     conference_number: str
     pin: str
@@ -139,6 +148,7 @@ class ReservationOut(BaseModel):
             seats=r.seats,
             max_participants=r.max_participants,
             title=r.title,
+            dial_out=r.dial_out,
             note=r.note,
             conference_number=r.room.conference_number,
             pin=r.room.pin,

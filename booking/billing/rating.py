@@ -30,7 +30,8 @@ class RatedLeg:
     caller_gross: Decimal
     plan: str  # the organizer's plan ("" when the leg belongs to no account)
     billed_s: int  # participant time billed to the organizer
-    net: Decimal  # the organizer's amount without VAT
+    net: Decimal  # the organizer's amount without VAT (with the connection of a dial-out leg)
+    outbound: bool = False  # dial-out (R40): the system called; the organizer pays the connection
 
 
 def month_of(at: datetime, tz: ZoneInfo) -> str:
@@ -70,5 +71,9 @@ def rate_leg(
         caller_gross=caller_gross,
         plan=plan.name if plan else "",
         billed_s=billed,
-        net=plan.rate.amounts(billed)[0] if plan else ZERO,
+        # R52: participants pay their own connection to the dial-in number; a dial-out call is
+        # the organizer's, priced by the same rules with the called number in the caller's place.
+        net=(plan.rate.amounts(billed)[0] if plan else ZERO)
+        + (caller_net if leg.outbound and plan else ZERO),
+        outbound=leg.outbound,
     )

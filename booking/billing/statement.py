@@ -92,7 +92,7 @@ def statement(
         vat_rate,
         vat,
         net + vat,
-        sum((r.caller_gross for r in rated), ZERO),
+        sum((r.caller_gross for r in rated if not r.outbound), ZERO),
     )
 
 

@@ -2,7 +2,9 @@
 
 Pure functions over the reservations that overlap the times in question. The store fetches
 only those (an index on ends_at/starts_at), so a check costs O(k log k) in the k overlapping
-bookings, not in the size of the table.
+bookings, not in the size of the table. A booking that clearly fits costs less still: the seats
+of every overlapping booking, summed by the database, bound the peak from above, and the exact
+sweep (``peak_seats``, over the database's raw values) runs only when that bound leaves no room.
 """
 
 from __future__ import annotations
@@ -10,6 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
+from typing import Any, Protocol
+
+
+class _Ordered(Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,25 @@ def peak(booked: Iterable[Booked], start: datetime, end: datetime) -> tuple[int,
 
 def fits(booked: Sequence[Booked], start: datetime, end: datetime, seats: int, capacity: int) -> bool:
     return peak(booked, start, end)[0] + seats <= capacity
+
+
+def peak_seats(overlapping: Iterable[tuple[_Ordered, _Ordered, int]]) -> int:
+    """The most seats held at once within a window, given every booking that overlaps it as
+    (start, end, seats), and nothing else: what ``peak(...)[0]`` returns, without the instant.
+
+    Start and end may be any values that order like the instants they stand for (datetimes, or
+    the database's own text for them: no conversion per row). No clipping to the window is
+    needed: every booking given overlaps it, so those held at an instant before the window are
+    all still held at its start, and those held at an instant after it all were at the latest of
+    their starts, which lies within it.
+    """
+    edges: list[tuple[_Ordered, int]] = []
+    for starts_at, ends_at, seats in overlapping:
+        edges.append((starts_at, seats))
+        edges.append((ends_at, -seats))
+    # Ends sort before starts at the same instant: [a, b) and [b, c) do not overlap.
+    edges.sort()
+    return max(accumulate(delta for _, delta in edges), default=0)
 
 
 def check(

@@ -53,6 +53,7 @@ class Reservation:
     max_participants: int | None = None  # R43: the booker's own maximum (<= seats)
     title: str = ""
     note: str = ""  # why it waits for an operator, or why it was rejected
+    dial_out: bool = False  # R40: at the start, the system calls the phone numbers it lists
 
     @property
     def participant_limit(self) -> int:

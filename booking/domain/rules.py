@@ -22,6 +22,7 @@ class BookingRequest:
     seats: int
     max_participants: int | None = None  # R43: the booker's own maximum, at most ``seats``
     title: str = ""
+    dial_out: bool = False  # R40: the system calls the listed phone numbers at the start
 
     @property
     def length(self) -> timedelta | None:

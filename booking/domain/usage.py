@@ -22,6 +22,7 @@ class Leg:
     end_reason: str | None = None  # left, kicked, ended, mobile_cap, ended_while_controller_down
     session_id: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
     access_number: str = ""  # the number the caller dialled (rating by number, R61)
+    outbound: bool = False  # a dial-out leg: the system called this participant (R40)
 
     @property
     def seconds(self) -> float | None:

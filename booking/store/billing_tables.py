@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -61,6 +61,7 @@ rated_legs = Table(
     Column("plan", String(40), nullable=False),
     Column("billed_s", Integer, nullable=False),
     Column("net", ExactDecimal, nullable=False),
+    Column("outbound", Boolean, nullable=False, server_default=false()),
     Column("tariff_version", Integer, nullable=False),
     Column("rated_at", UtcDateTime, nullable=False),
 )

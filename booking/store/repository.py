@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
     Connection,
     CursorResult,
@@ -26,7 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.types import NULLTYPE
 
+from booking.domain import capacity
 from booking.domain.capacity import Booked
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus, Room
 from booking.store.tables import (
@@ -74,6 +77,7 @@ def _reservation(row: Any) -> Reservation:
         max_participants=row.max_participants,
         title=row.title,
         note=row.note,
+        dial_out=row.dial_out,
     )
 
 
@@ -195,6 +199,7 @@ class Repository:
                 "max_participants": r.max_participants,
                 "title": r.title,
                 "note": r.note,
+                "dial_out": r.dial_out,
                 "created_at": now,
                 "span_class": span_class(r.starts_at, r.ends_at),
             },
@@ -215,6 +220,7 @@ class Repository:
                 max_participants=r.max_participants,
                 title=r.title,
                 note=r.note,
+                dial_out=r.dial_out,
                 span_class=span_class(r.starts_at, r.ends_at),
             )
         )
@@ -290,6 +296,30 @@ class Repository:
         # than the query when thousands of bookings lie near the window.
         return [Booked(s.replace(tzinfo=UTC), e.replace(tzinfo=UTC), n) for s, e, n in rows]
 
+    def seats_overlapping(
+        self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
+    ) -> int:
+        """Every seat of the confirmed bookings overlapping [start, end), summed: never less than
+        the peak within the window, so a booking that fits beside it fits for sure.
+
+        The same index ranges as ``booked_overlapping``, summed by the database: one number comes
+        back, whatever the number of bookings near the window.
+        """
+        params = self._window_params(start, end, longest, exclude)
+        return int(self.conn.execute(_SEATS_OVERLAPPING[exclude is not None], params).scalar_one())
+
+    def peak_reserved(
+        self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
+    ) -> int:
+        """Exactly the most seats confirmed bookings hold at once within [start, end).
+
+        The rows of ``booked_overlapping``, but as the database stores them (SQLite: text that
+        orders like the instants; PostgreSQL: naive datetimes), swept without a datetime or a
+        Booked per row.
+        """
+        params = self._window_params(start, end, longest, exclude)
+        return capacity.peak_seats(self.conn.execute(_OVERLAPPING_AS_STORED[exclude is not None], params))
+
     @staticmethod
     def _window_params(
         start: datetime, end: datetime, longest: timedelta, exclude: int | None
@@ -303,12 +333,12 @@ class Repository:
         return params
 
 
-def _overlapping(excluding: bool) -> CompoundSelect[Any]:
-    """The capacity read, built once (its cache key too): a UNION ALL of one range per class."""
+def _overlapping(excluding: bool, *columns: ColumnElement[Any]) -> CompoundSelect[Any]:
+    """A capacity read, built once (its cache key too): a UNION ALL of one range per class."""
     r = reservations.c
     parts = []
     for k in range(SPAN_CLASSES):
-        q = select(type_coerce(r.starts_at, DateTime()), type_coerce(r.ends_at, DateTime()), r.seats).where(
+        q = select(*columns).where(
             r.span_class == k,
             r.status == ReservationStatus.ACTIVE.value,
             r.starts_at >= bindparam(f"from_{k}", type_=UtcDateTime()),
@@ -321,7 +351,23 @@ def _overlapping(excluding: bool) -> CompoundSelect[Any]:
     return union_all(*parts)
 
 
-_OVERLAPPING = (_overlapping(False), _overlapping(True))
+def _seats_overlapping(excluding: bool) -> Select[Any]:
+    ranges = _overlapping(excluding, reservations.c.seats).subquery("overlapping")
+    return select(func.coalesce(func.sum(ranges.c.seats), 0))
+
+
+_R = reservations.c
+_EXCLUDING = (False, True)
+_OVERLAPPING = tuple(
+    _overlapping(x, type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats)
+    for x in _EXCLUDING
+)
+# The values as stored, unconverted (NullType: no result processing); they order like instants.
+_OVERLAPPING_AS_STORED = tuple(
+    _overlapping(x, type_coerce(_R.starts_at, NULLTYPE), type_coerce(_R.ends_at, NULLTYPE), _R.seats)
+    for x in _EXCLUDING
+)
+_SEATS_OVERLAPPING = tuple(_seats_overlapping(x) for x in _EXCLUDING)
 
 
 # The statements of every booking, built once with their cache keys: building one costs about

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -103,6 +105,9 @@ reservations = Table(
     Column("title", String(200), nullable=False, server_default=""),
     Column("note", String(500), nullable=False, server_default=""),
     Column("span_class", SmallInteger, nullable=False, server_default="0"),  # see span_class()
+    Column(
+        "dial_out", Boolean, nullable=False, server_default=false()
+    ),  # R40: call the invitees at the start
 )
 Index("ix_reservations_room", reservations.c.room_id)
 # The capacity check: for each length class, one index range over the bookings of that class

@@ -39,6 +39,7 @@ usage_legs = Table(
     Column("left_at", UtcDateTime, nullable=True),
     Column("end_reason", String(32), nullable=True),
     Column("access_number", String(32), nullable=False, server_default=""),
+    Column("outbound", Boolean, nullable=False, server_default=false()),
 )
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
 # Open legs, for the reconcile after a restart.
@@ -64,6 +65,7 @@ def _leg(row: Any) -> Leg:
         left_at=row.left_at,
         end_reason=row.end_reason,
         access_number=row.access_number,
+        outbound=row.outbound,
     )
 
 

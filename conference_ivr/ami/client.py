@@ -163,7 +163,7 @@ class AmiClient:
 
     # --- actions -----------------------------------------------------------------------
 
-    async def action(self, fields: dict[str, Any]) -> list[dict[str, str]]:
+    async def action(self, fields: dict[str, Any], timeout: float | None = None) -> list[dict[str, str]]:
         """Send one action; returns its reply messages (first is the Response).
 
         Raises AmiError when not connected, on timeout, or when Asterisk answers Error.
@@ -174,7 +174,7 @@ class AmiClient:
         as_list = None if name in LIST_ACTIONS else False
         future = self._manager.send_action(dict(fields), as_list=as_list)
         try:
-            reply = await asyncio.wait_for(future, self._action_timeout)
+            reply = await asyncio.wait_for(future, timeout or self._action_timeout)
         except TimeoutError as exc:
             raise AmiError(f"AMI action {fields.get('Action')} timed out") from exc
         messages = reply if isinstance(reply, list) else [reply]

@@ -61,10 +61,47 @@ class ConfbridgeLeave(ConfbridgeMember):
 
 
 @dataclass(frozen=True)
+class ConfbridgeMute(ConfbridgeMember):
+    """One member muted: by themselves (keypad 1), by AMI (one channel, or one event per
+    member for ``participants``/``all``). The keypad's mute-all (4) sends none."""
+
+
+@dataclass(frozen=True)
+class ConfbridgeUnmute(ConfbridgeMember):
+    pass
+
+
+@dataclass(frozen=True)
 class ConfbridgeTalking(ConfbridgeEvent):
     channel: str
     uniqueid: str
     talking: bool
+
+
+# ConfBridge has no Lock/Unlock events (Asterisk 22, verified): the locked state is read
+# from the ConfbridgeListRooms reply, typed below like the other list replies.
+
+
+@dataclass(frozen=True)
+class ConfbridgeListItem(ConfbridgeEvent):
+    """One member in a ConfbridgeList reply."""
+
+    channel: str
+    uniqueid: str
+    caller_number: str
+    admin: bool
+    muted: bool
+    talking: bool
+    answered_s: int  # seconds since the channel was answered (before the IVR, not the join)
+
+
+@dataclass(frozen=True)
+class ConfbridgeListRoom(ConfbridgeEvent):
+    """One conference in a ConfbridgeListRooms reply."""
+
+    parties: int
+    locked: bool
+    muted: bool  # the moderators' mute-all (keypad 4), not the AMI mute of each participant
 
 
 @dataclass(frozen=True)
@@ -124,6 +161,28 @@ def parse_event(raw: Mapping[str, Any]) -> AmiEvent:
         return ConfbridgeJoin(**base, **_member(fields), muted=_yes(fields.get("Muted", "no")))
     if name == "ConfbridgeLeave":
         return ConfbridgeLeave(**base, **_member(fields))
+    if name == "ConfbridgeMute":
+        return ConfbridgeMute(**base, **_member(fields))
+    if name == "ConfbridgeUnmute":
+        return ConfbridgeUnmute(**base, **_member(fields))
+    if name == "ConfbridgeList":
+        member = _member(fields)
+        del member["linkedid"]
+        return ConfbridgeListItem(
+            **base,
+            **member,
+            muted=_yes(fields.get("Muted", "no")),
+            talking=_yes(fields.get("Talking", "no")),
+            answered_s=_int(fields.get("AnsweredTime", "0")),
+        )
+    if name == "ConfbridgeListRooms":
+        return ConfbridgeListRoom(
+            **base,
+            conference=fields.get("Conference", ""),
+            parties=_int(fields.get("Parties", "0")),
+            locked=_yes(fields.get("Locked", "no")),
+            muted=_yes(fields.get("Muted", "no")),
+        )
     if name == "ConfbridgeTalking":
         return ConfbridgeTalking(
             **base,

@@ -190,17 +190,7 @@ class DialInJourney:
         moderator = admission.role is Role.MODERATOR
         bridge = names.bridge_name(number)
         if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
-            info = await speaker.agi.get_full_variable(
-                f"${{CONFBRIDGE_INFO(parties,{bridge})}},${{CONFBRIDGE_INFO(locked,{bridge})}}"
-            )
-            parties, _, locked = (info or "0,0").partition(",")
-            if locked.strip() == "1":
-                await speaker.say("locked")
-                raise CallerGaveUp("locked")
-            uniqueid = speaker.agi.headers.uniqueid
-            if not self._seats(bridge, uniqueid, reservation.participant_limit, int(parties or 0)):
-                await speaker.say("full")
-                raise CallerGaveUp("full")
+            await self.check_room(speaker, bridge, reservation.participant_limit)
         known = self._roster.known_name(number, speaker.agi.headers.callerid)
         name_file = known or await self._record_name(speaker)
         return Member(
@@ -213,6 +203,24 @@ class DialInJourney:
             name_file=name_file,
             participant_limit=reservation.participant_limit,
         )
+
+    async def check_room(self, speaker: Speaker, bridge: str, limit: int) -> None:
+        """A participant may go in unless the conference is locked or its seats are taken
+        (dial-in and dial-out alike); raises CallerGaveUp after saying why."""
+        info = await speaker.agi.get_full_variable(
+            f"${{CONFBRIDGE_INFO(parties,{bridge})}},${{CONFBRIDGE_INFO(locked,{bridge})}}"
+        )
+        parties, _, locked = (info or "0,0").partition(",")
+        if locked.strip() == "1":
+            await speaker.say("locked")
+            raise CallerGaveUp("locked")
+        if not self._seats(bridge, speaker.agi.headers.uniqueid, limit, int(parties or 0)):
+            await speaker.say("full")
+            raise CallerGaveUp("full")
+
+    async def enter(self, speaker: Speaker, member: Member, answered: float) -> None:
+        """Send ``member`` into its conference (the dialplan runs ConfBridge after the route)."""
+        await self._join(speaker, member, answered)
 
     async def _record_name(self, speaker: Speaker) -> PurePosixPath | None:
         if self._names_dir is None:

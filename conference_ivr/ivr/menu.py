@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from booking.domain.errors import RuleViolation
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ivr.announcer import Announcer
@@ -27,7 +28,12 @@ log = structlog.get_logger(__name__)
 
 # Seconds left in the reservation with this conference number (None: no end), off the loop.
 RemainingLookup = Callable[[str], Awaitable[float | None]]
-MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast"})
+MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout"})
+# A moderator asks to call someone (R50): (conference number, number keyed or "" to call again
+# everyone dialled who is missing, the numbers in the conference now) -> calls queued.
+# Raises booking's RuleViolation for a number that may not be called.
+DialRequest = Callable[[str, str, set[str]], Awaitable[int]]
+MAX_NUMBER_DIGITS = 16
 # The controller's own key sequence into one member's menu (not announced to callers).
 MOBILE_WARNING_KEYS = "#0#"
 
@@ -44,6 +50,7 @@ class KeypadMenu:
         tz: ZoneInfo,
         confirm_timeout_s: float = 5.0,
         note_end: Callable[[str, str], None] = lambda _key, _reason: None,
+        dial: DialRequest | None = None,
     ) -> None:
         self._remaining = remaining
         self._live = live
@@ -54,6 +61,7 @@ class KeypadMenu:
         self._tz = tz
         self._confirm_timeout = confirm_timeout_s
         self._note_end = note_end  # tells the usage records why a leg is about to end
+        self._dial = dial
 
     async def __call__(self, agi: AgiSession) -> None:
         action = agi.headers.args[0] if agi.headers.args else ""
@@ -82,6 +90,8 @@ class KeypadMenu:
             await self._end(speaker, bridge)
         elif action == "kicklast":
             await self._kick_last(speaker, bridge)
+        elif action == "dialout" and self._dial is not None:
+            await self._dial_out(speaker, bridge, await agi.get_variable(names.VAR_CONFERENCE) or "")
         elif action == "mobilewarn":
             await speaker.say("mobile_warning")
         else:
@@ -116,11 +126,27 @@ class KeypadMenu:
         await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel})
         log.info("menu.removed_last", bridge=bridge)
 
+    async def _dial_out(self, speaker: Speaker, bridge: str, conference: str) -> None:
+        """R50: key a number to call it, or only # to call again whoever was dialled and is missing."""
+        assert self._dial is not None
+        number = await speaker.ask(
+            speaker.sounds("dialout_number"), MAX_NUMBER_DIGITS, self._confirm_timeout * 2
+        )
+        present = {self._live.callers.get(uid, "") for uid in self._live.members.get(bridge, set())}
+        try:
+            queued = await self._dial(conference, number, present)
+        except RuleViolation:
+            await speaker.say("dialout_not_allowed")
+            return
+        log.info("menu.dialout", bridge=bridge, calls=queued, new_number=bool(number))
+        await speaker.say("dialout_calling" if queued else "error_menu")
+
     async def _end(self, speaker: Speaker, bridge: str) -> None:
         key = await speaker.ask(speaker.sounds("end_confirm"), 1, self._confirm_timeout)
         if key != "9":
             return
         log.info("menu.end_conference", bridge=bridge)
+        self._metrics.moderator_ends.inc()
         self._note_end(bridge, "ended_by_moderator")
         # Everyone else hears why; the moderator (outside the bridge right now) hears it here.
         await self._announcer.play_and_wait(

@@ -21,6 +21,7 @@ class Member:
     name_file: PurePosixPath | None  # as Asterisk sees it, without extension
     participant_limit: int = 0
     access_number: str = ""  # the number dialled: usage legs are rated by it (R61)
+    outbound: bool = False  # called by the system (dial-out, R40): billed to the organizer
 
 
 class Roster:

@@ -107,6 +107,9 @@ class AsteriskInstance:
             "rtp_end": str(a.rtp_end),
             "agi_host": c.bind_address,
             "agi_port": str(c.agi_port),
+            "trunk_host": self.settings.dialout.trunk_host,
+            "trunk_port": str(self.settings.dialout.trunk_port),
+            "trunk_from_user": self.settings.dialout.from_user,
         }
 
     def render(self, template_dir: Path = TEMPLATE_DIR) -> None:

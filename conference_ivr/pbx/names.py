@@ -21,6 +21,9 @@ AGI_ROUTE_MENU = "menu"  # keypad actions from inside the conference (ConfBridge
 
 CONTEXT_MENU = "dialconf-menu"  # dialplan_exec target of the ConfBridge menus
 CONTEXT_PLAY = "dialconf-play"  # ;1 half of an announcer: plays DIALCONF_SOUND, hangs up
+CONTEXT_DIALOUT = "dialconf-dialout"  # an answered dial-out call: the invitation, then ConfBridge
+AGI_ROUTE_DIALOUT = "dialout"  # "you are invited... press 1" for a called participant (R40, R49)
+TRUNK_ENDPOINT = "dialconf-trunk"  # the PJSIP endpoint (and aor) dial-out calls leave through
 
 # ConfBridge profiles and menus (confbridge.conf)
 BRIDGE_PROFILE = "dialconf_bridge"
@@ -43,6 +46,7 @@ VAR_LANGUAGE = "DIALCONF_LANGUAGE"  # the announcer's language
 VAR_HOLD = "DIALCONF_HOLD"  # seconds the drive half waits
 VAR_VOICE = "DIALCONF_VOICE"  # a Playtones spec the drive half "speaks" with
 VAR_RECORD = "DIALCONF_RECORD"  # where the drive half records what the caller hears
+VAR_DIALOUT = "DIALCONF_DIALOUT"  # the dial-out call's id, set by the controller's Originate
 VAR_AGI_SIGHUP = "AGISIGHUP"
 VAR_AGI_STATUS = "AGISTATUS"
 VAR_CONFBRIDGE_RESULT = "CONFBRIDGE_RESULT"
@@ -64,6 +68,7 @@ CONTROLLER_VARIABLES = frozenset(
         VAR_ROLE,
         VAR_SOUND,
         VAR_LANGUAGE,
+        VAR_DIALOUT,
     }
 )
 
@@ -82,6 +87,14 @@ def parse_bridge_name(name: str) -> str | None:
     """The conference number behind a ConfBridge name, or None for rooms we do not own."""
     m = _BRIDGE_NAME.match(name)
     return m.group("number") if m else None
+
+
+def dial_string(template: str, number: str) -> str:
+    """The channel to originate for ``number``: only a number already checked as dialable
+    (booking.domain.dialout.dialable: digits and a leading +) may reach this."""
+    if not number.lstrip("+").isdigit():
+        raise ValueError("not a dialable number")
+    return template.format(number=number, trunk=TRUNK_ENDPOINT)
 
 
 def confbridge_option(kind: str, option: str) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from booking.domain.capacity import Booked
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import ReservationKind, ReservationStatus, Role, Room, Verdict
 from booking.domain.rules import BookingRequest
@@ -201,13 +200,20 @@ def test_approve_of_a_queued_request_rechecks_capacity(store: Store) -> None:
 def test_a_booking_that_fits_reads_only_its_own_window(
     service: BookingService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads: list[tuple[object, object]] = []
-    read = Repository.booked_overlapping
+    # One number for its own window (the seats summed); never the rows, never the +-24 h.
+    # Each tier of the check in detail: tests/store/test_capacity_decision.py.
+    reads: list[tuple[str, object, object]] = []
 
-    def spy(self: Repository, start: datetime, end: datetime, *args: Any, **kwargs: Any) -> list[Booked]:
-        reads.append((start, end))
-        return read(self, start, end, *args, **kwargs)
+    def spying(name: str) -> Any:
+        real = getattr(Repository, name)
 
-    monkeypatch.setattr(Repository, "booked_overlapping", spy)
+        def spy(self: Repository, start: datetime, end: datetime, *args: Any, **kwargs: Any) -> Any:
+            reads.append((name, start, end))
+            return real(self, start, end, *args, **kwargs)
+
+        return spy
+
+    for name in ("seats_overlapping", "peak_reserved", "booked_overlapping"):
+        monkeypatch.setattr(Repository, name, spying(name))
     service.book(DAY, 60, 5)
-    assert reads == [(DAY, DAY + timedelta(minutes=60))]
+    assert reads == [("seats_overlapping", DAY, DAY + timedelta(minutes=60))]

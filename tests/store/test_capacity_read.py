@@ -1,4 +1,5 @@
-"""The capacity read returns exactly the confirmed bookings overlapping a window.
+"""The capacity reads are exact: the rows are exactly the confirmed bookings overlapping a window,
+the bound is exactly their seats summed, and the peak is exactly the sweep over them.
 
 Bookings on a quarter-hour grid, so that windows and bookings share edges (back to back, same
 start, same end) as real bookings do, of every length class up to 12 days; then many windows,
@@ -34,9 +35,15 @@ def test_capacity_read_is_exactly_the_overlapping_bookings(store: Store) -> None
             expected = [b for b in everything if b.starts_at < end and b.ends_at > start]
             assert sorted(near, key=repr) == sorted(expected, key=repr)
             assert peak(near, start, end) == peak(everything, start, end)
+            assert repo.seats_overlapping(start, end, LONGEST) == sum(b.seats for b in expected)
+            assert repo.peak_reserved(start, end, LONGEST) == peak(everything, start, end)[0]
         for excluded in rand.sample(range(1, 601), 20):
             gone = repo.get_reservation(excluded)
             assert gone is not None and gone.starts_at is not None and gone.ends_at is not None
             without = repo.booked_overlapping(gone.starts_at, gone.ends_at, LONGEST, exclude=excluded)
             with_it = repo.booked_overlapping(gone.starts_at, gone.ends_at, LONGEST)
             assert len(with_it) == len(without) + 1
+            summed = repo.seats_overlapping(gone.starts_at, gone.ends_at, LONGEST, exclude=excluded)
+            assert summed == sum(b.seats for b in without) == sum(b.seats for b in with_it) - gone.seats
+            held = repo.peak_reserved(gone.starts_at, gone.ends_at, LONGEST, exclude=excluded)
+            assert held == peak(without, gone.starts_at, gone.ends_at)[0]

@@ -2,29 +2,35 @@
 
 Every statement a booking runs is checked with the database's own planner (SQLite: EXPLAIN
 QUERY PLAN as the app runs it, no ANALYZE; PostgreSQL: EXPLAIN after ANALYZE, as autovacuum
-leaves it): none scans the rooms or reservations tables, and the capacity read is an index range
-on ix_reservations_capacity. On SQLite the work is also counted in virtual-machine steps:
-thousands more bookings in the fortnight before the window cost the check nothing.
+leaves it): none scans the rooms or reservations tables, and every capacity read (the summed
+bound, the exact read near the capacity, a refusal's wider read) is one index range per length
+class on ix_reservations_capacity. On SQLite the work is also counted in virtual-machine steps:
+thousands more bookings in the fortnight before the window cost none of the reads anything.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
+from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.service import BookingService
 from booking.store.repository import Repository
+from booking.store.tables import SPAN_CLASSES
 from tests.store.bulk import analyze, load_bookings
 from tests.store.conftest import SQLITE_ONLY, T0, Store
 
 WINDOW = T0 + timedelta(days=20)
+BUSY = T0 + timedelta(days=5)  # amid the loaded month: many bookings overlap an hour
+LONGEST = timedelta(days=14)  # the service's absolute_max_window_days
 PANEL = ReservationKind.PANEL
 SHORT = [(30, 1), (60, 2), (120, 1)]  # minutes, weight: none of these reaches the window
 
@@ -81,7 +87,18 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
         analyze(store.engine)
     service: BookingService = store.service(system_capacity=1_000_000, panel_max_seats=30)
     profile = service.profile_named("planner")
+    hour = (BUSY, BUSY + timedelta(hours=1))
+    with store.engine.connect() as conn:
+        held = Repository(conn).peak_reserved(*hour, LONGEST)
+        assert Repository(conn).seats_overlapping(*hour, LONGEST) > held + 1  # the bound is loose here
+    # Room for exactly one more seat at the busiest instant: the bound leaves no room, the exact
+    # peak decides (booked); the next seat is refused, with the wider read for its suggestions.
+    tight: BookingService = store.service(system_capacity=held + 1)
+    one_seat = BookingRequest(PANEL, *hour, 1)
     with statements(store.engine) as booking:
+        tight.request(profile.id, one_seat, operator=True)
+        with pytest.raises(CapacityExceeded):
+            tight.request(profile.id, one_seat, operator=True)
         # Everything a customer, an operator and a caller do, but list.
         mine = service.request(profile.id, BookingRequest(PANEL, WINDOW, WINDOW + timedelta(hours=1), 5))
         assert mine.id is not None
@@ -105,16 +122,21 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
         text = plan(store.engine, statement, params)
         assert full_scans(store.engine, text) == [], f"{statement}\n{text}"
 
-    # The capacity read selects the three columns a Booked needs, and nothing else.
+    # Every capacity read: the bound sums the seats alone; the others read the three columns a
+    # Booked needs, and nothing else. Each is one index range per length class, both ends bounded.
+    capacity = [(s, p) for s, p in reads if "reservations.span_class = " in s]
+    bounds = [s for s, _ in capacity if s.lstrip().startswith("SELECT coalesce(sum(")]
+    rows = [s for s, _ in capacity if s not in bounds]
+    assert bounds and rows, "the bound and the row reads were not both seen"
     capacity_read = re.compile(r"SELECT reservations\.starts_at( AS \w+)?, reservations\.ends_at( AS \w+)?, "
                                r"reservations\.seats\s+FROM")  # fmt: skip
-    capacity = [(s, p) for s, p in reads if capacity_read.match(s.lstrip())]
-    assert capacity, "the capacity read was not seen"
+    assert all(capacity_read.match(s.lstrip()) for s in rows), rows[0]
+    assert all(re.search(r"\(SELECT reservations\.seats( AS \w+)?\s+FROM", s) for s in bounds), bounds[0]
     for statement, params in capacity:
         text = plan(store.engine, statement, params)
         if store.backend == "sqlite":
             searches = re.findall(r"SEARCH reservations USING (?:COVERING )?INDEX (\w+) \(([^)]*)\)", text)
-            assert searches, text
+            assert len(searches) == SPAN_CLASSES, text
             for index, using in searches:
                 assert index == "ix_reservations_capacity", text
                 assert "starts_at>?" in using and "starts_at<?" in using, text  # a range, both ends
@@ -125,8 +147,17 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
             assert "starts_at >=" in text and "starts_at <" in text, text
 
 
-def _capacity_steps(store: Store) -> tuple[int, int]:
-    """SQLite virtual-machine steps (and rows) of the capacity read for WINDOW, as the service asks it."""
+Read = Callable[[Repository, datetime, datetime, timedelta], object]
+READS: dict[str, Read] = {
+    "rows": Repository.booked_overlapping,
+    "bound": Repository.seats_overlapping,
+    "exact": Repository.peak_reserved,
+}
+
+
+def _capacity_steps(store: Store, read: Read) -> tuple[int, object]:
+    """SQLite virtual-machine steps (and the answer) of a capacity read for WINDOW, over the
+    horizon the service reads for a refusal."""
     assert store.backend == "sqlite"
     steps = 0
 
@@ -141,20 +172,24 @@ def _capacity_steps(store: Store) -> tuple[int, int]:
         driver.set_progress_handler(count, 1)
         try:
             lo, hi = WINDOW - timedelta(hours=24), WINDOW + timedelta(hours=25)  # the service's horizon
-            rows = Repository(conn).booked_overlapping(lo, hi, timedelta(days=14))
+            found = read(Repository(conn), lo, hi, LONGEST)
         finally:
             driver.set_progress_handler(None, 1)
-    return steps, len(rows)
+    return steps, found
 
 
 @SQLITE_ONLY
-def test_capacity_read_ignores_bookings_that_cannot_overlap(store: Store) -> None:
+@pytest.mark.parametrize("read", READS)
+def test_capacity_read_ignores_bookings_that_cannot_overlap(store: Store, read: str) -> None:
     service = store.service(system_capacity=1_000_000)
     for i in range(20):  # a few bookings that do overlap the horizon
         service.book(WINDOW + timedelta(hours=i - 10), 90, 1)
     _load_history(store, 2000, seed=1)
-    steps_before, rows_before = _capacity_steps(store)
+    steps_before, found_before = _capacity_steps(store, READS[read])
     _load_history(store, 8000, seed=2)  # five times more bookings, none near the window
-    steps_after, rows_after = _capacity_steps(store)
-    assert rows_before == rows_after == 20
+    steps_after, found_after = _capacity_steps(store, READS[read])
+    # 1 seat for 90 minutes every hour: 20 rows, 20 seats summed, at most 2 held at once.
+    expected = {"rows": 20, "bound": 20, "exact": 2}[read]
+    assert found_before == found_after
+    assert (len(found_after) if isinstance(found_after, list) else found_after) == expected
     assert steps_after <= steps_before * 1.2 + 50, (steps_before, steps_after)

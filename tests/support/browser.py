@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -56,7 +57,7 @@ class Browser:
         return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(check, what)
 
     def wait_text(self, text: str, timeout: float = 15) -> None:
-        self.wait(lambda d: text in d.find_element(By.TAG_NAME, "body").text, timeout, f"text {text!r}")
+        self.wait(lambda d: text in _body_text(d), timeout, f"text {text!r}")
 
     def text(self) -> str:
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
@@ -66,6 +67,14 @@ class Browser:
         path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
         self.driver.save_screenshot(str(path))
         return path
+
+
+def _body_text(driver: webdriver.Chrome) -> str:
+    """The page's text; "" while the page is being replaced (a stale element is not a failure)."""
+    try:
+        return str(driver.find_element(By.TAG_NAME, "body").text)
+    except WebDriverException:
+        return ""
 
 
 def _xpath_str(text: str) -> str:
@@ -89,6 +98,11 @@ def browser(base_url: str, width: int = 1280, height: int = 900) -> Iterator[Bro
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    if width < 500:  # chromium's window is never narrower than 500 px: emulate a phone's viewport
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True},
+        )
     try:
         yield Browser(driver, base_url)
     finally:

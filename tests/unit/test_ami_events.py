@@ -146,7 +146,7 @@ def test_fully_booted() -> None:
     assert event.get("Status") == "Fully Booted"
 
 
-@pytest.mark.parametrize("name", ["TestEvent", "SoftHangupRequest", "ConfbridgeMute", ""])
+@pytest.mark.parametrize("name", ["TestEvent", "SoftHangupRequest", "ConfbridgeRecord", ""])
 def test_unknown_events_stay_plain(name: str) -> None:
     event = parse_event({"Event": name, "Channel": "x"})
     assert type(event) is AmiEvent

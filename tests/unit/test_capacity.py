@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking.domain.capacity import Booked, check, fits, horizon, peak
+from booking.domain.capacity import Booked, check, fits, horizon, peak, peak_seats
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -93,3 +93,26 @@ def test_check_agrees_with_a_minute_by_minute_count(booked: list[Booked], want: 
         length = want.ends_at - want.starts_at
         for start in refusal.suggested_starts:
             assert fits(booked, start, start + length, want.seats, cap)
+
+
+def test_peak_seats_counts_back_to_back_bookings_once() -> None:
+    assert peak_seats([]) == 0
+    assert peak_seats([(at(0), at(60), 5), (at(60), at(120), 7)]) == 7
+    assert peak_seats([(at(0), at(60), 5), (at(59), at(120), 7)]) == 12
+
+
+def _stored(d: datetime) -> str:
+    """A datetime as SQLite stores it: text that orders like the instant."""
+    return d.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@given(st.lists(windows, max_size=25), windows)
+def test_peak_seats_over_raw_values_is_the_peak(booked: list[Booked], window: Booked) -> None:
+    """Given exactly the bookings that overlap a window, unclipped and as the database stores
+    them, the sweep finds the window's peak; the seats summed never fall below it."""
+    start, end = window.starts_at, window.ends_at
+    near = [x for x in booked if x.starts_at < end and x.ends_at > start]
+    held = peak(near, start, end)[0]
+    assert peak_seats((x.starts_at, x.ends_at, x.seats) for x in near) == held
+    assert peak_seats((_stored(x.starts_at), _stored(x.ends_at), x.seats) for x in near) == held
+    assert sum(x.seats for x in near) >= held

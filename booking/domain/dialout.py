@@ -1,0 +1,99 @@
+"""Dial-out calls (R40, R49, R50): who the system calls, how often, and what came of it.
+
+Pure: the call's state machine and the check that a number is dialable. A dialable number is
+digits with an optional leading + and must match the operator's allow-list pattern: nothing
+else ever reaches a dial string (no injection of '&', '/', '@' or options).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from booking.domain.errors import RuleViolation
+
+_DIGITS = re.compile(r"^\+?[0-9]{2,20}$")
+
+
+class CallState(enum.StrEnum):
+    PENDING = "pending"  # to be dialled at next_at
+    CALLING = "calling"  # originated; the result is awaited
+    ANSWERED = "answered"  # picked up; the invitation is playing
+    JOINED = "joined"  # pressed 1 and went in
+    FAILED = "failed"  # no answer, busy or rejected on every attempt (or declined to join)
+    CANCELLED = "cancelled"
+
+
+class Outcome(enum.StrEnum):
+    """Why an attempt ended without a join (from AMI OriginateResponse reasons)."""
+
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    REJECTED = "rejected"  # congestion, declined, unreachable
+    DECLINED = "declined"  # answered but did not press 1
+    FAILED = "failed"  # the trunk or the channel failed
+
+
+@dataclass(frozen=True)
+class DialCall:
+    reservation_id: int
+    number: str
+    language: str
+    next_at: datetime
+    id: int | None = None
+    state: CallState = CallState.PENDING
+    attempts: int = 0
+    last_outcome: str = ""
+    requested_by: str = "schedule"  # schedule | moderator | web
+    uniqueid: str = ""
+
+    def after_attempt(self, outcome: Outcome, now: datetime, max_attempts: int, retry: timedelta) -> DialCall:
+        """The call after a failed attempt: again after ``retry``, or given up."""
+        attempts = self.attempts + 1
+        retry_again = outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED) and attempts < max_attempts
+        return replace(
+            self,
+            attempts=attempts,
+            last_outcome=outcome.value,
+            state=CallState.PENDING if retry_again else CallState.FAILED,
+            next_at=now + retry if retry_again else self.next_at,
+        )
+
+
+def dialable(number: str, allowed: str) -> str:
+    """``number`` without spaces, dots or dashes, if it may be dialled; else RuleViolation."""
+    cleaned = re.sub(r"[\s.\-()]", "", number)
+    if not _DIGITS.fullmatch(cleaned):
+        raise RuleViolation("number", "digits only, with an optional leading +", "not_dialable")
+    if not re.fullmatch(allowed, cleaned):
+        raise RuleViolation("number", "this number may not be called from here", "not_allowed")
+    return cleaned
+
+
+# Q.850 hangup causes of a call that failed before it was answered.
+CAUSES = {
+    17: Outcome.BUSY,
+    18: Outcome.NO_ANSWER,
+    19: Outcome.NO_ANSWER,
+    21: Outcome.REJECTED,
+    1: Outcome.REJECTED,
+    3: Outcome.REJECTED,
+    22: Outcome.REJECTED,
+    34: Outcome.BUSY,
+}
+
+
+def outcome_of_cause(cause: int) -> Outcome:
+    """A hangup cause (Q.850): 17 user busy, 18/19 no answer, 21 rejected, 1/3/22 unreachable."""
+    return CAUSES.get(cause, Outcome.FAILED)
+
+
+REASONS = {"3": Outcome.NO_ANSWER, "5": Outcome.BUSY, "8": Outcome.REJECTED, "1": Outcome.REJECTED}
+
+
+def outcome_of(reason: str) -> Outcome:
+    """AMI OriginateResponse Reason (Asterisk's AST_CONTROL_*): 3 ringing too long, 5 busy,
+    8 congestion, 1 hung up before answer; anything else a failure."""
+    return REASONS.get(reason.strip(), Outcome.FAILED)

@@ -1,0 +1,92 @@
+"""Dial-out calls in the store: durable, so a controller restart neither loses nor repeats one."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from booking.domain.dialout import CallState, DialCall
+from booking.store.tables import UtcDateTime, metadata
+
+dialout_calls = Table(
+    "dialout_calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reservation_id", Integer, ForeignKey("reservations.id"), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("next_at", UtcDateTime, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_outcome", String(16), nullable=False, server_default=""),
+    Column("requested_by", String(12), nullable=False, server_default="schedule"),
+    Column("uniqueid", String(64), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_dialout_reservation", dialout_calls.c.reservation_id)
+ACTIVE = text("state IN ('pending', 'calling', 'answered')")
+Index("ix_dialout_due", dialout_calls.c.next_at, sqlite_where=ACTIVE, postgresql_where=ACTIVE)
+
+FIELDS = tuple(f.name for f in dataclasses.fields(DialCall))
+
+
+def _call(row: Any) -> DialCall:
+    values = {name: getattr(row, name) for name in FIELDS}
+    return DialCall(**{**values, "state": CallState(row.state)})
+
+
+class DialOutRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, call: DialCall, now: datetime) -> DialCall:
+        values = {k: v for k, v in dataclasses.asdict(call).items() if k != "id"}
+        result = self.conn.execute(insert(dialout_calls).values(**values, created_at=now))
+        key = result.inserted_primary_key
+        assert key is not None
+        return dataclasses.replace(call, id=int(key[0]))
+
+    def put(self, call: DialCall) -> None:
+        values = {k: v for k, v in dataclasses.asdict(call).items() if k != "id"}
+        self.conn.execute(update(dialout_calls).where(dialout_calls.c.id == call.id).values(**values))
+
+    def get(self, call_id: int) -> DialCall | None:
+        row = self.conn.execute(select(dialout_calls).where(dialout_calls.c.id == call_id)).first()
+        return None if row is None else _call(row)
+
+    def for_reservation(self, reservation_id: int) -> list[DialCall]:
+        q = (
+            select(dialout_calls)
+            .where(dialout_calls.c.reservation_id == reservation_id)
+            .order_by(dialout_calls.c.id)
+        )
+        return [_call(r) for r in self.conn.execute(q)]
+
+    def due(self, now: datetime) -> list[DialCall]:
+        q = (
+            select(dialout_calls)
+            .where(dialout_calls.c.state == CallState.PENDING.value, dialout_calls.c.next_at <= now)
+            .order_by(dialout_calls.c.next_at, dialout_calls.c.id)
+        )
+        return [_call(r) for r in self.conn.execute(q)]
+
+    def in_flight(self) -> list[DialCall]:
+        q = select(dialout_calls).where(
+            dialout_calls.c.state.in_([CallState.CALLING.value, CallState.ANSWERED.value])
+        )
+        return [_call(r) for r in self.conn.execute(q)]

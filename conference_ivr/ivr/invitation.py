@@ -1,0 +1,97 @@
+"""The ``dialout`` route: a participant the system called (R40) hears who calls and why,
+presses 1 and joins; no PIN (R49). Thin: read, decide through the dial-out service, set the
+variables the dialplan's ConfBridge needs (through the journey), play prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from booking.clock import Clock
+from booking.dialout import DialOutService
+from booking.domain.dialout import Outcome
+from booking.domain.model import Reservation, ReservationStatus
+from conference_ivr.agi.session import AgiSession
+from conference_ivr.errors import AgiHangup
+from conference_ivr.ivr.catalogue import LANGUAGES
+from conference_ivr.ivr.journey import CallerGaveUp, DialInJourney
+from conference_ivr.ivr.roster import Member
+from conference_ivr.ivr.speaker import Speaker
+from conference_ivr.pbx import names
+
+log = structlog.get_logger(__name__)
+
+
+class DialOutInvitation:
+    def __init__(
+        self,
+        calls: DialOutService,
+        journey: DialInJourney,
+        clock: Clock,
+        tz: ZoneInfo,
+        tries: int,
+        digit_timeout_s: float,
+    ) -> None:
+        self._calls = calls
+        self._clock = clock
+        self._journey = journey
+        self._tz = tz
+        self._tries = tries
+        self._timeout = digit_timeout_s
+
+    async def __call__(self, agi: AgiSession) -> None:
+        answered = time.monotonic()
+        arg = agi.headers.args[0] if agi.headers.args else ""
+        found = await asyncio.to_thread(self._calls.reservation_of, int(arg)) if arg.isdigit() else None
+        if found is None:
+            log.warning("dialout.unknown_call", call=arg)
+            await agi.hangup()
+            return
+        call, reservation = found
+        assert call.id is not None
+        await asyncio.to_thread(self._calls.answered, call.id, agi.headers.uniqueid)
+        speaker = Speaker(agi, call.language if call.language in LANGUAGES else "en", self._tz)
+        try:
+            await speaker.set_language(speaker.language)
+            member = await self._accept(speaker, call.number, reservation)
+        except (AgiHangup, CallerGaveUp) as e:
+            reason = e.reason if isinstance(e, CallerGaveUp) else "hangup"
+            await asyncio.to_thread(self._calls.failed, call.id, Outcome.DECLINED)
+            log.info("dialout.declined", call=call.id, reason=reason)
+            if isinstance(e, AgiHangup):
+                raise
+            await speaker.say("goodbye")
+            await agi.hangup()
+            return
+        await self._journey.enter(speaker, member, answered)
+        await asyncio.to_thread(self._calls.joined, call.id)
+        log.info("dialout.joined", call=call.id, reservation=reservation.id)
+
+    async def _accept(self, speaker: Speaker, number: str, r: Reservation) -> Member:
+        if r.status is not ReservationStatus.ACTIVE or (
+            r.ends_at is not None and self._clock.now() >= r.ends_at
+        ):
+            await speaker.say("over")
+            raise CallerGaveUp("over")
+        for _ in range(self._tries):
+            key = await speaker.ask(speaker.sounds("dialout_invite"), 1, self._timeout)
+            if key == "1":
+                break
+        else:
+            raise CallerGaveUp("declined")
+        bridge = names.bridge_name(r.room.conference_number)
+        await self._journey.check_room(speaker, bridge, r.participant_limit)
+        return Member(
+            uniqueid=speaker.agi.headers.uniqueid,
+            conference_number=r.room.conference_number,
+            bridge=bridge,
+            moderator=False,
+            language=speaker.language,
+            caller_number=number,
+            name_file=None,
+            participant_limit=r.participant_limit,
+            outbound=True,
+        )

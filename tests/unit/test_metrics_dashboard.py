@@ -1,0 +1,143 @@
+"""The operations dashboard page: who may see it, what it shows, and its accessible markup.
+
+The controller here is built but never started (no sockets): its live state and counters are
+set by hand, the booking store is a SQLite file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from booking.api.app import create_app
+from booking.clock import FakeClock
+from booking.service import BookingService
+from booking.settings import BookingSettings
+from booking.store.engine import make_engine
+from booking.store.migrate import upgrade
+from booking.store.unit_of_work import UnitOfWork
+from booking.web.app import install_web
+from conference_ivr.agi.server import FastAgiServer
+from conference_ivr.ami.client import AmiClient
+from conference_ivr.controller import Controller
+from conference_ivr.live import LiveConferences
+from conference_ivr.metrics import Metrics
+from conference_ivr.pbx import names
+from conference_ivr.settings import ControllerSettings
+from conference_ivr.web.dashboard import dashboard_router
+from tests.support.api import NOW, OPERATOR_TOKEN, Api
+
+FIGURE = re.compile(r'data-figure="([^"]+)"[^>]*>([^<]*)<')
+
+
+def figures(html: str) -> dict[str, str]:
+    return {name: value.strip() for name, value in FIGURE.findall(html)}
+
+
+@dataclass
+class Page:
+    api: Api
+    controller: Controller
+
+    @property
+    def client(self) -> TestClient:
+        return self.api.client
+
+    def sign_in_operator(self) -> None:
+        r = self.client.post("/panel/login/operator", data={"token": OPERATOR_TOKEN}, follow_redirects=False)
+        assert r.status_code == 303
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    url = f"sqlite:///{tmp_path / 'booking.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    clock = FakeClock(NOW)
+    booking = BookingService(UnitOfWork(engine), clock, BookingSettings())
+    metrics = Metrics()
+    ami = AmiClient("127.0.0.1", 9, "nobody", "never-connected")
+    controller = Controller(
+        ControllerSettings(), FastAgiServer(), ami, LiveConferences(ami, metrics), metrics
+    )
+    # The web pages are installed before the client starts the app (its exception handlers).
+    app = create_app(booking, OPERATOR_TOKEN)
+    install_web(
+        app, "a-web-secret-for-tests", ZoneInfo("Europe/Prague"), [dashboard_router(booking, controller)]
+    )
+    with TestClient(app) as client:
+        yield Page(Api(client, booking, clock), controller)
+    engine.dispose()
+
+
+def test_only_the_operator_sees_the_dashboard(page: Page) -> None:
+    anonymous = page.client.get("/dashboard", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/panel/login?next=/dashboard"
+    assert page.client.get("/dashboard/figures", follow_redirects=False).status_code == 303
+    page.api.profile("acme")
+    r = page.client.post("/panel/login", data={"token": page.api.tokens["acme"]}, follow_redirects=False)
+    assert r.status_code == 303
+    assert page.client.get("/dashboard").status_code == 403  # an organizer is not the operator
+    assert page.client.get("/dashboard/figures").status_code == 403
+    page.sign_in_operator()
+    assert page.client.get("/dashboard").status_code == 200
+
+
+def test_the_figures_come_from_the_live_state_the_counters_and_the_store(page: Page) -> None:
+    booking = page.api.service
+    number = booking.book(NOW, 60, seats=8).room.conference_number
+    booking.book(NOW + timedelta(minutes=90), 60, seats=4)
+    live, m = page.controller.live, page.controller.metrics
+    live.members[names.bridge_name(number)] = {"u1", "u2"}
+    live.channels.update({"u1": ("Local/a;2", True, 1), "u2": ("Local/b;2", False, 2)})
+    live.members["conf-000000"] = set()  # an emptied room is not live
+    m.join_failures.labels(reason="wrong_pin").inc()
+    m.join_failures.labels(reason="full").inc(2)
+    m.extensions.labels(result="granted").inc()
+    m.terminations.inc()
+    m.moderator_ends.inc()
+    m.mobile_cuts.inc()
+    m.calls.inc(5)
+    page.sign_in_operator()
+
+    html = page.client.get("/dashboard").text
+    f = figures(html)
+
+    assert f["ami"] == "not connected" and f["ami_reconnects"] == "0"
+    assert (f["conferences"], f["members"], f["moderators"]) == ("1", "2", "1")
+    assert f[f"members-{number}"] == "2" and f[f"seats-{number}"] == "8"
+    assert (f["reserved-now"], f["reserved-1h"], f["reserved-2h"], f["used"]) == ("8", "8", "8", "2")
+    assert f["capacity-now"] == "200"
+    assert f["failures-wrong_pin"] == "1" and f["failures-full"] == "2" and f["failures-over"] == "0"
+    assert f["calls"] == "5" and f["extensions_granted"] == "1" and f["extensions_denied"] == "0"
+    assert f["ended_at_booked_end"] == "1" and f["ended_by_moderator"] == "1" and f["mobile_cap_cuts"] == "1"
+    assert f["lockouts"] == "0"
+    # viewing the page also refreshed the gauges a scrape reports
+    assert m.registry.get_sample_value("dialconf_seats_reserved", {"horizon": "now"}) == 8
+    # the fragment the page's script fetches carries the same figures, without the layout
+    fragment = page.client.get("/dashboard/figures")
+    assert fragment.headers["cache-control"] == "no-store" and "<html" not in fragment.text
+    assert figures(fragment.text)["members"] == "2"
+
+
+def test_the_markup_is_accessible_and_phone_sized(page: Page) -> None:
+    page.sign_in_operator()
+    html = page.client.get("/dashboard?refresh=1").text
+    assert 'lang="en"' in html and 'name="viewport"' in html
+    assert "<h1>Operations dashboard</h1>" in html
+    headings = re.findall(r'<h2 id="(\w+)">', html)
+    assert headings == ["health", "live", "seats", "calls", "lockouts", "ends"]
+    assert all(f'aria-labelledby="{h}"' in html for h in headings)
+    assert "<th>" not in html  # every header cell says what it heads
+    assert html.count('<th scope="row">') >= 4 + 10 + 5 and '<th scope="col">' in html
+    assert re.search(r"<meter [^>]*aria-label=", html)
+    assert 'data-refresh-s="2"' in html  # ?refresh is kept within 2..300 s
+    assert "http://" not in html and "https://" not in html  # nothing from elsewhere (no CDN)
+    assert 'aria-pressed="true"' in html and "Refresh now" in html
