@@ -34,7 +34,8 @@ from pathlib import Path
 from bench.booking_common import database
 from bench.booking_latency import Latency, latency
 from bench.booking_race import Race, race
-from bench.booking_report import git_revision, loadavg, machine, markdown, verdict, versions
+from bench.booking_report import markdown, verdict, versions
+from bench.machine import git_revision, loadavg, machine
 from tests.support.postgres import running_postgres
 
 ROOT = Path(__file__).resolve().parent

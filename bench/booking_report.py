@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import sqlite3
-import subprocess
 from typing import Any
 
 import sqlalchemy
@@ -15,29 +13,6 @@ from bench.booking_race import Race
 from tests.support.postgres import Postgres
 
 TARGET_P99_MS = 2.0  # issue 3: booking p99 on SQLite
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        kb = next(int(line.split()[1]) for line in f if line.startswith("MemTotal"))
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram_gib": round(kb / 1024 / 1024, 1),
-        "kernel": platform.release(),
-    }
-
-
-def loadavg() -> str:
-    """The 1-, 5- and 15-minute load averages."""
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def versions(pg: Postgres | None) -> dict[str, str]:
@@ -52,17 +27,6 @@ def versions(pg: Postgres | None) -> dict[str, str]:
         "psycopg": psycopg.__version__,
         "alembic": alembic.__version__,
     }
-
-
-def git_revision() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return rev.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def markdown(report: dict[str, Any]) -> str:

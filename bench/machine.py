@@ -1,7 +1,6 @@
 """What a benchmark report says about where it ran: machine, load, versions, code revision.
 
-The same description as bench/booking_bench.py gives (kept there as it is); new benchmarks use
-this module. Also CPU time readers for a process and for reaped children.
+Every benchmark uses it. Also CPU time readers for a process and for reaped children.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from booking.billing.service import BillingService
 from booking.billing.statement import Statement
 from booking.domain.errors import BookingError, NotFound, RuleViolation
 from booking.service import BookingService
+from conference_ivr.cli_booking import database_not_ready, fail
 from conference_ivr.settings import Settings
 
 COMMANDS = ("tariff", "rate", "statement", "plan")
@@ -73,20 +74,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return handlers[args.command](args, booking, build_billing(settings, booking))
     except RuleViolation as exc:
         if exc.code in UNUSABLE:
-            return _fail(f"{exc.field}: {exc.reason}", 2)
-        return _fail(f"refused: {exc.field}: {exc.reason}", 1)
+            return fail(f"{exc.field}: {exc.reason}", 2)
+        return fail(f"refused: {exc.field}: {exc.reason}", 1)
     except BookingError as exc:  # NotFound and the rest
-        return _fail(str(exc), 1)
+        return fail(str(exc), 1)
     except _Unusable as exc:
-        return _fail(str(exc), 2)
+        return fail(str(exc), 2)
     except OperationalError as exc:
-        first = str(exc.orig or exc).splitlines()[0]
-        return _fail(f"database not ready ({first}): run `dialconf db upgrade`", 2)
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"dialconf: {message}", file=sys.stderr)
-    return code
+        return database_not_ready(exc)
 
 
 def _profile_id(booking: BookingService, name: str) -> int:

@@ -11,11 +11,15 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from booking.domain.errors import BookingError, CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.service import BookingService
 from conference_ivr.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import OperationalError
 
 COMMANDS = ("book", "list", "cancel", "queue", "approve", "reject", "profile", "pin-lockouts")
 
@@ -87,19 +91,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return handlers[args.command](args, build_booking(settings), settings)
     except RuleViolation as exc:
-        return _fail(f"refused: {exc.field}: {exc.reason}", 1)
+        return fail(f"refused: {exc.field}: {exc.reason}", 1)
     except CapacityExceeded as exc:
-        return _fail(f"refused: {exc}{_suggestions(exc)}", 1)
+        return fail(f"refused: {exc}{_suggestions(exc)}", 1)
     except BookingError as exc:  # NotFound and the rest
-        return _fail(str(exc), 1)
+        return fail(str(exc), 1)
     except UsageError as exc:
-        return _fail(str(exc), 2)
+        return fail(str(exc), 2)
     except OperationalError as exc:
-        first = str(exc.orig or exc).splitlines()[0]
-        return _fail(f"database not ready ({first}): run `dialconf db upgrade`", 2)
+        return database_not_ready(exc)
 
 
-def _fail(message: str, code: int) -> int:
+def database_not_ready(exc: OperationalError) -> int:
+    """The store is missing or behind: say how to fix it (exit 2)."""
+    first = str(exc.orig or exc).splitlines()[0]
+    return fail(f"database not ready ({first}): run `dialconf db upgrade`", 2)
+
+
+def fail(message: str, code: int) -> int:
+    """One line on stderr, no traceback; returns the exit code."""
     print(f"dialconf: {message}", file=sys.stderr)
     return code
 
