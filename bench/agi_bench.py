@@ -138,7 +138,7 @@ class Server:
         tmp: Path,
         profile: Path | None,
         switch_interval: float | None,
-        gc_freeze: bool,
+        untuned: bool,
     ) -> Server:
         argv = [
             sys.executable,
@@ -157,8 +157,8 @@ class Server:
             argv += ["--profile", str(profile)]
         if switch_interval is not None:
             argv += ["--switch-interval", str(switch_interval)]
-        if gc_freeze:
-            argv.append("--gc-freeze")
+        if untuned:
+            argv.append("--untuned")
         proc = await asyncio.create_subprocess_exec(
             *argv, cwd=REPO, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
@@ -284,7 +284,12 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
     notes: list[str] = []
     probes: dict[str, dict[str, float]] = {}
 
-    for route, name, levels in (("ivr", "controller", args.levels), ("floor", "floor", args.floor_levels)):
+    servers = (
+        ("ivr", "controller", args.levels, args.untuned),
+        ("ivr", "controller untuned", args.untuned_levels, True),
+        ("floor", "floor", args.floor_levels, args.untuned),
+    )
+    for route, name, levels, untuned in servers:
         if not levels:
             continue
         profile = (
@@ -292,7 +297,7 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
             if args.profile
             else None
         )
-        server = await Server.start(route, url, tmp, profile, args.switch_interval, args.gc_freeze)
+        server = await Server.start(route, url, tmp, profile, args.switch_interval, untuned)
         try:
             call = caller_for(rooms, True, "ivr", numbers)
 
@@ -300,7 +305,9 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
                 return TcpLine("127.0.0.1", port)
 
             await warm_up(tcp, call, plan, 5)
-            level_plan = plan if route == "ivr" else dataclasses.replace(plan, seconds=args.floor_seconds)
+            level_plan = (
+                plan if name == "controller" else dataclasses.replace(plan, seconds=args.floor_seconds)
+            )
             for n in levels:
                 runs.append(await measure(name, tcp, call, level_plan, n, server.cpu, log))
         finally:
@@ -359,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--levels", type=levels, default=[1, 50, 200], help="controller concurrency levels")
     ap.add_argument("--floor-levels", type=levels, default=[200], help="measuring-floor levels ('' for none)")
+    ap.add_argument(
+        "--untuned-levels",
+        type=levels,
+        default=[200],
+        help="the controller with CPython's defaults (before/after)",
+    )
     ap.add_argument("--baseline-levels", type=levels, default=[1, 50], help="process-per-call levels")
     ap.add_argument(
         "--baseline-variants",
@@ -367,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         help="service,sqlite3",
     )
     ap.add_argument("--seconds", type=float, default=15.0, help="new calls start this long, per level")
-    ap.add_argument("--floor-seconds", type=float, default=10.0, help="the same for the floor")
+    ap.add_argument("--floor-seconds", type=float, default=10.0, help="the same for the floor and untuned")
     ap.add_argument("--baseline-seconds", type=float, default=12.0, help="the same for the baseline")
     ap.add_argument("--max-calls", type=int, default=20_000, help="per level, at most")
     ap.add_argument("--call-timeout", type=float, default=60.0, help="a call is cut after this")
@@ -381,7 +394,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="sys.setswitchinterval in the controller process (default: CPython's 0.005)",
     )
-    ap.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in the controller once built")
+    ap.add_argument(
+        "--untuned",
+        action="store_true",
+        help="CPython's defaults in the servers, not `dialconf run`'s tuning",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "results")
     ap.add_argument("--name", default="agi", help="results file name prefix")
     args = ap.parse_args(argv)

@@ -90,6 +90,13 @@ def verdict(
             f"{TARGET_P99_MS:g} ms {'met' if met else 'MISSED'}. The line start (connect + headers to "
             f"ANSWER) p99 {ctrl['start'].get('p99')} ms."
         )
+    untuned = find(runs, "controller untuned", TARGET_LEVEL)
+    if untuned is not None and ctrl is not None:
+        lines.append(
+            f"Tuning (gc.freeze, GIL switch interval), before -> after at {TARGET_LEVEL}: exchange p99 "
+            f"{untuned['exchanges']['p99']} -> {ctrl['exchanges']['p99']} ms, CPU per join "
+            f"{untuned['cpu_per_join_ms']} -> {ctrl['cpu_per_join_ms']} ms."
+        )
     floor = find(runs, "floor", TARGET_LEVEL)
     if floor is not None and ctrl is not None:
         lines.append(
@@ -165,14 +172,14 @@ def markdown(report: dict[str, Any]) -> str:
         "`DialInService` (service) or the standard library's sqlite3 (the leanest script).",
         "- **floor**: the same FastAGI server and session code with a route that only sends the "
         "journey's commands (no database, logs, metrics): what the measuring adds.",
-        *(
-            [
-                "- **Not as shipped**: the controller process ran with "
-                f"gc.freeze() {bool(a.get('gc_freeze'))}, sys.setswitchinterval {a.get('switch_interval')} "
-                "(an experiment, see the JSON's args)."
-            ]
-            if a.get("gc_freeze") or a.get("switch_interval") is not None
-            else []
+        (
+            "- **Not as shipped**: the servers ran with CPython's defaults (`--untuned`), or another "
+            f"GIL switch interval ({a.get('switch_interval')}): an experiment, see the JSON's args."
+            if a.get("untuned") or a.get("switch_interval") is not None
+            else "- **Tuning**: every server process is tuned as `dialconf run` tunes its controller "
+            "(`conference_ivr.runner.tune_for_serving`: gc.freeze() once built, the GIL switch interval "
+            "from `controller.gil_switch_ms`). **controller untuned**: the same controller with "
+            "CPython's defaults (no gc.freeze, 5 ms switch interval): the tuning's before/after."
         ),
         "",
         "The peer (`bench/agi_peer.py`, in the benchmark's process, loopback only) plays Asterisk: "
@@ -237,25 +244,25 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {k} | " + " | ".join(cell(r["by_step"].get(k, {}), "p50", "p99") for r in runs) + " |"
         )
-    ctrl = [r for r in runs if r["implementation"] == "controller"]
+    ctrl = [r for r in runs if r["implementation"].startswith("controller")]
     lines += [
         "",
         "## Inside the controller",
         "",
-        "CPU per join split between the event loop's thread and the rest (the `asyncio.to_thread` "
-        "workers that run the booking store's SQLAlchemy calls); the two database calls as the journey "
+        "CPU per join split between the event loop's thread and the rest (the IVR's lookup "
+        "threads that run the booking store's SQLAlchemy calls); the two database calls as the journey "
         "times them (`dialconf_controller_step_seconds`: the thread hop included); the cyclic garbage "
         "collector's passes during the level (gen 0 / 1 / 2) and the longest gen-2 pass since start.",
         "",
-        "| N | CPU per join ms | event loop ms | worker threads ms | conference number lookup ms "
+        "| run | N | CPU per join ms | event loop ms | worker threads ms | conference number lookup ms "
         "| PIN check (dial_in) ms | GC passes | GC seconds | longest gen-2 pass ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ctrl:
         loop, gc, db = r.get("loop_cpu_per_join_ms"), r.get("gc") or {}, r.get("db_call_mean_ms") or {}
         rest = round(r["cpu_per_join_ms"] - loop, 3) if loop is not None and r["cpu_per_join_ms"] else "-"
         lines.append(
-            f"| {r['concurrency']} | {r['cpu_per_join_ms']} | {loop} | {rest} "
+            f"| {r['implementation']} | {r['concurrency']} | {r['cpu_per_join_ms']} | {loop} | {rest} "
             f"| {db.get('conference_number', '-')} | {db.get('pin', '-')} "
             f"| {' / '.join(map(str, gc.get('passes', [])))} | {' / '.join(map(str, gc.get('seconds', [])))} "
             f"| {(gc.get('longest_ms_so_far') or ['-'] * 3)[2]} |"

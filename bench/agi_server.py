@@ -16,9 +16,10 @@ the event loop thread's alone, the peak RSS, the journey's database steps as it 
 generation with their seconds and the longest; end of input stops the server. It prints
 ``PORT <n>`` once listening on 127.0.0.1.
 ``--profile PATH`` writes cProfile statistics of the whole run there at the end.
-``--gc-freeze`` calls ``gc.freeze()`` once the controller is built (what start-up loaded is never
-scanned again); ``--switch-interval S`` sets ``sys.setswitchinterval`` (CPython's default: 0.005 s),
-to see how much of the tail is the event loop waiting for a GIL held by database worker threads.
+Once built, the process is tuned as `dialconf run` tunes its controller (``tune_for_serving``:
+gc.freeze(), the GIL switch interval); ``--untuned`` keeps CPython's defaults (before/after), and
+``--switch-interval S`` overrides the interval, to see how much of the tail is the event loop
+waiting for a GIL held by the lookup threads.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.app import build_booking, build_controller
 from conference_ivr.logs import configure_logging
+from conference_ivr.runner import tune_for_serving
 from conference_ivr.settings import Settings
 
 # What the journey sends for a participant who keys 1, the number and the PIN (see the test).
@@ -162,19 +164,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=Path("var"))
     ap.add_argument("--log-file", type=Path, required=True)
     ap.add_argument("--profile", type=Path)
-    ap.add_argument("--switch-interval", type=float)
-    ap.add_argument("--gc-freeze", action="store_true")
+    ap.add_argument("--switch-interval", type=float, help="override the tuning's GIL switch interval")
+    ap.add_argument(
+        "--untuned",
+        action="store_true",
+        help="CPython's defaults, not what `dialconf run` tunes (before/after)",
+    )
     args = ap.parse_args(argv)
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval)
 
     with open(args.log_file, "a") as log_stream:
         configure_logging("info", stream=log_stream)
         booking: BookingService | None = None
+        settings = Settings(
+            database_url=args.database_url, data_dir=args.data_dir, access_numbers={"8000": "en"}
+        )
         if args.route == "ivr":
-            settings = Settings(
-                database_url=args.database_url, data_dir=args.data_dir, access_numbers={"8000": "en"}
-            )
             booking = build_booking(settings)
             controller = build_controller(settings, booking, ami_secret="not-connected", names_dir=None)
             journey_steps(controller.metrics.registry)
@@ -182,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             agi = FastAgiServer()
             agi.add_route("ivr", floor_route)
-        if args.gc_freeze:
-            gc.collect()
-            gc.freeze()
+        if not args.untuned:
+            tune_for_serving(settings)  # as the controller process of `dialconf run` does
+        if args.switch_interval is not None:
+            sys.setswitchinterval(args.switch_interval)
         gc.callbacks.append(GC)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:

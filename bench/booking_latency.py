@@ -33,7 +33,7 @@ from booking.store.repository import Repository
 from booking.store.unit_of_work import UnitOfWork
 from tests.store.bulk import analyze, load_bookings
 
-SLOW_COMMIT_MS = 5.0  # a COMMIT this long did more than write the booking (SQLite: a WAL checkpoint)
+SLOW_COMMIT_MS = 5.0  # a COMMIT this long did more than write the booking (SQLite: a WAL checkpoint in it)
 
 
 class ExactSweep(BookingService):

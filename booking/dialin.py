@@ -23,6 +23,7 @@ from booking.domain.pin_guard import (
 )
 from booking.settings import BookingSettings
 from booking.store.pin_attempts import PinAttemptsRepository
+from booking.store.repository import Repository
 from booking.store.unit_of_work import UnitOfWork
 
 
@@ -56,6 +57,17 @@ def pick_reservation(found: list[Reservation], now: datetime, lead: timedelta) -
     return upcoming or found[-1]
 
 
+@dataclass(frozen=True)
+class _Decision:
+    outcome: DialInOutcome
+    states: list[Attempts] = dataclasses.field(default_factory=list)
+    needs_write: bool = False
+
+    @property
+    def reservation(self) -> Reservation | None:
+        return self.outcome.reservation
+
+
 class DialInService:
     def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
         self._uow = uow
@@ -85,31 +97,55 @@ class DialInService:
         locked key answers LOCKED_OUT without looking at the PIN at all.
         """
         now = self._clock.now()
-        policy = self.pin_policy
+        # Most callers key the right PIN and have no wrong ones to forget: decide that in a
+        # read-only transaction, which on SQLite neither queues behind nor blocks the writers.
+        with self._uow(read_only=True) as repo:
+            found = self._decide(repo, conference_number, pin, caller, now)
+        if found.reservation is None or not found.needs_write:
+            return found.outcome
+        # A wrong PIN to count, or a caller's earlier failures to clear: decide again inside
+        # a write transaction, since another call may have changed the counters meanwhile.
         with self._uow() as repo:
-            reservation = pick_reservation(
-                repo.reservations_for_number(conference_number), now, self.join_lead
+            found = self._decide(repo, conference_number, pin, caller, now)
+            if found.needs_write:
+                found = self._record(repo, found, now)
+        return found.outcome
+
+    def _decide(
+        self, repo: Repository, conference_number: str, pin: str, caller: str, now: datetime
+    ) -> _Decision:
+        reservation = pick_reservation(repo.reservations_for_number(conference_number), now, self.join_lead)
+        if reservation is None:
+            return _Decision(DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE))
+        guard = PinAttemptsRepository(repo.conn)
+        keys = [k for k in (conference_key(conference_number), caller_key(caller)) if k]
+        states = guard.get_many(keys)
+        if any(s.locked(now) for s in states):
+            return _Decision(DialInOutcome(DialInStatus.DECIDED, reservation, Admission(Verdict.LOCKED_OUT)))
+        admission = admit(reservation, pin, now, self.join_lead)
+        outcome = DialInOutcome(DialInStatus.DECIDED, reservation, admission)
+        if admission.verdict is Verdict.WRONG_PIN:
+            return _Decision(outcome, states, needs_write=True)
+        caller_state = next((s for s in states if s.key.startswith("caller:")), None)
+        return _Decision(outcome, states, needs_write=caller_state is not None and caller_state.failures > 0)
+
+    def _record(self, repo: Repository, found: _Decision, now: datetime) -> _Decision:
+        guard = PinAttemptsRepository(repo.conn)
+        admission = found.outcome.admission
+        assert admission is not None
+        if admission.verdict is Verdict.WRONG_PIN:
+            policy = self.pin_policy
+            states = [record_failure(s, now, policy) for s in found.states]
+            for s in states:
+                guard.put(s)
+            admission = dataclasses.replace(
+                admission, delay_s=delay_after(max(s.failures for s in states), policy)
             )
-            if reservation is None:
-                return DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE)
-            guard = PinAttemptsRepository(repo.conn)
-            keys = [k for k in (conference_key(conference_number), caller_key(caller)) if k]
-            states = [guard.get(k) for k in keys]
-            if any(s.locked(now) for s in states):
-                return DialInOutcome(DialInStatus.DECIDED, reservation, Admission(Verdict.LOCKED_OUT))
-            admission = admit(reservation, pin, now, self.join_lead)
-            if admission.verdict is Verdict.WRONG_PIN:
-                states = [record_failure(s, now, policy) for s in states]
-                for s in states:
-                    guard.put(s)
-                admission = dataclasses.replace(
-                    admission, delay_s=delay_after(max(s.failures for s in states), policy)
-                )
-            else:
-                caller_state = next((s for s in states if s.key.startswith("caller:")), None)
-                if caller_state is not None and caller_state.failures:
-                    guard.clear(caller_state.key)
-        return DialInOutcome(DialInStatus.DECIDED, reservation, admission)
+            return _Decision(dataclasses.replace(found.outcome, admission=admission))
+        for s in found.states:
+            if s.key.startswith("caller:"):
+                guard.clear(s.key)
+        return _Decision(found.outcome)
 
     def pin_lockouts(self) -> list[Attempts]:
         with self._uow(read_only=True) as repo:

@@ -216,8 +216,9 @@ def build_controller(
 
     dialin = booking.dialin
     agi = FastAgiServer(header_timeout=c.agi_header_timeout_s, observer=observe)
+    directory = ThreadedDirectory(dialin, c.lookup_threads)
     journey = DialInJourney(
-        ThreadedDirectory(dialin),
+        directory,
         c,
         metrics,
         settings.access_numbers,
@@ -283,4 +284,6 @@ def build_controller(
     control = LiveControl(ami, roster, announcer, booking.clock, note_end=recorder.note_end)
     ami.on_event(control.on_event)
     live.on_rebuilt(control.resync)
-    return Controller(c, agi, ami, live, metrics, lifecycle, recorder, dialout, control=control)
+    return Controller(
+        c, agi, ami, live, metrics, lifecycle, recorder, dialout, control=control, directory=directory
+    )

@@ -13,6 +13,7 @@ from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.dialout import DialOut
 from conference_ivr.http_endpoint import MetricsEndpoint
+from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.lifecycle import ConferenceLifecycle
 from conference_ivr.live import LiveConferences
 from conference_ivr.live_control import LiveControl
@@ -34,6 +35,7 @@ class Controller:
     recorder: UsageRecorder | None = None
     dialout: DialOut | None = None
     control: LiveControl | None = None  # the moderators' live pages (conference_ivr/web/live.py)
+    directory: ThreadedDirectory | None = None  # the IVR's lookup threads, ended at close
     endpoint: MetricsEndpoint = field(init=False)
     agi_port: int = 0
     metrics_port: int = 0
@@ -91,6 +93,8 @@ class Controller:
         if self.dialout is not None:
             await self.dialout.close()
         await self.agi.close()
+        if self.directory is not None:
+            self.directory.close()
         await self.ami.close()
         await self.endpoint.close()
         log.info("controller.stopped")

@@ -36,8 +36,10 @@ class AsteriskSettings(BaseModel):
     ami_secret: str | None = None  # None: generated once and kept in the instance directory
     http_port: int = 18088
     sip_port: int = 5060
+    # Two ports (RTP + RTCP) per call: 10 000 ports carry 5 000 calls, far beyond the seats a
+    # machine mixes (bench/results/media-*.md); a narrow band would refuse calls before seats.
     rtp_start: int = 10000
-    rtp_end: int = 10200
+    rtp_end: int = 20000
     boot_timeout_s: float = 30.0
     stop_timeout_s: float = 10.0
 
@@ -50,6 +52,12 @@ class ControllerSettings(BaseModel):
     agi_header_timeout_s: float = 5.0
     ami_reconnect_s: float = 1.0
     digit_timeout_ms: int = 6000
+    # Threads for the IVR's booking lookups (conference number, PIN): its own, so callers never
+    # wait behind other database work; two keep one slow lookup from holding up the rest.
+    lookup_threads: int = 2
+    # sys.setswitchinterval: how long a lookup thread may keep the GIL from the event loop
+    # when both want it (CPython's default, 5 ms, shows up in every caller's p99).
+    gil_switch_ms: float = 1.0
     max_pin_tries: int = 3  # per call; across calls see BookingSettings.pin_*
     name_max_ms: int = 4000  # the recorded name is short
     timezone: str = "Europe/Prague"  # how start times are spoken

@@ -269,14 +269,8 @@ class Repository:
 
     def reservations_for_number(self, conference_number: str) -> list[Reservation]:
         """Confirmed reservations of the live room with this number, earliest first."""
-        q = (
-            self._joined()
-            .where(rooms.c.conference_number == conference_number)
-            .where(rooms.c.deleted_at.is_(None))
-            .where(reservations.c.status == ReservationStatus.ACTIVE.value)
-            .order_by(reservations.c.starts_at)
-        )
-        return [_reservation(row) for row in self.conn.execute(q)]
+        rows = self.conn.execute(_RESERVATIONS_FOR_NUMBER, {"number": conference_number})
+        return [_reservation(row) for row in rows]
 
     def booked_overlapping(
         self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
@@ -403,3 +397,14 @@ class _LiveNumbers(Container[str]):
 
     def __contains__(self, number: object) -> bool:
         return self._conn.execute(_LIVE_NUMBER, {"number": number}).first() is not None
+
+
+# Every caller's two lookups (the IVR's conference number, then its PIN check), built once.
+_RESERVATIONS_FOR_NUMBER = (
+    select(reservations, rooms.c.profile_id, rooms.c.conference_number, rooms.c.pin, rooms.c.admin_pin)
+    .join(rooms, rooms.c.id == reservations.c.room_id)
+    .where(rooms.c.conference_number == bindparam("number", type_=String()))
+    .where(rooms.c.deleted_at.is_(None))
+    .where(reservations.c.status == ReservationStatus.ACTIVE.value)
+    .order_by(reservations.c.starts_at)
+)

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
-from booking.store.engine import writer_queue
+from booking.store.engine import wal_checkpointer, writer_queue
 from booking.store.repository import Repository
 
 
 class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._checkpointer = wal_checkpointer(engine)
 
     @contextmanager
     def __call__(self, read_only: bool = False) -> Iterator[Repository]:
@@ -31,3 +32,5 @@ class UnitOfWork:
         finally:
             if queue is not None:
                 queue.release()
+        if not read_only and self._checkpointer is not None:
+            self._checkpointer.committed()

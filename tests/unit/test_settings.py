@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from conference_ivr.runner import tune_for_serving
 from conference_ivr.settings import Settings
 
 
@@ -105,3 +108,14 @@ def test_access_log_lines_drop_the_query_string() -> None:
     line = out.getvalue()
     assert "/sms/kannel" in line and "secret" not in line and "sender" not in line
     configure_logging("warning")
+
+
+def test_a_serving_process_freezes_what_it_built_and_shortens_the_gil_switch() -> None:
+    before = sys.getswitchinterval()
+    try:
+        tune_for_serving(Settings(controller={"gil_switch_ms": 2.0}))  # type: ignore[arg-type]
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(before)

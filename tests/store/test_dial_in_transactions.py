@@ -1,0 +1,108 @@
+"""Which transactions a PIN check opens, and the SQLite WAL kept small off the request path.
+
+The right PIN (the common case, hundreds of callers a minute at a conference's start) is
+decided in a read-only transaction: on SQLite it never queues behind the booking writers.
+Only a wrong PIN, or a caller's earlier failures to forget, opens a write transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import timedelta
+
+from booking.dialin import DialInService
+from booking.domain.model import Verdict
+from booking.settings import BookingSettings
+from booking.store.engine import make_engine, wal_checkpointer
+from booking.store.migrate import upgrade
+from booking.store.repository import Repository
+from booking.store.unit_of_work import UnitOfWork
+from tests.store.conftest import SQLITE_ONLY, Store
+
+
+class CountingUnitOfWork(UnitOfWork):
+    """The real unit of work, counting the transactions it opens by kind."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.engine)
+        self.opened: list[str] = []
+
+    @contextmanager
+    def __call__(self, read_only: bool = False) -> Iterator[Repository]:
+        self.opened.append("read" if read_only else "write")
+        with super().__call__(read_only) as repo:
+            yield repo
+
+
+def test_the_right_pin_opens_only_a_read_only_transaction(store: Store) -> None:
+    booked = store.service().book(store.clock.now(), 60, seats=5)
+    uow = CountingUnitOfWork(store)
+    dialin = DialInService(uow, store.clock, BookingSettings())
+
+    outcome = dialin.dial_in(booked.room.conference_number, booked.room.pin, "+420601000001")
+
+    assert outcome.admitted
+    assert uow.opened == ["read"]
+
+
+def test_a_wrong_pin_is_counted_in_a_write_transaction_then_forgotten_on_success(store: Store) -> None:
+    booked = store.service().book(store.clock.now(), 60, seats=5)
+    uow = CountingUnitOfWork(store)
+    dialin = DialInService(uow, store.clock, BookingSettings(pin_per_caller=2))
+    number, caller = booked.room.conference_number, "+420601000002"
+
+    wrong = dialin.dial_in(number, "000000", caller)
+    assert wrong.admission is not None and wrong.admission.verdict is Verdict.WRONG_PIN
+    assert uow.opened == ["read", "write"]
+
+    uow.opened.clear()
+    assert dialin.dial_in(number, booked.room.pin, caller).admitted
+    assert uow.opened == ["read", "write"]  # the caller's failure is cleared...
+
+    uow.opened.clear()
+    dialin.dial_in(number, "000000", caller)
+    second = dialin.dial_in(number, "000000", caller)
+    # ...so it takes two new wrong PINs, not one, to lock this caller out
+    assert second.admission is not None and second.admission.verdict is Verdict.WRONG_PIN
+    store.clock.advance(timedelta(seconds=1))
+    locked = dialin.dial_in(number, booked.room.pin, caller)
+    assert locked.admission is not None and locked.admission.verdict is Verdict.LOCKED_OUT
+
+
+@SQLITE_ONLY
+def test_the_wal_is_checkpointed_in_the_background_not_in_a_commit(store: Store) -> None:
+    checkpointer = wal_checkpointer(store.engine)
+    assert checkpointer is not None
+    wal = store.url.split("///", 1)[1] + "-wal"
+    service = store.service(system_capacity=10_000)
+    start = store.clock.now() + timedelta(days=1)
+    for i in range(3 * 50):
+        service.book(start + timedelta(minutes=i), 60, seats=1)
+
+    deadline = time.monotonic() + 10
+    while checkpointer.checkpoints < 2:  # the thread runs a checkpoint every 50 commits
+        assert time.monotonic() < deadline, f"{checkpointer.checkpoints} background checkpoints"
+        time.sleep(0.02)
+    with store.engine.connect() as conn:  # a pooled connection: our PRAGMAs are set on it
+        autocheckpoint = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    with closing(sqlite3.connect(wal.removesuffix("-wal"), isolation_level=None)) as raw:
+        # (busy, frames in the WAL, frames already in the database file)
+        _, frames, _ = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert autocheckpoint is not None and autocheckpoint > 1000  # SQLite's own stays out of the way
+    # checkpointed frames are written again from the WAL's start: it holds at most ~50 commits
+    assert frames < 1000, f"{frames} frames in the WAL ({os.path.getsize(wal)} bytes)"
+
+
+@SQLITE_ONLY
+def test_engines_on_one_file_share_one_checkpointer(empty_url: str) -> None:
+    upgrade(empty_url)
+    a, b = make_engine(empty_url), make_engine(empty_url)
+    try:
+        assert wal_checkpointer(a) is wal_checkpointer(b) is not None
+    finally:
+        a.dispose()
+        b.dispose()
