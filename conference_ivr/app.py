@@ -195,6 +195,8 @@ def build_controller(
         username=a.ami_user,
         secret=ami_secret,
         reconnect_s=c.ami_reconnect_s,
+        events=",".join(names.CONTROLLER_AMI_EVENTS),
+        typed_only=True,
     )
     live = LiveConferences(ami, metrics)
     roster = Roster()

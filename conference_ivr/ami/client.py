@@ -68,6 +68,7 @@ class AmiClient:
         reconnect_s: float = 1.0,
         action_timeout_s: float = 10.0,
         events: str = "on",
+        typed_only: bool = False,
     ) -> None:
         self._manager = _ClosableManager(
             host=host,
@@ -83,6 +84,10 @@ class AmiClient:
         )
         self._action_timeout = action_timeout_s
         self._handlers: list[EventHandler] = []
+        # Handlers see only the events parse_event types (Confbridge*, Hangup...): the others
+        # (Newchannel, Newstate, BridgeEnter... dozens per call) are dropped after parsing
+        # instead of costing a task per handler each.
+        self._typed_only = typed_only
         self._resync: list[ResyncHandler] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
@@ -141,6 +146,8 @@ class AmiClient:
             self._ready.set()
             for resync in self._resync:
                 self._spawn(resync, "ami.resync_failed")
+        if self._typed_only and type(event) is AmiEvent:
+            return
         for handler in self._handlers:
             self._spawn(lambda h=handler: h(event), "ami.handler_failed")  # type: ignore[misc]
 

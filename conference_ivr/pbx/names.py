@@ -25,6 +25,13 @@ CONTEXT_DIALOUT = "dialconf-dialout"  # an answered dial-out call: the invitatio
 AGI_ROUTE_DIALOUT = "dialout"  # "you are invited... press 1" for a called participant (R40, R49)
 TRUNK_ENDPOINT = "dialconf-trunk"  # the PJSIP endpoint (and aor) dial-out calls leave through
 
+# AMI event classes the controller's connection asks for at login (a subset of the AMI user's
+# `read` in manager.conf): FullyBooted (system), Confbridge*/Hangup (call), UserEvent (user).
+# Not agi, dtmf or reporting: in a join storm or a full conference those are most of the
+# traffic (AGIExec*/DTMF* per key and command, RTCP per member every few seconds) and the
+# controller acts on none of them. Tests and benchmarks log in with their own connection.
+CONTROLLER_AMI_EVENTS = ("system", "call", "user")
+
 # ConfBridge profiles and menus (confbridge.conf)
 BRIDGE_PROFILE = "dialconf_bridge"
 USER_PROFILE_PARTICIPANT = "dialconf_participant"

@@ -210,3 +210,26 @@ async def test_close_while_reconnecting_stays_closed(ami: FakeAmi, client: AmiCl
         await ami.wait_for("Login", count=2, timeout=2.5)  # reconnect_s=1: it would be back by now
     assert len(ami.named("Login")) == 1, "the closed client logged in again"
     assert not client.ready
+
+
+async def test_the_controllers_connection_asks_for_its_classes_and_hands_on_only_typed_events(
+    ami: FakeAmi,
+) -> None:
+    c = AmiClient("127.0.0.1", ami.port, "u", "s", events="system,call,user", typed_only=True)
+    received: asyncio.Queue[AmiEvent] = asyncio.Queue()
+    c.on_event(received.put_nowait)
+    try:
+        await c.connect(wait_s=5)
+        (login,) = await ami.wait_for("Login")
+        assert login["Events"] == "system,call,user"
+        # A storm's untyped traffic (Newstate, BridgeEnter...) never reaches a handler...
+        ami.send(message(Event="Newstate", Channel="PJSIP/sipp-00000001", ChannelState="6"))
+        ami.send(message(Event="BridgeEnter", Channel="PJSIP/sipp-00000001"))
+        ami.send(JOIN)
+        # ...the typed events do, in order (FullyBooted from the login first).
+        first = await asyncio.wait_for(received.get(), 2)
+        assert first.name == "FullyBooted"
+        assert isinstance(await asyncio.wait_for(received.get(), 2), ConfbridgeJoin)
+        assert received.empty()
+    finally:
+        await c.close()

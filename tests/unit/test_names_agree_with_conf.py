@@ -97,6 +97,12 @@ def test_manager_user_cannot_run_commands_or_rewrite_config() -> None:
     assert mgr["general"].get("port") == "{{ami_port}}"
 
 
+def test_the_controller_asks_only_for_event_classes_its_user_may_read() -> None:
+    read = {c.strip() for c in (_conf("manager.conf")["{{ami_user}}"].get("read") or "").split(",")}
+    assert set(names.CONTROLLER_AMI_EVENTS) <= read
+    assert not set(names.CONTROLLER_AMI_EVENTS) & {"agi", "dtmf", "reporting"}
+
+
 @pytest.mark.parametrize(
     "module",
     [
