@@ -44,15 +44,14 @@ test-unit test-protocol test-asterisk test-sip test-sms test-web: test-%: provis
 test-store: $(STAMP) test-deps
 	$(BIN)/pytest -m store $(PYTEST_ARGS)
 
-# Booking latency (100 000 bookings) and the capacity race, SQLite and PostgreSQL: a few minutes.
-# Writes bench/results/booking-<date>.md and .json; BENCH_ARGS are passed on (see --help).
-# Then the controller's cost per AGI exchange and per join against a process-per-call pyst2
-# script (about 3 minutes): bench/results/agi-<date>.md and .json; AGI_BENCH_ARGS are passed on.
-BENCH_ARGS ?=
-AGI_BENCH_ARGS ?=
-bench: $(STAMP) test-deps
-	$(BIN)/python -m bench.booking_bench $(BENCH_ARGS)
-	$(BIN)/python -m bench.agi_bench $(AGI_BENCH_ARGS)
+# Every benchmark in turn, loopback only, each bounded (under 10 minutes on 2 cores):
+# booking check + insert at 100 000 bookings (SQLite, PostgreSQL), the controller's cost per AGI
+# exchange against process-per-call pyst2, a SIPp join storm against a static ConfBridge floor,
+# and media capacity. Each writes bench/results/<name>-<date>.md and .json; bench/all.py adds
+# bench-<date>.md with every verdict and the whole run's time. Extra arguments per benchmark:
+# BOOKING_BENCH_ARGS, AGI_BENCH_ARGS, STORM_BENCH_ARGS, MEDIA_BENCH_ARGS (see each one's --help).
+bench: provision test-deps
+	$(BIN)/python -m bench.all
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -41,7 +41,6 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +56,10 @@ from bench.agi_peer import (
     probe_process,
     run_level,
 )
-from bench.agi_report import earlier_runs, markdown, ratios, verdict, versions
-from bench.machine import children_cpu_seconds, git_revision, loadavg, machine
+from bench.agi_report import headline, markdown, ratios, verdict, versions
+from bench.machine import children_cpu_seconds, loadavg
 from bench.machine import own_cpu_seconds as peer_cpu_seconds
+from bench.publish import publish, run_facts
 from booking.store.migrate import upgrade
 from conference_ivr.app import build_booking
 from conference_ivr.settings import Settings
@@ -279,6 +279,19 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
     play_s = (args.play_ms[0] / 1000, args.play_ms[1] / 1000)
     media_mean = 3 * sum(read_s) / 2 + sum(play_s) / 2
     plan = Plan(args.seconds, args.max_calls, media_mean, args.call_timeout, read_s, play_s, args.seed)
+    k = args.real_scale
+    plans = {
+        "controller": plan,
+        # Prompts and keying as long as callers take (the compressed plan's times x k): N calls
+        # in flight then offer the join rate of N real callers.
+        "controller real pace": dataclasses.replace(
+            plan,
+            seconds=args.real_seconds,
+            ramp_s=args.real_ramp,
+            read_s=(read_s[0] * k, read_s[1] * k),
+            play_s=(play_s[0] * k, play_s[1] * k),
+        ),
+    }
     numbers = itertools.count(1)
     runs: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -286,6 +299,7 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
 
     servers = (
         ("ivr", "controller", args.levels, args.untuned),
+        ("ivr", "controller real pace", args.real_levels, args.untuned),
         ("ivr", "controller untuned", args.untuned_levels, True),
         ("floor", "floor", args.floor_levels, args.untuned),
     )
@@ -305,9 +319,7 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
                 return TcpLine("127.0.0.1", port)
 
             await warm_up(tcp, call, plan, 5)
-            level_plan = (
-                plan if name == "controller" else dataclasses.replace(plan, seconds=args.floor_seconds)
-            )
+            level_plan = plans.get(name, dataclasses.replace(plan, seconds=args.floor_seconds))
             for n in levels:
                 runs.append(await measure(name, tcp, call, level_plan, n, server.cpu, log))
         finally:
@@ -367,6 +379,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--levels", type=levels, default=[1, 50, 200], help="controller concurrency levels")
     ap.add_argument("--floor-levels", type=levels, default=[200], help="measuring-floor levels ('' for none)")
     ap.add_argument(
+        "--real-levels", type=levels, default=[200], help="the controller at callers' pace ('' for none)"
+    )
+    ap.add_argument("--real-scale", type=float, default=10.0, help="callers' pace: media times x this")
+    ap.add_argument("--real-seconds", type=float, default=12.0, help="new calls start this long, real pace")
+    ap.add_argument("--real-ramp", type=float, default=5.0, help="real pace: the N callers start within this")
+    ap.add_argument(
         "--untuned-levels",
         type=levels,
         default=[200],
@@ -379,9 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         default=["service", "sqlite3"],
         help="service,sqlite3",
     )
-    ap.add_argument("--seconds", type=float, default=15.0, help="new calls start this long, per level")
-    ap.add_argument("--floor-seconds", type=float, default=10.0, help="the same for the floor and untuned")
-    ap.add_argument("--baseline-seconds", type=float, default=12.0, help="the same for the baseline")
+    ap.add_argument("--seconds", type=float, default=10.0, help="new calls start this long, per level")
+    ap.add_argument("--floor-seconds", type=float, default=8.0, help="the same for the floor and untuned")
+    ap.add_argument("--baseline-seconds", type=float, default=8.0, help="the same for the baseline")
     ap.add_argument("--max-calls", type=int, default=20_000, help="per level, at most")
     ap.add_argument("--call-timeout", type=float, default=60.0, help="a call is cut after this")
     ap.add_argument("--read-ms", type=pair, default=(300.0, 700.0), help="Read() media time, lo,hi")
@@ -414,22 +432,9 @@ def main(argv: list[str] | None = None) -> int:
         measured = asyncio.run(run(args, Path(tmpdir), log))
     rats = ratios(measured["runs"])
     lines, ok = verdict(measured["runs"], rats, measured["notes"])
-    date = datetime.now(UTC).strftime("%Y-%m-%d")
     report = {
-        "date": date,
-        "revision": git_revision(),
-        "command": (
-            "make bench"
-            if argv is None and os.environ.get("MAKELEVEL")
-            else " ".join(["python -m bench.agi_bench", *(sys.argv[1:] if argv is None else argv)])
-        ),
-        "seconds": round(time.monotonic() - began, 1),
-        "load_before": load_before,
-        "load_after": loadavg(),
-        "finished": datetime.now(UTC).strftime("%H:%M UTC"),
-        "machine": machine(),
+        **run_facts("bench.agi_bench", argv, args, began, load_before),
         "versions": versions(),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "rooms": measured["rooms"],
         "media_per_call_s": measured["media_per_call_s"],
         "baseline_alone": measured["baseline_alone"],
@@ -437,14 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratios": rats,
         "verdict": lines,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    report["earlier_runs"] = earlier_runs(args.out / f"{args.name}-{date}.json")
-    (args.out / f"{args.name}-{date}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"{args.name}-{date}.md").write_text(markdown(report))
-    log("")
-    for line in lines:
-        log(line)
-    log(f"written: {args.out / f'{args.name}-{date}.md'} (.json); {report['seconds']:.0f} s in all")
+    publish(args.out, args.name, report, markdown, log, headline)
     return 0 if ok else 1
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import platform
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy
@@ -81,14 +79,17 @@ def verdict(
                 f"{r['errors']} errors ({'; '.join(r['error_samples'][:2])}): FAILED."
             )
     ctrl = find(runs, "controller", TARGET_LEVEL)
-    if ctrl is not None:
-        p99 = ctrl["exchanges"]["p99"]
+    paced = find(runs, "controller real pace", TARGET_LEVEL)
+    for run, pace in ((paced, "at callers' pace"), (ctrl, "compressed ~10x (stress)")):
+        if run is None:
+            continue
+        p99 = run["exchanges"]["p99"]
         met = p99 <= TARGET_P99_MS
         lines.append(
-            f"Controller p99 per AGI exchange at {TARGET_LEVEL} concurrent calls: {p99} ms "
-            f"(p50 {ctrl['exchanges']['p50']} ms, {ctrl['exchanges']['n']} exchanges): target <= "
-            f"{TARGET_P99_MS:g} ms {'met' if met else 'MISSED'}. The line start (connect + headers to "
-            f"ANSWER) p99 {ctrl['start'].get('p99')} ms."
+            f"Controller p99 per AGI exchange at {TARGET_LEVEL} concurrent calls {pace}"
+            f": {p99} ms (p50 {run['exchanges']['p50']} ms, {run['exchanges']['n']} exchanges, "
+            f"{run['joins_per_s']} joins/s): target <= {TARGET_P99_MS:g} ms {'met' if met else 'MISSED'}. "
+            f"The line start (connect + headers to ANSWER) p99 {run['start'].get('p99')} ms."
         )
     untuned = find(runs, "controller untuned", TARGET_LEVEL)
     if untuned is not None and ctrl is not None:
@@ -135,15 +136,6 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def earlier_runs(path: Path, keep: int = 5) -> list[dict[str, Any]]:
-    """The headlines of today's earlier runs, from the results file this run replaces."""
-    try:
-        old = json.loads(path.read_text())
-        return [*old.get("earlier_runs", []), headline(old)][-keep:]
-    except (OSError, ValueError, KeyError):
-        return []
-
-
 def cell(s: dict[str, Any], *keys: str) -> str:
     return " / ".join(str(s.get(k, "-")) for k in keys) if s.get("n") else "-"
 
@@ -151,6 +143,7 @@ def cell(s: dict[str, Any], *keys: str) -> str:
 def markdown(report: dict[str, Any]) -> str:
     m, v, a = report["machine"], report["versions"], report["args"]
     runs = report["runs"]
+    scale = a.get("real_scale", 10)
     lines = [
         f"# AGI benchmark, {report['date']}",
         "",
@@ -189,7 +182,12 @@ def markdown(report: dict[str, Any]) -> str:
         "~20 s compressed about tenfold, so N calls here offer ~10x the join rate of N real callers); "
         "the rest is answered at once. N callers place calls back to back, started over one call's "
         f"length; new calls for {a['seconds']:g} s per level ({a['baseline_seconds']:g} s for the "
-        "baseline), then the calls in flight finish.",
+        "baseline), then the calls in flight finish. **controller real pace**: the same controller with "
+        f"every media time x{scale:g} (~{report['media_per_call_s'] * scale:.0f} s a call, as long as "
+        "callers take): N calls in flight offer the join rate of N real callers; "
+        f"the N callers start within {a.get('real_ramp', 5):g} s and new calls start for "
+        f"{a.get('real_seconds', 12):g} s. The target (p99 at 200 concurrent calls) is read there; "
+        "the compressed levels are the stress test.",
         "",
         "An **exchange** is the time from the peer's reply to the next command: the implementation's "
         "cost for that step (17 per call). **start**: opening the line to the first command (TCP + "

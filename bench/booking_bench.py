@@ -21,21 +21,19 @@ off, loopback only). Run from the repository root: ``python -m bench.booking_ben
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.booking_common import database
 from bench.booking_latency import Latency, latency
 from bench.booking_race import Race, race
 from bench.booking_report import markdown, verdict, versions
-from bench.machine import git_revision, loadavg, machine
+from bench.machine import loadavg
+from bench.publish import publish, run_facts
 from tests.support.postgres import running_postgres
 
 ROOT = Path(__file__).resolve().parent
@@ -86,28 +84,14 @@ def main(argv: list[str] | None = None) -> int:
             report_versions = versions(pg)
 
     lines, ok = verdict(lat, races)
-    date = datetime.now(UTC).strftime("%Y-%m-%d")
     report = {
-        "date": date,
-        "revision": git_revision(),
-        "command": "make bench" if argv is None and os.environ.get("MAKELEVEL") else " ".join(sys.argv),
-        "seconds": round(time.monotonic() - began, 1),
-        "load_before": load_before,
-        "load_after": loadavg(),
-        "machine": machine(),
+        **run_facts("bench.booking_bench", argv, args, began, load_before),
         "versions": report_versions,
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "latency": [asdict(x) for x in lat],
         "race": [asdict(x) for x in races],
         "verdict": lines,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"booking-{date}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"booking-{date}.md").write_text(markdown(report))
-    log("")
-    for line in lines:
-        log(line)
-    log(f"written: {args.out / f'booking-{date}.md'} (.json); {report['seconds']:.0f} s in all")
+    publish(args.out, "booking", report, markdown, log)
     return 0 if ok else 1
 
 

@@ -30,21 +30,20 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import json
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import storm_log
-from bench.machine import children_cpu_seconds, git_revision, loadavg, machine
+from bench.machine import children_cpu_seconds, loadavg
+from bench.publish import publish, run_facts
 from bench.storm_callers import Conference, journey, run_storm
 from bench.storm_measure import Tracer, summarise
-from bench.storm_report import earlier_runs, markdown, verdict, versions
+from bench.storm_report import headline, markdown, verdict, versions
 from bench.storm_system import (
     CONTROLLER_ACCESS,
     FLOOR_ACCESS,
@@ -238,33 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dialconf-storm-bench-") as tmpdir:
             measured = asyncio.run(run(args, Path(tmpdir), log))
     lines, ok = verdict(measured["storms"])
-    date = datetime.now(UTC).strftime("%Y-%m-%d")
     report = {
-        "date": date,
-        "revision": git_revision(),
-        "command": (
-            "make bench"
-            if argv is None and os.environ.get("MAKELEVEL")
-            else " ".join(["python -m bench.storm_bench", *(sys.argv[1:] if argv is None else argv)])
-        ),
-        "seconds": round(time.monotonic() - began, 1),
-        "load_before": load_before,
-        "load_after": loadavg(),
-        "finished": datetime.now(UTC).strftime("%H:%M UTC"),
-        "machine": machine(),
+        **run_facts("bench.storm_bench", argv, args, began, load_before),
         "versions": {**versions(), "asterisk": measured["asterisk_version"]},
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         **{k: v for k, v in measured.items() if k != "asterisk_version"},
         "verdict": lines,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    report["earlier_runs"] = earlier_runs(args.out / f"{args.name}-{date}.json")
-    (args.out / f"{args.name}-{date}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"{args.name}-{date}.md").write_text(markdown(report))
-    log("")
-    for line in lines:
-        log(line)
-    log(f"written: {args.out / f'{args.name}-{date}.md'} (.json); {report['seconds']:.0f} s in all")
+    publish(args.out, args.name, report, markdown, log, headline)
     return 0 if ok else 1
 
 

@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import subprocess
-from pathlib import Path
 from typing import Any
 
 TARGET_FAILED = 0
@@ -116,15 +115,6 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
         },
         "ratios": ratios(report["storms"]),
     }
-
-
-def earlier_runs(path: Path, keep: int = 5) -> list[dict[str, Any]]:
-    """The headlines of today's earlier runs, from the results file this run replaces."""
-    try:
-        old = json.loads(path.read_text())
-        return [*old.get("earlier_runs", []), headline(old)][-keep:]
-    except (OSError, ValueError, KeyError):
-        return []
 
 
 def cell(s: dict[str, Any], *keys: str) -> str:

@@ -94,14 +94,21 @@ _queues_mutex = threading.Lock()
 
 def writer_queue(engine: Engine) -> WriterQueue | None:
     """The queue of the SQLite file behind ``engine``, shared by every engine on that file."""
+    key = _sqlite_file(engine)
+    if key is None:
+        return None
+    with _queues_mutex:
+        return _queues.setdefault(key, WriterQueue())
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """The real path of the SQLite file behind ``engine``; None for PostgreSQL or in memory."""
     if engine.dialect.name != "sqlite":
         return None
     database = engine.url.database
     if not database or database == ":memory:":
         return None
-    key = os.path.realpath(database)
-    with _queues_mutex:
-        return _queues.setdefault(key, WriterQueue())
+    return os.path.realpath(database)
 
 
 class WalCheckpointer:
@@ -157,11 +164,8 @@ _checkpointers: dict[str, WalCheckpointer] = {}
 
 def wal_checkpointer(engine: Engine) -> WalCheckpointer | None:
     """The background checkpointer of the SQLite file behind ``engine`` (one per file)."""
-    if engine.dialect.name != "sqlite":
+    key = _sqlite_file(engine)
+    if key is None:
         return None
-    database = engine.url.database
-    if not database or database == ":memory:":
-        return None
-    key = os.path.realpath(database)
     with _queues_mutex:
         return _checkpointers.setdefault(key, WalCheckpointer(key))
