@@ -351,7 +351,7 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
             return Usage(children_cpu_seconds(), rss)
 
         base_plan = dataclasses.replace(plan, seconds=args.baseline_seconds)
-        for n in args.baseline_levels:
+        for n in args.service_levels if variant == "service" else args.baseline_levels:
             runs.append(await measure(f"pyst2 {variant}", spawn, call, base_plan, n, children, log))
     return {
         "runs": runs,
@@ -391,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the controller with CPython's defaults (before/after)",
     )
     ap.add_argument("--baseline-levels", type=levels, default=[1, 50], help="process-per-call levels")
+    # A call of the service script costs ~1 s of CPU: at 50 at once its level runs for half a
+    # minute to show what x1 already shows (>= 80x the controller's CPU per join).
+    ap.add_argument("--service-levels", type=levels, default=[1], help="the same, for the service script")
     ap.add_argument(
         "--baseline-variants",
         type=lambda t: [x for x in t.split(",") if x],

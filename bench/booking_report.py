@@ -78,8 +78,8 @@ def markdown(report: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "The capacity reads inside each request, alone (`Repository`), over the measured windows; the",
-        "last column: the summed bound against the true peak, in seats, on average:",
+        "The capacity reads inside each request, alone (`Repository`), over the first 100 measured",
+        "windows; the last column: the summed bound against the true peak, in seats, on average:",
         "",
         "| backend | a refusal's read (window +-24 h) | rows | a booking that fits: the bound (summed) "
         "| near the capacity: the exact peak | before: the window as Booked | rows | bound / peak seats |",
