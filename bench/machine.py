@@ -40,7 +40,13 @@ def git_revision() -> str:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         )
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True)
+        # The results this very run writes are not a change to the code it measured.
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", ":!bench/results"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return rev.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")

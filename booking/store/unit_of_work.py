@@ -14,6 +14,8 @@ from booking.store.repository import Repository
 class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Looked up once: each lookup resolves the file's real path (a few lstat calls).
+        self._writers = writer_queue(engine)
         self._checkpointer = wal_checkpointer(engine)
 
     @contextmanager
@@ -21,7 +23,7 @@ class UnitOfWork:
         """A transaction. On SQLite a writer takes the write lock at BEGIN (IMMEDIATE), after
         waiting its turn among this process's writers (engine.WriterQueue); ``read_only`` units
         use a deferred BEGIN and never block behind writers (WAL)."""
-        queue = None if read_only else writer_queue(self.engine)
+        queue = None if read_only else self._writers
         if queue is not None:
             queue.acquire()
         try:
