@@ -75,7 +75,8 @@ def verdict(storms: list[dict[str, Any]]) -> tuple[list[str], bool]:
         f"{ctl['controller_runqueue_wait_s']} s for a CPU), Asterisk {ctl['cpu_s']['asterisk']} s "
         f"({ctl['cpu_pct_of_machine']['asterisk']}%). Floor storm: Asterisk {floor['cpu_s']['asterisk']} s "
         f"({floor['cpu_pct_of_machine']['asterisk']}%), controller {floor['cpu_s']['controller']} s "
-        "(no AGI: its AMI connection still reads every event of the floor's calls)."
+        "(no AGI: its AMI connection still reads the call-class events of the floor's calls, "
+        "conference_ivr.pbx.names.CONTROLLER_AMI_EVENTS)."
     )
     if not failed_ok:
         m = ctl.get("controller_metrics", {})
@@ -203,7 +204,7 @@ def markdown(report: dict[str, Any]) -> str:
     for s in storms:
         lines.append(f"- {s['storm']}: {s['controller_metrics'] or 'nothing'}")
     lines += ["", "AMI events of the classes call and dtmf on the bench's connection (the controller's "
-              "also reads agi, reporting, system and user), total and most frequent:", ""]  # fmt: skip
+              "asks for system, call and user), total and most frequent:", ""]  # fmt: skip
     for s in storms:
         lines.append(f"- {s['storm']}: {s['ami_events_call_dtmf_total']}: {s['ami_events_call_dtmf']}")
     lines += ["", "Sounds after the PIN (most common sequences):", ""]
