@@ -128,6 +128,8 @@ class WalCheckpointer:
         self._commits = 0
         self._thread: threading.Thread | None = None
         self.checkpoints = 0
+        # SQLite's answer to the last one: (busy, frames in the WAL, frames moved to the file)
+        self.last: tuple[int, int, int] | None = None
 
     def committed(self) -> None:
         with self._lock:
@@ -151,7 +153,8 @@ class WalCheckpointer:
                             return
                 self._wake.clear()
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    busy, frames, moved = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self.last = (busy, frames, moved)
                     self.checkpoints += 1
                 except sqlite3.Error:
                     pass  # busy or gone: the next round (or the WAL bound) catches up
