@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.machine import own_cpu_seconds
+from bench.machine import own_cpu_seconds, process_cpu_seconds
 from bench.media_sipp import SippMembers
 from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
@@ -87,13 +87,6 @@ def book_rooms(settings: Settings, seats: list[int]) -> list[Room]:
         return rooms
     finally:
         booking.uow.engine.dispose()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a live process, every thread included."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def machine_busy() -> tuple[float, float]:
@@ -267,9 +260,9 @@ async def sample(
     live = [s.proc.pid for s in sipps if s.proc.returncode is None]
     n0 = members.count(bridges)
     a0, c0, s0, m0, b0 = (
-        cpu_seconds(ast),
-        cpu_seconds(ctl),
-        sum(map(cpu_seconds, live)),
+        process_cpu_seconds(ast),
+        process_cpu_seconds(ctl),
+        sum(map(process_cpu_seconds, live)),
         machine_busy(),
         own_cpu_seconds(),
     )
@@ -277,9 +270,9 @@ async def sample(
     await asyncio.sleep(seconds)
     wall = time.monotonic() - t0
     a1, c1, s1, m1, b1 = (
-        cpu_seconds(ast),
-        cpu_seconds(ctl),
-        sum(map(cpu_seconds, live)),
+        process_cpu_seconds(ast),
+        process_cpu_seconds(ctl),
+        sum(map(process_cpu_seconds, live)),
         machine_busy(),
         own_cpu_seconds(),
     )

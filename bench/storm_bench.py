@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import storm_log
-from bench.machine import children_cpu_seconds, loadavg
+from bench.machine import children_cpu_seconds, loadavg, process_cpu_seconds
 from bench.publish import publish, run_facts
 from bench.storm_callers import Conference, journey, run_storm
 from bench.storm_measure import Tracer, summarise
@@ -51,7 +51,6 @@ from bench.storm_system import (
     RunningSystem,
     book_rooms,
     metrics_delta,
-    proc_cpu_seconds,
     proc_wait_seconds,
     running_system,
     sound_seconds,
@@ -93,8 +92,8 @@ async def storm(
     target = f"127.0.0.1:{system.settings.asterisk.sip_port}"
     load_before = loadavg()
     ctl0, ast0, gen0 = (
-        proc_cpu_seconds(system.controller_pid),
-        proc_cpu_seconds(system.asterisk_pid()),
+        process_cpu_seconds(system.controller_pid),
+        process_cpu_seconds(system.asterisk_pid()),
         children_cpu_seconds(),
     )
     wait0 = proc_wait_seconds(system.controller_pid)
@@ -106,8 +105,8 @@ async def storm(
     runs = await run_storm(conferences, workdir / name, target, rate, per_conference, sipp_timeout)
     left = await drain(tracer, system, 15)
     wall = time.monotonic() - began
-    ctl = proc_cpu_seconds(system.controller_pid) - ctl0
-    ast = proc_cpu_seconds(system.asterisk_pid()) - ast0
+    ctl = process_cpu_seconds(system.controller_pid) - ctl0
+    ast = process_cpu_seconds(system.asterisk_pid()) - ast0
     gen = children_cpu_seconds() - gen0
     waited = proc_wait_seconds(system.controller_pid) - wait0
     metrics = metrics_delta(metrics0, await asyncio.to_thread(system.metrics))

@@ -202,14 +202,6 @@ def metrics_delta(before: dict[str, float], after: dict[str, float]) -> dict[str
     return out
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a running process (all threads) from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def proc_wait_seconds(pid: int) -> float:
     """Time the process's threads spent runnable but waiting for a CPU (/proc schedstat,
     summed over its live threads): how much a process was starved by everything else."""

@@ -61,11 +61,7 @@ def pick_reservation(found: list[Reservation], now: datetime, lead: timedelta) -
 class _Decision:
     outcome: DialInOutcome
     states: list[Attempts] = dataclasses.field(default_factory=list)
-    needs_write: bool = False
-
-    @property
-    def reservation(self) -> Reservation | None:
-        return self.outcome.reservation
+    needs_write: bool = False  # never without a reservation
 
 
 class DialInService:
@@ -101,7 +97,7 @@ class DialInService:
         # read-only transaction, which on SQLite neither queues behind nor blocks the writers.
         with self._uow(read_only=True) as repo:
             found = self._decide(repo, conference_number, pin, caller, now)
-        if found.reservation is None or not found.needs_write:
+        if not found.needs_write:
             return found.outcome
         # A wrong PIN to count, or a caller's earlier failures to clear: decide again inside
         # a write transaction, since another call may have changed the counters meanwhile.
