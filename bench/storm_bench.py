@@ -111,7 +111,7 @@ async def storm(
     waited = proc_wait_seconds(system.controller_pid) - wait0
     metrics = metrics_delta(metrics0, await asyncio.to_thread(system.metrics))
     calls = tracer.of(service, began)
-    logged = storm_log.parse(system.instance.host("log", "full"), {c.channel for c in calls})
+    logged = storm_log.parse(system.instance.host("log", "trace"), {c.channel for c in calls})
     length = functools.cache(functools.partial(sound_seconds, system.instance))
     split = {ch: s for ch, entry in logged.items() if (s := storm_log.after_pin(entry, length)) is not None}
     out: dict[str, Any] = {

@@ -1,10 +1,11 @@
 """What each caller heard and keyed after its PIN, from the Asterisk instance's own log.
 
-The instance logs (logger.conf `full`: verbose(3) and dtmf) every prompt a channel plays, every
-DTMF end it receives and its entry into the conference's softmix bridge, each with Asterisk's
-own millisecond timestamp. AMI events carry no such clock and say nothing about prompts, so the
-split of a call's time after the PIN into prompt audio, the caller's own time and the system's
-time is read from there (bench/storm_measure.py has the AMI side).
+The instance's trace log (logger.conf `trace`, on with asterisk.trace_log: verbose(3) and dtmf)
+has every prompt a channel plays, every DTMF end it receives and its entry into the
+conference's softmix bridge, each with Asterisk's own millisecond timestamp. AMI events carry
+no such clock and say nothing about prompts, so the split of a call's time after the PIN into
+prompt audio, the caller's own time and the system's time is read from there
+(bench/storm_measure.py has the AMI side).
 
 After the PIN's # (the last key both journeys share):
 - prompt audio: every sound the channel plays until it joins, each for its length (cut short

@@ -52,7 +52,10 @@ def storm_settings(tmp: Path, rtp_ports: int, capacity: int) -> Settings:
     base = isolated_settings(tmp, name="storm")
     # Away from the test bands (20000 + worker * 2000 + ...): a band per pid, 10 bands.
     start = 30000 + (os.getpid() % 10) * 2100
-    asterisk = base.asterisk.model_copy(update={"rtp_start": start, "rtp_end": start + rtp_ports})
+    # The trace log (every prompt and key, with Asterisk's clock) is what the split is read from.
+    asterisk = base.asterisk.model_copy(
+        update={"rtp_start": start, "rtp_end": start + rtp_ports, "trace_log": True}
+    )
     booking = BookingSettings(system_capacity=capacity)
     return base.model_copy(update={"asterisk": asterisk, "booking": booking})
 
@@ -60,6 +63,7 @@ def storm_settings(tmp: Path, rtp_ports: int, capacity: int) -> Settings:
 def storm_env(settings: Settings) -> dict[str, str]:
     env = settings_env(settings)
     env["DIALCONF_BOOKING__SYSTEM_CAPACITY"] = str(settings.booking.system_capacity)
+    env["DIALCONF_ASTERISK__TRACE_LOG"] = "true"
     env["DIALCONF_LOG_LEVEL"] = "warning"  # as in production the logs are not what is measured
     return env
 

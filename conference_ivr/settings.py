@@ -42,6 +42,10 @@ class AsteriskSettings(BaseModel):
     rtp_end: int = 20000
     boot_timeout_s: float = 30.0
     stop_timeout_s: float = 10.0
+    # A `trace` log of every prompt played and every key received (verbose 3 and DTMF), which
+    # the join-storm benchmark reads. It holds every digit callers key, PINs included: never on
+    # a system with real callers. Off, no file Asterisk writes holds a keyed digit.
+    trace_log: bool = False
 
 
 class ControllerSettings(BaseModel):

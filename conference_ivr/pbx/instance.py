@@ -52,6 +52,23 @@ def render_template(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(sub, text)
 
 
+# Verbose level 3 is where Asterisk logs what a channel runs and plays (Read's "User entered"
+# among it) and `dtmf` is every key. The level is the core's (asterisk.conf): a file channel's
+# verbose(N) cannot go below it, so with the opt-in trace log on (AsteriskSettings.trace_log)
+# the full log keeps no verbose lines at all and only the trace file holds the keys.
+TRACE_LOG = "trace => notice,warning,error,verbose(3),dtmf"
+
+
+def _log_values(trace: bool) -> dict[str, str]:
+    if trace:
+        return {"verbose": "3", "full_log": "notice,warning,error", "trace_log": TRACE_LOG}
+    return {
+        "verbose": "2",
+        "full_log": "notice,warning,error,verbose(2)",
+        "trace_log": "; trace => off (asterisk.trace_log: it would hold every keyed digit)",
+    }
+
+
 @dataclass(frozen=True)
 class AsteriskInstance:
     install: AsteriskInstall
@@ -110,6 +127,7 @@ class AsteriskInstance:
             "trunk_host": self.settings.dialout.trunk_host,
             "trunk_port": str(self.settings.dialout.trunk_port),
             "trunk_from_user": self.settings.dialout.from_user,
+            **_log_values(a.trace_log),
         }
 
     def render(self, template_dir: Path = TEMPLATE_DIR) -> None:
