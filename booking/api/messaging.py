@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from booking.api import errors
@@ -22,7 +23,10 @@ from booking.api.messaging_schemas import (
     SenderOut,
 )
 from booking.messaging.model import Channel, Inbound
+from booking.messaging.orders import BadSender
 from booking.messaging.service import MessagingService
+
+log = structlog.get_logger(__name__)
 
 
 def messaging(request: Request) -> MessagingService:
@@ -45,7 +49,9 @@ operator = APIRouter(
     summary="An SMS from Kannel's sms-service",
     description="Kannel calls this for every incoming SMS (sender=%p, receiver=%P, text=%a, id=%I, key). "
     "The answer is empty: the reply goes out through Kannel's sendsms. A message id seen before "
-    "changes nothing.",
+    "changes nothing. A sender that is no phone number (an operator's alphanumeric name) is "
+    "answered 204 too, with nothing stored: there is nobody to reply to, and any other answer "
+    "would have Kannel retry it.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={403: {"description": "not Kannel (wrong key)"}},
 )
@@ -61,7 +67,11 @@ def sms_from_kannel(
     expected: str = request.app.state.sms_key
     if not expected or not secrets.compare_digest(key.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong key")
-    svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
+    try:
+        svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
+    except BadSender:
+        log.warning("sms.sender_not_a_number", length=len(sender))
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     svc.wake()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
