@@ -153,7 +153,7 @@ class OrderDesk:
         if isinstance(target, Outcome):
             return target
         if not self._trusted(msg):
-            word = next(w for w, lang in CANCEL_KEYWORDS.items() if lang == t.language)
+            word = next((w for w, lang in CANCEL_KEYWORDS.items() if lang == t.language), "cancel")
             text = f"{word} {target.room.conference_number}"
             values = self._compose.values(target, t)
             return self._codes.ask(msg, text, t, "reply.confirm_cancel", **values)
