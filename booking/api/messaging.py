@@ -6,7 +6,8 @@ import secrets
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Operator
@@ -48,11 +49,13 @@ operator = APIRouter(
     "/sms/kannel",
     summary="An SMS from Kannel's sms-service",
     description="Kannel calls this for every incoming SMS (sender=%p, receiver=%P, text=%a, id=%I, key). "
-    "The answer is empty: the reply goes out through Kannel's sendsms. A message id seen before "
-    "changes nothing. A sender that is no phone number (an operator's alphanumeric name) is "
-    "answered 204 too, with nothing stored: there is nobody to reply to, and any other answer "
-    "would have Kannel retry it.",
-    status_code=status.HTTP_204_NO_CONTENT,
+    "The answer is 200 with an empty body: Kannel sends nothing back (omit-empty), the reply goes "
+    "out through Kannel's sendsms. A message id seen before changes nothing. A sender that is no "
+    "phone number (an operator's alphanumeric name) is answered the same, with nothing stored: "
+    "there is nobody to reply to. Kannel 1.4 retries every answer but 200 and 202 (even 204), "
+    "so only a store failure (500) is retried.",
+    status_code=status.HTTP_200_OK,
+    response_class=PlainTextResponse,
     responses={403: {"description": "not Kannel (wrong key)"}},
 )
 def sms_from_kannel(
@@ -63,7 +66,7 @@ def sms_from_kannel(
     id: Annotated[str, Query(min_length=1, max_length=200)],
     key: Annotated[str, Query()],
     receiver: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
+) -> PlainTextResponse:
     expected: str = request.app.state.sms_key
     if not expected or not secrets.compare_digest(key.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong key")
@@ -71,9 +74,9 @@ def sms_from_kannel(
         svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
     except BadSender:
         log.warning("sms.sender_not_a_number", length=len(sender))
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
+        return PlainTextResponse("")
     svc.wake()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return PlainTextResponse("")  # empty: Kannel's omit-empty sends no SMS of its own
 
 
 @organizer.get("/{reservation_id}/invitees", summary="Who gets notices", responses=errors.NOT_FOUND)
