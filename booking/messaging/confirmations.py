@@ -87,17 +87,19 @@ class ConfirmationCodes:
         """The waiting request of this address that ``code`` opens, or the outcome of refusing
         the code (recorded, the reply queued). The request is used up by whoever carries it out."""
         now = self._booking.clock.now()
-        t = Texts(sender.language)
         with self._booking.uow() as repo:
+            store = ConfirmationRepository(repo.conn)
+            # Answered in the language of the request it would confirm (the sender's own is
+            # learnt only from what it confirmed).
+            t = Texts(store.last_language(msg.channel, msg.sender) or sender.language)
             wrong_today = MessagingRepository(repo.conn).count_inbound(
                 msg.channel, msg.sender, now - DAY, [Outcome.WRONG_CODE]
             )
             if wrong_today >= self._s.wrong_codes_per_day:
                 # Silence: whoever guesses learns nothing, and a forged From is not mailed again.
-                self._rec.record(repo, msg, sender.language, Outcome.IGNORED, None)
+                self._rec.record(repo, msg, t.language, Outcome.IGNORED, None)
                 log.warning("confirmation.guessing_stopped", channel=msg.channel.value)
                 return Outcome.IGNORED
-            store = ConfirmationRepository(repo.conn)
             waiting = store.waiting(msg.channel, msg.sender, now)
             for c in waiting:
                 if hmac.compare_digest(c.code_hash, digest(c.code_salt, code)):
@@ -108,6 +110,6 @@ class ConfirmationCodes:
                 text = t("reply.confirm_wrong")
             else:
                 text = t("reply.confirm_void")
-            self._rec.record(repo, msg, sender.language, Outcome.WRONG_CODE, text)
+            self._rec.record(repo, msg, t.language, Outcome.WRONG_CODE, text)
         log.info("confirmation.wrong_code", channel=msg.channel.value, waiting=len(waiting))
         return Outcome.WRONG_CODE

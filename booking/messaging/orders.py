@@ -135,7 +135,8 @@ class OrderDesk:
         except KeywordError as e:
             lang = e.lang or sender.language  # an unknown keyword: the sender's last language
             return self._rec.answer(msg, lang, Outcome.INVALID, self._compose.keyword_error(e, Texts(lang)))
-        self._remember_language(sender, command.lang)
+        if self._trusted(msg):  # a forged From changes nothing of its owner's, not even this
+            self._remember_language(sender, command.lang)
         t = Texts(command.lang)
         if isinstance(command, StatusQuery):
             found = self._own(sender)
@@ -178,6 +179,7 @@ class OrderDesk:
         except KeywordError as e:  # the order's time passed while it waited for its code
             text = self._compose.keyword_error(e, t)
             return self._rec.answer(msg, t.language, Outcome.INVALID, text, claim=claim)
+        self._remember_language(sender, t.language)
         if isinstance(command, Order):
             return self._order(msg, sender, command, t, claim)
         assert isinstance(command, CancelOrder)  # only orders and cancels wait for a code

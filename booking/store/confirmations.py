@@ -80,6 +80,12 @@ class ConfirmationRepository:
         )
         return [_confirmation(r) for r in self.conn.execute(q)]
 
+    def last_language(self, channel: Channel, address: str) -> str | None:
+        """The language of the address's latest request, whatever became of it."""
+        c = confirmations.c
+        q = select(c.language).where(c.channel == channel.value, c.address == address)
+        return self.conn.execute(q.order_by(c.id.desc()).limit(1)).scalar_one_or_none()
+
     def wrong_code(self, channel: Channel, address: str, now: datetime, max_wrong: int) -> int:
         """A wrong code from the address counts against each of its waiting requests; those that
         reach ``max_wrong`` are void. How many are still waiting."""

@@ -89,6 +89,13 @@ def test_a_forged_cancel_cancels_nothing_and_the_owner_is_asked_instead(h: Harne
     assert (h.outbox(OWNER)[-1].body or "").startswith(f"Conference {r.room.conference_number} on ")
 
 
+def test_a_forged_order_changes_nothing_of_the_owners_not_even_its_language(h: Harness) -> None:
+    booked(h)  # ordered in English ("conf"), so English it is
+    assert h.mail(OWNER, "konf 0907 1600 60 10", "<forged-konf>") is Outcome.AWAITING_CONFIRMATION
+    [owner] = [s for s in h.messaging.senders() if s.address == OWNER]
+    assert owner.language == "en" and len(mine(h)) == 1
+
+
 def test_a_cancel_of_a_conference_that_is_not_yours_is_answered_at_once_without_a_code(h: Harness) -> None:
     booked(h)
     assert h.mail(OWNER, "cancel 99999999", "<c@owner>") is Outcome.INVALID
