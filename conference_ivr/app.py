@@ -20,6 +20,7 @@ from booking.domain.usage import is_mobile
 from booking.kept_secret import EmptySecretFile, kept_secret
 from booking.messaging.compose import Composer
 from booking.messaging.dispatcher import Dispatcher
+from booking.messaging.dkim_check import DkimVerifier, TxtLookup
 from booking.messaging.gateways import MailGateway, SmsGateway
 from booking.messaging.hooks import MessagingHook
 from booking.messaging.kannel import KannelProcess, KannelSecrets, KannelSettings, KannelSmsGateway
@@ -120,10 +121,11 @@ def web_secret(settings: Settings) -> str:
 
 
 def build_messaging_runtime(
-    settings: Settings, booking: BookingService
+    settings: Settings, booking: BookingService, dkim_dns: TxtLookup | None = None
 ) -> tuple[MessagingService, MessagingRuntime, str]:
     """Messaging as ``dialconf run`` runs it: Kannel (SMS), the SMTP intake, the relay client.
-    Returns the service, its runtime, and the key Kannel presents on incoming SMS."""
+    Returns the service, its runtime, and the key Kannel presents on incoming SMS.
+    ``dkim_dns``: how DKIM keys are looked up (None: DNS, through dnspython)."""
     m = settings.messaging
     kannel, kannel_dir, sms, key = None, settings.data_dir / "kannel", None, ""
     if m.sms:
@@ -131,7 +133,8 @@ def build_messaging_runtime(
         secrets_ = KannelSecrets.load(ks, kannel_dir)
         kannel, sms, key = KannelProcess(ks), KannelSmsGateway(ks, secrets_.password), secrets_.incoming_key
     service = build_messaging(settings, booking, sms, SmtpMailGateway(m.mail))
-    intake = MailIntake(m.mail, mail_handler(service)) if m.mail.intake else None
+    dkim = DkimVerifier(m.mail.dkim, dkim_dns)
+    intake = MailIntake(m.mail, mail_handler(service), dkim) if m.mail.intake else None
     return service, MessagingRuntime(service, kannel, kannel_dir, intake), key
 
 

@@ -13,6 +13,8 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv);
 # chromium + chromium-driver: the web pages are tested in a real browser (selenium);
 # prometheus: its promtool checks the /metrics exposition.
 if [ "${1:-run}" = "test" ]; then want+=(sip-tester postgresql chromium chromium-driver prometheus); fi
+# openssl: the DKIM tests make their signing keys with it (tests/support/dkim.py).
+if [ "${1:-run}" = "test" ]; then want+=(openssl); fi
 
 missing=()
 for pkg in "${want[@]}"; do

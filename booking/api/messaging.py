@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Operator
@@ -22,7 +24,10 @@ from booking.api.messaging_schemas import (
     SenderOut,
 )
 from booking.messaging.model import Channel, Inbound
+from booking.messaging.orders import BadSender
 from booking.messaging.service import MessagingService
+
+log = structlog.get_logger(__name__)
 
 
 def messaging(request: Request) -> MessagingService:
@@ -44,9 +49,13 @@ operator = APIRouter(
     "/sms/kannel",
     summary="An SMS from Kannel's sms-service",
     description="Kannel calls this for every incoming SMS (sender=%p, receiver=%P, text=%a, id=%I, key). "
-    "The answer is empty: the reply goes out through Kannel's sendsms. A message id seen before "
-    "changes nothing.",
-    status_code=status.HTTP_204_NO_CONTENT,
+    "The answer is 200 with an empty body: Kannel sends nothing back (omit-empty), the reply goes "
+    "out through Kannel's sendsms. A message id seen before changes nothing. A sender that is no "
+    "phone number (an operator's alphanumeric name) is answered the same, with nothing stored: "
+    "there is nobody to reply to. Kannel 1.4 retries every answer but 200 and 202 (even 204), "
+    "so only a store failure (500) is retried.",
+    status_code=status.HTTP_200_OK,
+    response_class=PlainTextResponse,
     responses={403: {"description": "not Kannel (wrong key)"}},
 )
 def sms_from_kannel(
@@ -57,13 +66,17 @@ def sms_from_kannel(
     id: Annotated[str, Query(min_length=1, max_length=200)],
     key: Annotated[str, Query()],
     receiver: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
+) -> PlainTextResponse:
     expected: str = request.app.state.sms_key
     if not expected or not secrets.compare_digest(key.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong key")
-    svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
+    try:
+        svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
+    except BadSender:
+        log.warning("sms.sender_not_a_number", length=len(sender))
+        return PlainTextResponse("")
     svc.wake()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return PlainTextResponse("")  # empty: Kannel's omit-empty sends no SMS of its own
 
 
 @organizer.get("/{reservation_id}/invitees", summary="Who gets notices", responses=errors.NOT_FOUND)

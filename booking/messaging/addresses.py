@@ -10,6 +10,10 @@ import phonenumbers
 from booking.messaging.model import Channel, Invitee
 
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# What a phone number may be written with. Letters never: an alphanumeric SMS sender (an
+# operator's name) is nobody we can answer, and vanity letters would be read as digits.
+_PHONE_CHARS = re.compile(r"^[0-9 \t+()./-]+$")
+MIN_PHONE_DIGITS = 3
 
 
 class AddressError(ValueError):
@@ -19,6 +23,8 @@ class AddressError(ValueError):
 def normalise_phone(raw: str, region: str) -> str:
     """E.164 (+420601234567) when the number parses; otherwise its digits, as given."""
     text = raw.strip()
+    if not _PHONE_CHARS.match(text) or sum(c in "0123456789" for c in text) < MIN_PHONE_DIGITS:
+        raise AddressError(f"not a phone number: {raw[:40]!r}")
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
@@ -27,10 +33,7 @@ def normalise_phone(raw: str, region: str) -> str:
         number = None
     if number is not None and phonenumbers.is_possible_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    digits = re.sub(r"[^\d+]", "", text)
-    if not digits:
-        raise AddressError(f"not a phone number: {raw[:40]!r}")
-    return digits
+    return re.sub(r"[^\d+]", "", text)
 
 
 def normalise_email(raw: str) -> str:

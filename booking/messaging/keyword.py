@@ -9,6 +9,7 @@ with a stable code and the values a translated message needs. It never raises an
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from zoneinfo import ZoneInfo
 ORDER_KEYWORDS = {"conf": "en", "konf": "cs"}
 STATUS_KEYWORDS = {"status": "en", "stav": "cs"}
 CANCEL_KEYWORDS = {"cancel": "en", "zrus": "cs", "zrusit": "cs"}
+# An e-mail confirms a waiting order with ``confirm <code>`` (in the subject or the first line).
+CONFIRM_KEYWORDS = frozenset(("confirm", "potvrdit", "potvrzuji", "potwierdz", "bestatigen", "confirmer"))
 FIELDS = ("date", "time", "minutes", "participants")
 MAX_TEXT = 480  # three concatenated SMS; anything longer is not an order
 MAX_INVITEES = 20
@@ -29,6 +32,8 @@ _NUMBER = re.compile(r"^(\d{1,6})(?:min|m)?$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _PHONE = re.compile(r"^\+?\d{6,15}$")
 _CONFERENCE = re.compile(r"^\d{3,12}$")
+_CODE = re.compile(r"^\d{4,12}$")
+_PUNCTUATION = ".,;:!?\"'()[]<>«»"
 
 
 class KeywordError(Exception):
@@ -72,6 +77,16 @@ def normalise(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     return plain.split()
+
+
+def confirmation_code(text: str) -> str | None:
+    """The code of ``confirm 12345678`` anywhere in ``text``: a reply's subject keeps it
+    ("Re: Please confirm: confirm 12345678"), or the customer writes it as the first line."""
+    words = [w.strip(_PUNCTUATION) for w in normalise(text[:MAX_TEXT])]
+    for word, following in itertools.pairwise(words):
+        if word in CONFIRM_KEYWORDS and _CODE.match(following):
+            return following
+    return None
 
 
 def parse(text: str, now: datetime, tz: ZoneInfo, grace: timedelta = timedelta(minutes=5)) -> Command:

@@ -1,79 +1,58 @@
 """E-mail in and out: an SMTP intake server for the booking address, and an SMTP relay client.
 
-The intake answers 250 only once the order desk recorded the message: if anything fails
-before, it answers 451 and the sending server tries again later, so no order is lost.
-Automatic mail (bounces, vacation replies, lists) is accepted and ignored: answering it
-could start a loop of robots replying to each other.
+The intake answers 250 only once the order desk recorded the message: if the store fails
+before, it answers 451 and the sending server tries again later, so no order is lost. A
+message that can never be taken (no usable From, an unknown charset) gets a 550 with the
+reason instead: retrying it would change nothing. Automatic mail (bounces, vacation replies,
+lists) is accepted and ignored: answering it could start a loop of robots replying to each other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 import smtplib
 from collections.abc import Awaitable, Callable
-from email import policy
+from dataclasses import replace
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.exc import SQLAlchemyError
 
+from booking.messaging.dkim_check import DkimVerifier
 from booking.messaging.gateways import DeliveryError
-from booking.messaging.model import Channel, Inbound
+from booking.messaging.mail_reading import MailRefused, from_address, parse_mail, read
+from booking.messaging.model import Inbound
 from booking.messaging.settings import MailSettings
 
 log = structlog.get_logger(__name__)
-_TAG = re.compile(r"<[^>]+>")
-
-
-def is_automatic(msg: EmailMessage, envelope_from: str | None) -> bool:
-    """RFC 3834: never answer automatic mail."""
-    if not envelope_from or envelope_from == "<>":
-        return True  # a bounce
-    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
-    precedence = str(msg.get("Precedence", "")).strip().lower()
-    return auto != "no" or precedence in ("bulk", "junk", "list") or msg.get("List-Id") is not None
-
-
-def order_text(msg: EmailMessage) -> str:
-    """The order line: the first line of the body that is neither quoted nor a signature."""
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    content = part.get_content() if isinstance(part, EmailMessage) else ""
-    if part.get_content_subtype() == "html":
-        content = _TAG.sub(" ", content)
-    for line in str(content).splitlines():
-        if line.strip() == "--":
-            break
-        if line.strip() and not line.lstrip().startswith(">"):
-            return line.strip()
-    return ""
-
-
-def parse_mail(raw: bytes, envelope_from: str | None) -> Inbound | None:
-    """The order in a raw message; None for automatic mail."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(msg, EmailMessage)
-    if is_automatic(msg, envelope_from):
-        return None
-    sender = str(msg.get("Reply-To") or msg.get("From") or envelope_from or "")
-    message_id = str(msg.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
-    return Inbound(Channel.EMAIL, sender, order_text(msg), message_id[:200], str(msg.get("Subject", "")))
-
 
 Handler = Callable[[Inbound], Awaitable[None]]
+
+
+def take_mail(raw: bytes, envelope_from: str | None, dkim: DkimVerifier | None) -> Inbound | None:
+    """The order in ``raw`` (None: automatic mail), marked authenticated when a trusted DKIM
+    signature of its From domain covers it. Blocking (DNS): runs in a worker thread."""
+    inbound = parse_mail(raw, envelope_from)
+    if inbound is None or dkim is None:
+        return inbound
+    msg = read(raw)
+    domain = from_address(msg).rpartition("@")[2]
+    signature = dkim.signature_id(raw, msg, domain)
+    if signature is None:
+        return inbound
+    # The signature names the message: a replayed copy with a new Message-ID is a redelivery.
+    return replace(inbound, external_id=signature, authenticated=True)
 
 
 class _Intake:
     """aiosmtpd's handler protocol: RCPT picks the booking address, DATA takes the order."""
 
-    def __init__(self, settings: MailSettings, handle: Handler) -> None:
+    def __init__(self, settings: MailSettings, handle: Handler, dkim: DkimVerifier | None) -> None:
         self._s = settings
         self._handle = handle
+        self._dkim = dkim if settings.dkim.trust else None  # no DNS lookups when not trusted
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd calls it by this name)
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -90,27 +69,33 @@ class _Intake:
         if len(raw) > self._s.max_bytes:
             return "552 5.3.4 an order is one line of text; this message is too big"
         try:
-            inbound = parse_mail(raw, envelope.mail_from)
-        except Exception:  # a message our parser cannot read is not an order: drop it, loudly
-            log.warning("mail.unreadable", size=len(raw))
-            return "250 OK"
+            inbound = await asyncio.to_thread(take_mail, raw, envelope.mail_from, self._dkim)
+        except MailRefused as e:
+            log.info("mail.refused", reply=e.reply[:80])
+            return e.reply
+        except Exception:  # a message the parser chokes on: it would choke on every retry too
+            log.exception("mail.unreadable", size=len(raw))
+            return "550 5.6.0 this message cannot be read; send the order as plain text"
         if inbound is None:
             log.info("mail.automatic_ignored")
             return "250 OK"
         try:
             await self._handle(inbound)
-        except Exception:
+        except (SQLAlchemyError, OSError):  # the store failed: a retry may well succeed
             log.exception("mail.intake_failed")
             return "451 4.3.0 please try again later"
+        except Exception:  # anything else would fail the same way on every retry
+            log.exception("mail.order_failed")
+            return "550 5.3.0 this message could not be handled; please contact the operator"
         return "250 OK"
 
 
 class MailIntake:
     """The SMTP server for the booking address, in the caller's event loop."""
 
-    def __init__(self, settings: MailSettings, handle: Handler) -> None:
+    def __init__(self, settings: MailSettings, handle: Handler, dkim: DkimVerifier | None = None) -> None:
         self._s = settings
-        self._handler = _Intake(settings, handle)
+        self._handler = _Intake(settings, handle, dkim)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:

@@ -24,6 +24,10 @@ class Outcome(enum.StrEnum):
     BLOCKED = "blocked"  # R12: the operator blocked the sender
     RATE_LIMITED = "rate_limited"
     IGNORED = "ignored"  # answered with silence (a blocked sender's second message, a loop)
+    # An e-mail order or cancel waits for the From address to send back its one-time code.
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    WRONG_CODE = "wrong_code"  # a confirmation with a code that matches no waiting request
+    NEW_SENDER_LIMITED = "new_sender_limited"  # too many new senders this hour (a flood)
 
 
 class Kind(enum.StrEnum):
@@ -112,3 +116,6 @@ class Inbound:
     text: str
     external_id: str
     subject: str = ""  # e-mail only
+    # E-mail only: a valid DKIM signature of the From domain covers the message (checked by the
+    # intake only when the operator trusts DKIM, settings.mail.dkim.trust).
+    authenticated: bool = False

@@ -130,7 +130,26 @@ def test_kannels_forward_needs_the_key_and_books_once_per_id(
     a, _, h = api
     query = {"sender": "+420601000222", "receiver": "8000", "text": "conf 0303 1400 60 5", "id": "abc"}
     assert a.client.get("/sms/kannel", params=query | {"key": "nope"}).status_code == 403
-    assert a.client.get("/sms/kannel", params=query | {"key": KEY}).status_code == 204
-    assert a.client.get("/sms/kannel", params=query | {"key": KEY}).status_code == 204
+    assert a.client.get("/sms/kannel", params=query | {"key": KEY}).status_code == 200
+    assert a.client.get("/sms/kannel", params=query | {"key": KEY}).status_code == 200
     assert len(h.booking.reservations_of("sms:+420601000222")) == 1
     assert a.client.get("/sms/kannel", params={"key": KEY}).status_code == 422
+
+
+@pytest.mark.parametrize("sender", ["abc", "Vodafone", "12"])
+def test_a_forward_from_a_sender_that_is_no_number_is_taken_and_stores_nothing(
+    api: tuple[Api, RecordingGateway, Harness], sender: str
+) -> None:
+    """Kannel retries every answer but 200 and 202: a sender we cannot answer gets an empty 200,
+    with nothing kept."""
+    a, _, h = api
+    query = {
+        "sender": sender,
+        "receiver": "8000",
+        "text": "conf 0303 1400 60 5",
+        "id": f"id-{sender}",
+        "key": KEY,
+    }
+    assert a.client.get("/sms/kannel", params=query).status_code == 200
+    assert a.client.get("/sms/kannel", params=query | {"key": "nope"}).status_code == 403
+    assert h.messaging.senders() == [] and h.outbox() == []

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.domain.model import Reservation
+from booking.messaging.keyword import confirmation_code
 from tests.support.kannel import Sms
 from tests.support.messaging_system import MessagingSystem, running_messaging
 from tests.support.smtp import body
@@ -79,8 +80,8 @@ def _forward(system: MessagingSystem, key: str, message_id: str, text: str, send
 
 def test_a_forward_repeated_with_the_same_id_books_once(system: MessagingSystem) -> None:
     text = f"conf {tomorrow()} 1600 60 5"
-    assert _forward(system, system.sms_key, "dup-1", text, "+420601100500") == 204
-    assert _forward(system, system.sms_key, "dup-1", text, "+420601100500") == 204
+    assert _forward(system, system.sms_key, "dup-1", text, "+420601100500") == 200
+    assert _forward(system, system.sms_key, "dup-1", text, "+420601100500") == 200
     system.phone.wait_for(lambda m: m.receiver == "+420601100500", timeout=20)
     assert len(booked_by(system, "sms:+420601100500")) == 1
     assert _forward(system, "wrong", "dup-2", text, "+420601100501") == 403
@@ -98,9 +99,18 @@ def _mail(system: MessagingSystem, sender: str, subject: str, text: str, **heade
         smtp.send_message(msg)
 
 
-def test_an_email_books_and_the_reply_goes_out_through_the_relay(system: MessagingSystem) -> None:
+def test_an_email_books_once_confirmed_and_the_replies_go_out_through_the_relay(
+    system: MessagingSystem,
+) -> None:
     _mail(system, "Eva Dvořák <eva@example.com>", "Conference", f"conf {tomorrow()} 0900 45 6\n\n-- \nEva")
-    reply = system.relay.wait_for(lambda m: "eva@example.com" in str(m["To"]))
+    ask = system.relay.wait_for(lambda m: "eva@example.com" in str(m["To"]))
+    assert booked_by(system, "email:eva@example.com") == []
+    code = confirmation_code(str(ask["Subject"]))
+    assert code is not None and f"confirm {code}" in body(ask)
+    _mail(system, "eva@example.com", f"Re: {ask['Subject']}", "> quoted\n")  # the customer hits Reply
+    reply = system.relay.wait_for(
+        lambda m: "eva@example.com" in str(m["To"]) and str(m["Subject"]) == "Your conference booking"
+    )
     [r] = booked_by(system, "email:eva@example.com")
     text = body(reply)
     assert reply["Subject"] == "Your conference booking" and reply["Auto-Submitted"] == "auto-replied"

@@ -170,13 +170,14 @@ def test_a_sender_over_its_hourly_limit_is_told_once_then_ignored(h: Harness) ->
     assert h.sms(PHONE, "status", "5") is Outcome.STATUS
 
 
-def test_an_email_order_is_answered_by_email_with_the_warning(h: Harness) -> None:
+def test_an_email_order_is_confirmed_then_answered_by_email_with_the_warning(h: Harness) -> None:
     assert (
-        h.mail("Jan Novák <Jan@Example.COM>", "konf 0907 1400 60 10", "<a@x>", "Re: Conference")
+        h.confirmed_mail("Jan Novák <Jan@Example.COM>", "konf 0907 1400 60 10", "<a@x>", "Re: Conference")
         is Outcome.BOOKED
     )
     h.dispatch()
-    [reply] = h.gateway.to("Jan@example.com")
+    [ask, reply] = h.gateway.to("Jan@example.com")
+    assert ask.subject.startswith("Potvrďte prosím: potvrdit ") and "konf 0907 1400 60 10" in ask.text
     assert reply.channel is Channel.EMAIL and reply.subject == "Vaše rezervace konference"
     assert "ADMIN PIN" in reply.text and "e-mail není bezpečný kanál" in reply.text  # R13
 
@@ -233,7 +234,7 @@ def test_a_price_change_is_announced_once_to_every_sms_customer_not_blocked(h: H
     h.sms("+420601999000", "conf 0907 1600 60 5", "b")
     h.sms("+420601999111", "status", "c")
     h.messaging.block(Channel.SMS, "+420601999111")
-    h.mail("eva@example.com", "conf 0907 1500 60 5", "<d@x>")
+    h.confirmed_mail("eva@example.com", "conf 0907 1500 60 5", "<d@x>")
     h.dispatch()
     changes = ["O2 mobile: 3.00 CZK/min excl. VAT"]
     assert h.messaging.announce_price_change(2, date(2027, 8, 1), changes) == 2

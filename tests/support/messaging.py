@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from booking.clock import FakeClock
+from booking.messaging.addresses import normalise_email
 from booking.messaging.gateways import DeliveryError
+from booking.messaging.keyword import confirmation_code
 from booking.messaging.model import Channel, Inbound, Message, Outcome
 from booking.messaging.service import MessagingService
 from booking.service import BookingService
@@ -68,8 +70,32 @@ class Harness:
     def sms(self, sender: str, text: str, message_id: str) -> Outcome:
         return self.messaging.desk.handle(Inbound(Channel.SMS, sender, text, message_id))
 
-    def mail(self, sender: str, text: str, message_id: str, subject: str = "conference") -> Outcome:
-        return self.messaging.desk.handle(Inbound(Channel.EMAIL, sender, text, message_id, subject))
+    def mail(
+        self,
+        sender: str,
+        text: str,
+        message_id: str,
+        subject: str = "conference",
+        authenticated: bool = False,
+    ) -> Outcome:
+        return self.messaging.desk.handle(
+            Inbound(Channel.EMAIL, sender, text, message_id, subject, authenticated)
+        )
+
+    def mailed_code(self, address: str) -> str:
+        """The one-time code in the latest confirmation request queued for ``address``."""
+        for m in reversed(self.outbox(address)):
+            code = confirmation_code(m.subject)
+            if code is not None:
+                assert m.body is not None and code in m.body
+                return code
+        raise AssertionError(f"no confirmation request for {address}")
+
+    def confirmed_mail(self, sender: str, text: str, message_id: str, subject: str = "conference") -> Outcome:
+        """An e-mail order or cancel, then its confirmation from the same address."""
+        assert self.mail(sender, text, message_id, subject) is Outcome.AWAITING_CONFIRMATION
+        address = normalise_email(sender)
+        return self.mail(sender, "", f"{message_id}-confirm", f"Re: confirm {self.mailed_code(address)}")
 
     def dispatch(self) -> int:
         assert self.messaging.dispatcher is not None

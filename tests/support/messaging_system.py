@@ -13,6 +13,8 @@ from pathlib import Path
 
 import uvicorn
 
+from booking.messaging.dkim_check import TxtLookup
+from booking.messaging.service import MessagingService
 from booking.service import BookingService
 from booking.store.migrate import upgrade
 from conference_ivr.app import build_api, build_booking, build_messaging_runtime
@@ -28,6 +30,7 @@ class MessagingSystem:
     phone: FakePhone
     relay: SmtpSink
     sms_key: str
+    messaging: MessagingService
 
     @property
     def api(self) -> str:
@@ -35,10 +38,13 @@ class MessagingSystem:
 
 
 @contextmanager
-def running_messaging(settings: Settings, tmp: Path) -> Iterator[MessagingSystem]:
+def running_messaging(
+    settings: Settings, tmp: Path, dkim_dns: TxtLookup | None = None
+) -> Iterator[MessagingSystem]:
+    """``dkim_dns``: answers the intake's DKIM key lookups (tests sign with their own keys)."""
     upgrade(settings.database_url)
     booking = build_booking(settings)
-    messaging, runtime, key = build_messaging_runtime(settings, booking)
+    messaging, runtime, key = build_messaging_runtime(settings, booking, dkim_dns)
     app = build_api(settings, booking, messaging, key)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -81,7 +87,7 @@ def running_messaging(settings: Settings, tmp: Path) -> Iterator[MessagingSystem
         phone.start()
         try:
             wait_until(lambda: phone_connected(kannel), 15, "fakesmsc to connect")
-            yield MessagingSystem(settings, booking, phone, relay, key)
+            yield MessagingSystem(settings, booking, phone, relay, key, messaging)
         finally:
             phone.stop()
             assert loop is not None and stop is not None
