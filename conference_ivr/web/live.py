@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from booking.domain.errors import NotFound, RuleViolation, TooMany
 from booking.domain.model import Reservation, ReservationStatus
@@ -34,39 +34,10 @@ from conference_ivr.errors import AmiError
 from conference_ivr.live_control import LiveControl, NotInConference, NotRunning, TooManyWatchers, Watch
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
+from conference_ivr.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CURRENT_TTL_S = 5.0
-STREAM_RETRY_S = 30  # a session's streams end by themselves within stream_max_s
-MESSAGES = {
-    "removed": "The participant was removed from the conference.",
-    "muted": "The participant is muted.",
-    "unmuted": "The participant can speak again.",
-    "all_muted": "All participants are muted (moderators are not).",
-    "all_unmuted": "All participants can speak again.",
-    "locked": "The conference is locked: nobody else can join.",
-    "unlocked": "The conference is open again.",
-    "ended": "The conference was ended for everyone.",
-    "extended": "The conference was extended.",
-    "not_extended": "The conference cannot be extended: its seats are booked by other conferences then.",
-    "no_end": "This conference has no end to extend.",
-    "over": "The reservation is over: it cannot be extended any more.",
-    "not_running": "The conference is not running.",
-    "gone": "That participant is no longer in the conference.",
-    "no_asterisk": "The telephone system did not answer: try again.",
-    "calling": "Calling: they join the conference when they answer and press 1.",
-    "nobody_to_call": "Everyone dialled is in the conference: nobody to call again.",
-    "not_dialable": "That number cannot be called from here: digits only, with an optional leading +.",
-    # Why a call is refused (booking.dialout.DialOutService decides, for the keypad and the API too)
-    "not_dial_out": "Calling out is not enabled for this conference: it was not booked for dial-out.",
-    "premium": "Premium rate, shared cost and satellite numbers cannot be called.",
-    "abroad": "Numbers abroad cannot be called from this conference.",
-    "not_allowed": "This number cannot be called from here.",
-    "limit": "This conference or account has placed as many calls as it may for now.",
-    "rate": "Too many calls were placed just now: try again in a minute.",
-    "too_many_streams": "Too many live pages are open in this session: close one, then reload this page.",
-    "streams_busy": "Too many live pages are open: reload later.",
-}
 
 
 @dataclass(frozen=True)
@@ -247,24 +218,24 @@ class LivePage:
                 raise NotRunning(bridge)
             await action(bridge)
         except NotRunning:
-            return _answer(request, r, "not_running", 409)
+            return answer(request, r, "not_running", 409)
         except NotInConference:
-            return _answer(request, r, "gone", 409)
+            return answer(request, r, "gone", 409)
         except AmiError:
-            return _answer(request, r, "no_asterisk", 503)
-        return _answer(request, r, done)
+            return answer(request, r, "no_asterisk", 503)
+        return answer(request, r, done)
 
     async def extend(self, request: Request, r: Reservation) -> Response:
         if r.ends_at is None or r.id is None:
-            return _answer(request, r, "no_end", 409)
+            return answer(request, r, "no_end", 409)
         if self._booking.clock.now() >= r.ends_at:
-            return _answer(request, r, "over", 409)
+            return answer(request, r, "over", 409)
         until = r.ends_at + self.period
         if not await asyncio.to_thread(self._booking.try_extend, r.id, until):
-            return _answer(request, r, "not_extended", 409)
+            return answer(request, r, "not_extended", 409)
         self._control.changed(names.bridge_name(r.room.conference_number), "reservation")
         said = f"Extended by {self.minutes} minutes: it now ends at {until.astimezone(self.tz):%H:%M}."
-        return _answer(request, r, "extended", message=said)
+        return answer(request, r, "extended", message=said)
 
 
 def _key(snap: dict[str, Any]) -> dict[str, Any]:
@@ -273,36 +244,6 @@ def _key(snap: dict[str, Any]) -> dict[str, Any]:
 
 def _event(snap: dict[str, Any]) -> str:
     return f"data: {json.dumps(snap, separators=(',', ':'))}\n\n"
-
-
-def _answer(
-    request: Request,
-    r: Reservation,
-    code: str,
-    status: int = 200,
-    message: str = "",
-    headers: dict[str, str] | None = None,
-) -> Response:
-    if "application/json" in request.headers.get("accept", ""):
-        body = {"ok": status == 200, "code": code, "message": message or MESSAGES[code]}
-        return JSONResponse(body, status, headers=headers)
-    return RedirectResponse(f"/panel/reservations/{r.id}/live?done={code}", status_code=303)
-
-
-class _WatchStream(StreamingResponse):
-    """An event stream that gives its watch back however the response ends (even if the
-    stream never started)."""
-
-    def __init__(self, content: AsyncIterator[str], release: Callable[[], None]) -> None:
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        super().__init__(content, media_type="text/event-stream", headers=headers)
-        self._release = release
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
 
 
 def live_router(settings: Settings, booking: BookingService, controller: Controller) -> APIRouter:
@@ -340,7 +281,7 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
             code = "too_many_streams" if e.per_session else "streams_busy"
             body = {"ok": False, "code": code, "message": MESSAGES[code]}
             return JSONResponse(body, 429, headers={"Retry-After": str(STREAM_RETRY_S)})
-        return _WatchStream(page.stream(r, watch), lambda: control.close_watch(watch))
+        return WatchStream(page.stream(r, watch), lambda: control.close_watch(watch))
 
     def member_action(path: str, done: str, do: Callable[[str, str], Awaitable[None]]) -> None:
         @router.post(f"/participants/{{uniqueid}}/{path}", name=f"live_{path}")
@@ -375,18 +316,18 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
         """R50: call a number now, or (no number) call again everyone dialled who is missing."""
         r = await page.reservation(request, viewer, reservation_id)
         if controller.dialout is None or r.id is None:
-            return _answer(request, r, "no_asterisk", 503)
+            return answer(request, r, "no_asterisk", 503)
         bridge = names.bridge_name(r.room.conference_number)
         current = await page.current(r)  # the number may be another reservation's by now
         try:
             queued = await controller.dialout.request(r.id, bridge, number.strip(), "web", current)
         except TooMany as e:
             said = f"{MESSAGES[e.code]} ({e.reason}; try again in {e.retry_after_s} s)"
-            return _answer(request, r, e.code, 429, said, {"Retry-After": str(e.retry_after_s)})
+            return answer(request, r, e.code, 429, said, {"Retry-After": str(e.retry_after_s)})
         except RuleViolation as e:
-            return _answer(request, r, e.code if e.code in MESSAGES else "not_allowed", 422)
+            return answer(request, r, e.code if e.code in MESSAGES else "not_allowed", 422)
         except NotFound:  # no longer active (queued, ended meanwhile)
-            return _answer(request, r, "not_running", 422)
-        return _answer(request, r, "calling" if queued else "nobody_to_call")
+            return answer(request, r, "not_running", 422)
+        return answer(request, r, "calling" if queued else "nobody_to_call")
 
     return router
