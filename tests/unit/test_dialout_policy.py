@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from booking.domain.dialout_policy import (
     CallCaps,
@@ -17,6 +19,8 @@ from booking.domain.dialout_policy import (
     seconds_until_room,
 )
 from booking.domain.errors import RuleViolation, TooMany
+from conference_ivr.app import dialout_rules
+from conference_ivr.settings import Settings
 
 NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 CZ = NumberPolicy()
@@ -154,3 +158,27 @@ def test_caps_per_reservation_and_per_profile() -> None:
     assert (
         largest_that_fits(caps, [(t, False) for t in minutes_ago(30, 20)], minutes_ago(30, 20, 90), NOW) == 2
     )
+
+
+def test_the_operator_sets_the_policy_and_the_caps_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in [n for n in os.environ if n.upper().startswith("DIALCONF_")]:
+        monkeypatch.delenv(name)
+    defaults = dialout_rules(Settings())
+    assert defaults.policy == NumberPolicy() and defaults.caps == CallCaps()
+    assert Settings().dialout.max_ringing == 5
+    monkeypatch.setenv("DIALCONF_BOOKING__PHONE_REGION", "SK")
+    monkeypatch.setenv("DIALCONF_DIALOUT__ALLOWED_TYPES", '["mobile", "toll_free"]')
+    monkeypatch.setenv("DIALCONF_DIALOUT__ALLOWED_REGIONS", '["cz"]')
+    monkeypatch.setenv("DIALCONF_DIALOUT__DIAL_FORMAT", "national")
+    monkeypatch.setenv("DIALCONF_DIALOUT__PROFILE_CALLS_PER_HOUR", "7")
+    rules = dialout_rules(Settings())
+    assert rules.policy.check("0905 123 456") == "+421905123456"  # a Slovak mobile, read at home
+    assert rules.policy.check("+420601234567") == "+420601234567"  # CZ allowed too
+    assert code(rules.policy, "+421221234567") == "not_allowed"  # a Bratislava fixed line: not listed
+    assert rules.policy.trunk_form("+420601234567") == "00420601234567"
+    assert rules.caps.profile_per_hour == 7
+    monkeypatch.setenv("DIALCONF_DIALOUT__ALLOWED_TYPES", '["premium"]')
+    with pytest.raises(ValidationError):
+        Settings()
