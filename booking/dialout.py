@@ -61,6 +61,9 @@ class DialOutService:
         self._uow = uow
         self._clock = clock
         self._rules = rules
+        # Reservations whose plan was capped or skipped an invitee: said once, not every tick
+        # (a start that plans nothing is looked at again, in case invitees are added).
+        self._told: set[int] = set()
 
     @property
     def policy(self) -> NumberPolicy:
@@ -89,7 +92,7 @@ class DialOutService:
             for rid in list(repo.conn.execute(q).scalars()):
                 r = repo.get_reservation(int(rid))
                 assert r is not None and r.id is not None
-                wanted = self._invitee_calls(repo.conn, r, now)
+                wanted = self._invitee_calls(repo.conn, r, now, tell=r.id not in self._told)
                 profile = r.room.profile_id
                 calls.lock_profile(profile)
                 room = largest_that_fits(
@@ -98,14 +101,17 @@ class DialOutService:
                     calls.profile_calls_since(profile, now - _DAY),
                     now,
                 )
-                if len(wanted) > room:
+                if len(wanted) > room and r.id not in self._told:
                     security.warning(
                         "dialout.plan_capped", reservation=r.id, listed=len(wanted), planned=room
                     )
+                self._told.add(r.id)
                 planned += [calls.add(c, now, profile) for c in wanted[:room]]
         return planned
 
-    def _invitee_calls(self, conn: Connection, r: Reservation, now: datetime) -> list[DialCall]:
+    def _invitee_calls(
+        self, conn: Connection, r: Reservation, now: datetime, tell: bool = True
+    ) -> list[DialCall]:
         assert r.id is not None
         found: dict[str, DialCall] = {}
         for i in MessagingRepository(conn).invitees(r.id):
@@ -114,7 +120,8 @@ class DialOutService:
             try:
                 number = self.policy.check(i.address)
             except RuleViolation as e:  # listed for SMS notices, but not a number this installation calls
-                security.info("dialout.invitee_skipped", reservation=r.id, code=e.code)
+                if tell:
+                    security.info("dialout.invitee_skipped", reservation=r.id, code=e.code)
                 continue
             found.setdefault(number, DialCall(r.id, number, i.language, now))
         return list(found.values())

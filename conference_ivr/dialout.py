@@ -28,7 +28,7 @@ import structlog
 from booking.clock import Clock
 from booking.dialout import DialOutService, Presence
 from booking.domain.dialout import DialCall, Outcome, outcome_of, outcome_of_cause
-from booking.domain.errors import RuleViolation
+from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, Hangup
@@ -255,9 +255,14 @@ class KeypadDial:
         return r.id
 
     async def check(self, conference: str, bridge: str) -> None:
-        await self._dialout.may_call(await self._reservation_id(conference), bridge)
+        try:
+            await self._dialout.may_call(await self._reservation_id(conference), bridge)
+        except NotFound as e:  # deleted or ended meanwhile
+            raise RuleViolation("reservation_id", "the reservation is over", "not_running") from e
 
     async def place(self, conference: str, bridge: str, number: str) -> int:
-        return await self._dialout.request(
-            await self._reservation_id(conference), bridge, number, "moderator"
-        )
+        try:
+            rid = await self._reservation_id(conference)
+            return await self._dialout.request(rid, bridge, number, "moderator")
+        except NotFound as e:
+            raise RuleViolation("reservation_id", "the reservation is over", "not_running") from e

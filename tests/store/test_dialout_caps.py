@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from structlog.testing import capture_logs
 
 from booking.clock import FakeClock
 from booking.dialout import DialOutRules, DialOutService, Presence
@@ -16,9 +17,11 @@ from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import RuleViolation, TooMany
 from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
+from booking.messaging.model import Channel, Invitee
 from booking.service import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
+from booking.store.messaging import MessagingRepository
 from booking.store.migrate import upgrade
 from booking.store.unit_of_work import UnitOfWork
 from tests.store.conftest import T0, Store
@@ -110,3 +113,26 @@ def test_migration_0009_gives_earlier_calls_their_profile(empty_url: str) -> Non
         assert profile == r.room.profile_id
     finally:
         engine.dispose()
+
+
+def test_the_start_plans_only_what_the_caps_and_the_policy_allow(
+    store: Store, service: BookingService
+) -> None:
+    listed = ["601000001", "601000002", "+88213000000", "601000003", "601000004", "601000005"]
+    req = BookingRequest(
+        ReservationKind.PANEL, T0 - timedelta(minutes=1), T0 + timedelta(hours=1), 5, dial_out=True
+    )
+    invitees = [Invitee(Channel.SMS, n, "en") for n in listed]
+    r = service.request(
+        service.profile_named("acme").id,
+        req,
+        operator=True,
+        within=lambda repo, r: MessagingRepository(repo.conn).replace_invitees(r.id or 0, invitees, T0),
+    )
+    svc = calls(store, CallCaps(reservation_per_day=3))
+    with capture_logs() as logs:
+        planned = svc.start_due()
+        assert svc.start_due() == []  # once
+    assert [c.number for c in planned] == ["+420601000001", "+420601000002", "+420601000003"]
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["dialout.plan_capped"]
+    assert [c.requested_by for c in svc.calls(r.id or 0)] == ["schedule"] * 3
