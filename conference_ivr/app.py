@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from booking.api.app import create_app
 from booking.billing.service import BillingService
 from booking.clock import Clock, SystemClock
-from booking.dialout import DialOutService
+from booking.dialout import DialOutRules, DialOutService
+from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.model import Reservation
 from booking.domain.usage import is_mobile
 from booking.kept_secret import EmptySecretFile, kept_secret
@@ -38,7 +39,7 @@ from booking.web.panel import panel_router
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
-from conference_ivr.dialout import DialOut
+from conference_ivr.dialout import DialOut, KeypadDial
 from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.announcer import Announcer, NameAnnouncements
 from conference_ivr.ivr.directory import ThreadedDirectory
@@ -172,11 +173,27 @@ def controller_routers(
     return routers
 
 
-def build_dialout_calls(settings: Settings, booking: BookingService) -> DialOutService:
+def dialout_rules(settings: Settings) -> DialOutRules:
+    """Who may be called and how often (toll fraud: docs/security/dialout-and-agi.md)."""
     d = settings.dialout
-    return DialOutService(
-        booking.uow, booking.clock, d.allowed_numbers, d.max_attempts, timedelta(seconds=d.retry_s)
+    policy = NumberPolicy(
+        home_region=settings.booking.phone_region,
+        allowed_regions=frozenset(r.upper() for r in d.allowed_regions),
+        allowed_kinds=frozenset(d.allowed_types),
+        pattern=d.allowed_numbers,
+        dial_format=d.dial_format,
     )
+    caps = CallCaps(
+        reservation_per_day=d.reservation_calls_per_day,
+        reservation_per_minute=d.reservation_calls_per_minute,
+        profile_per_hour=d.profile_calls_per_hour,
+        profile_per_day=d.profile_calls_per_day,
+    )
+    return DialOutRules(policy, caps, d.max_attempts, timedelta(seconds=d.retry_s))
+
+
+def build_dialout_calls(settings: Settings, booking: BookingService) -> DialOutService:
+    return DialOutService(booking.uow, booking.clock, dialout_rules(settings))
 
 
 def build_controller(
@@ -220,7 +237,18 @@ def build_controller(
         metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
 
     dialin = booking.dialin
-    agi = FastAgiServer(header_timeout=c.agi_header_timeout_s, observer=observe)
+
+    def dropped(reason: str) -> None:
+        metrics.agi_dropped.labels(reason=reason).inc()
+
+    agi = FastAgiServer(
+        header_timeout=c.agi_header_timeout_s,
+        observer=observe,
+        reply_timeout=c.agi_reply_timeout_s,
+        max_sessions=c.agi_max_sessions,
+        allowed_peers=c.agi_allowed_peers,
+        on_dropped=dropped,
+    )
     directory = ThreadedDirectory(dialin, c.lookup_threads)
     journey = DialInJourney(
         directory,
@@ -238,12 +266,15 @@ def build_controller(
 
     d = settings.dialout
     calls = build_dialout_calls(settings, booking)
-    dialout = DialOut(ami, calls, d, booking.clock)
+
+    def refused(code: str) -> None:
+        metrics.dialout_refused.labels(reason=code).inc()
+
+    dialout = DialOut(ami, calls, d, booking.clock, live, roster, on_refused=refused)
     ami.on_event(dialout.on_event)
 
-    async def dial(conference: str, number: str, present: set[str]) -> int:
-        r = await asyncio.to_thread(dialin.current_reservation, conference)
-        return 0 if r is None or r.id is None else await dialout.request(r.id, number, present, "moderator")
+    async def current(number: str) -> Reservation | None:
+        return await asyncio.to_thread(dialin.current_reservation, number)
 
     menu = KeypadMenu(
         remaining,
@@ -254,7 +285,7 @@ def build_controller(
         metrics,
         ZoneInfo(c.timezone),
         note_end=recorder.note_end,
-        dial=dial,
+        dial=KeypadDial(dialout, current),
     )
     invitation = DialOutInvitation(
         calls, journey, booking.clock, ZoneInfo(c.timezone), d.invitation_tries, c.digit_timeout_ms / 1000
@@ -262,9 +293,6 @@ def build_controller(
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
     agi.add_route(names.AGI_ROUTE_DIALOUT, invitation.__call__)
-
-    async def current(number: str) -> Reservation | None:
-        return await asyncio.to_thread(dialin.current_reservation, number)
 
     async def extend(reservation_id: int, until: datetime) -> bool:
         return await asyncio.to_thread(booking.try_extend, reservation_id, until)
@@ -286,7 +314,15 @@ def build_controller(
         mobile_warning=timedelta(minutes=c.mobile_warning_minutes),
         note_end=recorder.note_end,
     )
-    control = LiveControl(ami, roster, announcer, booking.clock, note_end=recorder.note_end)
+    control = LiveControl(
+        ami,
+        roster,
+        announcer,
+        booking.clock,
+        note_end=recorder.note_end,
+        max_watches=c.live_streams_max,
+        max_watches_per_session=c.live_streams_per_session,
+    )
     ami.on_event(control.on_event)
     live.on_rebuilt(control.resync)
     return Controller(

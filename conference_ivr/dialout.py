@@ -6,7 +6,13 @@ context, whose ``dialout`` route (conference_ivr/ivr/invitation.py) says who inv
 person and waits for 1. The Originate's reply ends with Asterisk's OriginateResponse: when
 nobody answered, the line was busy or the call was rejected, the attempt is recorded and
 retried per settings. The channel's unique id is chosen here (Originate's ChannelId): the
-call and its attempt.
+call and its attempt; the ``dialout`` route serves only a channel with the id its call's
+attempt was given.
+
+At most ``max_ringing`` calls ring at once: a conference's start with thirty invitees, or a
+moderator calling again everyone missing, queues the rest, which wait their turn. Whether a
+call may be placed at all is DialOutService's decision (booking/dialout.py); here the
+conference's presence comes from the controller's own live state.
 """
 
 from __future__ import annotations
@@ -14,16 +20,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
 
 from booking.clock import Clock
-from booking.dialout import DialOutService
+from booking.dialout import DialOutService, Presence
 from booking.domain.dialout import DialCall, Outcome, outcome_of, outcome_of_cause
+from booking.domain.errors import NotFound, RuleViolation
+from booking.domain.model import Reservation
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, Hangup
 from conference_ivr.errors import AmiError
+from conference_ivr.ivr.roster import Roster
+from conference_ivr.live import LiveConferences
 from conference_ivr.pbx import names
 from conference_ivr.settings import DialOutSettings
 
@@ -56,14 +67,29 @@ class OriginateResult:
         return None
 
 
+# Why a request was refused, counted by reason (a Prometheus counter's labels().inc()).
+RefusalObserver = Callable[[str], None]
+
+
 class DialOut:
     def __init__(
-        self, ami: AmiClient, calls: DialOutService, settings: DialOutSettings, clock: Clock
+        self,
+        ami: AmiClient,
+        calls: DialOutService,
+        settings: DialOutSettings,
+        clock: Clock,
+        live: LiveConferences | None = None,
+        roster: Roster | None = None,
+        on_refused: RefusalObserver = lambda _code: None,
     ) -> None:
         self._ami = ami
         self._calls = calls
         self._s = settings
         self._clock = clock
+        self._live = live
+        self._roster = roster or Roster()
+        self._on_refused = on_refused
+        self.most_ringing = 0  # the most attempts in flight at once so far (tests, logs)
         self._task: asyncio.Task[None] | None = None
         self._attempts: set[asyncio.Task[None]] = set()  # calls ringing now
         self._causes: dict[str, int] = {}  # dial-out channel -> its hangup cause (Hangup events)
@@ -104,13 +130,21 @@ class DialOut:
         planned = await asyncio.to_thread(self._calls.start_due)
         if planned:
             log.info("dialout.planned", calls=len(planned), reservation=planned[0].reservation_id)
-        for call in await asyncio.to_thread(self._calls.due):
+        free = self._s.max_ringing - len(self._attempts)
+        if free <= 0:
+            return  # the rest wait their turn: an attempt that ends wakes the loop
+        for call in (await asyncio.to_thread(self._calls.due))[:free]:
             assert call.id is not None
             await asyncio.to_thread(self._calls.calling, call.id)
             # Each call rings on its own: the Originate's reply ends with its OriginateResponse.
             task = asyncio.create_task(self._originate(call))
             self._attempts.add(task)
-            task.add_done_callback(self._attempts.discard)
+            task.add_done_callback(self._attempt_ended)
+            self.most_ringing = max(self.most_ringing, len(self._attempts))
+
+    def _attempt_ended(self, task: asyncio.Task[None]) -> None:
+        self._attempts.discard(task)
+        self.wake()  # a line is free: the next due call may ring
 
     async def _originate(self, call: DialCall) -> None:
         assert call.id is not None
@@ -120,7 +154,7 @@ class DialOut:
             reply = await self._ami.action(
                 {
                     "Action": "Originate",
-                    "Channel": names.dial_string(self._s.channel, call.number),
+                    "Channel": names.dial_string(self._s.channel, self._calls.policy.trunk_form(call.number)),
                     "Context": names.CONTEXT_DIALOUT,
                     "Exten": "s",
                     "Priority": "1",
@@ -150,7 +184,6 @@ class DialOut:
             state=after.state.value,
             attempts=after.attempts,
         )
-        self.wake()
 
     async def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, Hangup) and call_of(event.uniqueid) is not None:
@@ -165,14 +198,71 @@ class DialOut:
                 await asyncio.wait_for(self._hung_up.wait_for(lambda: uid in self._causes), wait_s)
             return self._causes.pop(uid, 0)
 
-    async def request(self, reservation_id: int, number: str, present: set[str], by: str) -> int:
-        """A moderator's call (R50): ``number``, or "" to call again everyone dialled for this
-        reservation who is not in it now. How many calls were queued; RuleViolation for a
-        number that may not be called."""
-        if number:
-            await asyncio.to_thread(self._calls.request, reservation_id, number, by)
-            queued = 1
-        else:
-            queued = len(await asyncio.to_thread(self._calls.recall_missing, reservation_id, present, by))
+    def presence(self, bridge: str) -> Presence:
+        """Who is in ``bridge`` now, from the live state: the number a member was called at or
+        joined from (the roster's, as the caller id of a called member is ours), else the
+        caller id Asterisk reports."""
+        if self._live is None:
+            return Presence(False)
+        members = self._live.members.get(bridge, set())
+        numbers = set()
+        for uid in members:
+            member = self._roster.get(uid)
+            numbers.add(member.caller_number if member is not None else self._live.callers.get(uid, ""))
+        return Presence(bool(members), frozenset(n for n in numbers if n))
+
+    async def request(
+        self, reservation_id: int, bridge: str, number: str, by: str, current: bool = True
+    ) -> int:
+        """A moderator's call (R50) into ``bridge``: ``number``, or "" to call again everyone
+        dialled for this reservation who is not in it now. How many calls were queued;
+        RuleViolation / TooMany (booking.domain.errors) when the call may not be placed.
+        ``current``: whether the conference under ``bridge`` is this reservation's."""
+        presence = self.presence(bridge) if current else Presence(False)
+        try:
+            queued = await asyncio.to_thread(self._calls.place, reservation_id, number, by, presence)
+        except RuleViolation as e:
+            self._on_refused(e.code)
+            raise
         self.wake()
-        return queued
+        return len(queued)
+
+    async def may_call(self, reservation_id: int, bridge: str, current: bool = True) -> None:
+        """Whether this reservation may call out now at all; RuleViolation otherwise."""
+        presence = self.presence(bridge) if current else Presence(False)
+        try:
+            await asyncio.to_thread(self._calls.may_call, reservation_id, presence)
+        except RuleViolation as e:
+            self._on_refused(e.code)
+            raise
+
+
+# The reservation a conference number belongs to now (read off the event loop).
+CurrentReservation = Callable[[str], Awaitable[Reservation | None]]
+
+
+class KeypadDial:
+    """The keypad's dial-out (menu key 8): the conference number's current reservation."""
+
+    def __init__(self, dialout: DialOut, current: CurrentReservation) -> None:
+        self._dialout = dialout
+        self._current = current
+
+    async def _reservation_id(self, conference: str) -> int:
+        r = await self._current(conference)
+        if r is None or r.id is None:
+            raise RuleViolation("reservation_id", "no reservation runs under this number now", "not_running")
+        return r.id
+
+    async def check(self, conference: str, bridge: str) -> None:
+        try:
+            await self._dialout.may_call(await self._reservation_id(conference), bridge)
+        except NotFound as e:  # deleted or ended meanwhile
+            raise RuleViolation("reservation_id", "the reservation is over", "not_running") from e
+
+    async def place(self, conference: str, bridge: str, number: str) -> int:
+        try:
+            rid = await self._reservation_id(conference)
+            return await self._dialout.request(rid, bridge, number, "moderator")
+        except NotFound as e:
+            raise RuleViolation("reservation_id", "the reservation is over", "not_running") from e

@@ -5,6 +5,7 @@ DialconfError
  ├── AsteriskProcessError   Asterisk did not start, boot or stop in time
  ├── AgiError               a FastAGI exchange failed
  │    ├── AgiHangup         the caller hung up (or the AGI socket closed)
+ │    │    └── AgiReplyTimeout  the peer did not answer a command in time: the session is over
  │    └── AgiCommandError   Asterisk answered 510/520 or an unparsable line
  └── AmiError               an AMI action failed or the manager is unreachable
 """
@@ -29,6 +30,10 @@ class AgiError(DialconfError):
 
 
 class AgiHangup(AgiError):
+    pass
+
+
+class AgiReplyTimeout(AgiHangup):
     pass
 
 

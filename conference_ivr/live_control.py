@@ -4,7 +4,8 @@ when), whether it is locked, and the AMI actions behind the page's buttons.
 Kept from AMI events (ConfbridgeJoin/Leave/Mute/Unmute/Talking/End). ConfBridge sends none for a
 lock or the keypad's mute-all: those flags come from ConfbridgeListRooms, re-read while a page
 watches. A watching page holds a ``Watch``, a coalescing signal (never a queue of snapshots),
-so a slow browser costs one flag however much happens.
+so a slow browser costs one flag however much happens. Watches are capped in total and per
+signed-in session, so one user cannot take every stream the controller serves.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ class NotInConference(DialconfError):
 
 
 class TooManyWatchers(DialconfError):
-    """More pages follow conferences than this controller serves at once."""
+    """More pages follow conferences than this controller serves at once (``per_session``:
+    than one signed-in session may have)."""
+
+    def __init__(self, message: str, per_session: bool = False) -> None:
+        super().__init__(message)
+        self.per_session = per_session
 
 
 @dataclass
@@ -65,6 +71,7 @@ class Watch:
     """One page following one conference: at most one pending wake-up and its reasons."""
 
     bridge: str
+    session: str = ""  # the signed-in session that opened it (booking.web.session.Viewer.nonce)
     _event: asyncio.Event = field(default_factory=asyncio.Event)
     _reasons: set[str] = field(default_factory=set)
 
@@ -91,6 +98,7 @@ class LiveControl:
         note_end: Callable[[str, str], None] = lambda _key, _reason: None,
         refresh_min_s: float = 2.0,
         max_watches: int = 200,
+        max_watches_per_session: int = 4,
     ) -> None:
         self._ami = ami
         self._roster = roster
@@ -99,6 +107,8 @@ class LiveControl:
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._refresh_min_s = refresh_min_s
         self._max_watches = max_watches
+        self._max_per_session = max_watches_per_session
+        self._per_session: dict[str, int] = {}  # session -> its open watches
         self._people: dict[str, Participant] = {}  # unique id -> member (announcers left out)
         self._rooms: dict[str, _Room] = {}  # bridge -> flags
         self._watches: dict[str, set[Watch]] = {}
@@ -134,18 +144,39 @@ class LiveControl:
     # --- following it ----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def watch(self, bridge: str) -> Iterator[Watch]:
-        if sum(map(len, self._watches.values())) >= self._max_watches:
-            raise TooManyWatchers(f"more than {self._max_watches} live pages open")
-        w = Watch(bridge)
-        self._watches.setdefault(bridge, set()).add(w)
+    def watch(self, bridge: str, session: str = "") -> Iterator[Watch]:
+        w = self.open_watch(bridge, session)
         try:
             yield w
         finally:
-            watching = self._watches.get(bridge, set())
-            watching.discard(w)
-            if not watching:
-                self._watches.pop(bridge, None)
+            self.close_watch(w)
+
+    def open_watch(self, bridge: str, session: str = "") -> Watch:
+        """A new watch; TooManyWatchers over the total or the session's cap. Close it with
+        ``close_watch`` (closing twice is harmless)."""
+        if sum(map(len, self._watches.values())) >= self._max_watches:
+            raise TooManyWatchers(f"more than {self._max_watches} live pages open")
+        if session and self._per_session.get(session, 0) >= self._max_per_session:
+            raise TooManyWatchers(f"more than {self._max_per_session} live pages open in one session", True)
+        w = Watch(bridge, session)
+        self._watches.setdefault(bridge, set()).add(w)
+        if session:
+            self._per_session[session] = self._per_session.get(session, 0) + 1
+        return w
+
+    def close_watch(self, w: Watch) -> None:
+        watching = self._watches.get(w.bridge, set())
+        if w not in watching:
+            return
+        watching.discard(w)
+        if not watching:
+            self._watches.pop(w.bridge, None)
+        if w.session:
+            left = self._per_session.get(w.session, 0) - 1
+            if left > 0:
+                self._per_session[w.session] = left
+            else:
+                self._per_session.pop(w.session, None)
 
     def watchers(self, bridge: str) -> int:
         return len(self._watches.get(bridge, ()))

@@ -23,6 +23,19 @@ JOIN_FAILURE_REASONS = (
     "hangup",
     "unavailable",
 )
+# Why a FastAGI connection was closed unserved (peer, capacity) or dropped (reply_timeout).
+AGI_DROP_REASONS = ("peer", "capacity", "reply_timeout")
+# Why a dial-out request was refused (booking.dialout.DialOutService), from the keypad or the live page.
+DIALOUT_REFUSALS = (
+    "not_dial_out",
+    "not_running",
+    "not_dialable",
+    "premium",
+    "abroad",
+    "not_allowed",
+    "limit",
+    "rate",
+)
 # Seats reserved now and at the busiest instant of the next hours (conference_ivr.booking_figures).
 SEAT_HORIZONS = ("now", "1h", "2h", "4h")
 LOCKOUT_SCOPES = ("conference", "caller")
@@ -89,6 +102,19 @@ class Metrics:
             "AMI logins after the first (lost connection, Asterisk restart).",
             registry=r,
         )
+        self.agi_dropped = Counter(
+            "dialconf_agi_dropped",
+            "FastAGI connections closed unserved (peer not allowed, too many sessions) or dropped "
+            "(no reply in time), by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.dialout_refused = Counter(
+            "dialconf_dialout_refused",
+            "Dial-out requests refused (keypad, live page), by reason.",
+            ["reason"],
+            registry=r,
+        )
         self.agi_sessions = Gauge("dialconf_agi_sessions", "FastAGI sessions in progress.", registry=r)
         self.ami_up = Gauge("dialconf_ami_up", "1 when the AMI connection is logged in.", registry=r)
         self.conferences_live = Gauge("dialconf_conferences_live", "Conferences running now.", registry=r)
@@ -118,3 +144,7 @@ class Metrics:
             self.joins.labels(role=role)
         for result in ("granted", "denied"):
             self.extensions.labels(result=result)
+        for reason in AGI_DROP_REASONS:
+            self.agi_dropped.labels(reason=reason)
+        for reason in DIALOUT_REFUSALS:
+            self.dialout_refused.labels(reason=reason)

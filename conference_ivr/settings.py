@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
 from booking.messaging.settings import MessagingSettings
 from booking.settings import BookingSettings
 
@@ -54,6 +55,16 @@ class ControllerSettings(BaseModel):
     metrics_port: int = 9120
     # How long a FastAGI peer may take to send its headers before we drop it.
     agi_header_timeout_s: float = 5.0
+    # FastAGI peers (addresses or networks) whose connections are served; any other is closed
+    # at once. Asterisk runs beside the controller; add its address if it runs elsewhere.
+    agi_allowed_peers: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Sessions served at once; beyond it a new connection is closed at once. A session lasts
+    # only until the caller is sent into ConfBridge (the dialplan runs the conference), so
+    # this is far above the seats a machine mixes (about 300 talkers on 2 cores).
+    agi_max_sessions: int = Field(default=1000, ge=1)
+    # How long one AGI command may wait for its reply beyond what the command itself waits
+    # (a Read's digit timeouts, a Wait's seconds, a RECORD FILE's length are added to it).
+    agi_reply_timeout_s: float = Field(default=60.0, gt=0)
     ami_reconnect_s: float = 1.0
     digit_timeout_ms: int = 6000
     # Threads for the IVR's booking lookups (conference number, PIN): its own, so callers never
@@ -71,6 +82,8 @@ class ControllerSettings(BaseModel):
     lifecycle_tick_s: float = 1.0  # how often (real seconds) live conferences are checked
     mobile_cap_minutes: float = 70  # R10: calls from mobile networks are cut after this
     mobile_warning_minutes: float = 1  # ...after a spoken warning this long before
+    live_streams_max: int = Field(default=200, ge=1)  # live-page event streams, all sessions
+    live_streams_per_session: int = Field(default=4, ge=1)  # ...and per signed-in session
 
 
 class DialOutSettings(BaseModel):
@@ -80,8 +93,24 @@ class DialOutSettings(BaseModel):
     trunk_port: int = 5070
     from_user: str = "8000"  # the number the called person sees
     channel: str = "PJSIP/{number}@{trunk}"  # how a number becomes the channel to originate
-    # Only numbers matching this may be dialled (digits and a leading + are checked first).
+    # What the trunk is sent: e164 (+420601234567), digits (420601234567) or national (as a
+    # phone in the home region dials it: 601234567, 0044...).
+    dial_format: DialFormat = DialFormat.E164
+    # Which numbers may be called (toll fraud): the home region's (booking.phone_region) of
+    # these phonenumbers types; other regions only if listed here ("001": satellite and
+    # international networks). Premium rate and shared cost only if listed in allowed_types.
+    allowed_types: list[NumberKind] = Field(default_factory=lambda: sorted(DEFAULT_KINDS))
+    allowed_regions: list[str] = Field(default_factory=list)
+    # An extra filter of the operator's, matched against the E.164 form.
     allowed_numbers: str = r"\+?[1-9][0-9]{5,14}"
+    # Caps, counted over the calls placed (each rings at most max_attempts times): per
+    # reservation per day (its start's calls included) and per minute (moderator and web
+    # requests); per profile per hour and per day.
+    reservation_calls_per_day: int = Field(default=60, ge=0)
+    reservation_calls_per_minute: int = Field(default=30, ge=0)
+    profile_calls_per_hour: int = Field(default=100, ge=0)
+    profile_calls_per_day: int = Field(default=300, ge=0)
+    max_ringing: int = Field(default=5, ge=1)  # calls ringing at once; the rest wait their turn
     ring_s: float = 30.0  # how long a call rings before it counts as not answered
     max_attempts: int = 3  # per call: no answer and busy are tried again
     retry_s: float = 60.0  # clock seconds between attempts

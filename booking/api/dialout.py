@@ -1,4 +1,8 @@
-"""Dial-out calls of a reservation (R40, R50): see them, call someone (again) from the web."""
+"""Dial-out calls of a reservation (R40, R50): see them, call someone (again) from the web.
+
+The rules (a dial-out reservation, its conference running, the number policy, the caps) are
+DialOutService's; here the conference runs when the store has open usage legs for it.
+"""
 
 from __future__ import annotations
 
@@ -65,15 +69,19 @@ def list_calls(reservation_id: int, profile: CurrentProfile, svc: Service, calls
 @router.post(
     "/{reservation_id}/dialout",
     summary="Call a number now, or call again everyone missing (R50)",
-    description="The controller places the call within a second. Only digits with an optional leading + "
-    "that match the installation's allow-list are dialled (422 otherwise).",
+    description="The controller places the call within a second. Only a dial-out reservation "
+    "(`dial_out: true`) calls out, and only while someone is in its conference; a number is "
+    "called only if the installation's policy admits it (by default the home country's fixed "
+    "lines and mobiles). 422 names the field and why, in `detail[0].type`: `not_dial_out`, "
+    "`not_running`, `not_dialable`, `premium` (premium rate, shared cost, satellite), `abroad`, "
+    "`not_allowed`. 429 with Retry-After: `limit` (calls per reservation or account per day) or "
+    "`rate` (per reservation per minute, per account per hour). A number already being called is "
+    "not called twice (its call is returned).",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**errors.NOT_FOUND, **errors.INVALID},
+    responses={**errors.NOT_FOUND, **errors.INVALID, **errors.TOO_MANY},
 )
 def place_call(
     reservation_id: int, body: CallIn, profile: CurrentProfile, svc: Service, calls: Calls
 ) -> list[CallOut]:
     svc.get(profile.id, reservation_id)
-    if body.number:
-        return [CallOut.of(calls.request(reservation_id, body.number, "web"))]
-    return [CallOut.of(c) for c in calls.recall_missing(reservation_id, calls.present(reservation_id), "web")]
+    return [CallOut.of(c) for c in calls.place(reservation_id, body.number or "", "web")]

@@ -2,6 +2,7 @@
 
 RuleViolation     422 {"detail": [{"loc": ["body", field], "msg": reason, "type": code}]},
                   the shape of FastAPI's own validation errors, so a client reads both alike
+TooMany           429, the same body, with ``Retry-After`` (seconds)
 CapacityExceeded  409 {"error": "capacity", "message", "peak_reserved", "busiest_at",
                   "free_seats", "suggested_starts": [...]}
 NotFound          404 {"detail": ...}; another profile's reservation answers exactly the same
@@ -17,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from booking.api.schemas import CapacityOut, FieldError, MessageOut, ValidationErrorOut
-from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation, Unauthorized
+from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation, TooMany, Unauthorized
 
 
 def rule_violation_body(exc: RuleViolation) -> ValidationErrorOut:
@@ -45,6 +46,12 @@ async def _rule_violation(_request: Request, exc: Exception) -> JSONResponse:
     return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, rule_violation_body(exc))
 
 
+async def _too_many(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooMany)
+    retry = {"Retry-After": str(exc.retry_after_s)}
+    return _json(status.HTTP_429_TOO_MANY_REQUESTS, rule_violation_body(exc), retry)
+
+
 async def _capacity(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CapacityExceeded)
     return _json(status.HTTP_409_CONFLICT, capacity_body(exc))
@@ -60,6 +67,7 @@ async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RuleViolation, _rule_violation)
+    app.add_exception_handler(TooMany, _too_many)  # the most specific class's handler wins
     app.add_exception_handler(CapacityExceeded, _capacity)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Unauthorized, _unauthorized)
@@ -71,6 +79,9 @@ NOT_FOUND: Responses = {404: {"model": MessageOut, "description": "no such reser
 UNAUTHORIZED: Responses = {401: {"model": MessageOut, "description": "missing or unknown token"}}
 INVALID: Responses = {
     422: {"model": ValidationErrorOut, "description": "a field is invalid or breaks a booking rule"}
+}
+TOO_MANY: Responses = {
+    429: {"model": ValidationErrorOut, "description": "over a cap or a rate; Retry-After says when to retry"}
 }
 CAPACITY: Responses = {
     409: {"model": CapacityOut, "description": "the shared capacity is full then; alternatives given"}

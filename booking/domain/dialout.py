@@ -1,20 +1,14 @@
 """Dial-out calls (R40, R49, R50): who the system calls, how often, and what came of it.
 
-Pure: the call's state machine and the check that a number is dialable. A dialable number is
-digits with an optional leading + and must match the operator's allow-list pattern: nothing
-else ever reaches a dial string (no injection of '&', '/', '@' or options).
+Pure: the call's state machine and what Asterisk's answers mean. Which numbers may be called
+and how often: booking.domain.dialout_policy.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
-from booking.domain.errors import RuleViolation
-
-_DIGITS = re.compile(r"^\+?[0-9]{2,20}$")
 
 
 class CallState(enum.StrEnum):
@@ -60,16 +54,6 @@ class DialCall:
             state=CallState.PENDING if retry_again else CallState.FAILED,
             next_at=now + retry if retry_again else self.next_at,
         )
-
-
-def dialable(number: str, allowed: str) -> str:
-    """``number`` without spaces, dots or dashes, if it may be dialled; else RuleViolation."""
-    cleaned = re.sub(r"[\s.\-()]", "", number)
-    if not _DIGITS.fullmatch(cleaned):
-        raise RuleViolation("number", "digits only, with an optional leading +", "not_dialable")
-    if not re.fullmatch(allowed, cleaned):
-        raise RuleViolation("number", "this number may not be called from here", "not_allowed")
-    return cleaned
 
 
 # Q.850 hangup causes of a call that failed before it was answered.

@@ -3,6 +3,7 @@
 BookingError
  ├── NotFound           no such room / reservation (for this profile)
  ├── RuleViolation      a booking rule refused the request: field, reason, code
+ │    └── TooMany       a cap on repeated requests: also when to try again
  ├── CapacityExceeded   the shared capacity is full then: carries the structured refusal
  └── Unauthorized       no profile for the presented token (API)
 """
@@ -35,6 +36,14 @@ class RuleViolation(BookingError):
         self.field = field
         self.reason = reason
         self.code = code
+
+
+class TooMany(RuleViolation):
+    """Too many requests in a window: ``retry_after_s`` until one more would fit."""
+
+    def __init__(self, field: str, reason: str, code: str, retry_after_s: int) -> None:
+        super().__init__(field, reason, code)
+        self.retry_after_s = retry_after_s
 
 
 class CapacityExceeded(BookingError):

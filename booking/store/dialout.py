@@ -1,4 +1,7 @@
-"""Dial-out calls in the store: durable, so a controller restart neither loses nor repeats one."""
+"""Dial-out calls in the store: durable, so a controller restart neither loses nor repeats one.
+
+Each call also keeps its profile, so the caps count a profile's calls in one index range.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from sqlalchemy import (
 )
 
 from booking.domain.dialout import CallState, DialCall
-from booking.store.tables import UtcDateTime, metadata
+from booking.store.tables import UtcDateTime, metadata, profiles
 
 dialout_calls = Table(
     "dialout_calls",
@@ -37,8 +40,11 @@ dialout_calls = Table(
     Column("requested_by", String(12), nullable=False, server_default="schedule"),
     Column("uniqueid", String(64), nullable=False, server_default=""),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("profile_id", Integer, ForeignKey("profiles.id", name="fk_dialout_calls_profile"), nullable=False),
 )
-Index("ix_dialout_reservation", dialout_calls.c.reservation_id)
+# The caps: a reservation's and a profile's calls of the last day (also the reservation's list).
+Index("ix_dialout_reservation_created", dialout_calls.c.reservation_id, dialout_calls.c.created_at)
+Index("ix_dialout_profile_created", dialout_calls.c.profile_id, dialout_calls.c.created_at)
 ACTIVE = text("state IN ('pending', 'calling', 'answered')")
 Index("ix_dialout_due", dialout_calls.c.next_at, sqlite_where=ACTIVE, postgresql_where=ACTIVE)
 
@@ -54,9 +60,11 @@ class DialOutRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, call: DialCall, now: datetime) -> DialCall:
+    def add(self, call: DialCall, now: datetime, profile_id: int) -> DialCall:
         values = {k: v for k, v in dataclasses.asdict(call).items() if k != "id"}
-        result = self.conn.execute(insert(dialout_calls).values(**values, created_at=now))
+        result = self.conn.execute(
+            insert(dialout_calls).values(**values, created_at=now, profile_id=profile_id)
+        )
         key = result.inserted_primary_key
         assert key is not None
         return dataclasses.replace(call, id=int(key[0]))
@@ -90,3 +98,34 @@ class DialOutRepository:
             dialout_calls.c.state.in_([CallState.CALLING.value, CallState.ANSWERED.value])
         )
         return [_call(r) for r in self.conn.execute(q)]
+
+    def ringing_or_due(self, reservation_id: int, number: str) -> DialCall | None:
+        """The reservation's call to ``number`` that is still under way, if any."""
+        q = select(dialout_calls).where(
+            dialout_calls.c.reservation_id == reservation_id,
+            dialout_calls.c.number == number,
+            dialout_calls.c.state.in_(
+                [CallState.PENDING.value, CallState.CALLING.value, CallState.ANSWERED.value]
+            ),
+        )
+        row = self.conn.execute(q).first()
+        return None if row is None else _call(row)
+
+    def lock_profile(self, profile_id: int) -> None:
+        """Serialise one profile's dial-out requests, so two at once cannot both pass a cap.
+        SQLite's writers already take turns (BEGIN IMMEDIATE); PostgreSQL locks the row."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update())
+
+    def reservation_calls_since(self, reservation_id: int, since: datetime) -> list[tuple[datetime, bool]]:
+        """(created at, asked for by a moderator or the web) of the reservation's calls."""
+        q = select(dialout_calls.c.created_at, dialout_calls.c.requested_by).where(
+            dialout_calls.c.reservation_id == reservation_id, dialout_calls.c.created_at > since
+        )
+        return [(row.created_at, row.requested_by != "schedule") for row in self.conn.execute(q)]
+
+    def profile_calls_since(self, profile_id: int, since: datetime) -> list[datetime]:
+        q = select(dialout_calls.c.created_at).where(
+            dialout_calls.c.profile_id == profile_id, dialout_calls.c.created_at > since
+        )
+        return list(self.conn.execute(q).scalars())

@@ -1,20 +1,61 @@
-"""One FastAGI conversation: send a command, read exactly its reply."""
+"""One FastAGI conversation: send a command, read exactly its reply.
+
+Every reply is awaited for at most ``reply_timeout`` seconds beyond what the command itself
+legitimately waits (``expected_wait``: a Read's digit timeouts, a Wait's seconds, a recording's
+length), so a stalled or silent peer holds a session for about a minute, not an hour. After a
+timeout the session is dead: further commands fail at once, the route ends and the socket
+closes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
+import shlex
 import time
 from collections.abc import Callable
 
 import structlog
 
 from conference_ivr.agi.protocol import HANGUP_LINE, AgiHeaders, AgiReply, parse_reply, quote
-from conference_ivr.errors import AgiCommandError, AgiHangup
+from conference_ivr.errors import AgiCommandError, AgiHangup, AgiReplyTimeout
 
 log = structlog.get_logger(__name__)
 
 # Called with (command verb, seconds) after every exchange; used for the latency histogram.
 ExchangeObserver = Callable[[str, float], None]
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def _seconds(text: str, default: float = 0.0) -> float:
+    return float(text) if _NUMBER.match(text.strip()) else default
+
+
+def expected_wait(cmd: str) -> float:
+    """Seconds a command may take on a live channel by its own arguments (beyond playing its
+    prompts): ``EXEC Read`` waits up to its timeout for each digit and attempt, ``EXEC Wait``
+    its seconds, ``RECORD FILE`` its maximum length, ``GET DATA`` and ``WAIT FOR DIGIT``
+    their timeouts. Other commands: 0."""
+    try:
+        words = shlex.split(cmd)
+    except ValueError:
+        return 0.0
+    verb = " ".join(w.upper() for w in words[:2])
+    if verb == "EXEC READ" and len(words) > 2:
+        fields = words[2].split(",") + [""] * 6
+        digits = int(_seconds(fields[2], 1)) or 1
+        attempts = int(_seconds(fields[4], 1)) or 1
+        return attempts * digits * _seconds(fields[5])  # Read's timeout applies to every digit
+    if verb == "EXEC WAIT" and len(words) > 2:
+        return _seconds(words[2].split(",")[0])
+    if verb == "RECORD FILE" and len(words) > 5:
+        return _seconds(words[5]) / 1000
+    if verb == "GET DATA" and len(words) > 3:
+        digits = int(_seconds(words[4], 1)) if len(words) > 4 else 1
+        return _seconds(words[3]) / 1000 * max(1, digits)
+    if verb == "WAIT FOR" and len(words) > 3:
+        return max(0.0, _seconds(words[3]) / 1000)
+    return 0.0
 
 
 class AgiSession:
@@ -23,7 +64,7 @@ class AgiSession:
         headers: AgiHeaders,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        reply_timeout: float = 3600.0,
+        reply_timeout: float = 60.0,
         observer: ExchangeObserver | None = None,
     ) -> None:
         self.headers = headers
@@ -32,22 +73,30 @@ class AgiSession:
         self._reply_timeout = reply_timeout
         self._observer = observer
         self.hung_up = False
+        self.timed_out = False
 
     async def command(self, cmd: str) -> AgiReply:
         """Send one command and return its reply.
 
-        Raises AgiHangup when the socket closes; AgiCommandError for 510/520 replies.
-        An unsolicited HANGUP line only marks the session (the real reply follows it).
+        Raises AgiHangup when the socket closes, AgiReplyTimeout when no reply comes in time;
+        AgiCommandError for 510/520 replies. An unsolicited HANGUP line only marks the session
+        (the real reply follows it).
         """
+        if self.timed_out:
+            raise AgiReplyTimeout("the session timed out before")
         started = time.perf_counter()
         self._writer.write(cmd.encode() + b"\n")
         try:
-            await self._writer.drain()
             # asyncio.timeout, not wait_for: no extra task per command (the bench measured ~5 %).
-            async with asyncio.timeout(self._reply_timeout):
+            # The drain is inside it too: a peer that reads nothing must not hold us either.
+            async with asyncio.timeout(self._reply_timeout + expected_wait(cmd)):
+                await self._writer.drain()
                 reply = await self._read_reply()
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             raise AgiHangup(f"AGI socket closed during {cmd.split(' ', 1)[0]}") from exc
+        except TimeoutError as exc:
+            self.timed_out = True
+            raise AgiReplyTimeout(f"no reply to {cmd.split(' ', 1)[0]} in time") from exc
         if self._observer is not None:
             self._observer(" ".join(cmd.split(" ", 2)[:2]), time.perf_counter() - started)
         if reply.code == 511:  # "Command Not Permitted on a dead channel": the caller is gone

@@ -1,6 +1,12 @@
 """The ``dialout`` route: a participant the system called (R40) hears who calls and why,
 presses 1 and joins; no PIN (R49). Thin: read, decide through the dial-out service, set the
-variables the dialplan's ConfBridge needs (through the journey), play prompts."""
+variables the dialplan's ConfBridge needs (through the journey), play prompts.
+
+Only a channel the controller originated is served: its unique id must be the one the call's
+current attempt was given (conference_ivr.dialout.channel_id) while the call is being
+placed; the call id in DIALCONF_DIALOUT must agree. Anything else (a channel that reaches the
+dialout context some other way, with a forged or replayed call id) is hung up unserved.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,10 @@ import structlog
 
 from booking.clock import Clock
 from booking.dialout import DialOutService
-from booking.domain.dialout import Outcome
+from booking.domain.dialout import CallState, Outcome
 from booking.domain.model import Reservation, ReservationStatus
 from conference_ivr.agi.session import AgiSession
+from conference_ivr.dialout import call_of, channel_id
 from conference_ivr.errors import AgiHangup
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import CallerGaveUp, DialInJourney
@@ -23,6 +30,7 @@ from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.pbx import names
 
 log = structlog.get_logger(__name__)
+security = structlog.get_logger("dialconf.security")
 
 
 class DialOutInvitation:
@@ -45,9 +53,13 @@ class DialOutInvitation:
     async def __call__(self, agi: AgiSession) -> None:
         answered = time.monotonic()
         arg = agi.headers.args[0] if agi.headers.args else ""
-        found = await asyncio.to_thread(self._calls.reservation_of, int(arg)) if arg.isdigit() else None
-        if found is None:
-            log.warning("dialout.unknown_call", call=arg)
+        uid = agi.headers.uniqueid
+        call_id = call_of(uid)
+        found = None
+        if call_id is not None and arg == str(call_id):
+            found = await asyncio.to_thread(self._calls.reservation_of, call_id)
+        if found is None or uid != channel_id(found[0]) or found[0].state is not CallState.CALLING:
+            security.warning("dialout.unknown_call", call=arg[:20], channel_known=found is not None)
             await agi.hangup()
             return
         call, reservation = found

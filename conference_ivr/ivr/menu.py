@@ -3,12 +3,20 @@
 ConfBridge menus send these keys to ``dialplan_exec(dialconf-menu,<action>,1)``, which runs
 the FastAGI route ``menu`` on the caller's channel; ConfBridge's own actions (mute, lock,
 mute all, remove last) need no controller.
+
+Who presses the key, and in which conference, is the controller's own knowledge, looked up by
+the channel's unique id, never what channel variables say (anything that can set a variable
+could claim to be a moderator): the roster (filled by the journey), else the live state (AMI
+ConfbridgeJoin/ConfbridgeList, which carry ConfBridge's admin flag; it survives a controller
+restart as the roster does not). When neither knows the member, moderator actions are refused.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -25,17 +33,56 @@ from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 
 log = structlog.get_logger(__name__)
+security = structlog.get_logger("dialconf.security")
 
 # Seconds left in the reservation with this conference number (None: no end), off the loop.
 RemainingLookup = Callable[[str], Awaitable[float | None]]
 MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout"})
-# A moderator asks to call someone (R50): (conference number, number keyed or "" to call again
-# everyone dialled who is missing, the numbers in the conference now) -> calls queued.
-# Raises booking's RuleViolation for a number that may not be called.
-DialRequest = Callable[[str, str, set[str]], Awaitable[int]]
+
+
+class DialRequest(Protocol):
+    """A moderator asks to call someone (R50). Both raise booking's RuleViolation (or TooMany)
+    when the call may not be placed; its code says why."""
+
+    async def check(self, conference: str, bridge: str) -> None:
+        """Whether this conference may call out at all (asked before the number is keyed)."""
+
+    async def place(self, conference: str, bridge: str, number: str) -> int:
+        """Call ``number``, or "" to call again everyone dialled who is missing: calls queued."""
+
+
 MAX_NUMBER_DIGITS = 16
+# Why a dial-out was refused (booking.dialout.DialOutService) -> what the moderator hears.
+REFUSAL_PHRASES = {
+    "not_dial_out": "dialout_disabled",
+    "not_running": "dialout_disabled",
+    "premium": "dialout_premium",
+    "abroad": "dialout_abroad",
+    "limit": "dialout_limit",
+    "rate": "dialout_busy",
+}
 # The controller's own key sequence into one member's menu (not announced to callers).
 MOBILE_WARNING_KEYS = "#0#"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where a member sits, as the controller knows it."""
+
+    bridge: str
+    conference: str
+    moderator: bool | None  # None: neither the roster nor Asterisk said
+
+
+def seat_of(uniqueid: str, roster: Roster, live: LiveConferences) -> Seat | None:
+    member = roster.get(uniqueid)
+    if member is not None:
+        return Seat(member.bridge, member.conference_number, member.moderator)
+    bridge = next((b for b, uids in live.members.items() if uniqueid in uids), None)
+    if bridge is None:
+        return None
+    channel = live.channels.get(uniqueid)
+    return Seat(bridge, names.parse_bridge_name(bridge) or "", None if channel is None else channel[1])
 
 
 class KeypadMenu:
@@ -67,10 +114,16 @@ class KeypadMenu:
         action = agi.headers.args[0] if agi.headers.args else ""
         language = agi.headers.language if agi.headers.language in LANGUAGES else "en"
         speaker = Speaker(agi, language, self._tz)
-        bridge = await agi.get_variable(names.VAR_BRIDGE) or ""
-        moderator = (await agi.get_variable(names.VAR_ROLE)) == "moderator"
+        seat = seat_of(agi.headers.uniqueid, self._roster, self._live)
+        bridge = seat.bridge if seat is not None else ""
+        moderator = seat is not None and seat.moderator is True
         if action in MODERATOR_ONLY and not moderator:
+            if seat is None or seat.moderator is None:
+                security.warning("menu.unknown_member", action=action)
             await speaker.say("error_menu")
+            return
+        if action in {"count", "remaining"} and seat is None:
+            await speaker.say("error_menu")  # no conference known for this channel
             return
         self._metrics.menu_actions.labels(action=action).inc()
         log.info("menu.action", action=action, bridge=bridge)
@@ -83,7 +136,8 @@ class KeypadMenu:
                 count = int(await agi.get_full_variable(f"${{CONFBRIDGE_INFO(parties,{bridge})}}") or 0)
             await speaker.say_with_number("participants", count)
         elif action == "remaining":
-            await self._say_remaining(speaker, await agi.get_variable(names.VAR_CONFERENCE) or "")
+            assert seat is not None
+            await self._say_remaining(speaker, seat.conference)
         elif action == "rollcall":
             await self._roll_call(speaker, bridge)
         elif action == "end":
@@ -91,7 +145,8 @@ class KeypadMenu:
         elif action == "kicklast":
             await self._kick_last(speaker, bridge)
         elif action == "dialout" and self._dial is not None:
-            await self._dial_out(speaker, bridge, await agi.get_variable(names.VAR_CONFERENCE) or "")
+            assert seat is not None
+            await self._dial_out(speaker, bridge, seat.conference)
         elif action == "mobilewarn":
             await speaker.say("mobile_warning")
         else:
@@ -129,14 +184,15 @@ class KeypadMenu:
     async def _dial_out(self, speaker: Speaker, bridge: str, conference: str) -> None:
         """R50: key a number to call it, or only # to call again whoever was dialled and is missing."""
         assert self._dial is not None
-        number = await speaker.ask(
-            speaker.sounds("dialout_number"), MAX_NUMBER_DIGITS, self._confirm_timeout * 2
-        )
-        present = {self._live.callers.get(uid, "") for uid in self._live.members.get(bridge, set())}
         try:
-            queued = await self._dial(conference, number, present)
-        except RuleViolation:
-            await speaker.say("dialout_not_allowed")
+            await self._dial.check(conference, bridge)
+            number = await speaker.ask(
+                speaker.sounds("dialout_number"), MAX_NUMBER_DIGITS, self._confirm_timeout * 2
+            )
+            queued = await self._dial.place(conference, bridge, number)
+        except RuleViolation as refused:
+            log.info("menu.dialout_refused", bridge=bridge, code=refused.code)
+            await speaker.say(REFUSAL_PHRASES.get(refused.code, "dialout_not_allowed"))
             return
         log.info("menu.dialout", bridge=bridge, calls=queued, new_number=bool(number))
         await speaker.say("dialout_calling" if queued else "error_menu")

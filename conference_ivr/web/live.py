@@ -20,9 +20,9 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
-from booking.domain.errors import RuleViolation
+from booking.domain.errors import NotFound, RuleViolation, TooMany
 from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.usage import Leg
 from booking.service import BookingService
@@ -31,32 +31,13 @@ from booking.web.render import Pages, pages
 from booking.web.session import PostingViewer, SignedIn, Viewer
 from conference_ivr.controller import Controller
 from conference_ivr.errors import AmiError
-from conference_ivr.live_control import LiveControl, NotInConference, NotRunning, TooManyWatchers
+from conference_ivr.live_control import LiveControl, NotInConference, NotRunning, TooManyWatchers, Watch
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
+from conference_ivr.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CURRENT_TTL_S = 5.0
-MESSAGES = {
-    "removed": "The participant was removed from the conference.",
-    "muted": "The participant is muted.",
-    "unmuted": "The participant can speak again.",
-    "all_muted": "All participants are muted (moderators are not).",
-    "all_unmuted": "All participants can speak again.",
-    "locked": "The conference is locked: nobody else can join.",
-    "unlocked": "The conference is open again.",
-    "ended": "The conference was ended for everyone.",
-    "extended": "The conference was extended.",
-    "not_extended": "The conference cannot be extended: its seats are booked by other conferences then.",
-    "no_end": "This conference has no end to extend.",
-    "over": "The reservation is over: it cannot be extended any more.",
-    "not_running": "The conference is not running.",
-    "gone": "That participant is no longer in the conference.",
-    "no_asterisk": "The telephone system did not answer: try again.",
-    "calling": "Calling: they join the conference when they answer and press 1.",
-    "nobody_to_call": "Everyone dialled is in the conference: nobody to call again.",
-    "not_dialable": "That number cannot be called from here: digits only, with an optional leading +.",
-}
 
 
 @dataclass(frozen=True)
@@ -131,7 +112,7 @@ class LivePage:
             raise HTTPException(404, f"no reservation {reservation_id}")
         return r
 
-    async def _current(self, r: Reservation) -> bool:
+    async def current(self, r: Reservation) -> bool:
         """Whether the conference under this number is this reservation's (numbers are reused
         once a reservation is over). Kept a few seconds: talking alone changes the page often."""
         at, current = self._currents.get(r.id or 0, (-1e9, False))
@@ -181,41 +162,50 @@ class LivePage:
         bridge = names.bridge_name(r.room.conference_number)
         with contextlib.suppress(AmiError):  # then shown as the events left it
             await self._control.refresh(bridge)
-        return self.snapshot(r, await self._current(r))
+        return self.snapshot(r, await self.current(r))
 
     async def history(self, r: Reservation) -> list[PastSession]:
         assert r.id is not None
         return past_sessions(await asyncio.to_thread(self._usage.history, r.room.profile_id, r.id))
 
-    async def stream(self, r: Reservation) -> AsyncIterator[str]:
+    def open_watch(self, r: Reservation, session: str) -> Watch:
+        """The page's watch on its conference; TooManyWatchers over a cap."""
+        return self._control.open_watch(names.bridge_name(r.room.conference_number), session)
+
+    async def stream(self, r: Reservation, opened: Watch | None = None) -> AsyncIterator[str]:
+        """The page's events over ``opened`` (closed when the stream ends), or a watch of its own."""
         bridge = names.bridge_name(r.room.conference_number)
         try:
-            with self._control.watch(bridge) as watch:
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + self._stream_max_s
-                yield "retry: 1000\n\n"
-                snap = await self.fresh(r)
-                yield _event(snap)
-                last = _key(snap)
-                while (left := deadline - loop.time()) > 0:
-                    reasons = await watch.next(min(self._keepalive_s, left))
-                    if "closed" in reasons:
-                        return
-                    if not reasons:  # quiet: keep the line open, catch what sends no event
-                        yield ": keep-alive\n\n"
-                        reasons = frozenset({"reservation"})
-                    if "reservation" in reasons:  # extended (here, or by the lifecycle)
-                        reloaded: Reservation | None = await asyncio.to_thread(self._load, r.id or 0)
-                        r = reloaded or r
-                        snap = await self.fresh(r)
-                    else:
-                        snap = self.snapshot(r, await self._current(r))
-                    if _key(snap) != last:
-                        yield _event(snap)
-                        last = _key(snap)
-                    await asyncio.sleep(self._min_interval_s)
+            watch = opened or self._control.open_watch(bridge)
         except TooManyWatchers:
             yield "event: busy\ndata: {}\n\n"
+            return
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._stream_max_s
+            yield "retry: 1000\n\n"
+            snap = await self.fresh(r)
+            yield _event(snap)
+            last = _key(snap)
+            while (left := deadline - loop.time()) > 0:
+                reasons = await watch.next(min(self._keepalive_s, left))
+                if "closed" in reasons:
+                    return
+                if not reasons:  # quiet: keep the line open, catch what sends no event
+                    yield ": keep-alive\n\n"
+                    reasons = frozenset({"reservation"})
+                if "reservation" in reasons:  # extended (here, or by the lifecycle)
+                    reloaded: Reservation | None = await asyncio.to_thread(self._load, r.id or 0)
+                    r = reloaded or r
+                    snap = await self.fresh(r)
+                else:
+                    snap = self.snapshot(r, await self.current(r))
+                if _key(snap) != last:
+                    yield _event(snap)
+                    last = _key(snap)
+                await asyncio.sleep(self._min_interval_s)
+        finally:
+            self._control.close_watch(watch)
 
     # --- what the page does -------------------------------------------------------------------
 
@@ -224,28 +214,28 @@ class LivePage:
     ) -> Response:
         bridge = names.bridge_name(r.room.conference_number)
         try:
-            if not (await self._current(r) and self._control.running(bridge)):
+            if not (await self.current(r) and self._control.running(bridge)):
                 raise NotRunning(bridge)
             await action(bridge)
         except NotRunning:
-            return _answer(request, r, "not_running", 409)
+            return answer(request, r, "not_running", 409)
         except NotInConference:
-            return _answer(request, r, "gone", 409)
+            return answer(request, r, "gone", 409)
         except AmiError:
-            return _answer(request, r, "no_asterisk", 503)
-        return _answer(request, r, done)
+            return answer(request, r, "no_asterisk", 503)
+        return answer(request, r, done)
 
     async def extend(self, request: Request, r: Reservation) -> Response:
         if r.ends_at is None or r.id is None:
-            return _answer(request, r, "no_end", 409)
+            return answer(request, r, "no_end", 409)
         if self._booking.clock.now() >= r.ends_at:
-            return _answer(request, r, "over", 409)
+            return answer(request, r, "over", 409)
         until = r.ends_at + self.period
         if not await asyncio.to_thread(self._booking.try_extend, r.id, until):
-            return _answer(request, r, "not_extended", 409)
+            return answer(request, r, "not_extended", 409)
         self._control.changed(names.bridge_name(r.room.conference_number), "reservation")
         said = f"Extended by {self.minutes} minutes: it now ends at {until.astimezone(self.tz):%H:%M}."
-        return _answer(request, r, "extended", message=said)
+        return answer(request, r, "extended", message=said)
 
 
 def _key(snap: dict[str, Any]) -> dict[str, Any]:
@@ -254,13 +244,6 @@ def _key(snap: dict[str, Any]) -> dict[str, Any]:
 
 def _event(snap: dict[str, Any]) -> str:
     return f"data: {json.dumps(snap, separators=(',', ':'))}\n\n"
-
-
-def _answer(request: Request, r: Reservation, code: str, status: int = 200, message: str = "") -> Response:
-    if "application/json" in request.headers.get("accept", ""):
-        body = {"ok": status == 200, "code": code, "message": message or MESSAGES[code]}
-        return JSONResponse(body, status)
-    return RedirectResponse(f"/panel/reservations/{r.id}/live?done={code}", status_code=303)
 
 
 def live_router(settings: Settings, booking: BookingService, controller: Controller) -> APIRouter:
@@ -290,10 +273,15 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
         return await page.fresh(await page.reservation(request, viewer, reservation_id))
 
     @router.get("/events")
-    async def events(request: Request, reservation_id: int, viewer: SignedIn) -> StreamingResponse:
+    async def events(request: Request, reservation_id: int, viewer: SignedIn) -> Response:
         r = await page.reservation(request, viewer, reservation_id)
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(page.stream(r), media_type="text/event-stream", headers=headers)
+        try:
+            watch = page.open_watch(r, viewer.nonce)
+        except TooManyWatchers as e:  # the browser's EventSource stops on it; the page says why
+            code = "too_many_streams" if e.per_session else "streams_busy"
+            body = {"ok": False, "code": code, "message": MESSAGES[code]}
+            return JSONResponse(body, 429, headers={"Retry-After": str(STREAM_RETRY_S)})
+        return WatchStream(page.stream(r, watch), lambda: control.close_watch(watch))
 
     def member_action(path: str, done: str, do: Callable[[str, str], Awaitable[None]]) -> None:
         @router.post(f"/participants/{{uniqueid}}/{path}", name=f"live_{path}")
@@ -328,13 +316,18 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
         """R50: call a number now, or (no number) call again everyone dialled who is missing."""
         r = await page.reservation(request, viewer, reservation_id)
         if controller.dialout is None or r.id is None:
-            return _answer(request, r, "no_asterisk", 503)
+            return answer(request, r, "no_asterisk", 503)
         bridge = names.bridge_name(r.room.conference_number)
-        present = {controller.live.callers.get(uid, "") for uid in controller.live.members.get(bridge, set())}
+        current = await page.current(r)  # the number may be another reservation's by now
         try:
-            queued = await controller.dialout.request(r.id, number.strip(), present, "web")
-        except RuleViolation:
-            return _answer(request, r, "not_dialable", 422)
-        return _answer(request, r, "calling" if queued else "nobody_to_call")
+            queued = await controller.dialout.request(r.id, bridge, number.strip(), "web", current)
+        except TooMany as e:
+            said = f"{MESSAGES[e.code]} ({e.reason}; try again in {e.retry_after_s} s)"
+            return answer(request, r, e.code, 429, said, {"Retry-After": str(e.retry_after_s)})
+        except RuleViolation as e:
+            return answer(request, r, e.code if e.code in MESSAGES else "not_allowed", 422)
+        except NotFound:  # no longer active (queued, ended meanwhile)
+            return answer(request, r, "not_running", 422)
+        return answer(request, r, "calling" if queued else "nobody_to_call")
 
     return router

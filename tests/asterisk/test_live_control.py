@@ -292,3 +292,45 @@ async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_
                 pass
             assert control.watchers(bridge) == 1
         await until(lambda: control.watchers(bridge) == 0, 10, "the closed page's watch to go")
+
+
+async def test_one_session_follows_at_most_four_pages_and_the_fifth_is_told_why(system: System) -> None:
+    """Viewer.nonce is a session: its streams are capped (4), another session is not affected."""
+    owner, token = new_owner(system)
+    r = system.booking.book(datetime.now(UTC), 60, seats=5, profile=owner)
+    assert r.id is not None
+    control = system.controller.control
+    assert control is not None
+    path = f"/panel/reservations/{r.id}/live/events"
+
+    readers = []  # kept: an iterator left to the garbage collector closes its stream
+
+    async def first_event(stream: httpx.Response) -> None:
+        lines = stream.aiter_lines()
+        readers.append(lines)
+        while not (await anext(lines)).startswith("data: "):
+            pass
+
+    async with (
+        serving(live_app(system)) as url,
+        httpx.AsyncClient(base_url=url) as mine,
+        httpx.AsyncClient(base_url=url) as theirs,
+        contextlib.AsyncExitStack() as held,
+    ):
+        await sign_in(mine, token, r.id)
+        await sign_in(theirs, token, r.id)  # the same profile, signed in elsewhere: another session
+        streams = [await held.enter_async_context(mine.stream("GET", path)) for _ in range(4)]
+        for s in streams:
+            assert s.status_code == 200
+            await first_event(s)
+        over = await mine.get(path)
+        assert over.status_code == 429 and over.json()["code"] == "too_many_streams"
+        assert int(over.headers["Retry-After"]) > 0 and "close one" in over.json()["message"]
+        async with theirs.stream("GET", path) as other:
+            assert other.status_code == 200
+            await first_event(other)
+        await streams[0].aclose()
+        bridge = names.bridge_name(r.room.conference_number)
+        await until(lambda: control.watchers(bridge) == 3, 10, "the closed page's watch to go")
+        async with mine.stream("GET", path) as again:
+            assert again.status_code == 200

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager, suppress
 import pytest
 
 from conference_ivr.agi.protocol import parse_headers
-from conference_ivr.agi.session import AgiSession
-from conference_ivr.errors import AgiCommandError, AgiHangup
+from conference_ivr.agi.session import AgiSession, expected_wait
+from conference_ivr.errors import AgiCommandError, AgiHangup, AgiReplyTimeout
 
 HEADERS = parse_headers(b"agi_network_script: ivr\nagi_uniqueid: 1700000000.1\n\n")
 USAGE = (
@@ -177,10 +177,57 @@ async def test_set_variable_quotes_and_observer_sees_each_exchange() -> None:
     assert all(0 <= s < 2 for _, s in seen)
 
 
-async def test_a_missing_reply_times_out() -> None:
-    async with talking_to("", "", reply_timeout=0.2) as (agi, _):
+async def test_a_missing_reply_times_out_and_ends_the_session() -> None:
+    async with talking_to("", "", reply_timeout=0.2) as (agi, peer):
         loop = asyncio.get_running_loop()
         started = loop.time()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(AgiReplyTimeout):
             await agi.command("NOOP")
-        assert loop.time() - started < 1.5
+        assert loop.time() - started < 1.5 and agi.timed_out
+        with pytest.raises(AgiHangup):  # a timed-out session sends nothing more
+            await agi.command("ANSWER")
+    assert peer.commands == ["NOOP"]
+
+
+async def test_a_command_that_waits_by_itself_gets_its_own_time_on_top() -> None:
+    """A Read waits for every digit, a Wait its seconds: a reply after the base timeout but
+    within the command's own wait is not a stall."""
+    ours, theirs = socket.socketpair()
+    reader, writer = await asyncio.open_connection(sock=ours)
+    peer_reader, peer_writer = await asyncio.open_connection(sock=theirs)
+    agi = AgiSession(HEADERS, reader, writer, reply_timeout=0.2)
+
+    async def slow_peer() -> None:
+        await peer_reader.readline()
+        await asyncio.sleep(0.5)  # longer than 0.2, shorter than 0.2 + Wait's 0.6
+        peer_writer.write(b"200 result=0\n")
+        await peer_writer.drain()
+
+    task = asyncio.create_task(slow_peer())
+    try:
+        reply = await agi.exec("Wait", "0.6")
+        assert reply.result == "0" and not agi.timed_out
+    finally:
+        await task
+        writer.close()
+        peer_writer.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "seconds"),
+    [
+        ('EXEC Read "DIALCONF_DIGITS,dialconf/pin&beep,12,,1,6"', 72),  # 6 s for each of 12 digits
+        ('EXEC Read "DIALCONF_DIGITS,dialconf/dialout_number,16,,1,10"', 160),
+        ('EXEC Wait "16"', 16),  # the growing PIN delay
+        ('EXEC Wait "1.5"', 1.5),
+        ('RECORD FILE /var/lib/dialconf/names/1 wav "#" 4000 0 BEEP s=2', 4),
+        ("GET DATA beep 5000 4", 20),
+        ("WAIT FOR DIGIT 3000", 3),
+        ("WAIT FOR DIGIT -1", 0),  # forever: the base timeout still holds
+        ('STREAM FILE dialconf/menu_moderator ""', 0),
+        ('EXEC ConfBridge "conf-1"', 0),
+        ('EXEC Read "unbalanced', 0),
+    ],
+)
+def test_what_a_command_may_wait_by_its_own_arguments(command: str, seconds: float) -> None:
+    assert expected_wait(command) == seconds

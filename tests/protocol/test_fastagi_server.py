@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import pytest
 from structlog.testing import capture_logs
 
-from conference_ivr.agi.server import FastAgiServer, Route
+from conference_ivr.agi.server import FastAgiServer, Route, peer_allowed, peer_networks
 from conference_ivr.agi.session import AgiSession
+from conference_ivr.settings import ControllerSettings
+from tests.support.poll import until
 
 HOST = "127.0.0.1"
 
@@ -248,3 +250,117 @@ async def test_close_cancels_running_sessions_and_does_not_swallow_cancellation(
     writer.close()
     with pytest.raises(OSError):
         await asyncio.open_connection(HOST, port)
+
+
+# --- peers it should not serve (docs/security/dialout-and-agi.md) ----------------------------
+
+
+@asynccontextmanager
+async def guarded(route: Route, **options: object) -> AsyncIterator[tuple[Listening, list[str]]]:
+    dropped: list[str] = []
+    server = FastAgiServer(on_dropped=dropped.append, **options)  # type: ignore[arg-type]
+    server.add_route("ivr", route)
+    port = await server.start(HOST, 0)
+    try:
+        yield Listening(server, port), dropped
+    finally:
+        await asyncio.wait_for(server.close(), 5)
+
+
+async def test_a_peer_off_the_allow_list_is_closed_at_once_and_logged() -> None:
+    """Everything on 127.0.0.0/8 is this machine's loopback: 127.0.0.2 plays another host."""
+    route, served = recorder()
+    async with guarded(route, allowed_peers=["127.0.0.1", "::1"]) as (server, dropped):
+        with capture_logs() as logs:
+            reader, writer = await asyncio.open_connection(HOST, server.port, local_addr=("127.0.0.2", 0))
+            writer.write(header_block())
+            assert await read_to_eof(reader, timeout=2) == b""
+            writer.close()
+        assert served.empty() and dropped == ["peer"]
+        [refused] = [e for e in logs if e["event"] == "agi.peer_refused"]
+        assert refused["peer"] == "127.0.0.2" and refused["log_level"] == "warning"
+        session = await call(server, served, "1700000000.7")  # the allowed peer is served
+        assert session.headers.uniqueid == "1700000000.7"
+    async with guarded(route, allowed_peers=["127.0.0.0/30"]) as (server, dropped):
+        reader, writer = await asyncio.open_connection(HOST, server.port, local_addr=("127.0.0.2", 0))
+        writer.write(header_block(uniqueid="1700000000.8"))
+        assert (await asyncio.wait_for(served.get(), 2)).headers.uniqueid == "1700000000.8"
+        writer.close()
+        assert dropped == []
+
+
+def test_peers_are_matched_as_addresses() -> None:
+    allowed = peer_networks(["127.0.0.1", "::1", "10.1.0.0/16"])
+    assert peer_allowed(("127.0.0.1", 4000), allowed) and peer_allowed(("::1", 4000, 0, 0), allowed)
+    assert peer_allowed(("::ffff:127.0.0.1", 4000, 0, 0), allowed)  # IPv4 on a dual-stack socket
+    assert peer_allowed(("10.1.2.3", 1), allowed) and not peer_allowed(("10.2.0.1", 1), allowed)
+    assert not peer_allowed(("192.168.1.5", 1), allowed) and not peer_allowed(None, allowed)
+    with pytest.raises(ValueError):
+        peer_networks(["localhost"])
+
+
+async def test_over_the_session_cap_a_connection_is_closed_at_once_and_counted() -> None:
+    release = asyncio.Event()
+    inside: asyncio.Queue[str] = asyncio.Queue()
+
+    async def held(session: AgiSession) -> None:
+        await inside.put(session.headers.uniqueid)
+        await release.wait()
+
+    async with guarded(held, max_sessions=2) as (server, dropped):
+        peers = []
+        for n in range(2):
+            reader, writer = await connect(server)
+            writer.write(header_block(uniqueid=f"1700000001.{n}"))
+            peers.append((reader, writer))
+            await asyncio.wait_for(inside.get(), 2)
+        assert server.server.active_sessions == 2
+        with capture_logs() as logs:
+            reader, writer = await connect(server)
+            writer.write(header_block(uniqueid="1700000001.9"))
+            assert await read_to_eof(reader, timeout=2) == b""  # closed without being served
+            writer.close()
+        assert dropped == ["capacity"] and inside.empty()
+        assert [e["log_level"] for e in logs if e["event"] == "agi.over_capacity"] == ["warning"]
+        release.set()
+        for reader, writer in peers:
+            assert await read_to_eof(reader) == b""
+            writer.close()
+        await until(lambda: server.server.active_sessions == 0, 2, "the held sessions to end")
+        release.clear()
+        reader, writer = await connect(server)  # room again: served
+        writer.write(header_block(uniqueid="1700000001.10"))
+        assert await asyncio.wait_for(inside.get(), 2) == "1700000001.10"
+        release.set()
+        writer.close()
+
+
+async def test_a_peer_that_stops_answering_is_dropped_after_the_reply_timeout() -> None:
+    asked = asyncio.Event()
+
+    async def journey(session: AgiSession) -> None:
+        await session.answer()
+        asked.set()
+        await session.command("GET VARIABLE DIALCONF_DIGITS")  # never answered
+
+    loop = asyncio.get_running_loop()
+    async with guarded(journey, reply_timeout=0.3) as (server, dropped):
+        with capture_logs() as logs:
+            reader, writer = await connect(server)
+            writer.write(header_block())
+            assert await asyncio.wait_for(reader.readline(), 2) == b"ANSWER\n"
+            writer.write(b"200 result=0\n")
+            assert await asyncio.wait_for(reader.readline(), 2) == b"GET VARIABLE DIALCONF_DIGITS\n"
+            started = loop.time()
+            assert await read_to_eof(reader, timeout=3) == b""  # the server gave up and closed
+            waited = loop.time() - started
+            writer.close()
+        assert asked.is_set() and 0.25 <= waited < 2
+        assert dropped == ["reply_timeout"] and server.server.active_sessions == 0
+    assert [e["log_level"] for e in logs if e["event"] == "agi.reply_timeout"] == ["warning"]
+
+
+def test_the_controller_serves_loopback_only_with_a_cap_and_a_minute_per_reply() -> None:
+    c = ControllerSettings()
+    assert c.agi_allowed_peers == ["127.0.0.1", "::1"]
+    assert c.agi_max_sessions == 1000 and c.agi_reply_timeout_s == 60

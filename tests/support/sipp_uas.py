@@ -1,7 +1,9 @@
 """SIPp as the far end of the dial-out trunk: a real SIP user agent on loopback that answers,
-declines, is busy or never answers, by the number called.
+declines, is busy or never answers, by the hundreds digit of the number called (real Czech
+mobile numbers, as the dial-out policy admits only those by default):
 
-  200 busy (486)   300 rings until cancelled (no answer)   400 declines (603)
+  +4206010002xx busy (486)   +4206010003xx rings until cancelled (no answer)
+  +4206010004xx declines (603)
   anything else: answers, waits for the invitation to be said, keys 1 (RFC 2833), stays
   until Asterisk hangs up (removed or the conference ended), or ``hold_s`` passes.
 """
@@ -12,11 +14,18 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from tests.support.dtmf_pcap import DtmfStream
 
-BUSY, NO_ANSWER, DECLINE = "200", "300", "400"
+ANSWERS, BUSY, NO_ANSWER, DECLINE = "+420601000100", "+420601000200", "+420601000300", "+420601000400"
+
+
+def number(kind: str, n: int) -> str:
+    """Another number that behaves like ``kind`` (one of the four above): ``n`` in 0..99."""
+    return f"{kind[:-2]}{n:02d}"
+
 
 _REPLY_HEADERS = """      [last_Via:]
       [last_From:]
@@ -53,10 +62,10 @@ _SDP = """      v=0
       a=sendrecv"""
 
 
-def _branch(number: str, label: str, var: str) -> str:
+def _branch(digit: str, label: str, var: str) -> str:
     return f"""  <nop>
     <action>
-      <strcmp assign_to="{var}_cmp" variable="called" value="{number}"/>
+      <strcmp assign_to="{var}_cmp" variable="kind" value="{digit}"/>
       <test assign_to="{var}" variable="{var}_cmp" compare="equal" value="0"/>
     </action>
   </nop>
@@ -103,7 +112,8 @@ def scenario(pcap: Path, invitation_s: float, hold_s: float) -> str:
   <recv request="INVITE" crlf="true">
     <action>
       <ereg regexp="^INVITE sip:([^@;]+)@" search_in="msg" check_it="true" assign_to="uri,called"/>
-      <log message="INVITE for [$uri]"/>
+      <ereg regexp="^INVITE sip:[^@;]*([0-9])[0-9][0-9]@" search_in="msg" check_it="true" assign_to="k,kind"/>
+      <log message="INVITE for [$uri]: [$called], kind [$kind] of [$k]"/>
     </action>
   </recv>
   <send><![CDATA[
@@ -115,9 +125,9 @@ def scenario(pcap: Path, invitation_s: float, hold_s: float) -> str:
       [last_CSeq:]
       Content-Length: 0
     ]]></send>
-{_branch(BUSY, "busy", "is_busy")}
-{_branch(NO_ANSWER, "ring", "is_ring")}
-{_branch(DECLINE, "decline", "is_decline")}
+{_branch(BUSY[-3], "busy", "is_busy")}
+{_branch(NO_ANSWER[-3], "ring", "is_ring")}
+{_branch(DECLINE[-3], "decline", "is_decline")}
   <nop next="answer"/>
 {answer}
 {busy}
@@ -176,3 +186,40 @@ async def sipp_uas(
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
+
+
+_BLOCK = "-----------------------------------------------"
+
+
+def ringing_at_the_far_end(message_log: Path, numbers: set[str]) -> list[tuple[float, float]]:
+    """(from, to) of each call to one of ``numbers`` as the UAS saw it: from the INVITE it
+    received to the final answer it sent (SIPp's -trace_msg log; each block starts with a
+    dashed line ending in the local date and time)."""
+    started: dict[str, float] = {}
+    ended: dict[str, float] = {}
+    for block in message_log.read_text(errors="replace").split(_BLOCK)[1:]:
+        lines = block.strip("\n").splitlines()
+        if len(lines) < 4:
+            continue
+        at = datetime.strptime(" ".join(lines[0].split()[-2:]), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        sip = [line.strip() for line in lines[1:] if line.strip()]
+        direction, start = sip[0], sip[1]
+        headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in sip[2:])}
+        call = headers.get("call-id", headers.get("i", ""))
+        called = start.split("sip:", 1)[1].split("@", 1)[0] if start.startswith("INVITE sip:") else ""
+        if "received" in direction and called in numbers:
+            started.setdefault(call, at)
+        final = start.startswith("SIP/2.0 ") and int(start.split()[1]) >= 200
+        if "sent" in direction and final and headers.get("cseq", "").endswith("INVITE") and call in started:
+            ended.setdefault(call, at)
+    return [(started[c], ended.get(c, float("inf"))) for c in started]
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The most calls ringing at one instant (one that ends as another starts is not both)."""
+    edges = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most

@@ -8,34 +8,38 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking.domain.dialout import CallState, DialCall, Outcome, dialable, outcome_of, outcome_of_cause
+from booking.domain.dialout import CallState, DialCall, Outcome, outcome_of, outcome_of_cause
+from booking.domain.dialout_policy import NumberKind, NumberPolicy
 from booking.domain.errors import RuleViolation
 from conference_ivr.pbx.names import dial_string
 
-ALLOWED = r"\+?[1-9][0-9]{5,14}"
 NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+ANYTHING = NumberPolicy(
+    allowed_regions=frozenset({"001", "GB", "US", "SK", "DE"}),
+    allowed_kinds=frozenset(NumberKind),
+    pattern=".*",
+)
 
 
-def test_numbers_are_digits_with_an_optional_plus_and_on_the_allow_list() -> None:
-    assert dialable("+420 601 234 567", ALLOWED) == "+420601234567"
-    assert dialable("601-234-567", ALLOWED) == "601234567"
-    for bad in ("601234567&Local/x@y", "123/456", "sip:600@host", "*99#", "+", ""):
+def test_only_digits_with_an_optional_plus_reach_the_classification() -> None:
+    policy = NumberPolicy()
+    assert policy.check("+420 601 234 567") == "+420601234567"
+    assert policy.check("601-234-567") == "+420601234567"
+    for bad in ("601234567&Local/x@y", "123/456x", "sip:600@host", "*99#", "+", ""):
         with pytest.raises(RuleViolation) as e:
-            dialable(bad, ALLOWED)
-        assert e.value.code == "not_dialable"
-    with pytest.raises(RuleViolation) as e:
-        dialable("112", ALLOWED)
-    assert e.value.code == "not_allowed"
+            policy.check(bad)
+        assert (e.value.field, e.value.code) == ("number", "not_dialable")
 
 
 @given(st.text(max_size=40))
 def test_nothing_but_a_plain_number_reaches_a_dial_string(text: str) -> None:
     try:
-        number = dialable(text, r".*")
+        number = ANYTHING.check(text)
     except RuleViolation:
         return
-    channel = dial_string("PJSIP/{number}@{trunk}", number)
-    assert channel == f"PJSIP/{number}@dialconf-trunk" and number.lstrip("+").isdigit()
+    channel = dial_string("PJSIP/{number}@{trunk}", ANYTHING.trunk_form(number))
+    assert channel == f"PJSIP/{number}@dialconf-trunk" and number.startswith("+")
+    assert number.lstrip("+").isdigit()
 
 
 def test_no_answer_and_busy_are_retried_a_refusal_is_final() -> None:
