@@ -190,7 +190,7 @@ def build_controller(
     metrics = Metrics()
     a, c = settings.asterisk, settings.controller
     ami = AmiClient(
-        host=a.bind_address,
+        host=a.ami_host,
         port=a.ami_port,
         username=a.ami_user,
         secret=ami_secret,

@@ -62,7 +62,7 @@ def asterisk_command(settings: Settings, command: str) -> int:
     proc = AsteriskProcess(_instance(settings))
     if command == "up":
         proc.start(detach=True)
-        print(f"asterisk up: AMI {settings.asterisk.bind_address}:{settings.asterisk.ami_port}")
+        print(f"asterisk up: AMI {settings.asterisk.ami_bind_address}:{settings.asterisk.ami_port}")
     elif command == "down":
         proc.stop()
         print("asterisk down")
@@ -171,14 +171,15 @@ def run_all(settings: Settings) -> int:
         [
             "",
             "dialconf is running. Ctrl-C stops everything.",
-            f"  Asterisk {inst.install.version}  (AMI {a.bind_address}:{a.ami_port}, HTTP {a.http_port})",
+            f"  Asterisk {inst.install.version}  (AMI {a.ami_bind_address}:{a.ami_port}, "
+            f"HTTP {a.http_bind_address}:{a.http_port}, SIP {a.sip_bind_address}:{a.sip_port})",
             f"  controller: FastAGI {settings.controller.bind_address}:{settings.controller.agi_port}, "
             f"metrics http://{settings.controller.bind_address}:{settings.controller.metrics_port}/metrics",
             f"  booking API: http://{settings.api.bind_address}:{settings.api.port}/docs",
             f"  operator token: {_token_source(settings)}",
             "",
             "Call in with a softphone (no registration needed):",
-            f"  sip:{number}@{a.bind_address}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
+            f"  sip:{number}@{a.sip_host}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
             "then press 1, key the conference number and #, then the PIN (or ADMIN PIN) and #.",
             "Demo room:",
             "  " + _demo_room(booking, settings).replace("\n", "\n  "),

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.messaging.settings import MessagingSettings
 from booking.settings import BookingSettings
+from conference_ivr.bind import connect_host, host_network, is_loopback, is_wildcard
 
 
 class AsteriskSettings(BaseModel):
@@ -30,7 +31,20 @@ class AsteriskSettings(BaseModel):
     ]
     # Instance name: files go under <root>/var/lib/dialconf/<instance>.
     instance: str = "main"
-    bind_address: str = "127.0.0.1"
+    # Each listener binds on its own address. SIP is what callers reach: open it (0.0.0.0, or
+    # one interface) to let softphones and trunks elsewhere in. AMI and Asterisk's HTTP server
+    # stay on loopback: AMI can originate calls (toll fraud) and steer every conference.
+    sip_bind_address: str = "127.0.0.1"
+    # Where RTP binds and what SDP announces; empty: the SIP bind address. A wildcard SIP bind
+    # needs a real address here (0.0.0.0 in SDP leaves callers without audio).
+    media_address: str = ""
+    ami_bind_address: str = "127.0.0.1"
+    # A non-loopback AMI is refused unless this is set: then only ami_permit may log in.
+    allow_remote_ami: bool = False
+    # Networks (address/prefix) whose AMI logins are accepted; empty: only the address the
+    # controller connects to (loopback by default).
+    ami_permit: list[str] = []
+    http_bind_address: str = "127.0.0.1"
     ami_port: int = 15038
     ami_user: str = "dialconf"
     ami_secret: str | None = None  # None: generated once and kept in the instance directory
@@ -42,6 +56,48 @@ class AsteriskSettings(BaseModel):
     rtp_end: int = 20000
     boot_timeout_s: float = 30.0
     stop_timeout_s: float = 10.0
+
+    @model_validator(mode="after")
+    def _listeners_are_safe(self) -> AsteriskSettings:
+        if not is_loopback(self.ami_bind_address) and not self.allow_remote_ami:
+            raise ValueError(
+                f"AMI would listen on {self.ami_bind_address}, beyond this machine: AMI originates "
+                "calls and controls every conference. Keep DIALCONF_ASTERISK__AMI_BIND_ADDRESS on "
+                "loopback, or set DIALCONF_ASTERISK__ALLOW_REMOTE_AMI=true (and "
+                "DIALCONF_ASTERISK__AMI_PERMIT) to accept it."
+            )
+        if is_wildcard(self.rtp_address):
+            raise ValueError(
+                "SIP binds every interface: set DIALCONF_ASTERISK__MEDIA_ADDRESS to the address "
+                "callers reach this machine at (SDP cannot announce a wildcard)"
+            )
+        for network in self.ami_permits:
+            host, _, prefix = network.partition("/")
+            host_network(host)  # an IP address, or ValueError naming it
+            if prefix and not prefix.isdigit():
+                raise ValueError(f"ami_permit {network!r}: write address/prefix, e.g. 10.0.0.5/32")
+        return self
+
+    @property
+    def rtp_address(self) -> str:
+        return self.media_address or self.sip_bind_address
+
+    @property
+    def ami_host(self) -> str:
+        """Where the controller (and any local client) connects to AMI."""
+        return connect_host(self.ami_bind_address)
+
+    @property
+    def http_host(self) -> str:
+        return connect_host(self.http_bind_address)
+
+    @property
+    def sip_host(self) -> str:
+        return connect_host(self.sip_bind_address)
+
+    @property
+    def ami_permits(self) -> list[str]:
+        return self.ami_permit or [host_network(self.ami_host)]
 
 
 class ControllerSettings(BaseModel):

@@ -120,7 +120,7 @@ async def running_system(
     controller = build_controller(settings, booking, secret, asterisk.instance.inner("names"))
     await controller.start()
     a = settings.asterisk
-    ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, secret)
+    ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, secret)
     events = EventLog()
     ami.on_event(events.add)
     await ami.connect(wait_s=10)

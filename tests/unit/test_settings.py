@@ -25,7 +25,9 @@ def test_defaults_without_environment() -> None:
     s = Settings()
     assert s.access_numbers == {"8000": "en"}
     assert s.asterisk.ami_port == 15038
-    assert s.asterisk.bind_address == "127.0.0.1"
+    assert s.asterisk.sip_bind_address == "127.0.0.1"
+    assert s.asterisk.ami_bind_address == "127.0.0.1" and not s.asterisk.allow_remote_ami
+    assert s.asterisk.http_bind_address == "127.0.0.1"
     assert s.asterisk.ami_secret is None
     assert s.controller.bind_address == "127.0.0.1"
     assert s.controller.agi_port == 4573
