@@ -13,6 +13,7 @@ import uvicorn
 
 from booking.service import BookingService
 from booking.store.migrate import upgrade
+from conference_ivr.api_server import api_config
 from conference_ivr.app import (
     build_api,
     build_booking,
@@ -95,17 +96,7 @@ async def _serve(
     except BaseException:
         await controller.close()
         raise
-    api = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.api.bind_address,
-            port=settings.api.port,
-            log_config=None,
-            lifespan="off",
-            # The live page's event streams stay open: shutting down does not wait for them.
-            timeout_graceful_shutdown=5,
-        )
-    )
+    api = uvicorn.Server(api_config(app, settings.api))
     # uvicorn captures SIGINT/SIGTERM while serving and re-raises them when done,
     # which then reaches the loop handlers below: one Ctrl-C stops everything in order.
     stop = asyncio.Event()

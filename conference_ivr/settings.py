@@ -5,6 +5,7 @@ Nested groups use ``__`` in the variable name, e.g. ``DIALCONF_ASTERISK__AMI_POR
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
@@ -147,6 +148,34 @@ class ApiSettings(BaseModel):
     # Bearer token of the operator endpoints. None: generated once and kept (0600) in
     # <data_dir>/operator.token.
     operator_token: str | None = None
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, e.g. ["127.0.0.1"] for a proxy on this machine). None by default: the client
+    # address is the TCP peer's, so no one can pick their own (limits key on it).
+    trusted_proxies: list[str] = []
+    # The session cookies' Secure flag. None: on, unless the API binds to loopback (plain
+    # HTTP on this machine); behind a TLS proxy on this machine set it true.
+    cookie_secure: bool | None = None
+    session_hours: float = 12  # a web session ends this long after signing in
+    signin_form_minutes: float = 60  # how long a sign-in form may sit before it is sent
+    # A browser that signed in as a conference's moderator is still heard while that
+    # conference's web sign-in is throttled by guessing, for this long.
+    known_moderator_days: float = 30
+
+    @model_validator(mode="after")
+    def _proxies_are_networks(self) -> ApiSettings:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {proxy!r} is not an address or network (a proxy's "
+                    "address, e.g. 127.0.0.1 or 10.0.0.0/24; '*' is not accepted)"
+                ) from None
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else not is_loopback(self.bind_address)
 
 
 class Settings(BaseSettings):

@@ -23,6 +23,7 @@ from conference_ivr.pbx import names
 from conference_ivr.web.dashboard import dashboard_router
 from tests.support.caller import LocalCaller
 from tests.support.poll import until
+from tests.support.signin import apost_sign_in
 from tests.support.system import System
 
 OPERATOR = "operator-token-for-the-dashboard"
@@ -50,7 +51,9 @@ async def web(system: System) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         refused = await client.get("/dashboard", follow_redirects=False)
         assert refused.status_code == 303 and refused.headers["location"].startswith("/panel/login")
-        signed = await client.post("/panel/login/operator", data={"token": OPERATOR}, follow_redirects=False)
+        signed = await apost_sign_in(
+            client, "/panel/login/operator", {"token": OPERATOR}, follow_redirects=False
+        )
         assert signed.status_code == 303
         yield client
 
