@@ -234,3 +234,13 @@ def test_a_known_moderator_browser_is_heard_while_the_conference_is_throttled(we
     assert web.service.dialin.web_sign_in(number, "1", "x").status is DialInStatus.THROTTLED
     again = moderator(web, number, r["admin_pin"], follow_redirects=False)  # the known browser
     assert again.status_code == 303
+
+
+def test_an_operator_can_end_every_session_of_one_subject(web: Api) -> None:
+    browsers = [TestClient(web.client.app) for _ in range(2)]
+    for b in browsers:
+        post_sign_in(b, "/panel/login/operator", {"token": OPERATOR_TOKEN}, follow_redirects=False)
+        assert "Sign out (operator)" in b.get("/panel/login").text
+    sessions = web.client.app.state.web_sessions  # type: ignore[attr-defined]
+    assert sessions.revoke_subject("operator") == 2
+    assert all("Sign out" not in b.get("/panel/login").text for b in browsers)
