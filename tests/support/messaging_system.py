@@ -15,6 +15,7 @@ import uvicorn
 
 from booking.service import BookingService
 from booking.store.migrate import upgrade
+from conference_ivr.api_server import api_config
 from conference_ivr.app import build_api, build_booking, build_messaging_runtime
 from conference_ivr.settings import Settings
 from tests.support.kannel import FakePhone, phone_connected, wait_until
@@ -40,11 +41,7 @@ def running_messaging(settings: Settings, tmp: Path) -> Iterator[MessagingSystem
     booking = build_booking(settings)
     messaging, runtime, key = build_messaging_runtime(settings, booking)
     app = build_api(settings, booking, messaging, key)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host=settings.api.bind_address, port=settings.api.port, log_config=None, lifespan="off"
-        )
-    )
+    server = uvicorn.Server(api_config(app, settings.api))
     started, failed = threading.Event(), []
     stop: asyncio.Event | None = None
     loop: asyncio.AbstractEventLoop | None = None
