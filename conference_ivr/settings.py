@@ -58,6 +58,17 @@ class AsteriskSettings(BaseModel):
     boot_timeout_s: float = 30.0
     stop_timeout_s: float = 10.0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_single_bind_address(cls, data: object) -> object:
+        if isinstance(data, dict) and "bind_address" in data:
+            raise ValueError(
+                "DIALCONF_ASTERISK__BIND_ADDRESS was split: set DIALCONF_ASTERISK__SIP_BIND_ADDRESS "
+                "(and MEDIA_ADDRESS) to let callers in; AMI_BIND_ADDRESS and HTTP_BIND_ADDRESS stay "
+                "on loopback unless you mean otherwise"
+            )
+        return data
+
     @model_validator(mode="after")
     def _listeners_are_safe(self) -> AsteriskSettings:
         if not is_loopback(self.ami_bind_address) and not self.allow_remote_ami:

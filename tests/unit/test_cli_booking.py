@@ -251,6 +251,16 @@ def test_an_unmigrated_database_says_what_to_do(
     assert err.strip().endswith("run `dialconf db upgrade`") and len(err.strip().splitlines()) == 1
 
 
+def test_a_setting_that_cannot_work_is_named_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALCONF_ASTERISK__AMI_BIND_ADDRESS", "0.0.0.0")
+    code, out, err = run(capsys, "list")
+    assert code == 2 and not out
+    assert err.startswith("dialconf: asterisk: AMI would listen on 0.0.0.0") and "ALLOW_REMOTE_AMI" in err
+    assert "Traceback" not in err
+
+
 def test_pin_lockouts_list_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "pin-lockouts", "list")
     assert code == 0 and out.strip() == "no lockouts"

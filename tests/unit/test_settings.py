@@ -36,6 +36,14 @@ def test_defaults_without_environment() -> None:
     assert s.booking.pin_length >= 6
 
 
+def test_the_old_single_bind_address_is_refused_with_its_replacements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DIALCONF_ASTERISK__BIND_ADDRESS", "0.0.0.0")
+    with pytest.raises(ValidationError, match="SIP_BIND_ADDRESS"):
+        Settings()
+
+
 def test_nested_override_keeps_sibling_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIALCONF_ASTERISK__AMI_PORT", "25038")
     s = Settings()
