@@ -8,8 +8,8 @@ PIN, counted against the web's own PIN-guessing limits). The cookie is honoured 
 session is live in the store (``booking.web.session_store``): signing out revokes it at once.
 The cookie is HttpOnly, SameSite=Strict and, by setting, Secure. Every form carries a CSRF
 token: bound to the session once signed in, and before that to a short-lived pre-session
-cookie, so a sign-in cannot be forged from another site either. Any cookie or token that is not
-plain ASCII is no session / a bad form, never an error.
+cookie (booking.web.presession), so a sign-in cannot be forged from another site either.
+Any cookie or token that is not plain ASCII is no session / a bad form, never an error.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from booking.clock import Clock
 
 COOKIE = "dialconf_session"
 SIGNIN_COOKIE = "dialconf_signin"  # the pre-session cookie sign-in forms' tokens are bound to
-KNOWN_COOKIE = "dialconf_moderator"  # conferences this browser signed in to as moderator
 SIGNIN_PATH = "/panel/login"  # the sign-in page and its three forms
 MAX_AGE_S = 12 * 3600
-KNOWN_LIMIT = 20  # conferences remembered per browser (the most recent)
 _NOT_RESOLVED = object()
 
 
@@ -161,12 +159,12 @@ def _sessions(request: Request) -> Sessions:
     return s
 
 
-def _clock(request: Request) -> Clock:
+def web_clock(request: Request) -> Clock:
     c: Clock = request.app.state.web_clock
     return c
 
 
-def _set_cookie(
+def set_cookie(
     request: Request, response: Response, name: str, value: str, max_age_s: float, path: str
 ) -> None:
     response.set_cookie(
@@ -192,7 +190,7 @@ def sign_in(request: Request, response: Response, viewer: Viewer) -> Viewer:
     """A new session (a new id, never one the browser brought) stored live, and its cookie.
     Writes to the store: call it off the event loop."""
     policy = cookie_policy(request)
-    now = _clock(request).now()
+    now = web_clock(request).now()
     fresh = Viewer(
         viewer.name,
         viewer.profile_id,
@@ -202,8 +200,8 @@ def sign_in(request: Request, response: Response, viewer: Viewer) -> Viewer:
         int(now.timestamp()),
     )
     _sessions(request).open(fresh, now + timedelta(seconds=policy.session_s))
-    _set_cookie(request, response, COOKIE, signer(request).dumps(fresh), policy.session_s, "/")
-    _delete_cookie(request, response, SIGNIN_COOKIE, SIGNIN_PATH)
+    set_cookie(request, response, COOKIE, signer(request).dumps(fresh), policy.session_s, "/")
+    _delete_cookie(request, response, SIGNIN_COOKIE, SIGNIN_PATH)  # its form is used up
     request.state.viewer = fresh
     return fresh
 
@@ -224,7 +222,7 @@ def current_viewer(request: Request) -> Viewer | None:
     viewer = None
     value = request.cookies.get(COOKIE)
     if value:
-        now = _clock(request).now().timestamp()
+        now = web_clock(request).now().timestamp()
         found = signer(request).loads(value, now, cookie_policy(request).session_s)
         if found is not None and _sessions(request).is_live(found.nonce):
             viewer = found
@@ -263,50 +261,3 @@ def check_csrf(
 SignedIn = Annotated[Viewer, Depends(require_viewer)]
 OperatorViewer = Annotated[Viewer, Depends(require_operator)]
 PostingViewer = Annotated[Viewer, Depends(check_csrf)]
-
-
-# --- before a session: the sign-in forms' tokens, and browsers known as a moderator's -----------
-
-
-def signin_csrf(request: Request) -> str:
-    """The token for the sign-in forms of this page, bound to the browser's pre-session cookie
-    (a new one when it has none or a useless one: ``keep_presession`` then sets it)."""
-    presession = getattr(request.state, "presession", None) or request.cookies.get(SIGNIN_COOKIE, "")
-    if not (presession.isascii() and 16 <= len(presession) <= 64):
-        presession = secrets.token_urlsafe(24)
-        request.state.new_presession = True
-    request.state.presession = presession
-    return signer(request).signin_token(presession, int(_clock(request).now().timestamp()))
-
-
-def keep_presession(request: Request, response: Response) -> None:
-    if getattr(request.state, "new_presession", False):
-        policy = cookie_policy(request)
-        _set_cookie(
-            request, response, SIGNIN_COOKIE, request.state.presession, policy.signin_form_s, SIGNIN_PATH
-        )
-
-
-def signin_csrf_ok(request: Request, token: str) -> bool:
-    presession = request.cookies.get(SIGNIN_COOKIE, "")
-    now = _clock(request).now().timestamp()
-    return signer(request).signin_token_ok(token, presession, now, cookie_policy(request).signin_form_s)
-
-
-def known_moderator_of(request: Request) -> list[str]:
-    """Conference numbers this browser signed in to as moderator before (its signed cookie)."""
-    raw = signer(request).open("moderator", request.cookies.get(KNOWN_COOKIE, ""))
-    if raw is None:
-        return []
-    issued, numbers = raw.get("issued"), raw.get("numbers")
-    now = _clock(request).now().timestamp()
-    if not isinstance(issued, int) or not 0 <= now - issued <= cookie_policy(request).known_moderator_s:
-        return []
-    return [n for n in numbers if isinstance(n, str)] if isinstance(numbers, list) else []
-
-
-def remember_moderator(request: Request, response: Response, conference_number: str) -> None:
-    numbers = [n for n in known_moderator_of(request) if n != conference_number][-(KNOWN_LIMIT - 1) :]
-    payload = {"numbers": [*numbers, conference_number], "issued": int(_clock(request).now().timestamp())}
-    value = signer(request).seal("moderator", payload)
-    _set_cookie(request, response, KNOWN_COOKIE, value, cookie_policy(request).known_moderator_s, SIGNIN_PATH)

@@ -21,19 +21,15 @@ from fastapi.responses import RedirectResponse, Response
 from booking.dialin import DialInStatus
 from booking.domain.model import Role
 from booking.service import BookingService
-from booking.web.render import pages
-from booking.web.session import (
-    PostingViewer,
-    Viewer,
-    current_viewer,
+from booking.web.presession import (
     keep_presession,
     known_moderator_of,
     remember_moderator,
-    sign_in,
-    sign_out,
     signin_csrf,
     signin_csrf_ok,
 )
+from booking.web.render import pages
+from booking.web.session import PostingViewer, Viewer, current_viewer, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
 security = structlog.get_logger("dialconf.security")

@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from booking.dialin import DialInStatus
 from booking.settings import BookingSettings
 from booking.web.app import install_web
-from booking.web.session import COOKIE, KNOWN_COOKIE, SIGNIN_COOKIE, CookiePolicy, Signer, Viewer
+from booking.web.presession import KNOWN_COOKIE
+from booking.web.session import COOKIE, SIGNIN_COOKIE, CookiePolicy, Signer, Viewer
 from booking.web.signin import BAD_CREDENTIALS, EXPIRED, TOO_MANY
 from conference_ivr.settings import ApiSettings
 from tests.support.api import OPERATOR_TOKEN, Api, running_api
