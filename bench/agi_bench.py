@@ -113,7 +113,7 @@ def gc_delta(before: dict[str, list[float]] | None, after: dict[str, list[float]
 
 def db_calls(before: dict[str, list[float]] | None, after: dict[str, list[float]] | None) -> dict[str, float]:
     """Mean time of the journey's database calls during a level, as the journey times them
-    (``asyncio.to_thread`` included): conference_number (exists?) and pin (dial_in)."""
+    (``asyncio.to_thread`` included): pin (dial_in, the one decision after number and PIN)."""
     if before is None or after is None:
         return {}
     out = {}

@@ -106,8 +106,9 @@ STEPS: dict[str, Callable[[], tuple[float, float]]] = {}  # the journey's own st
 
 
 def journey_steps(registry: CollectorRegistry) -> None:
-    """Read ``dialconf_controller_step_seconds`` (the database calls, timed inside the journey)."""
-    for step in ("conference_number", "pin"):
+    """Read ``dialconf_controller_step_seconds`` (the database call, timed inside the journey:
+    one decision after the conference number and the PIN)."""
+    for step in ("pin",):
 
         def read(step: str = step) -> tuple[float, float]:
             labels = {"step": step}

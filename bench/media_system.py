@@ -143,7 +143,7 @@ class RunningSystem:
         a = self.settings.asterisk
         # Only the "call" class (ConfBridge events are in it): the bench's own connection should
         # add little to Asterisk's manager queue during a join burst.
-        return AmiClient(a.bind_address, a.ami_port, a.ami_user, self.instance.ami_secret(), events="call")
+        return AmiClient(a.ami_host, a.ami_port, a.ami_user, self.instance.ami_secret(), events="call")
 
     def set_profile(self, mixing_interval: int, drop_silence: bool) -> None:
         """Rewrite the rendered profiles (bridge: mixing_interval; users: dsp_drop_silence) and reload."""

@@ -4,8 +4,8 @@ talks AGI over its stdin/stdout (pyst2's ``asterisk.agi.AGI``). The baseline of 
 benchmark (bench/agi_bench.py); not used by dialconf itself.
 
 It sends what the controller's journey sends for an English caller (the greeting with the
-other languages offered, Read() for 1, the conference number and the PIN, the room check,
-"joining", the ConfBridge variables), with three tries at each step. It does not switch
+other languages offered, Read() for 1, the conference number and the PIN then one verdict,
+the room check, "joining", the ConfBridge variables), with three tries at each step. It does not switch
 languages (keys 2-6) nor record names: the benchmark's callers do neither.
 
 ``argv[1]`` is how the booking is looked up, in the SQLite store at ``$DIALCONF_DATABASE_URL``:
@@ -15,7 +15,8 @@ languages (keys 2-6) nor record names: the benchmark's callers do neither.
   per call);
 - ``sqlite3``: the standard library's sqlite3 with the same two reads (the room's active
   reservations, the PIN-guard keys of the conference and the caller) and the happy-path rules
-  inline: the leanest a per-call script can be.
+  inline: the leanest a per-call script can be (it counts no wrong guesses, and reads no caller
+  history: a throttled conference refuses every caller; the benchmark's callers guess nothing).
 
 Per call there is no shared memory: the seat check can only use ConfBridge's own party count
 (CONFBRIDGE_INFO), not the controller's held seats.
@@ -48,8 +49,6 @@ class GaveUp(Exception):
 
 
 class Lookup(Protocol):
-    def conference_exists(self, number: str) -> bool: ...
-
     def dial_in(self, number: str, pin: str, caller: str) -> tuple[str, str, int]: ...
 
 
@@ -65,14 +64,16 @@ class ServiceLookup:
 
         self._service = DialInService(UnitOfWork(make_engine(url)), SystemClock(), BookingSettings())
 
-    def conference_exists(self, number: str) -> bool:
-        return self._service.conference_exists(number)
-
     def dial_in(self, number: str, pin: str, caller: str) -> tuple[str, str, int]:
-        """(verdict, role, participant limit): verdict is admitted, wrong_pin, unknown..."""
+        """(verdict, role, participant limit): admitted, too_early, over, bad_credentials or
+        locked_out (a caller locked out or a conference throttled: the code is not compared)."""
+        from booking.dialin import DialInStatus
+
         outcome = self._service.dial_in(number, pin, caller)
+        if outcome.status is DialInStatus.BAD_CREDENTIALS:
+            return "bad_credentials", "", 0
         if outcome.admission is None or outcome.reservation is None:
-            return "unknown", "", 0
+            return "locked_out", "", 0
         a = outcome.admission
         return a.verdict.value, a.role.value if a.role else "", outcome.reservation.participant_limit
 
@@ -94,11 +95,15 @@ class Sqlite3Lookup:
         self._db = sqlite3.connect(url.split("///", 1)[1], timeout=30, isolation_level=None)
         self._db.execute("PRAGMA busy_timeout=30000")
 
-    def conference_exists(self, number: str) -> bool:
-        return bool(self._db.execute(self._RESERVATIONS, (number,)).fetchall())
-
     def dial_in(self, number: str, pin: str, caller: str) -> tuple[str, str, int]:
         now = datetime.now(UTC).replace(tzinfo=None)
+        keys = [f"conference:{number}"] + ([f"caller:{caller}"] if caller else [])
+        marks = ",".join("?" * len(keys))
+        locks = self._db.execute(f"SELECT locked_until FROM pin_attempts WHERE key IN ({marks})", keys)
+        for (value,) in locks:
+            until = _naive(value)
+            if until is not None and now < until:
+                return "locked_out", "", 0
         found = self._db.execute(self._RESERVATIONS, (number,)).fetchall()
         chosen: Any = None
         for row in found:  # the open one, else the next one, else the last (pick_reservation)
@@ -111,19 +116,18 @@ class Sqlite3Lookup:
             if opens is not None and opens > now and chosen is None:
                 chosen = row
         chosen = chosen or (found[-1] if found else None)
-        if chosen is None:
-            return "unknown", "", 0
+        role = (
+            ""
+            if chosen is None
+            else "moderator"
+            if pin == chosen[5]
+            else "participant"
+            if pin == chosen[4]
+            else ""
+        )
+        if chosen is None or not role:
+            return "bad_credentials", "", 0
         limit = min(chosen[2], chosen[3] or chosen[2])
-        keys = [f"conference:{number}"] + ([f"caller:{caller}"] if caller else [])
-        marks = ",".join("?" * len(keys))
-        locks = self._db.execute(f"SELECT locked_until FROM pin_attempts WHERE key IN ({marks})", keys)
-        for (value,) in locks:
-            until = _naive(value)
-            if until is not None and now < until:
-                return "locked_out", "", limit
-        role = "moderator" if pin == chosen[5] else "participant" if pin == chosen[4] else ""
-        if not role:
-            return "wrong_pin", "", limit
         starts, ends = _naive(chosen[0]), _naive(chosen[1])
         if starts is not None and now < starts - JOIN_LEAD:
             return "too_early", role, limit
@@ -164,19 +168,13 @@ def journey(agi: AGI, lookup: Lookup) -> None:
         raise GaveUp
     for _ in range(TRIES):
         number = read(agi, ["dialconf/conference_number"], MAX_DIGITS)
-        if number and lookup.conference_exists(number):
-            break
-        say(agi, "unknown_conference" if number else "no_input", "try_again")
-    else:
-        raise GaveUp
-    for _ in range(TRIES):
-        pin = read(agi, ["dialconf/pin"], MAX_DIGITS)
+        pin = read(agi, ["dialconf/pin"], MAX_DIGITS) if number else ""
         if not pin:
             say(agi, "no_input", "try_again")
             continue
         verdict, role, limit = lookup.dial_in(number, pin, caller)
-        if verdict == "wrong_pin":
-            say(agi, "wrong_pin", "try_again")
+        if verdict == "bad_credentials":
+            say(agi, "bad_credentials", "try_again")
             continue
         if verdict != "admitted":
             say(agi, {"locked_out": "pin_locked"}.get(verdict, "unavailable"))

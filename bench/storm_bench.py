@@ -170,9 +170,7 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
         log(f"system up in {time.monotonic() - started:.1f} s")
         await asyncio.to_thread(system.install_floor, FLOOR_PIN, DIGIT_TIMEOUT_S)
         a = settings.asterisk
-        ami = AmiClient(
-            a.bind_address, a.ami_port, a.ami_user, system.instance.ami_secret(), events="call,dtmf"
-        )
+        ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, system.instance.ami_secret(), events="call,dtmf")
         tracer = Tracer()
         ami.on_event(tracer)
         await ami.connect(wait_s=10)

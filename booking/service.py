@@ -374,8 +374,5 @@ class BookingService:
     def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
         return self.dialin.dial_in(conference_number, pin, caller)
 
-    def conference_exists(self, conference_number: str) -> bool:
-        return self.dialin.conference_exists(conference_number)
-
 
 __all__ = ["BookingService", "DialInOutcome", "DialInStatus", "hash_token"]

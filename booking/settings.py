@@ -9,7 +9,9 @@ from pydantic import BaseModel
 
 class BookingSettings(BaseModel):
     join_lead_minutes: int = 5  # R28: dial-in opens 5 minutes before the start
-    pin_length: int = 6
+    # New reservations get PINs this long; existing ones keep theirs (and a smaller budget).
+    # 9 digits keep a 30-day anytime room's guessing odds under 1e-4 (docs/security/pin-guessing.md).
+    pin_length: int = 9
     conference_number_length: int = 6
     default_profile: str = "operator"
 
@@ -32,11 +34,20 @@ class BookingSettings(BaseModel):
 
     phone_region: str = "CZ"  # how caller numbers without a country code are read (mobile or not)
 
-    # PIN guessing, across calls (per caller number and per conference)
+    # PIN guessing across calls (booking.domain.pin_guard; the arithmetic behind the defaults is
+    # in docs/security/pin-guessing.md). Per caller number: a lockout past the limit.
     pin_per_caller: int = 5
-    pin_per_conference: int = 15
-    pin_window_minutes: int = 60
-    pin_lockout_minutes: int = 60
+    pin_window_minutes: float = 60
+    pin_lockout_minutes: float = 60
+    # Per conference: a budget of wrong guesses per window; past it only callers whose number
+    # joined the reservation before are heard (for pin_known_caller_tries wrong ones each).
+    pin_per_conference: int = 10
+    pin_conference_window_minutes: float = 15
+    pin_known_caller_tries: int = 2
+    # The web's moderator sign-in: its own counters (per client address, per conference).
+    pin_web_per_client: int = 5
+    pin_web_per_conference: int = 5
+    # A wrong guess waits 1, 2, 4... seconds before the next prompt (or web answer).
     pin_base_delay_s: float = 1.0
     pin_max_delay_s: float = 16.0
 

@@ -36,6 +36,7 @@ from booking.store.unit_of_work import UnitOfWork
 from booking.usage import UsageService
 from booking.web.app import install_web
 from booking.web.panel import panel_router
+from booking.web.session import CookiePolicy
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
@@ -159,7 +160,14 @@ def build_api(
     )
     pages: list[APIRouter] = []
     pages.append(panel_router(booking, messaging, billing))  # the organizer panel (issue 8)
-    install_web(app, web_secret(settings), timezone(settings), [*pages, *routers])
+    a = settings.api
+    cookies = CookiePolicy(
+        secure=a.secure_cookies,
+        session_s=a.session_hours * 3600,
+        signin_form_s=a.signin_form_minutes * 60,
+        known_moderator_s=a.known_moderator_days * 86400,
+    )
+    install_web(app, web_secret(settings), timezone(settings), [*pages, *routers], cookies=cookies)
     return app
 
 
@@ -210,7 +218,7 @@ def build_controller(
     metrics = Metrics()
     a, c = settings.asterisk, settings.controller
     ami = AmiClient(
-        host=a.bind_address,
+        host=a.ami_host,
         port=a.ami_port,
         username=a.ami_user,
         secret=ami_secret,

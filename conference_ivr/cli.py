@@ -6,6 +6,7 @@ import argparse
 import sys
 
 import structlog
+from pydantic import ValidationError
 
 from conference_ivr import cli_billing, cli_booking, cli_senders
 from conference_ivr.errors import DialconfError
@@ -45,7 +46,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a setting that cannot work: say which and why, no traceback
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            print(f"dialconf: {where}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     try:
         return _dispatch(args, settings)

@@ -66,11 +66,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     create.add_argument("name", help="unique profile name")
     create.add_argument("--language", default="en", help="menu language, ISO 639-1 (default en)")
 
-    locks = sub.add_parser("pin-lockouts", help="PIN guessing lockouts (per caller number and conference)")
+    locks = sub.add_parser(
+        "pin-lockouts", help="PIN guessing: caller numbers and web clients locked out, conferences throttled"
+    )
     locks_sub = locks.add_subparsers(dest="lockout_command", required=True)
-    locks_sub.add_parser("list", help="keys locked out now")
+    locks_sub.add_parser("list", help="keys held now")
     clear = locks_sub.add_parser("clear", help="forget a key's wrong PINs, e.g. caller:+420601000001")
-    clear.add_argument("key", help="conference:<number> or caller:<number>")
+    clear.add_argument(
+        "key", help="caller:<number>, conference:<number>, web:<address> or web-conference:<number>"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -260,5 +264,6 @@ def _pin_lockouts(args: argparse.Namespace, service: BookingService, settings: S
         return 0
     for a in locked:
         assert a.locked_until is not None
-        print(f"{a.key}  {a.failures} wrong PINs  locked until {a.locked_until.astimezone():%Y-%m-%d %H:%M}")
+        held = "throttled" if a.key.startswith(("conference:", "web-conference:")) else "locked out"
+        print(f"{a.key}  {a.failures} wrong PINs  {held} until {a.locked_until.astimezone():%Y-%m-%d %H:%M}")
     return 0

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from booking.domain.pin_guard import SCOPES
+
 # Why a call ended without joining (conference_ivr.ivr.journey); tests/unit pins the list.
 JOIN_FAILURE_REASONS = (
-    "unknown_conference",
-    "wrong_pin",
+    "bad_credentials",
     "pin_locked",
+    "pin_throttled",
     "too_early",
     "over",
     "locked",
@@ -38,7 +40,7 @@ DIALOUT_REFUSALS = (
 )
 # Seats reserved now and at the busiest instant of the next hours (conference_ivr.booking_figures).
 SEAT_HORIZONS = ("now", "1h", "2h", "4h")
-LOCKOUT_SCOPES = ("conference", "caller")
+LOCKOUT_SCOPES = SCOPES  # the PIN guard's keys: conference, caller, web-conference, web
 
 _STEP_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 _JOIN_BUCKETS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120)
@@ -75,6 +77,23 @@ class Metrics:
         )
         self.pin_lockouts = Counter(
             "dialconf_pin_lockouts", "Callers refused because their PIN guessing was locked out.", registry=r
+        )
+        self.pin_wrong_guesses = Counter(
+            "dialconf_pin_wrong_guesses",
+            "Conference numbers or codes keyed that were not right (one answer for both).",
+            registry=r,
+        )
+        self.pin_attacks = Counter(
+            "dialconf_pin_attacks",
+            "Conferences that used up their budget of wrong guesses: PIN guessing under way "
+            "(the security log names the conference).",
+            registry=r,
+        )
+        self.pin_throttled = Counter(
+            "dialconf_pin_throttled",
+            "Callers refused unheard: their conference was over its guessing budget and their "
+            "number had not joined it before.",
+            registry=r,
         )
         self.menu_actions = Counter(
             "dialconf_menu_actions", "Keypad actions handled by the controller.", ["action"], registry=r
@@ -131,7 +150,8 @@ class Metrics:
         )
         self.pin_lockouts_active = Gauge(
             "dialconf_pin_lockouts_active",
-            "PIN-guessing keys locked out now, by scope (one conference, one caller number).",
+            "PIN-guessing keys held now, by scope: a caller number or web client locked out, a "
+            "conference throttled (phone or web).",
             ["scope"],
             registry=r,
         )

@@ -13,6 +13,7 @@ import uvicorn
 
 from booking.service import BookingService
 from booking.store.migrate import upgrade
+from conference_ivr.api_server import api_config
 from conference_ivr.app import (
     build_api,
     build_booking,
@@ -62,7 +63,7 @@ def asterisk_command(settings: Settings, command: str) -> int:
     proc = AsteriskProcess(_instance(settings))
     if command == "up":
         proc.start(detach=True)
-        print(f"asterisk up: AMI {settings.asterisk.bind_address}:{settings.asterisk.ami_port}")
+        print(f"asterisk up: AMI {settings.asterisk.ami_bind_address}:{settings.asterisk.ami_port}")
     elif command == "down":
         proc.stop()
         print("asterisk down")
@@ -95,17 +96,7 @@ async def _serve(
     except BaseException:
         await controller.close()
         raise
-    api = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.api.bind_address,
-            port=settings.api.port,
-            log_config=None,
-            lifespan="off",
-            # The live page's event streams stay open: shutting down does not wait for them.
-            timeout_graceful_shutdown=5,
-        )
-    )
+    api = uvicorn.Server(api_config(app, settings.api))
     # uvicorn captures SIGINT/SIGTERM while serving and re-raises them when done,
     # which then reaches the loop handlers below: one Ctrl-C stops everything in order.
     stop = asyncio.Event()
@@ -171,14 +162,15 @@ def run_all(settings: Settings) -> int:
         [
             "",
             "dialconf is running. Ctrl-C stops everything.",
-            f"  Asterisk {inst.install.version}  (AMI {a.bind_address}:{a.ami_port}, HTTP {a.http_port})",
+            f"  Asterisk {inst.install.version}  (AMI {a.ami_bind_address}:{a.ami_port}, "
+            f"HTTP {a.http_bind_address}:{a.http_port}, SIP {a.sip_bind_address}:{a.sip_port})",
             f"  controller: FastAGI {settings.controller.bind_address}:{settings.controller.agi_port}, "
             f"metrics http://{settings.controller.bind_address}:{settings.controller.metrics_port}/metrics",
             f"  booking API: http://{settings.api.bind_address}:{settings.api.port}/docs",
             f"  operator token: {_token_source(settings)}",
             "",
             "Call in with a softphone (no registration needed):",
-            f"  sip:{number}@{a.bind_address}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
+            f"  sip:{number}@{a.sip_host}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
             "then press 1, key the conference number and #, then the PIN (or ADMIN PIN) and #.",
             "Demo room:",
             "  " + _demo_room(booking, settings).replace("\n", "\n  "),

@@ -5,14 +5,16 @@ Nested groups use ``__`` in the variable name, e.g. ``DIALCONF_ASTERISK__AMI_POR
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
 from booking.messaging.settings import MessagingSettings
 from booking.settings import BookingSettings
+from conference_ivr.bind import connect_host, host_network, is_loopback, is_wildcard
 
 
 class AsteriskSettings(BaseModel):
@@ -31,7 +33,20 @@ class AsteriskSettings(BaseModel):
     ]
     # Instance name: files go under <root>/var/lib/dialconf/<instance>.
     instance: str = "main"
-    bind_address: str = "127.0.0.1"
+    # Each listener binds on its own address. SIP is what callers reach: open it (0.0.0.0, or
+    # one interface) to let softphones and trunks elsewhere in. AMI and Asterisk's HTTP server
+    # stay on loopback: AMI can originate calls (toll fraud) and steer every conference.
+    sip_bind_address: str = "127.0.0.1"
+    # Where RTP binds and what SDP announces; empty: the SIP bind address. A wildcard SIP bind
+    # needs a real address here (0.0.0.0 in SDP leaves callers without audio).
+    media_address: str = ""
+    ami_bind_address: str = "127.0.0.1"
+    # A non-loopback AMI is refused unless this is set: then only ami_permit may log in.
+    allow_remote_ami: bool = False
+    # Networks (address/prefix) whose AMI logins are accepted; empty: only the address the
+    # controller connects to (loopback by default).
+    ami_permit: list[str] = []
+    http_bind_address: str = "127.0.0.1"
     ami_port: int = 15038
     ami_user: str = "dialconf"
     ami_secret: str | None = None  # None: generated once and kept in the instance directory
@@ -47,6 +62,59 @@ class AsteriskSettings(BaseModel):
     # the join-storm benchmark reads. It holds every digit callers key, PINs included: never on
     # a system with real callers. Off, no file Asterisk writes holds a keyed digit.
     trace_log: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_single_bind_address(cls, data: object) -> object:
+        if isinstance(data, dict) and "bind_address" in data:
+            raise ValueError(
+                "DIALCONF_ASTERISK__BIND_ADDRESS was split: set DIALCONF_ASTERISK__SIP_BIND_ADDRESS "
+                "(and MEDIA_ADDRESS) to let callers in; AMI_BIND_ADDRESS and HTTP_BIND_ADDRESS stay "
+                "on loopback unless you mean otherwise"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _listeners_are_safe(self) -> AsteriskSettings:
+        if not is_loopback(self.ami_bind_address) and not self.allow_remote_ami:
+            raise ValueError(
+                f"AMI would listen on {self.ami_bind_address}, beyond this machine: AMI originates "
+                "calls and controls every conference. Keep DIALCONF_ASTERISK__AMI_BIND_ADDRESS on "
+                "loopback, or set DIALCONF_ASTERISK__ALLOW_REMOTE_AMI=true (and "
+                "DIALCONF_ASTERISK__AMI_PERMIT) to accept it."
+            )
+        if is_wildcard(self.rtp_address):
+            raise ValueError(
+                "SIP binds every interface: set DIALCONF_ASTERISK__MEDIA_ADDRESS to the address "
+                "callers reach this machine at (SDP cannot announce a wildcard)"
+            )
+        for network in self.ami_permits:
+            host, _, prefix = network.partition("/")
+            host_network(host)  # an IP address, or ValueError naming it
+            if prefix and not prefix.isdigit():
+                raise ValueError(f"ami_permit {network!r}: write address/prefix, e.g. 10.0.0.5/32")
+        return self
+
+    @property
+    def rtp_address(self) -> str:
+        return self.media_address or self.sip_bind_address
+
+    @property
+    def ami_host(self) -> str:
+        """Where the controller (and any local client) connects to AMI."""
+        return connect_host(self.ami_bind_address)
+
+    @property
+    def http_host(self) -> str:
+        return connect_host(self.http_bind_address)
+
+    @property
+    def sip_host(self) -> str:
+        return connect_host(self.sip_bind_address)
+
+    @property
+    def ami_permits(self) -> list[str]:
+        return self.ami_permit or [host_network(self.ami_host)]
 
 
 class ControllerSettings(BaseModel):
@@ -124,6 +192,34 @@ class ApiSettings(BaseModel):
     # Bearer token of the operator endpoints. None: generated once and kept (0600) in
     # <data_dir>/operator.token.
     operator_token: str | None = None
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, e.g. ["127.0.0.1"] for a proxy on this machine). None by default: the client
+    # address is the TCP peer's, so no one can pick their own (limits key on it).
+    trusted_proxies: list[str] = []
+    # The session cookies' Secure flag. None: on, unless the API binds to loopback (plain
+    # HTTP on this machine); behind a TLS proxy on this machine set it true.
+    cookie_secure: bool | None = None
+    session_hours: float = 12  # a web session ends this long after signing in
+    signin_form_minutes: float = 60  # how long a sign-in form may sit before it is sent
+    # A browser that signed in as a conference's moderator is still heard while that
+    # conference's web sign-in is throttled by guessing, for this long.
+    known_moderator_days: float = 30
+
+    @model_validator(mode="after")
+    def _proxies_are_networks(self) -> ApiSettings:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {proxy!r} is not an address or network (a proxy's "
+                    "address, e.g. 127.0.0.1 or 10.0.0.0/24; '*' is not accepted)"
+                ) from None
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else not is_loopback(self.bind_address)
 
 
 class Settings(BaseSettings):

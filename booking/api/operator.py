@@ -51,7 +51,13 @@ def reject(reservation_id: int, body: RejectIn, svc: Service) -> QueuedOut:
     return QueuedOut.queued(svc.reject(reservation_id, body.reason))
 
 
-@router.get("/pin-lockouts", summary="PIN guessing lockouts in force", tags=["security"])
+@router.get(
+    "/pin-lockouts",
+    summary="PIN guessing lockouts in force",
+    description="Caller numbers (`caller:`) and web clients (`web:`) locked out, conferences "
+    "(`conference:`, `web-conference:`) throttled: only callers they know are heard until `locked_until`.",
+    tags=["security"],
+)
 def pin_lockouts(svc: Service) -> list[PinLockoutOut]:
     return [PinLockoutOut.of(a) for a in svc.dialin.pin_lockouts()]
 
@@ -59,7 +65,8 @@ def pin_lockouts(svc: Service) -> list[PinLockoutOut]:
 @router.delete(
     "/pin-lockouts/{key}",
     summary="Clear a PIN guessing lockout",
-    description="Forgets the wrong PINs of `conference:<number>` or `caller:<number>`.",
+    description="Forgets the wrong PINs of `caller:<number>`, `conference:<number>`, `web:<address>` "
+    "or `web-conference:<number>`.",
     tags=["security"],
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors.NOT_FOUND,

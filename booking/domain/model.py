@@ -84,7 +84,6 @@ class Verdict(enum.Enum):
     WRONG_PIN = "wrong_pin"
     TOO_EARLY = "too_early"
     OVER = "over"
-    LOCKED_OUT = "locked_out"  # too many wrong PINs for this caller or conference
 
 
 @dataclass(frozen=True)

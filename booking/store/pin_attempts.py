@@ -1,11 +1,26 @@
-"""Wrong-PIN counters per key (conference or caller number), shared by every controller."""
+"""Wrong-PIN counters per key (caller number, web client, conference), shared by every
+controller and web process."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from booking.domain.pin_guard import Attempts
 from booking.store.tables import UtcDateTime, metadata
@@ -18,6 +33,11 @@ pin_attempts = Table(
     Column("window_start", UtcDateTime, nullable=True),
     Column("locked_until", UtcDateTime, nullable=True),
 )
+# Forgotten counters are pruned by age: keys are kept for any number keyed, existing or not.
+Index("ix_pin_attempts_window", pin_attempts.c.window_start)
+
+# Any constant: the PostgreSQL advisory lock that serialises the counters' writers.
+PIN_LOCK_KEY = 0x4450494E  # "DPIN"
 
 
 # Read for every caller's PIN check: built once (building costs about as much as running it).
@@ -31,6 +51,13 @@ def _attempts(row: Any) -> Attempts:
 class PinAttemptsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def serialise(self) -> None:
+        """Hold the counters' lock until the transaction ends: a wrong guess is answered from
+        the count every earlier guess left. SQLite's writers hold it already (BEGIN IMMEDIATE);
+        PostgreSQL takes a transaction-scoped advisory lock."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PIN_LOCK_KEY})
 
     def get(self, key: str) -> Attempts:
         return self.get_many([key])[0]
@@ -48,6 +75,12 @@ class PinAttemptsRepository:
 
     def clear(self, key: str) -> bool:
         return bool(self.conn.execute(delete(pin_attempts).where(pin_attempts.c.key == key)).rowcount)
+
+    def prune(self, started_before: datetime, now: datetime) -> int:
+        """Forget counters whose window started before ``started_before`` and that hold nothing."""
+        stale = pin_attempts.c.window_start < started_before
+        free = or_(pin_attempts.c.locked_until.is_(None), pin_attempts.c.locked_until <= now)
+        return int(self.conn.execute(delete(pin_attempts).where(stale, free)).rowcount)
 
     def locked(self, now: datetime) -> list[Attempts]:
         q = select(pin_attempts).where(pin_attempts.c.locked_until > now).order_by(pin_attempts.c.key)

@@ -42,6 +42,8 @@ usage_legs = Table(
     Column("outbound", Boolean, nullable=False, server_default=false()),
 )
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
+# A caller number's history in a reservation (the PIN guard's known callers).
+Index("ix_usage_legs_caller", usage_legs.c.reservation_id, usage_legs.c.caller_number, usage_legs.c.role)
 # Open legs, for the reconcile after a restart.
 Index(
     "ix_usage_legs_open",
@@ -101,6 +103,15 @@ class UsageRepository:
     def open_legs(self) -> list[Leg]:
         q = select(usage_legs).where(usage_legs.c.left_at.is_(None)).order_by(usage_legs.c.joined_at)
         return [_leg(r) for r in self.conn.execute(q)]
+
+    def roles_of(self, reservation_id: int, caller_number: str) -> set[str]:
+        """The roles this caller number joined the reservation in (one index range)."""
+        q = (
+            select(usage_legs.c.role)
+            .where(usage_legs.c.reservation_id == reservation_id, usage_legs.c.caller_number == caller_number)
+            .group_by(usage_legs.c.role)
+        )
+        return {str(role) for role in self.conn.execute(q).scalars()}
 
     def for_reservation(self, reservation_id: int) -> list[Leg]:
         q = (

@@ -13,9 +13,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from booking.service import BookingService
 from booking.web import signin
 from booking.web.render import Pages
-from booking.web.session import Signer, SignInRequired
+from booking.web.session import CookiePolicy, Signer, SignInRequired
+from booking.web.session_store import SessionStore
 
 
 def install_web(
@@ -24,9 +26,18 @@ def install_web(
     tz: ZoneInfo,
     routers: Iterable[APIRouter] = (),
     template_folders: tuple[Path, ...] = (),
+    *,
+    cookies: CookiePolicy | None = None,
 ) -> None:
-    """``app`` must carry ``state.booking`` and ``state.operator_token`` (booking.api.app)."""
+    """``app`` must carry ``state.booking`` and ``state.operator_token`` (booking.api.app).
+    ``cookies``: how cookies are set (the composition root passes the settings; without it,
+    not Secure, for tests over plain HTTP). Sessions live in the booking store."""
+    booking = app.state.booking
+    assert isinstance(booking, BookingService)
     app.state.web_signer = Signer(secret)
+    app.state.web_cookies = cookies or CookiePolicy()
+    app.state.web_sessions = SessionStore(booking.uow, booking.clock)
+    app.state.web_clock = booking.clock
     app.state.web_pages = Pages(tz, template_folders)
     static = Path(str(resources.files("booking.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")

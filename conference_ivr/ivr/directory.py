@@ -19,8 +19,6 @@ T = TypeVar("T")
 
 
 class DialInDirectory(Protocol):
-    async def conference_exists(self, conference_number: str) -> bool: ...
-
     async def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome: ...
 
 
@@ -32,9 +30,6 @@ class ThreadedDirectory:
 
     async def _run(self, fn: Callable[..., T], *args: str) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    async def conference_exists(self, conference_number: str) -> bool:
-        return await self._run(self._service.conference_exists, conference_number)
 
     async def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
         return await self._run(self._service.dial_in, conference_number, pin, caller)

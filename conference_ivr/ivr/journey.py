@@ -11,6 +11,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -130,51 +131,51 @@ class DialInJourney:
         raise CallerGaveUp("no_input")
 
     async def _identify(self, speaker: Speaker) -> tuple[str, DialInOutcome]:
-        number = await self._conference_number(speaker)
+        """The conference number, then the code, then one verdict. A number that is no
+        conference and a wrong code get the same answer, so numbers cannot be found by calling;
+        every other way out (too early, over, full, locked) is said only after a right code."""
         caller = speaker.agi.headers.callerid
+        guessed = False
         for _ in range(self._settings.max_pin_tries):
-            pin = await speaker.ask(speaker.sounds("pin"), MAX_PIN_DIGITS, self._timeout)
+            number = await speaker.ask(
+                speaker.sounds("conference_number"), MAX_CONFERENCE_DIGITS, self._timeout
+            )
+            pin = await speaker.ask(speaker.sounds("pin"), MAX_PIN_DIGITS, self._timeout) if number else ""
             if not pin:
                 await speaker.say("no_input", "try_again")
                 continue
             started = time.perf_counter()
             outcome = await self._directory.dial_in(number, pin, caller)
             self._metrics.step_seconds.labels(step="pin").observe(time.perf_counter() - started)
-            if outcome.status is DialInStatus.UNKNOWN_CONFERENCE:
-                raise CallerGaveUp("unknown_conference")
-            assert outcome.admission is not None
-            verdict = outcome.admission.verdict
-            if verdict is Verdict.LOCKED_OUT:
-                self._metrics.pin_lockouts.inc()
-                security.warning("security.pin_locked_out", conference=number, caller=caller)
-                await speaker.say("pin_locked")
-                raise CallerGaveUp("pin_locked")
-            if verdict is Verdict.WRONG_PIN:
-                security.info("security.wrong_pin", conference=number, caller=caller)  # never the PIN
-                await speaker.say("wrong_pin")
-                if outcome.admission.delay_s:
-                    await speaker.agi.exec("Wait", f"{outcome.admission.delay_s:g}")
-                await speaker.say("try_again")
-                continue
-            return number, outcome
-        raise CallerGaveUp("wrong_pin")
-
-    async def _conference_number(self, speaker: Speaker) -> str:
-        for _ in range(TRIES):
-            number = await speaker.ask(
-                speaker.sounds("conference_number"), MAX_CONFERENCE_DIGITS, self._timeout
-            )
-            if not number:
-                await speaker.say("no_input", "try_again")
-                continue
-            started = time.perf_counter()
-            exists = await self._directory.conference_exists(number)
-            self._metrics.step_seconds.labels(step="conference_number").observe(time.perf_counter() - started)
-            if exists:
+            if outcome.status is DialInStatus.DECIDED:
                 log.info("ivr.conference_number", conference=number)
-                return number
-            await speaker.say("unknown_conference", "try_again")
-        raise CallerGaveUp("unknown_conference")
+                return number, outcome
+            if outcome.status is not DialInStatus.BAD_CREDENTIALS:
+                await self._refuse_guessing(speaker, number, outcome)
+            guessed = True
+            self._metrics.pin_wrong_guesses.inc()
+            security.info("security.bad_credentials", conference=number, caller=caller)  # never the code
+            if outcome.throttle_started:
+                self._metrics.pin_attacks.inc()
+                security.warning("security.pin_attack", conference=number, channel="phone", caller=caller)
+            await speaker.say("bad_credentials")
+            if outcome.delay_s:
+                await speaker.agi.exec("Wait", f"{outcome.delay_s:g}")
+            await speaker.say("try_again")
+        raise CallerGaveUp("bad_credentials" if guessed else "no_input")
+
+    async def _refuse_guessing(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> NoReturn:
+        """A locked-out caller number, or a conference over its guessing budget for a caller it
+        does not know: the code was not even compared. Said the same for any number keyed."""
+        caller = speaker.agi.headers.callerid
+        await speaker.say("pin_locked")
+        if outcome.status is DialInStatus.CALLER_LOCKED:
+            self._metrics.pin_lockouts.inc()
+            security.warning("security.pin_locked_out", conference=number, caller=caller)
+            raise CallerGaveUp("pin_locked")
+        self._metrics.pin_throttled.inc()
+        security.warning("security.pin_throttled", conference=number, caller=caller)
+        raise CallerGaveUp("pin_throttled")
 
     async def _admit(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> Member:
         """Schedule, lock and seat checks, then the name recording."""

@@ -14,8 +14,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import structlog
+
+from conference_ivr.bind import is_loopback
 from conference_ivr.pbx.provision import AsteriskInstall
 from conference_ivr.settings import Settings
+
+security = structlog.get_logger("dialconf.security")
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "asterisk"
 CONF_FILES = (
@@ -114,7 +119,12 @@ class AsteriskInstance:
             "spool_dir": str(self.inner("spool")),
             "db_dir": str(self.inner("db")),
             "run_user": "root" if self.install.root is not None else getpass.getuser(),
-            "bind_address": a.bind_address,
+            "sip_bind_address": a.sip_bind_address,
+            "media_address": a.rtp_address,
+            "ami_bind_address": a.ami_bind_address,
+            # One network per permit line: a second network becomes a line of its own.
+            "ami_permit": "\npermit = ".join(a.ami_permits),
+            "http_bind_address": a.http_bind_address,
             "ami_port": str(a.ami_port),
             "ami_user": a.ami_user,
             "ami_secret": self.ami_secret(),
@@ -131,6 +141,14 @@ class AsteriskInstance:
         }
 
     def render(self, template_dir: Path = TEMPLATE_DIR) -> None:
+        a = self.settings.asterisk
+        if not is_loopback(a.ami_bind_address):  # allowed only with allow_remote_ami (settings)
+            security.warning(
+                "security.ami_not_loopback",
+                bind=a.ami_bind_address,
+                permit=a.ami_permits,
+                advice="AMI originates calls and controls every conference: firewall it",
+            )
         for sub in ("etc", "run", "log", "spool", "db", "names"):
             self.host(sub).mkdir(parents=True, exist_ok=True)
         values = self.values()

@@ -32,9 +32,9 @@ TEMPLATES = Path(str(resources.files("conference_ivr.web").joinpath("templates")
 REFRESH_S = 10  # default seconds between updates; ?refresh=N picks another (2 to 300)
 
 FAILURE_LABELS = {
-    "unknown_conference": "Unknown conference number",
-    "wrong_pin": "Wrong PIN, every try used",
-    "pin_locked": "PIN guessing locked out",
+    "bad_credentials": "Wrong conference number or PIN, every try used",
+    "pin_throttled": "Conference under PIN guessing, caller unknown to it",
+    "pin_locked": "Caller number locked out (PIN guessing)",
     "too_early": "Too early",
     "over": "Reservation over",
     "locked": "Conference locked",

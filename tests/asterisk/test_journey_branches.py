@@ -32,53 +32,77 @@ async def enter(c: LocalCaller, number: str) -> None:
     await c.answer_prompt("conference_number", number + "#")
 
 
-async def test_unknown_conference_number_three_times_then_goodbye(system: System) -> None:
-    before = failures(system, "unknown_conference")
-    c = system.caller()
-    await c.dial()
-    await c.answer_prompt("press_one", "1")
-    for _ in range(3):
-        await c.answer_prompt("conference_number", "99999999#")
-    await system.events.wait_for(hung_up(c))
-    assert c.played().count("unknown_conference") == 3
-    assert c.played()[-1] == "goodbye"
-    assert failures(system, "unknown_conference") == before + 1
+async def guess(c: LocalCaller, number: str, pin: str) -> None:
+    """One round: the number and the PIN (after a wrong guess both are asked again)."""
+    await c.answer_prompt("conference_number", number + "#")
+    await c.answer_prompt("pin", pin + "#")
+
+
+async def test_an_unknown_conference_number_is_not_told_apart_from_a_wrong_pin(system: System) -> None:
+    before = failures(system, "bad_credentials")
+    real = system.booking.book(datetime.now(UTC), 60, seats=5)
+    unknown, wrong = system.caller(), system.caller()
+    for c, number, pin in (
+        (unknown, "99999999", real.room.pin),
+        (wrong, real.room.conference_number, "1000000"),
+    ):
+        await c.dial()
+        await c.answer_prompt("press_one", "1")
+        for _ in range(3):
+            await guess(c, number, pin)  # the PIN is always asked: nothing is said before it
+        await system.events.wait_for(hung_up(c))
+    assert unknown.played() == wrong.played()
+    assert unknown.played()[-13:] == [
+        *["conference_number", "pin", "bad_credentials", "try_again"] * 3,
+        "goodbye",
+    ]
+    assert "unknown_conference" not in unknown.played()
+    assert failures(system, "bad_credentials") == before + 2
 
 
 async def test_three_wrong_pins_end_the_call(system: System) -> None:
     r = system.booking.book(datetime.now(UTC), 60, seats=5)
     c = system.caller()
-    await enter(c, r.room.conference_number)
+    await c.dial()
+    await c.answer_prompt("press_one", "1")
     for _ in range(3):
-        await c.answer_prompt("pin", "1000000#")
+        await guess(c, r.room.conference_number, "1000000")
     await system.events.wait_for(hung_up(c))
     heard = c.played()
-    assert heard.count("wrong_pin") == 3 and heard[-1] == "goodbye"
+    assert heard.count("bad_credentials") == 3 and heard[-1] == "goodbye"
     assert not system.events.matching(joined(c))
 
 
 async def test_pin_guessing_is_limited_across_calls_until_an_operator_clears_it(system: System) -> None:
     r = system.booking.book(datetime.now(UTC), 60, seats=5)
+    number = r.room.conference_number
     guesser = "+420777000001"
     first = system.caller(caller_id=guesser)  # 3 wrong PINs: the call ends
-    await enter(first, r.room.conference_number)
+    await first.dial()
+    await first.answer_prompt("press_one", "1")
     for _ in range(3):
-        await first.answer_prompt("pin", "1000000#")
+        await guess(first, number, "1000000")
     await system.events.wait_for(hung_up(first))
     second = system.caller(caller_id=guesser)  # the 4th wrong PIN locks this caller number out
-    await enter(second, r.room.conference_number)
-    await second.answer_prompt("pin", "1000000#")
-    await second.answer_prompt("pin", r.room.pin + "#")  # even the right PIN is refused now
+    await second.dial()
+    await second.answer_prompt("press_one", "1")
+    await guess(second, number, "1000000")
+    await guess(second, number, r.room.pin)  # even the right PIN is refused now
     await system.events.wait_for(hung_up(second))
     assert "pin_locked" in second.played()
     assert not system.events.matching(joined(second))
     lockouts = system.controller.metrics.registry.get_sample_value("dialconf_pin_lockouts_total")
     assert lockouts and lockouts >= 1
     assert f"caller:{guesser}" in {a.key for a in system.booking.dialin.pin_lockouts()}
+    # ...and that caller number only: anyone else still gets in with the right PIN.
+    other = system.caller()
+    await other.join(number, r.room.pin)
+    await system.events.wait_for(joined(other))
+    await other.hangup()
 
     assert system.booking.dialin.clear_pin_lockout(f"caller:{guesser}")
     third = system.caller(caller_id=guesser)
-    await third.join(r.room.conference_number, r.room.pin)
+    await third.join(number, r.room.pin)
     await system.events.wait_for(joined(third))
     await third.hangup()
 

@@ -74,7 +74,7 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
     r = booking.book(booking.clock.now(), 120, seats=20)
     async with running_asterisk(settings) as asterisk:
         a = settings.asterisk
-        ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, asterisk.instance.ami_secret())
+        ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, asterisk.instance.ami_secret())
         events = EventLog()
         ami.on_event(events.add)
         await ami.connect(wait_s=10)

@@ -32,6 +32,7 @@ from conference_ivr.web.live import LivePage
 from tests.support.caller import LocalCaller
 from tests.support.live_web import OPERATOR, live_app, new_owner, serving, sign_in
 from tests.support.poll import until
+from tests.support.signin import apost_sign_in
 from tests.support.system import System
 
 Snapshot = dict[str, Any]
@@ -242,7 +243,7 @@ async def test_only_its_moderators_see_the_page_and_every_post_needs_the_csrf_to
             wrong = await owner_web.post(f"{base}/end", data={"csrf": "forged"})
             assert wrong.status_code == 403
         async with httpx.AsyncClient(base_url=url) as stranger:
-            assert (await stranger.post("/panel/login", data={"token": other_token})).status_code == 303
+            assert (await apost_sign_in(stranger, "/panel/login", {"token": other_token})).status_code == 303
             for path in ("", "/events", "/state"):
                 assert (await stranger.get(base + path)).status_code == 404
             own = re.search(r'name="csrf" value="([^"]+)"', (await stranger.get("/panel/login")).text)
@@ -252,13 +253,13 @@ async def test_only_its_moderators_see_the_page_and_every_post_needs_the_csrf_to
             assert (await stranger.get("/panel/reservations/999999/live")).status_code == 404
         async with httpx.AsyncClient(base_url=url) as moderator:
             form = {"conference": r.room.conference_number, "admin_pin": r.room.admin_pin}
-            signed = await moderator.post("/panel/login/moderator", data=form)
+            signed = await apost_sign_in(moderator, "/panel/login/moderator", form)
             assert signed.status_code == 303 and signed.headers["location"] == base
             assert (await moderator.get(base)).status_code == 200
             state = (await moderator.get(f"{base}/state")).json()
             assert state["running"] is False and state["participants"] == []
         async with httpx.AsyncClient(base_url=url) as operator:
-            await operator.post("/panel/login/operator", data={"token": OPERATOR})
+            await apost_sign_in(operator, "/panel/login/operator", {"token": OPERATOR})
             assert (await operator.get(base)).status_code == 200
 
 

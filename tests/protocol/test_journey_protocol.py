@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from booking.dialin import DialInOutcome, DialInStatus
-from booking.domain.model import Admission, Reservation, ReservationKind, Room, Verdict, admit
+from booking.domain.model import Reservation, ReservationKind, Room, Verdict, admit
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.metrics import Metrics
@@ -32,33 +31,36 @@ _READ = re.compile(r'^EXEC Read "DIALCONF_DIGITS,dialconf/(\w+)')
 
 
 class FakeDirectory:
+    """Decides like DialInService: nothing before the PIN, one answer for a wrong number or PIN."""
+
     def __init__(
         self,
         reservation: Reservation = ANYTIME,
         fail: bool = False,
-        locked_out: bool = False,
+        refusal: DialInStatus | None = None,
         delay: float = 0,
+        alert_on: int = 0,
     ) -> None:
         self._reservation = reservation
         self._fail = fail
-        self._locked_out = locked_out
+        self._refusal = refusal  # CALLER_LOCKED or THROTTLED: the code is not compared
         self._delay = delay
+        self._alert_on = alert_on  # the wrong guess (1, 2...) that uses up the budget
         self.dial_ins: list[tuple[str, str, str]] = []
 
-    async def conference_exists(self, conference_number: str) -> bool:
+    async def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
         if self._fail:
             raise RuntimeError("booking store unreachable")
-        return conference_number == self._reservation.room.conference_number
-
-    async def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
         self.dial_ins.append((conference_number, pin, caller))
-        if conference_number != self._reservation.room.conference_number:
-            return DialInOutcome(DialInStatus.UNKNOWN_CONFERENCE)
-        if self._locked_out:
-            return DialInOutcome(DialInStatus.DECIDED, self._reservation, Admission(Verdict.LOCKED_OUT))
+        if self._refusal is not None:
+            return DialInOutcome(self._refusal)
         admission = admit(self._reservation, pin, NOW, LEAD)
-        if admission.verdict is Verdict.WRONG_PIN:
-            admission = dataclasses.replace(admission, delay_s=self._delay)
+        if (
+            conference_number != self._reservation.room.conference_number
+            or admission.verdict is Verdict.WRONG_PIN
+        ):
+            alert = len(self.dial_ins) == self._alert_on
+            return DialInOutcome(DialInStatus.BAD_CREDENTIALS, delay_s=self._delay, throttle_started=alert)
         return DialInOutcome(DialInStatus.DECIDED, self._reservation, admission)
 
 
@@ -207,29 +209,65 @@ async def test_access_number_sets_the_language_and_a_key_switches_it() -> None:
 
 async def test_three_wrong_pins_say_goodbye_and_hang_up() -> None:
     directory = FakeDirectory()
-    call = await dial(directory, "1", ROOM.conference_number, "111222", "333444", "555666")
-    assert call.played == ["wrong_pin", "try_again"] * 3 + ["goodbye"]
+    number = ROOM.conference_number
+    call = await dial(directory, "1", number, "111222", number, "333444", number, "555666")
+    assert call.prompts == ["press_one", *["conference_number", "pin"] * 3]  # both, every time
+    assert call.played == ["bad_credentials", "try_again"] * 3 + ["goodbye"]
     assert call.commands[-1] == "HANGUP"
     assert "DIALCONF_ACTION" not in dict(call.variables)
     assert [pin for _, pin, _ in directory.dial_ins] == ["111222", "333444", "555666"]
     assert {caller for _, _, caller in directory.dial_ins} == {"+420601000001"}
-    assert call.failures("wrong_pin") == 1
+    assert call.failures("bad_credentials") == 1
+    assert call.metrics.registry.get_sample_value("dialconf_pin_wrong_guesses_total") == 3
     assert call.joined == []
 
 
+async def test_an_unknown_number_sounds_exactly_like_a_wrong_pin() -> None:
+    """Nothing is said between the conference number and the PIN: numbers cannot be enumerated."""
+    unknown = FakeDirectory()
+    wrong = FakeDirectory()
+    a = await dial(unknown, "1", "999999", ROOM.pin, "999999", ROOM.pin, "999999", ROOM.pin)
+    number = ROOM.conference_number
+    b = await dial(wrong, "1", number, "111222", number, "111222", number, "111222")
+    assert a.commands == b.commands  # every prompt, every wait, the goodbye: the same
+    assert a.played == ["bad_credentials", "try_again"] * 3 + ["goodbye"]
+    assert [n for n, _, _ in unknown.dial_ins] == ["999999"] * 3  # asked only with both keyed
+    assert a.failures("bad_credentials") == 1 and a.failures("unknown_conference") is None
+
+
 async def test_a_wrong_pin_waits_the_growing_delay_then_the_right_one_joins() -> None:
-    call = await dial(FakeDirectory(delay=2), "1", ROOM.conference_number, "111222", ROOM.pin)
-    assert call.played == ["wrong_pin", "try_again", "joining"]
+    number = ROOM.conference_number
+    call = await dial(FakeDirectory(delay=2), "1", number, "111222", number, ROOM.pin)
+    assert call.played == ["bad_credentials", "try_again", "joining"]
     assert 'EXEC Wait "2"' in call.commands
     assert dict(call.variables)["DIALCONF_ACTION"] == "join"
-    assert call.failures("wrong_pin") is None
+    assert call.failures("bad_credentials") is None
 
 
-async def test_locked_out_pin_guessing_is_refused_and_counted() -> None:
-    call = await dial(FakeDirectory(locked_out=True), "1", ROOM.conference_number, ROOM.pin)
+async def test_a_locked_out_caller_number_is_refused_and_counted() -> None:
+    call = await dial(
+        FakeDirectory(refusal=DialInStatus.CALLER_LOCKED), "1", ROOM.conference_number, ROOM.pin
+    )
     assert call.played == ["pin_locked", "goodbye"]
     assert call.failures("pin_locked") == 1
     assert call.metrics.registry.get_sample_value("dialconf_pin_lockouts_total") == 1
+
+
+async def test_a_throttled_conference_refuses_an_unknown_caller_and_counts_it() -> None:
+    call = await dial(FakeDirectory(refusal=DialInStatus.THROTTLED), "1", ROOM.conference_number, ROOM.pin)
+    assert call.played == ["pin_locked", "goodbye"]
+    assert call.failures("pin_throttled") == 1
+    assert call.metrics.registry.get_sample_value("dialconf_pin_throttled_total") == 1
+    assert call.metrics.registry.get_sample_value("dialconf_pin_lockouts_total") == 0
+
+
+async def test_the_guess_that_uses_up_the_budget_alerts(info_logs: list[structlog.typing.EventDict]) -> None:
+    number = ROOM.conference_number
+    call = await dial(FakeDirectory(alert_on=2), "1", number, "111222", number, "333444", number, ROOM.pin)
+    assert call.metrics.registry.get_sample_value("dialconf_pin_attacks_total") == 1
+    (attack,) = [e for e in info_logs if e["event"] == "security.pin_attack"]
+    assert attack["log_level"] == "warning" and attack["conference"] == number
+    assert dict(call.variables)["DIALCONF_ACTION"] == "join"
 
 
 async def test_locked_and_full_conferences_turn_participants_away() -> None:
@@ -247,14 +285,19 @@ async def test_the_name_is_recorded_under_the_channel_id() -> None:
     assert f'RECORD FILE /var/lib/dialconf/t/names/{UNIQUEID} wav "#" 4000 0 BEEP s=2' in call.commands
 
 
-async def test_unknown_conference_three_times() -> None:
+async def test_no_number_or_no_pin_keyed_asks_again() -> None:
     directory = FakeDirectory()
-    call = await dial(directory, "1", "999999", "", "12")
-    retry = ["unknown_conference", "try_again"]
-    assert call.played == [*retry, "no_input", "try_again", *retry, "goodbye"]
-    assert call.commands[-1] == "HANGUP"
-    assert directory.dial_ins == []
-    assert call.failures("unknown_conference") == 1
+    call = await dial(directory, "1", "", ROOM.conference_number, "", ROOM.conference_number, ROOM.pin)
+    assert call.prompts == [
+        "press_one",
+        "conference_number",
+        "conference_number",
+        "pin",
+        "conference_number",
+        "pin",
+    ]
+    assert call.played == ["no_input", "try_again", "no_input", "try_again", "joining"]
+    assert len(directory.dial_ins) == 1
 
 
 async def test_no_key_pressed_at_all() -> None:
@@ -274,7 +317,7 @@ async def test_too_early_is_told_the_start_time() -> None:
 
 
 async def test_directory_failure_apologises_and_hangs_up(info_logs: list[structlog.typing.EventDict]) -> None:
-    call = await dial(FakeDirectory(fail=True), "1", ROOM.conference_number)
+    call = await dial(FakeDirectory(fail=True), "1", ROOM.conference_number, ROOM.pin)
     assert call.played == ["unavailable", "goodbye"]
     assert call.commands[-1] == "HANGUP"
     assert call.failures("unavailable") == 1
@@ -291,10 +334,10 @@ async def test_caller_hanging_up_is_not_an_outage() -> None:
 
 
 async def test_pins_never_reach_the_logs(info_logs: list[structlog.typing.EventDict]) -> None:
-    await dial(FakeDirectory(), "1", ROOM.conference_number, "111222", ROOM.pin)
+    await dial(FakeDirectory(), "1", ROOM.conference_number, "111222", ROOM.conference_number, ROOM.pin)
     await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.admin_pin)
     events = {e["event"] for e in info_logs}
-    assert {"ivr.conference_number", "security.wrong_pin", "ivr.join"} <= events  # logging did happen
+    assert {"ivr.conference_number", "security.bad_credentials", "ivr.join"} <= events  # logging did happen
     text = repr(info_logs)
     for pin in ("111222", ROOM.pin, ROOM.admin_pin):
         assert pin not in text

@@ -25,6 +25,7 @@ from booking.web.app import install_web
 from booking.web.panel import panel_router
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at, bearer
 from tests.support.messaging import Harness, messaging_settings
+from tests.support.signin import post_sign_in
 
 PRAGUE = ZoneInfo("Europe/Prague")  # NOW is 10:00 there (UTC+1 in March)
 SECRET = "a-web-secret-for-the-panel-tests"
@@ -85,7 +86,9 @@ class Web:
 
     def sign_in(self, name: str = "acme") -> None:
         self.api.profile(name)
-        ok = self.client.post("/panel/login", data={"token": self.api.tokens[name]}, follow_redirects=False)
+        ok = post_sign_in(
+            self.client, "/panel/login", {"token": self.api.tokens[name]}, follow_redirects=False
+        )
         assert ok.status_code == 303, ok.text
         page = self.client.get("/panel")
         found = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -295,11 +298,11 @@ def test_another_profiles_reservation_is_not_found(web: Web) -> None:
 def test_a_moderator_is_sent_to_the_live_page_and_the_operator_to_the_dashboard(web: Web) -> None:
     r = web.api.book("acme")
     data = {"conference": r["conference_number"], "admin_pin": r["admin_pin"]}
-    web.client.post("/panel/login/moderator", data=data)
+    post_sign_in(web.client, "/panel/login/moderator", data)
     away = web.client.get("/panel", follow_redirects=False)
     assert away.status_code == 303 and away.headers["location"] == f"/panel/reservations/{r['id']}/live"
     assert r["pin"] not in away.text
-    web.client.post("/panel/login/operator", data={"token": OPERATOR_TOKEN})
+    post_sign_in(web.client, "/panel/login/operator", {"token": OPERATOR_TOKEN})
     assert web.client.get("/panel", follow_redirects=False).headers["location"] == "/dashboard"
 
 

@@ -49,7 +49,7 @@ async def test_dialconf_run_serves_the_demo_room_and_stops_cleanly(tmp_path: Pat
 
         a = settings.asterisk
         secret = AsteriskInstance(locate(a), settings).ami_secret()
-        ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, secret)
+        ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, secret)
         ami.on_event(events.add)
         await ami.connect(wait_s=10)
 

@@ -17,14 +17,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, insert
 
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.service import BookingService
+from booking.store.pin_attempts import pin_attempts
 from booking.store.repository import Repository
 from booking.store.tables import SPAN_CLASSES
+from booking.store.usage import usage_legs
+from booking.store.web_sessions import web_sessions
+from booking.web.session import Viewer
+from booking.web.session_store import SessionStore
 from tests.store.bulk import analyze, load_bookings
 from tests.store.conftest import SQLITE_ONLY, T0, Store
 
@@ -193,3 +198,65 @@ def test_capacity_read_ignores_bookings_that_cannot_overlap(store: Store, read: 
     assert found_before == found_after
     assert (len(found_after) if isinstance(found_after, list) else found_after) == expected
     assert steps_after <= steps_before * 1.2 + 50, (steps_before, steps_after)
+
+
+GUARDED = ("pin_attempts", "usage_legs", "web_sessions")
+
+
+def _walks(engine: Engine, text: str) -> list[str]:
+    """Plan lines that read all of a PIN-guard or session table."""
+    tables = "|".join(GUARDED)
+    if engine.dialect.name != "sqlite":
+        return re.findall(rf"^.*Seq Scan on (?:{tables})\b.*$", text, re.MULTILINE)
+    return [line for line in text.splitlines() if re.match(rf"\s*SCAN ({tables})\b", line)]
+
+
+def test_the_pin_guard_and_the_web_sessions_read_by_index(store: Store) -> None:
+    """A guessing flood leaves many counters; anytime rooms collect many legs; every signed-in
+    request reads a session: none of their statements walks its table."""
+    service = store.service(pin_per_conference=3, pin_conference_window_minutes=15)
+    r = service.book(None, None, 10)
+    assert r.id is not None
+    now = store.clock.now()
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(pin_attempts),
+            [
+                {"key": f"conference:{n}", "failures": 1, "window_start": now, "locked_until": None}
+                for n in range(3000)
+            ],
+        )
+        conn.execute(
+            insert(usage_legs),
+            [
+                {"uniqueid": f"u{n}", "conference_number": r.room.conference_number, "reservation_id": r.id,
+                 "caller_number": f"+42060{n % 700:07d}", "role": "participant", "joined_at": now}
+                for n in range(3000)
+            ],
+        )  # fmt: skip
+        conn.execute(
+            insert(web_sessions),
+            [{"id_hash": f"{n:064x}", "subject": f"profile:{n}", "created_at": now,
+              "expires_at": now + timedelta(hours=12)} for n in range(3000)],
+        )  # fmt: skip
+    analyze(store.engine)
+    sessions = SessionStore(service.uow, store.clock)
+    viewer = Viewer("acme", profile_id=1, nonce="a-session-id")
+    with statements(store.engine) as seen:
+        for _ in range(4):  # past the budget: the known caller's history is read
+            service.dial_in(r.room.conference_number, "100000000", "+420700000001")
+        service.dial_in(r.room.conference_number, r.room.pin, "+420600000012")
+        service.dialin.web_sign_in(r.room.conference_number, "100000000", "192.0.2.1")
+        sessions.open(viewer, now + timedelta(hours=12))
+        assert sessions.is_live(viewer.nonce)
+        sessions.revoke(viewer.nonce)
+    reads = [
+        (s, p)
+        for s, p in seen
+        if s.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")) and any(t in s for t in GUARDED)
+    ]
+    touched = {t for s, _ in reads for t in GUARDED if t in s}
+    assert touched == set(GUARDED), touched
+    for statement, params in reads:
+        text = plan(store.engine, statement, params)
+        assert _walks(store.engine, text) == [], f"{statement}\n{text}"

@@ -16,9 +16,12 @@ from fastapi import FastAPI
 
 from booking.api.app import create_app
 from booking.web.app import install_web
+from conference_ivr.api_server import api_config
+from conference_ivr.settings import ApiSettings
 from conference_ivr.web.live import live_router
 from tests.support.poll import until
 from tests.support.ports import free_ports
+from tests.support.signin import apost_sign_in
 from tests.support.system import System
 
 OPERATOR = "operator-token-for-live-tests"
@@ -33,13 +36,11 @@ def live_app(system: System) -> FastAPI:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn on a loopback port, in this event loop (next to the controller)."""
+async def serving(app: FastAPI, api: ApiSettings | None = None) -> AsyncIterator[str]:
+    """uvicorn on a loopback port, in this event loop (next to the controller), configured as
+    `dialconf run` configures it (``api``: e.g. trusted proxies)."""
     (port,) = free_ports(1)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(api_config(app, api or ApiSettings(), host="127.0.0.1", port=port))
     task = asyncio.create_task(server.serve())
     await until(lambda: server.started, 15, "the web server to start")
     try:
@@ -57,7 +58,7 @@ def new_owner(system: System) -> tuple[str, str]:
 
 async def sign_in(web: httpx.AsyncClient, token: str, reservation_id: int) -> str:
     """Sign in with a profile token; returns the CSRF token from the live page."""
-    r = await web.post("/panel/login", data={"token": token})
+    r = await apost_sign_in(web, "/panel/login", {"token": token})
     assert r.status_code == 303, r.text
     return await csrf_of(web, reservation_id)
 

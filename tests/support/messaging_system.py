@@ -17,6 +17,7 @@ from booking.messaging.dkim_check import TxtLookup
 from booking.messaging.service import MessagingService
 from booking.service import BookingService
 from booking.store.migrate import upgrade
+from conference_ivr.api_server import api_config
 from conference_ivr.app import build_api, build_booking, build_messaging_runtime
 from conference_ivr.settings import Settings
 from tests.support.kannel import FakePhone, phone_connected, wait_until
@@ -46,11 +47,7 @@ def running_messaging(
     booking = build_booking(settings)
     messaging, runtime, key = build_messaging_runtime(settings, booking, dkim_dns)
     app = build_api(settings, booking, messaging, key)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host=settings.api.bind_address, port=settings.api.port, log_config=None, lifespan="off"
-        )
-    )
+    server = uvicorn.Server(api_config(app, settings.api))
     started, failed = threading.Event(), []
     stop: asyncio.Event | None = None
     loop: asyncio.AbstractEventLoop | None = None

@@ -62,9 +62,15 @@ def isolated_settings(tmp: Path, name: str = "t") -> Settings:
                 "sendsms_port": k_send,
             },
         },
-        # Fast PIN-guessing delays and small limits, so lockouts happen within a test.
+        # Fast PIN-guessing delays and small limits, so lockouts and throttles happen within a
+        # test (a conference's budget above a caller's limit: one guesser alone never throttles).
         booking=BookingSettings(
-            pin_per_caller=4, pin_per_conference=8, pin_base_delay_s=0.1, pin_max_delay_s=0.2
+            pin_per_caller=4,
+            pin_per_conference=8,
+            pin_web_per_client=5,
+            pin_web_per_conference=8,
+            pin_base_delay_s=0.1,
+            pin_max_delay_s=0.2,
         ),
     )
 
@@ -120,7 +126,7 @@ async def running_system(
     controller = build_controller(settings, booking, secret, asterisk.instance.inner("names"))
     await controller.start()
     a = settings.asterisk
-    ami = AmiClient(a.bind_address, a.ami_port, a.ami_user, secret)
+    ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, secret)
     events = EventLog()
     ami.on_event(events.add)
     await ami.connect(wait_s=10)

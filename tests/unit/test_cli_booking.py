@@ -251,11 +251,34 @@ def test_an_unmigrated_database_says_what_to_do(
     assert err.strip().endswith("run `dialconf db upgrade`") and len(err.strip().splitlines()) == 1
 
 
+def test_a_setting_that_cannot_work_is_named_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALCONF_ASTERISK__AMI_BIND_ADDRESS", "0.0.0.0")
+    code, out, err = run(capsys, "list")
+    assert code == 2 and not out
+    assert err.startswith("dialconf: asterisk: AMI would listen on 0.0.0.0") and "ALLOW_REMOTE_AMI" in err
+    assert "Traceback" not in err
+
+
 def test_pin_lockouts_list_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "pin-lockouts", "list")
     assert code == 0 and out.strip() == "no lockouts"
     code, _, err = run(capsys, "pin-lockouts", "clear", "caller:+420600000009")
     assert code == 1 and "no wrong PINs recorded for caller:+420600000009" in err
+    booking = build_booking(Settings())
+    room = booking.book(None, None, 5).room
+    for _ in range(5):  # one caller's limit...
+        booking.dial_in(room.conference_number, "100000000", "+420600009999")
+    for n in range(5):  # ...and five more callers: the conference's budget of 10 is spent
+        booking.dial_in(room.conference_number, "100000000", f"+42060000{n:04d}")
+    code, out, _ = run(capsys, "pin-lockouts", "list")
+    assert code == 0
+    assert f"conference:{room.conference_number}  10 wrong PINs  throttled until" in out
+    assert "caller:+420600009999  5 wrong PINs  locked out until" in out
+    code, out, _ = run(capsys, "pin-lockouts", "clear", f"conference:{room.conference_number}")
+    assert code == 0 and f"cleared conference:{room.conference_number}" in out
+    assert booking.dial_in(room.conference_number, room.pin, "+420600001234").admitted
 
 
 def test_sender_block_limit_unblock_and_list(capsys: pytest.CaptureFixture[str]) -> None:

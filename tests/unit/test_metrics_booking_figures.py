@@ -61,7 +61,8 @@ def test_figures_give_seats_now_and_the_peak_of_each_horizon(booking: BookingSer
     running = figures.running[a.room.conference_number]
     assert running is not None and running.seats == 10
     assert figures.running["999999"] is None
-    assert figures.lockouts == [] and figures.lockouts_by_scope() == {"conference": 0, "caller": 0}
+    assert figures.lockouts == []
+    assert figures.lockouts_by_scope() == {"conference": 0, "caller": 0, "web-conference": 0, "web": 0}
 
 
 async def test_gauges_follow_the_store_and_lockouts_by_scope(booking: BookingService) -> None:

@@ -33,6 +33,7 @@ from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
 from conference_ivr.web.dashboard import dashboard_router
 from tests.support.api import NOW, OPERATOR_TOKEN, Api
+from tests.support.signin import post_sign_in
 
 FIGURE = re.compile(r'data-figure="([^"]+)"[^>]*>([^<]*)<')
 
@@ -51,7 +52,9 @@ class Page:
         return self.api.client
 
     def sign_in_operator(self) -> None:
-        r = self.client.post("/panel/login/operator", data={"token": OPERATOR_TOKEN}, follow_redirects=False)
+        r = post_sign_in(
+            self.client, "/panel/login/operator", {"token": OPERATOR_TOKEN}, follow_redirects=False
+        )
         assert r.status_code == 303
 
 
@@ -82,7 +85,7 @@ def test_only_the_operator_sees_the_dashboard(page: Page) -> None:
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/panel/login?next=/dashboard"
     assert page.client.get("/dashboard/figures", follow_redirects=False).status_code == 303
     page.api.profile("acme")
-    r = page.client.post("/panel/login", data={"token": page.api.tokens["acme"]}, follow_redirects=False)
+    r = post_sign_in(page.client, "/panel/login", {"token": page.api.tokens["acme"]}, follow_redirects=False)
     assert r.status_code == 303
     assert page.client.get("/dashboard").status_code == 403  # an organizer is not the operator
     assert page.client.get("/dashboard/figures").status_code == 403
@@ -98,7 +101,7 @@ def test_the_figures_come_from_the_live_state_the_counters_and_the_store(page: P
     live.members[names.bridge_name(number)] = {"u1", "u2"}
     live.channels.update({"u1": ("Local/a;2", True, 1), "u2": ("Local/b;2", False, 2)})
     live.members["conf-000000"] = set()  # an emptied room is not live
-    m.join_failures.labels(reason="wrong_pin").inc()
+    m.join_failures.labels(reason="bad_credentials").inc()
     m.join_failures.labels(reason="full").inc(2)
     m.extensions.labels(result="granted").inc()
     m.terminations.inc()
@@ -115,7 +118,7 @@ def test_the_figures_come_from_the_live_state_the_counters_and_the_store(page: P
     assert f[f"members-{number}"] == "2" and f[f"seats-{number}"] == "8"
     assert (f["reserved-now"], f["reserved-1h"], f["reserved-2h"], f["used"]) == ("8", "8", "8", "2")
     assert f["capacity-now"] == "200"
-    assert f["failures-wrong_pin"] == "1" and f["failures-full"] == "2" and f["failures-over"] == "0"
+    assert f["failures-bad_credentials"] == "1" and f["failures-full"] == "2" and f["failures-over"] == "0"
     assert f["calls"] == "5" and f["extensions_granted"] == "1" and f["extensions_denied"] == "0"
     assert f["ended_at_booked_end"] == "1" and f["ended_by_moderator"] == "1" and f["mobile_cap_cuts"] == "1"
     assert f["lockouts"] == "0"

@@ -73,7 +73,7 @@ def test_every_reason_the_journey_gives_is_known_and_labelled() -> None:
 def test_seat_horizons_agree() -> None:
     assert tuple(HORIZONS) == SEAT_HORIZONS == tuple(HORIZON_LABELS)
     assert list(HORIZONS.values()) == sorted(HORIZONS.values())
-    assert LOCKOUT_SCOPES == ("conference", "caller")
+    assert LOCKOUT_SCOPES == ("conference", "caller", "web-conference", "web")
 
 
 def test_the_new_metrics_are_exposed_with_their_types() -> None:

@@ -92,8 +92,8 @@ def test_manager_user_cannot_run_commands_or_rewrite_config() -> None:
     assert write and not write & {"command", "system", "config", "all"}
     assert user.get("secret") == "{{ami_secret}}"
     assert user.get("deny") == "0.0.0.0/0.0.0.0"
-    assert user.get("permit") == "{{bind_address}}/255.255.255.255"
-    assert mgr["general"].get("bindaddr") == "{{bind_address}}"
+    assert user.get("permit") == "{{ami_permit}}"
+    assert mgr["general"].get("bindaddr") == "{{ami_bind_address}}"
     assert mgr["general"].get("port") == "{{ami_port}}"
 
 

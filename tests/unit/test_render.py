@@ -76,14 +76,17 @@ def test_everything_binds_to_loopback_by_default(tmp_path: Path) -> None:
     assert set(binds) == {"manager.conf", "http.conf", "pjsip.conf"}
     assert {host for hosts in binds.values() for host in hosts} == {"127.0.0.1"}
     user = parse_conf_file(instance.host("etc", "manager.conf"))["dialconf"]
-    assert user.get("permit") == "127.0.0.1/255.255.255.255"
+    assert user.values("permit") == ["127.0.0.1/32"]
+    assert user.get("deny") == "0.0.0.0/0.0.0.0"
 
 
-def test_bind_address_and_ports_follow_settings(tmp_path: Path) -> None:
+def test_each_listener_binds_its_own_address_and_ports_follow_settings(tmp_path: Path) -> None:
     settings = Settings(
         data_dir=tmp_path,
         asterisk=AsteriskSettings(
-            bind_address="127.0.0.2",
+            sip_bind_address="127.0.0.2",
+            ami_bind_address="127.0.0.4",
+            http_bind_address="127.0.0.5",
             ami_port=25038,
             ami_user="ctl",
             http_port=28088,
@@ -98,17 +101,68 @@ def test_bind_address_and_ports_follow_settings(tmp_path: Path) -> None:
     instance.render()
     etc = instance.host("etc")
     assert "/other/" in str(etc)
-    binds = _binds(etc)
-    assert {host for hosts in binds.values() for host in hosts} == {"127.0.0.2"}
+    assert _binds(etc) == {
+        "pjsip.conf": ["127.0.0.2", "127.0.0.2", "127.0.0.2"],  # transport, both media addresses
+        "manager.conf": ["127.0.0.4"],
+        "http.conf": ["127.0.0.5"],
+    }
     manager = parse_conf_file(etc / "manager.conf")
     assert manager["general"].get("port") == "25038"
-    assert manager["ctl"].get("permit") == "127.0.0.2/255.255.255.255"
+    assert manager["ctl"].values("permit") == ["127.0.0.4/32"]  # the address the controller uses
     assert parse_conf_file(etc / "http.conf")["general"].get("bindport") == "28088"
     assert parse_conf_file(etc / "pjsip.conf")["transport-udp"].get("bind") == "127.0.0.2:25060"
     rtp = parse_conf_file(etc / "rtp.conf")["general"]
     assert (rtp.get("rtpstart"), rtp.get("rtpend")) == ("30000", "30100")
     globals_ = parse_conf_file(etc / "extensions.conf")["globals"]
     assert globals_.get("DIALCONF_AGI") == "agi://127.0.0.3:24573"
+    assert settings.asterisk.ami_host == "127.0.0.4"
+
+
+def test_sip_open_to_the_network_keeps_ami_and_http_on_loopback(tmp_path: Path) -> None:
+    """The README's advice for softphones elsewhere: SIP on every interface, nothing else."""
+    instance = _instance(tmp_path, sip_bind_address="0.0.0.0", media_address="192.0.2.10")
+    instance.render()
+    binds = _binds(instance.host("etc"))
+    assert binds["pjsip.conf"] == ["0.0.0.0", "192.0.2.10", "192.0.2.10"]
+    assert binds["manager.conf"] == ["127.0.0.1"] and binds["http.conf"] == ["127.0.0.1"]
+
+
+def test_a_wildcard_sip_bind_needs_a_media_address() -> None:
+    with pytest.raises(ValueError, match="MEDIA_ADDRESS"):
+        AsteriskSettings(sip_bind_address="0.0.0.0")
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "192.0.2.7", "::", "ami.example.net"])
+def test_ami_beyond_loopback_is_refused_without_the_opt_in(address: str) -> None:
+    with pytest.raises(ValueError, match="ALLOW_REMOTE_AMI"):
+        AsteriskSettings(ami_bind_address=address)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.9", "::1", "localhost"])
+def test_ami_on_any_loopback_address_needs_no_opt_in(address: str) -> None:
+    assert AsteriskSettings(ami_bind_address=address).ami_bind_address == address
+
+
+def test_a_remote_ami_with_the_opt_in_permits_only_the_listed_networks(tmp_path: Path) -> None:
+    instance = _instance(
+        tmp_path,
+        ami_bind_address="0.0.0.0",
+        allow_remote_ami=True,
+        ami_permit=["10.0.0.5/32", "127.0.0.1/32"],
+    )
+    instance.render()
+    manager = parse_conf_file(instance.host("etc", "manager.conf"))
+    assert manager["general"].get("bindaddr") == "0.0.0.0"
+    assert manager["dialconf"].values("permit") == ["10.0.0.5/32", "127.0.0.1/32"]
+    assert instance.settings.asterisk.ami_host == "127.0.0.1"  # the controller stays local
+    # Opted in but no networks listed: only the controller's own connection is permitted.
+    wildcard = AsteriskSettings(ami_bind_address="0.0.0.0", allow_remote_ami=True)
+    assert wildcard.ami_permits == ["127.0.0.1/32"]
+
+
+def test_a_bad_ami_permit_is_refused() -> None:
+    with pytest.raises(ValueError, match="not an IP address"):
+        AsteriskSettings(ami_permit=["the office"])
 
 
 def test_ami_secret_is_generated_once_and_kept_private(tmp_path: Path) -> None:

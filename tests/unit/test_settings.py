@@ -25,13 +25,23 @@ def test_defaults_without_environment() -> None:
     s = Settings()
     assert s.access_numbers == {"8000": "en"}
     assert s.asterisk.ami_port == 15038
-    assert s.asterisk.bind_address == "127.0.0.1"
+    assert s.asterisk.sip_bind_address == "127.0.0.1"
+    assert s.asterisk.ami_bind_address == "127.0.0.1" and not s.asterisk.allow_remote_ami
+    assert s.asterisk.http_bind_address == "127.0.0.1"
     assert s.asterisk.ami_secret is None
     assert s.controller.bind_address == "127.0.0.1"
     assert s.controller.agi_port == 4573
     assert s.controller.max_pin_tries == 3
     assert s.booking.join_lead_minutes == 5
     assert s.booking.pin_length >= 6
+
+
+def test_the_old_single_bind_address_is_refused_with_its_replacements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DIALCONF_ASTERISK__BIND_ADDRESS", "0.0.0.0")
+    with pytest.raises(ValidationError, match="SIP_BIND_ADDRESS"):
+        Settings()
 
 
 def test_nested_override_keeps_sibling_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ import uvicorn
 from selenium.webdriver.common.by import By
 
 from conference_ivr.ami.events import ConfbridgeJoin
+from conference_ivr.api_server import api_config
 from conference_ivr.app import build_api, controller_routers, operator_token
 from conference_ivr.pbx import names
 from tests.support.browser import Browser, browser
@@ -33,8 +34,7 @@ async def serving(system: System) -> AsyncIterator[str]:
     s = system.settings
     app = build_api(s, system.booking, routers=controller_routers(s, system.booking, system.controller))
     (port,) = free_ports(1)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(api_config(app, s.api, host="127.0.0.1", port=port))
     task = asyncio.create_task(server.serve())
     await until(lambda: server.started, 15, "the web server to start")
     try:

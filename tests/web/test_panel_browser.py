@@ -25,6 +25,7 @@ from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.messaging.model import Channel
 from booking.service import BookingService
 from booking.store.migrate import upgrade
+from conference_ivr.api_server import api_config
 from conference_ivr.app import build_api, build_booking, build_messaging, timezone
 from tests.support.browser import Browser, browser
 from tests.support.messaging import RecordingGateway
@@ -66,7 +67,7 @@ def _serving(tmp: Path) -> Iterator[Running]:
     messaging = build_messaging(settings, booking, gateway, gateway)
     app = build_api(settings, booking, messaging)
     host, port = settings.api.bind_address, settings.api.port
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off"))
+    server = uvicorn.Server(api_config(app, settings.api))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
