@@ -10,6 +10,7 @@ import sys
 
 import structlog
 import uvicorn
+from starlette.types import ASGIApp
 
 from booking.service import BookingService
 from booking.store.migrate import upgrade
@@ -95,17 +96,7 @@ async def _serve(
     except BaseException:
         await controller.close()
         raise
-    api = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.api.bind_address,
-            port=settings.api.port,
-            log_config=None,
-            lifespan="off",
-            # The live page's event streams stay open: shutting down does not wait for them.
-            timeout_graceful_shutdown=5,
-        )
-    )
+    api = api_server(settings, app)
     # uvicorn captures SIGINT/SIGTERM while serving and re-raises them when done,
     # which then reaches the loop handlers below: one Ctrl-C stops everything in order.
     stop = asyncio.Event()
@@ -123,6 +114,24 @@ async def _serve(
             await api_task
         await runtime.close()
         await controller.close()
+
+
+def api_server(settings: Settings, app: ASGIApp) -> uvicorn.Server:
+    """The booking API's server as ``dialconf`` runs it."""
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.api.bind_address,
+            port=settings.api.port,
+            log_config=None,
+            lifespan="off",
+            # The live page's event streams stay open: shutting down does not wait for them.
+            timeout_graceful_shutdown=5,
+            # Connections at once, beyond which uvicorn answers 503 itself; the app's own
+            # in-flight cap (booking.api.in_flight) is the finer one.
+            limit_concurrency=settings.api.limits.max_connections,
+        )
+    )
 
 
 def _demo_room(booking: BookingService, settings: Settings) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from booking.api.settings import ApiLimits
 from booking.messaging.settings import MessagingSettings
 from booking.settings import BookingSettings
 
@@ -91,6 +92,8 @@ class ApiSettings(BaseModel):
     # Bearer token of the operator endpoints. None: generated once and kept (0600) in
     # <data_dir>/operator.token.
     operator_token: str | None = None
+    # Body, in-flight and per-client rate limits of the API and the web pages.
+    limits: ApiLimits = Field(default_factory=ApiLimits)
 
 
 class Settings(BaseSettings):
