@@ -44,8 +44,9 @@ def _not_a_bool(value: object) -> object:
 
 
 # Whole numbers that fit the store: counts (seats, minutes, participants) and limits.
-Positive = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=STORE_INT_MAX)]
-NonNegative = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=0, le=STORE_INT_MAX)]
+# (The bounds before the validator: so they are the int's own, and OpenAPI says minimum/maximum.)
+Positive = Annotated[int, Field(ge=1, le=STORE_INT_MAX), BeforeValidator(_not_a_bool)]
+NonNegative = Annotated[int, Field(ge=0, le=STORE_INT_MAX), BeforeValidator(_not_a_bool)]
 
 # An ISO 8601 moment with a UTC offset, between 1970 and 2999.
 Moment = Annotated[AwareDatetime, AfterValidator(_moment)]

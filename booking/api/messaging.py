@@ -22,6 +22,8 @@ from booking.api.messaging_schemas import (
     SenderIn,
     SenderOut,
 )
+from booking.domain.errors import RuleViolation
+from booking.messaging.addresses import AddressError
 from booking.messaging.model import Channel, Inbound
 from booking.messaging.service import MessagingService
 
@@ -55,14 +57,18 @@ def sms_from_kannel(
     svc: Messaging,
     sender: Annotated[Line, Query(min_length=1, max_length=64)],
     text: Annotated[Text, Query(max_length=2000)],
-    id: Annotated[Line, Query(min_length=1, max_length=200)],
+    # Kannel's %I is a UUID; the reply's outbox key ("reply:sms:<id>", 200 at most) must fit.
+    id: Annotated[Line, Query(min_length=1, max_length=128)],
     key: Annotated[str, Query(max_length=200)],
     receiver: Annotated[Line, Query(max_length=64)] = "",
 ) -> Response:
     expected: str = request.app.state.sms_key
     if not expected or not secrets.compare_digest(key.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong key")
-    svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
+    try:
+        svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
+    except AddressError as e:  # a sender that is no phone number: a 4xx, never a 500 Kannel retries
+        raise RuleViolation("sender", str(e), "bad_sender") from e
     svc.wake()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
