@@ -28,4 +28,7 @@ def api_config(
         timeout_graceful_shutdown=5,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
+        # Connections at once, beyond which uvicorn answers 503 itself; the app's own
+        # in-flight cap (booking.api.in_flight) is the finer one.
+        limit_concurrency=api.limits.max_connections,
     )

@@ -157,6 +157,7 @@ def build_api(
         sms_key,
         billing=billing,
         dialout=build_dialout_calls(settings, booking),
+        limits=settings.api.limits,
     )
     pages: list[APIRouter] = []
     pages.append(panel_router(booking, messaging, billing))  # the organizer panel (issue 8)

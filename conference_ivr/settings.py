@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from booking.api.settings import ApiLimits
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
 from booking.messaging.settings import MessagingSettings
 from booking.settings import BookingSettings
@@ -192,6 +193,8 @@ class ApiSettings(BaseModel):
     # Bearer token of the operator endpoints. None: generated once and kept (0600) in
     # <data_dir>/operator.token.
     operator_token: str | None = None
+    # Body, in-flight and per-client rate limits of the API and the web pages.
+    limits: ApiLimits = Field(default_factory=ApiLimits)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
     # networks, e.g. ["127.0.0.1"] for a proxy on this machine). None by default: the client
     # address is the TCP peer's, so no one can pick their own (limits key on it).

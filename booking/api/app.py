@@ -2,6 +2,8 @@
 
 ``create_app(service, operator_token)``: profile endpoints authenticate with the profile's
 API token, operator endpoints with ``operator_token`` (both as ``Authorization: Bearer``).
+Every request passes the guards of ``booking.api.guards`` (body, in-flight and rate limits,
+a generic 500 for the unexpected).
 """
 
 from __future__ import annotations
@@ -11,10 +13,17 @@ from fastapi import FastAPI
 from booking.api import account, errors, messaging, operator, reservations
 from booking.api import billing as billing_api
 from booking.api import dialout as dialout_api
+from booking.api.guards import install_guards
+from booking.api.settings import ApiLimits
 from booking.billing.service import BillingService
 from booking.dialout import DialOutService
 from booking.messaging.service import MessagingService
 from booking.service import BookingService
+from booking.web.session import COOKIE
+
+# Without limits given: the body and in-flight caps at their defaults, no rate limits (tests of
+# other things send many requests at one instant of a fake clock). ``dialconf`` always gives them.
+UNTHROTTLED = ApiLimits(rate_limit=False)
 
 DESCRIPTION = """\
 Book dial-in conference rooms: each reservation gets a conference number, a PIN and an
@@ -34,16 +43,19 @@ def create_app(
     *,
     billing: BillingService | None = None,
     dialout: DialOutService | None = None,
+    limits: ApiLimits | None = None,
 ) -> FastAPI:
     """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
     the secret Kannel presents) incoming SMS; ``billing``: statements, session reports, tariffs
-    and plans. Without them those endpoints are absent."""
+    and plans. Without them those endpoints are absent. ``limits``: the rate limits read the
+    service's clock."""
     if not operator_token:
         raise ValueError("an operator token is required")
     app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
     app.state.booking = service
     app.state.operator_token = operator_token
     errors.install(app)
+    install_guards(app, limits or UNTHROTTLED, service.clock, COOKIE)
     app.include_router(operator.router)
     app.include_router(account.router)
     app.include_router(reservations.router)

@@ -24,6 +24,7 @@ from booking.api.billing_schemas import (
     TariffOut,
     TariffVersionOut,
 )
+from booking.api.inputs import ProfileId, ReservationId, SessionId
 from booking.api.schemas import MessageOut, ValidationErrorOut
 from booking.billing.service import BillingService
 from booking.domain.errors import NotFound
@@ -98,7 +99,7 @@ def statement(month: str, profile: CurrentProfile, svc: Billing) -> StatementOut
     description="Each time the conference was held (R29): its id, first join and participant legs.",
     responses=errors.NOT_FOUND,
 )
-def sessions(reservation_id: int, profile: CurrentProfile, svc: Billing) -> list[SessionOut]:
+def sessions(reservation_id: ReservationId, profile: CurrentProfile, svc: Billing) -> list[SessionOut]:
     return [
         SessionOut(session_id=sid, started_at=at, legs=n)
         for sid, at, n in svc.sessions(profile.id, reservation_id)
@@ -114,7 +115,7 @@ def sessions(reservation_id: int, profile: CurrentProfile, svc: Billing) -> list
     responses=errors.NOT_FOUND,
 )
 def session_report(
-    reservation_id: int, session_id: str, profile: CurrentProfile, svc: Billing
+    reservation_id: ReservationId, session_id: SessionId, profile: CurrentProfile, svc: Billing
 ) -> list[ReportRowOut]:
     return [ReportRowOut.of(row) for row in svc.session_report(profile.id, reservation_id, session_id)]
 
@@ -157,7 +158,7 @@ def rate_month(month: str, svc: Billing) -> RatingRunOut:
     description="A plan of the tariff (the default has `on_demand` and `professional`, R51).",
     responses={**NO_PROFILE, **errors.INVALID},
 )
-def set_plan(profile_id: int, body: PlanIn, svc: Billing) -> PlanOut:
+def set_plan(profile_id: ProfileId, body: PlanIn, svc: Billing) -> PlanOut:
     svc.set_plan(profile_id, body.plan)
     return PlanOut(profile_id=profile_id, plan=svc.plan_name(profile_id))
 
@@ -168,7 +169,7 @@ def set_plan(profile_id: int, body: PlanIn, svc: Billing) -> PlanOut:
     description="As `GET /api/statements/{month}` for the profile.",
     responses={**NO_PROFILE, **BAD_MONTH},
 )
-def profile_statement(profile_id: int, month: str, svc: Billing, booking: Service) -> StatementOut:
+def profile_statement(profile_id: ProfileId, month: str, svc: Billing, booking: Service) -> StatementOut:
     with booking.uow(read_only=True) as repo:
         if repo.get_profile(profile_id) is None:
             raise NotFound(f"no profile {profile_id}")

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from booking.api.inputs import Line, Text
 from booking.billing.service import RatingRun
 from booking.billing.statement import ReportRow, SessionLine, Statement
 
@@ -135,8 +136,8 @@ class TariffOut(BaseModel):
 
 
 class TariffIn(_In):
-    text: str = Field(min_length=1, max_length=200_000, description="a whole tariff file (TOML)")
-    note: str = Field(default="", max_length=500, description="why (kept with the version)")
+    text: Text = Field(min_length=1, max_length=200_000, description="a whole tariff file (TOML)")
+    note: Line = Field(default="", max_length=200, description="why (kept with the version)")
     fix: bool = Field(
         default=False,
         description="a correction of prices already in force (then re-rate the months it touches); "
@@ -167,8 +168,8 @@ class RatingRunOut(BaseModel):
 
 
 class PlanIn(_In):
-    plan: str = Field(
-        min_length=1, max_length=100, examples=["professional"], description="a plan of the tariff"
+    plan: Line = Field(
+        min_length=1, max_length=40, examples=["professional"], description="a plan of the tariff"
     )
 
 

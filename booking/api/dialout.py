@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Service
+from booking.api.inputs import LINE, ReservationId
 from booking.dialout import DialOutService
 from booking.domain.dialout import DialCall
 
@@ -51,17 +52,17 @@ class CallOut(BaseModel):
 
 class CallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    number: str | None = Field(
-        default=None,
-        max_length=32,
-        description="a number to call; none: call again everyone dialled who is missing",
+    number: Annotated[str, Field(max_length=32), LINE] | None = Field(
+        default=None, description="a number to call; none: call again everyone dialled who is missing"
     )
 
 
 @router.get(
     "/{reservation_id}/dialout", summary="The reservation's dial-out calls", responses=errors.NOT_FOUND
 )
-def list_calls(reservation_id: int, profile: CurrentProfile, svc: Service, calls: Calls) -> list[CallOut]:
+def list_calls(
+    reservation_id: ReservationId, profile: CurrentProfile, svc: Service, calls: Calls
+) -> list[CallOut]:
     svc.get(profile.id, reservation_id)  # 404 unless it is this profile's
     return [CallOut.of(c) for c in calls.calls(reservation_id)]
 
@@ -81,7 +82,7 @@ def list_calls(reservation_id: int, profile: CurrentProfile, svc: Service, calls
     responses={**errors.NOT_FOUND, **errors.INVALID, **errors.TOO_MANY},
 )
 def place_call(
-    reservation_id: int, body: CallIn, profile: CurrentProfile, svc: Service, calls: Calls
+    reservation_id: ReservationId, body: CallIn, profile: CurrentProfile, svc: Service, calls: Calls
 ) -> list[CallOut]:
     svc.get(profile.id, reservation_id)
     return [CallOut.of(c) for c in calls.place(reservation_id, body.number or "", "web")]

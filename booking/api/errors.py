@@ -7,6 +7,13 @@ CapacityExceeded  409 {"error": "capacity", "message", "peak_reserved", "busiest
                   "free_seats", "suggested_starts": [...]}
 NotFound          404 {"detail": ...}; another profile's reservation answers exactly the same
 Unauthorized      401 {"detail": ...} with ``WWW-Authenticate: Bearer``
+RequestValidationError  422 in the same shape, with loc, msg and type only: FastAPI's own answer
+                  would also echo ``input`` and ``ctx``, which may hold NaN, bytes or a lone
+                  surrogate that cannot be written as JSON (a 500 instead of the 422)
+
+Every text an answer carries passes ``safe_text``: what a client sent (a path segment, a key of
+its body) may be quoted in a message, and a lone surrogate there must not break the answer.
+Anything else that escapes a route is ``booking.api.failures``' (a generic 500, logged).
 """
 
 from __future__ import annotations
@@ -15,14 +22,35 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from booking.api.schemas import CapacityOut, FieldError, MessageOut, ValidationErrorOut
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation, TooMany, Unauthorized
 
+MAX_QUOTED = 1000  # characters of one message kept in an answer
+MAX_LOC = 100  # ...and of one part of a location (a key a client sent may be any length)
+
+
+def safe_text(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` as an answer may carry it: lone surrogates written as ``\\udXXX``, at most
+    ``limit`` characters."""
+    cut = text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
+    return cut.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 def rule_violation_body(exc: RuleViolation) -> ValidationErrorOut:
-    return ValidationErrorOut(detail=[FieldError(loc=["body", exc.field], msg=exc.reason, type=exc.code)])
+    error = FieldError(loc=["body", safe_text(exc.field, MAX_LOC)], msg=safe_text(exc.reason), type=exc.code)
+    return ValidationErrorOut(detail=[error])
+
+
+def validation_body(exc: RequestValidationError) -> ValidationErrorOut:
+    """FastAPI's errors with loc, msg and type only (never ``input`` nor ``ctx``)."""
+    detail = []
+    for e in exc.errors():
+        loc = [p if isinstance(p, int) else safe_text(str(p), MAX_LOC) for p in e.get("loc", ())]
+        detail.append(FieldError(loc=loc, msg=safe_text(str(e.get("msg", ""))), type=str(e.get("type", ""))))
+    return ValidationErrorOut(detail=detail)
 
 
 def capacity_body(exc: CapacityExceeded) -> CapacityOut:
@@ -57,15 +85,22 @@ async def _capacity(_request: Request, exc: Exception) -> JSONResponse:
     return _json(status.HTTP_409_CONFLICT, capacity_body(exc))
 
 
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, validation_body(exc))
+
+
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
-    return _json(status.HTTP_404_NOT_FOUND, MessageOut(detail=str(exc)))
+    return _json(status.HTTP_404_NOT_FOUND, MessageOut(detail=safe_text(str(exc))))
 
 
 async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
-    return _json(status.HTTP_401_UNAUTHORIZED, MessageOut(detail=str(exc)), {"WWW-Authenticate": "Bearer"})
+    body = MessageOut(detail=safe_text(str(exc)))
+    return _json(status.HTTP_401_UNAUTHORIZED, body, {"WWW-Authenticate": "Bearer"})
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(RuleViolation, _rule_violation)
     app.add_exception_handler(TooMany, _too_many)  # the most specific class's handler wins
     app.add_exception_handler(CapacityExceeded, _capacity)

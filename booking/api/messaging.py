@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Operator
+from booking.api.inputs import Line, ReservationId, Text
 from booking.api.messaging_schemas import (
     BlockIn,
     InvitationIn,
@@ -61,11 +62,12 @@ operator = APIRouter(
 def sms_from_kannel(
     request: Request,
     svc: Messaging,
-    sender: Annotated[str, Query(min_length=1, max_length=64)],
-    text: Annotated[str, Query(max_length=2000)],
-    id: Annotated[str, Query(min_length=1, max_length=200)],
-    key: Annotated[str, Query()],
-    receiver: Annotated[str, Query(max_length=64)] = "",
+    sender: Annotated[Line, Query(min_length=1, max_length=64)],
+    text: Annotated[Text, Query(max_length=2000)],
+    # Kannel's %I is a UUID; the reply's outbox key ("reply:sms:<id>", 200 at most) must fit.
+    id: Annotated[Line, Query(min_length=1, max_length=128)],
+    key: Annotated[str, Query(max_length=200)],
+    receiver: Annotated[Line, Query(max_length=64)] = "",
 ) -> PlainTextResponse:
     expected: str = request.app.state.sms_key
     if not expected or not secrets.compare_digest(key.encode(), expected.encode()):
@@ -73,6 +75,7 @@ def sms_from_kannel(
     try:
         svc.desk.handle(Inbound(Channel.SMS, sender, text, id))
     except BadSender:
+        # Answered 200 with nothing stored: Kannel retries every other answer, 4xx included.
         log.warning("sms.sender_not_a_number", length=len(sender))
         return PlainTextResponse("")
     svc.wake()
@@ -80,7 +83,7 @@ def sms_from_kannel(
 
 
 @organizer.get("/{reservation_id}/invitees", summary="Who gets notices", responses=errors.NOT_FOUND)
-def get_invitees(reservation_id: int, profile: CurrentProfile, svc: Messaging) -> list[InviteeOut]:
+def get_invitees(reservation_id: ReservationId, profile: CurrentProfile, svc: Messaging) -> list[InviteeOut]:
     return [InviteeOut.of(i) for i in svc.invitees(profile.id, reservation_id)]
 
 
@@ -92,21 +95,21 @@ def get_invitees(reservation_id: int, profile: CurrentProfile, svc: Messaging) -
     responses={**errors.NOT_FOUND, **errors.INVALID},
 )
 def put_invitees(
-    reservation_id: int, body: InviteesIn, profile: CurrentProfile, svc: Messaging
+    reservation_id: ReservationId, body: InviteesIn, profile: CurrentProfile, svc: Messaging
 ) -> list[InviteeOut]:
     pairs = [(i.address, i.language) for i in body.invitees]
     return [InviteeOut.of(i) for i in svc.set_invitees(profile.id, reservation_id, pairs)]
 
 
 @organizer.get("/{reservation_id}/notices", summary="Notices planned and sent", responses=errors.NOT_FOUND)
-def get_notices(reservation_id: int, profile: CurrentProfile, svc: Messaging) -> list[NoticeOut]:
+def get_notices(reservation_id: ReservationId, profile: CurrentProfile, svc: Messaging) -> list[NoticeOut]:
     return [NoticeOut.of(m) for m in svc.notices(profile.id, reservation_id)]
 
 
 @organizer.get(
     "/{reservation_id}/invitation", summary="The invitation e-mail (R46)", responses=errors.NOT_FOUND
 )
-def get_invitation(reservation_id: int, profile: CurrentProfile, svc: Messaging) -> InvitationOut:
+def get_invitation(reservation_id: ReservationId, profile: CurrentProfile, svc: Messaging) -> InvitationOut:
     return InvitationOut.of(svc.invitation(profile.id, reservation_id))
 
 
@@ -118,7 +121,7 @@ def get_invitation(reservation_id: int, profile: CurrentProfile, svc: Messaging)
     responses={**errors.NOT_FOUND, **errors.INVALID},
 )
 def put_invitation(
-    reservation_id: int, body: InvitationIn, profile: CurrentProfile, svc: Messaging
+    reservation_id: ReservationId, body: InvitationIn, profile: CurrentProfile, svc: Messaging
 ) -> InvitationOut:
     return InvitationOut.of(
         svc.edit_invitation(profile.id, reservation_id, body.subject, body.body, body.language)
@@ -131,7 +134,7 @@ def put_invitation(
     status_code=status.HTTP_202_ACCEPTED,
     responses={**errors.NOT_FOUND, **errors.INVALID},
 )
-def send_invitation(reservation_id: int, profile: CurrentProfile, svc: Messaging) -> InvitationSent:
+def send_invitation(reservation_id: ReservationId, profile: CurrentProfile, svc: Messaging) -> InvitationSent:
     return InvitationSent(queued=svc.send_invitation(profile.id, reservation_id))
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from booking.api.inputs import LINE, TEXT, Line, NonNegative
 from booking.messaging.model import Channel, Invitee, Kind, Message, Sender, Status
 from booking.messaging.service import InvitationView
 
+SUBJECT_MAX, BODY_MAX = 300, 20_000  # characters of an invitation (the panel's form too)
 LANGUAGE = Field(default=None, pattern=r"^(en|cs|pl|de|fr)$", description="cs, en, pl, de or fr")
 
 
@@ -17,7 +20,7 @@ class _In(BaseModel):
 
 
 class InviteeIn(_In):
-    address: str = Field(min_length=3, max_length=254, description="an e-mail address or a phone number")
+    address: Line = Field(min_length=3, max_length=254, description="an e-mail address or a phone number")
     language: str | None = LANGUAGE
 
 
@@ -58,8 +61,8 @@ class NoticeOut(BaseModel):
 
 
 class InvitationIn(_In):
-    subject: str | None = Field(default=None, min_length=1, max_length=300)
-    body: str | None = Field(default=None, min_length=1, max_length=20000)
+    subject: Annotated[str, Field(min_length=1, max_length=SUBJECT_MAX), LINE] | None = None
+    body: Annotated[str, Field(min_length=1, max_length=BODY_MAX), TEXT] | None = None
     language: str | None = LANGUAGE
 
 
@@ -92,16 +95,16 @@ class InvitationSent(BaseModel):
 
 class SenderIn(_In):
     channel: Channel
-    address: str = Field(min_length=3, max_length=254)
+    address: Line = Field(min_length=3, max_length=254)
 
 
 class BlockIn(SenderIn):
-    note: str = Field(default="", max_length=200)
+    note: Line = Field(default="", max_length=200)
     cancel_bookings: bool = Field(default=False, description="also cancel the sender's bookings (R12)")
 
 
 class LimitIn(SenderIn):
-    hourly_limit: int | None = Field(ge=0, description="messages per hour; null: the default")
+    hourly_limit: NonNegative | None = Field(description="messages per hour; null: the default")
 
 
 class SenderOut(BaseModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from booking.api import errors
 from booking.api.auth import Operator, Service
+from booking.api.inputs import LockoutKey, ReservationId
 from booking.api.schemas import PinLockoutOut, ProfileCreated, ProfileIn, QueuedOut, RejectIn
 from booking.domain.errors import NotFound
 
@@ -36,7 +37,7 @@ def queue(svc: Service) -> list[QueuedOut]:
     tags=["queue"],
     responses={**errors.NOT_FOUND, **errors.CAPACITY},
 )
-def approve(reservation_id: int, svc: Service) -> QueuedOut:
+def approve(reservation_id: ReservationId, svc: Service) -> QueuedOut:
     return QueuedOut.queued(svc.approve(reservation_id))
 
 
@@ -47,7 +48,7 @@ def approve(reservation_id: int, svc: Service) -> QueuedOut:
     tags=["queue"],
     responses={**errors.NOT_FOUND, **errors.INVALID},
 )
-def reject(reservation_id: int, body: RejectIn, svc: Service) -> QueuedOut:
+def reject(reservation_id: ReservationId, body: RejectIn, svc: Service) -> QueuedOut:
     return QueuedOut.queued(svc.reject(reservation_id, body.reason))
 
 
@@ -71,6 +72,6 @@ def pin_lockouts(svc: Service) -> list[PinLockoutOut]:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors.NOT_FOUND,
 )
-def clear_pin_lockout(key: str, svc: Service) -> None:
+def clear_pin_lockout(key: LockoutKey, svc: Service) -> None:
     if not svc.dialin.clear_pin_lockout(key):
         raise NotFound(f"no wrong PINs recorded for {key}")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response, status
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Service
+from booking.api.inputs import ReservationId
 from booking.api.schemas import CopyIn, LegOut, ReservationIn, ReservationOut, ReservationPatch
 from booking.domain.model import Reservation, ReservationStatus
 from booking.usage import UsageService
@@ -55,7 +56,7 @@ def list_reservations(profile: CurrentProfile, svc: Service) -> list[Reservation
     summary="Show one reservation",
     responses=errors.NOT_FOUND,
 )
-def show_reservation(reservation_id: int, profile: CurrentProfile, svc: Service) -> ReservationOut:
+def show_reservation(reservation_id: ReservationId, profile: CurrentProfile, svc: Service) -> ReservationOut:
     return ReservationOut.of(svc.get(profile.id, reservation_id))
 
 
@@ -65,7 +66,7 @@ def show_reservation(reservation_id: int, profile: CurrentProfile, svc: Service)
     description="R53: who joined, from which number, as what, when, and how the leg ended.",
     responses=errors.NOT_FOUND,
 )
-def participants(reservation_id: int, profile: CurrentProfile, svc: Service) -> list[LegOut]:
+def participants(reservation_id: ReservationId, profile: CurrentProfile, svc: Service) -> list[LegOut]:
     usage = UsageService(svc.uow, svc.clock, svc.settings)
     return [LegOut.of(leg) for leg in usage.history(profile.id, reservation_id)]
 
@@ -78,7 +79,11 @@ def participants(reservation_id: int, profile: CurrentProfile, svc: Service) -> 
     responses={**_CREATED, **errors.NOT_FOUND, **errors.INVALID, **errors.CAPACITY},
 )
 def edit_reservation(
-    reservation_id: int, body: ReservationPatch, profile: CurrentProfile, svc: Service, response: Response
+    reservation_id: ReservationId,
+    body: ReservationPatch,
+    profile: CurrentProfile,
+    svc: Service,
+    response: Response,
 ) -> ReservationOut:
     start = body.starts_at
     if body.minutes is not None and start is None:
@@ -103,7 +108,7 @@ def edit_reservation(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors.NOT_FOUND,
 )
-def delete_reservation(reservation_id: int, profile: CurrentProfile, svc: Service) -> Response:
+def delete_reservation(reservation_id: ReservationId, profile: CurrentProfile, svc: Service) -> Response:
     svc.delete(profile.id, reservation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -116,7 +121,7 @@ def delete_reservation(reservation_id: int, profile: CurrentProfile, svc: Servic
     responses={**_CREATED, **errors.NOT_FOUND, **errors.INVALID, **errors.CAPACITY},
 )
 def copy_reservation(
-    reservation_id: int, body: CopyIn, profile: CurrentProfile, svc: Service, response: Response
+    reservation_id: ReservationId, body: CopyIn, profile: CurrentProfile, svc: Service, response: Response
 ) -> ReservationOut:
     copied = svc.copy(profile.id, reservation_id, body.starts_at)
     return _answer(copied, response, status.HTTP_201_CREATED)

@@ -1,6 +1,7 @@
 """Request and response bodies of the booking API (pydantic models, documented in OpenAPI).
 
-Simple limits (types, ranges, lengths) are checked here and reported by FastAPI's own 422;
+Simple limits (types, ranges, lengths, what the store can hold: ``booking.api.inputs``) are
+checked here and reported by FastAPI's own 422;
 the booking rules (R3, R23, R24, R27, R30, R43) stay in ``booking.domain.rules`` and come back
 as the same 422 shape through ``booking.api.errors``.
 """
@@ -8,9 +9,11 @@ as the same 422 shape through ``booking.api.errors``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from booking.api.inputs import LINE, Line, Moment, Positive
 from booking.domain.errors import RuleViolation
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus
 from booking.domain.pin_guard import Attempts
@@ -31,7 +34,7 @@ class _In(BaseModel):
 
 
 class ProfileIn(_In):
-    name: str = Field(min_length=1, max_length=100, description="unique profile name")
+    name: Line = Field(min_length=1, max_length=100, description="unique profile name")
     language: str = Field(
         default="en", pattern=r"^[a-z]{2}$", description="menu language, ISO 639-1 (en, cs, de, fr)"
     )
@@ -70,14 +73,14 @@ class ReservationIn(_In):
         description="on_demand (<= 120 min, <= 20 seats), panel (a window of <= 14 days, "
         "<= 30 seats, 10 minutes to 30 days ahead) or anytime (no date, until deleted)",
     )
-    starts_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a UTC offset")
-    ends_at: AwareDatetime | None = Field(default=None, description="end of the reservation")
-    minutes: int | None = Field(default=None, ge=1, description="length instead of ends_at")
-    seats: int = Field(ge=1, description="participants reserved in the shared capacity")
-    max_participants: int | None = Field(
-        default=None, ge=1, description="the booker's own maximum (R43), at most seats"
+    starts_at: Moment | None = Field(default=None, description="ISO 8601 with a UTC offset")
+    ends_at: Moment | None = Field(default=None, description="end of the reservation")
+    minutes: Positive | None = Field(default=None, description="length instead of ends_at")
+    seats: Positive = Field(description="participants reserved in the shared capacity")
+    max_participants: Positive | None = Field(
+        default=None, description="the booker's own maximum (R43), at most seats"
     )
-    title: str = Field(default="", max_length=200)
+    title: Line = Field(default="", max_length=200)
     dial_out: bool = Field(
         default=False,
         description="R40: at the start the system calls the phone numbers the reservation lists",
@@ -98,12 +101,12 @@ class ReservationIn(_In):
 class ReservationPatch(_In):
     """Only the fields given change; the conference number and PINs stay (R24)."""
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    minutes: int | None = Field(default=None, ge=1, description="new length from the (new) start")
-    seats: int | None = Field(default=None, ge=1)
-    max_participants: int | None = Field(default=None, ge=1)
-    title: str | None = Field(default=None, max_length=200)
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    minutes: Positive | None = Field(default=None, description="new length from the (new) start")
+    seats: Positive | None = None
+    max_participants: Positive | None = None
+    title: Annotated[str, Field(max_length=200), LINE] | None = None
     dial_out: bool | None = None
 
     def new_end(self, start: datetime | None) -> datetime | None:
@@ -112,7 +115,7 @@ class ReservationPatch(_In):
 
 
 class CopyIn(_In):
-    starts_at: AwareDatetime | None = Field(
+    starts_at: Moment | None = Field(
         default=None, description="start of the copy; required unless the original is an anytime room"
     )
 
@@ -166,7 +169,7 @@ class QueuedOut(ReservationOut):
 
 
 class RejectIn(_In):
-    reason: str = Field(min_length=1, max_length=500, description="told to the requester")
+    reason: Line = Field(min_length=1, max_length=500, description="told to the requester")
 
 
 class RoomOut(BaseModel):

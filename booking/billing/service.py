@@ -15,6 +15,7 @@ from booking.billing.statement import ReportRow, Statement, session_report, stat
 from booking.billing.tariff import Plan, plan_for
 from booking.billing.tariff_file import TariffError, Tariffs
 from booking.clock import Clock
+from booking.domain.bounds import FIRST_YEAR, LAST_YEAR
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.usage import Leg
 from booking.store.billing import BillingRepository
@@ -25,7 +26,7 @@ from booking.store.usage import UsageRepository
 DEFAULT_PLAN = "on_demand"
 # Tells customers of a price change by SMS (R62): (tariff version, first day, what changes) -> sent to.
 Announce = Callable[[int, date, list[str]], int]
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits: \d also matches other scripts
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,13 @@ class RatingRun:
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants a calendar month of the service's time zone starts and ends at."""
-    m = _MONTH.match(month)
+    m = _MONTH.fullmatch(month)
     if m is None or not 1 <= int(m.group(2)) <= 12:
-        raise RuleViolation("month", f"a month is written YYYY-MM, e.g. 2027-07, not {month!r}", "bad_month")
+        shown = f", not {month!r}" if len(month) <= 16 else ""
+        raise RuleViolation("month", f"a month is written YYYY-MM, e.g. 2027-07{shown}", "bad_month")
     year, mon = int(m.group(1)), int(m.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:  # year 0 does not exist; 9999-12 has no next month
+        raise RuleViolation("month", f"a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12", "bad_month")
     start = datetime(year, mon, 1, tzinfo=tz)
     end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
     return start, end

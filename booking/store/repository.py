@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import NULLTYPE
 
 from booking.domain import capacity
+from booking.domain.bounds import STORE_INT_MAX
 from booking.domain.capacity import Booked
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus, Room
 from booking.store.tables import (
@@ -145,6 +146,8 @@ class Repository:
         return None if row is None else _profile(row)
 
     def get_profile(self, profile_id: int) -> Profile | None:
+        if not 1 <= profile_id <= STORE_INT_MAX:  # no such row, and binding it would overflow
+            return None
         row = self.conn.execute(select(profiles).where(profiles.c.id == profile_id)).first()
         return None if row is None else _profile(row)
 
@@ -236,6 +239,8 @@ class Repository:
         ).join(rooms, rooms.c.id == reservations.c.room_id)
 
     def get_reservation(self, reservation_id: int) -> Reservation | None:
+        if not 1 <= reservation_id <= STORE_INT_MAX:  # no such row, and binding it would overflow
+            return None
         row = self.conn.execute(self._joined().where(reservations.c.id == reservation_id)).first()
         return None if row is None else _reservation(row)
 

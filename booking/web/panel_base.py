@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from booking.billing.service import BillingService
+from booking.domain.bounds import STORE_INT_MAX, moment_problem
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.messaging.service import MessagingService
 from booking.service import BookingService
@@ -106,6 +107,9 @@ def from_input(text: str, tz: ZoneInfo) -> datetime:
     if naive.tzinfo is not None:
         raise BadValue("give the local time without a UTC offset")
     aware = naive.replace(tzinfo=tz)
+    problem = moment_problem(aware)  # before any arithmetic: year 1 or 9999 would overflow
+    if problem is not None:
+        raise BadValue(problem.replace("must be", "give a date", 1))
     # A time the clocks skip in spring comes back different from a round trip through UTC.
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise BadValue(f"this time does not exist in {tz.key}: the clocks move forward then")
@@ -113,7 +117,8 @@ def from_input(text: str, tz: ZoneInfo) -> datetime:
 
 
 def whole_number(text: str, least: int = 1) -> int | None:
-    """An optional whole number of at least ``least`` (None when empty)."""
+    """An optional whole number of at least ``least`` and at most what the store holds (None
+    when empty)."""
     if not text.strip():
         return None
     try:
@@ -122,6 +127,8 @@ def whole_number(text: str, least: int = 1) -> int | None:
         raise BadValue("write a whole number") from None
     if value < least:
         raise BadValue(f"at least {least}")
+    if value > STORE_INT_MAX:
+        raise BadValue(f"at most {STORE_INT_MAX}")
     return value
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from booking.domain.bounds import text_problem
 from booking.domain.errors import CapacityExceeded, RuleViolation
 from booking.domain.model import Reservation, ReservationKind
 from booking.domain.rules import BookingRequest
@@ -104,6 +105,8 @@ def read_request(
         errors["seats"] = "How many participants? At least 1."
     if len(form.title.strip()) > 200:
         errors["title"] = "At most 200 characters."
+    elif (problem := text_problem(form.title)) is not None:
+        errors["title"] = sentence(f"the title {problem}")
     if minutes is not None and end is not None:
         errors["minutes"] = "Give either a length or an end, not both."
     elif minutes is not None:

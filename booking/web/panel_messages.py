@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from booking.api.messaging_schemas import BODY_MAX, SUBJECT_MAX
+from booking.domain.bounds import text_problem
 from booking.domain.errors import NotFound, RuleViolation
 from booking.messaging.compose import TEMPLATE_NAMES
 from booking.messaging.model import Channel, Invitee, Kind
@@ -62,6 +64,9 @@ def read_invitees(text: str) -> tuple[list[tuple[int, str, str | None]], str]:
     """(line number, address, language or None) per non-empty line, or what is wrong."""
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
+        problem = text_problem(line)
+        if problem is not None:
+            return [], f"Line {number} {problem}."
         m = _LINE.match(line.strip())
         if m is None or not m.group("address"):
             continue
@@ -181,9 +186,14 @@ def _add_invitation_routes(router: APIRouter, panel: Panel, messaging: Messaging
         errors: dict[str, str] = {}
         if language not in LANGUAGES:
             errors["language"] = "Choose one of the languages."
-        for name in ("subject", "body"):
+        for name, limit in (("subject", SUBJECT_MAX), ("body", BODY_MAX)):
+            problem = text_problem(typed[name], multiline=name == "body")
             if not typed[name].strip():
                 errors[name] = "It cannot be empty."
+            elif len(typed[name]) > limit:
+                errors[name] = f"At most {limit} characters."
+            elif problem is not None:
+                errors[name] = sentence(f"it {problem}")
         try:
             if errors:
                 return invitation_page(request, profile, reservation_id, errors, typed)
