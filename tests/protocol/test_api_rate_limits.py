@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from booking.api.settings import ApiLimits, Budget
 from tests.support.composed_api import SMS_KEY, Composed, composed_api
+from tests.support.signin import signin_token
 
 LIMITS = ApiLimits(
     api=Budget(per_second=1, burst=4),
@@ -97,18 +98,22 @@ def test_a_wrong_kannel_key_is_a_refusal_too(api: Composed) -> None:
 
 
 def test_sign_in_forms_have_their_own_stricter_budget(api: Composed) -> None:
-    cookie = {"Cookie": "dialconf_session=stale"}  # so only the sign-in budget is in play
-    api.clock.advance(timedelta(seconds=60))
-    first = api.client.post("/panel/login", data={"token": api.tokens["acme"]}, headers=cookie)
-    assert first.status_code == 200  # signed in, then the list
-    second = api.client.post("/panel/login", data={"token": api.tokens["acme"]}, follow_redirects=False)
-    assert second.status_code == 303
-    refused(api.client.post("/panel/login", data={"token": api.tokens["acme"]}), 10)  # 0.1 per second
-    api.clock.advance(timedelta(seconds=1))  # the panel budget (3) went on the two sign-ins and the list
+    def form() -> dict[str, str]:  # a sign-in uses its form up: each one reads a fresh page
+        return {"token": api.tokens["acme"], "csrf": signin_token(api.client.get("/panel/login").text)}
+
+    api.client.cookies.set("dialconf_session", "stale")  # so only the sign-in budget is in play
+    first_form = form()
+    api.clock.advance(timedelta(seconds=60))  # every budget full: sign-in 2, panel 3
+    assert api.client.post("/panel/login", data=first_form).status_code == 200  # signed in, the list
+    api.clock.advance(timedelta(seconds=2))  # the panel budget refills (sign-in: 1.2)
+    again = form()
+    assert api.client.post("/panel/login", data=again, follow_redirects=False).status_code == 303
+    refused(api.client.post("/panel/login", data=again), 8)  # 0.2 left at 0.1 per second
+    api.clock.advance(timedelta(seconds=1))
     assert api.client.get("/panel").status_code == 200  # pages are still served
-    refused(api.client.post("/panel/login", data={"token": api.tokens["acme"]}), 9)
-    api.clock.advance(timedelta(seconds=9))
-    assert api.client.post("/panel/login", data={"token": api.tokens["acme"]}).status_code == 200
+    refused(api.client.post("/panel/login", data=again), 7)
+    api.clock.advance(timedelta(seconds=7))
+    assert api.client.post("/panel/login", data=form()).status_code == 200
 
 
 def test_budgets_are_per_client_address(api: Composed) -> None:

@@ -31,6 +31,7 @@ from conference_ivr.app import build_api, build_booking, build_messaging
 from conference_ivr.settings import Settings
 from tests.support.api import NOW, bearer
 from tests.support.messaging import RecordingGateway
+from tests.support.signin import post_sign_in
 
 OPERATOR_TOKEN = "operator-token-of-the-composed-api"
 SMS_KEY = "kannel-key-of-the-composed-api"
@@ -74,7 +75,7 @@ class Composed:
     def sign_in(self, name: str) -> str:
         """A panel session for profile ``name``; returns its CSRF token."""
         self.profile(name)
-        ok = self.client.post("/panel/login", data={"token": self.tokens[name]}, follow_redirects=False)
+        ok = post_sign_in(self.client, "/panel/login", {"token": self.tokens[name]}, follow_redirects=False)
         assert ok.status_code == 303, ok.text
         found = re.search(r'name="csrf" value="([^"]+)"', self.client.get("/panel").text)
         assert found is not None
