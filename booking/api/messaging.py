@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Operator
-from booking.api.inputs import Line, ReservationId, Text
+from booking.api.inputs import Line, ReservationId
 from booking.api.messaging_schemas import (
     BlockIn,
     InvitationIn,
@@ -62,8 +62,11 @@ operator = APIRouter(
 def sms_from_kannel(
     request: Request,
     svc: Messaging,
-    sender: Annotated[Line, Query(min_length=1, max_length=64)],
-    text: Annotated[Text, Query(max_length=2000)],
+    # Plain text, not Line/Text: a control character or a sender that is no number must not
+    # be refused with a 4xx, which Kannel would retry; the desk cleans the text and drops
+    # such senders (booking.messaging.orders.clean, BadSender).
+    sender: Annotated[str, Query(min_length=1, max_length=64)],
+    text: Annotated[str, Query(max_length=2000)],
     # Kannel's %I is a UUID; the reply's outbox key ("reply:sms:<id>", 200 at most) must fit.
     id: Annotated[Line, Query(min_length=1, max_length=128)],
     key: Annotated[str, Query(max_length=200)],
