@@ -61,7 +61,7 @@ from bench.machine import children_cpu_seconds, loadavg
 from bench.machine import own_cpu_seconds as peer_cpu_seconds
 from bench.publish import publish, run_facts
 from booking.store.migrate import upgrade
-from conference_ivr.app import build_booking
+from conference_ivr.dialconf.compose import build_booking
 from conference_ivr.settings import Settings
 
 ROOT = Path(__file__).resolve().parent

@@ -170,9 +170,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"GIL switch interval ({a.get('switch_interval')}): an experiment, see the JSON's args."
             if a.get("untuned") or a.get("switch_interval") is not None
             else "- **Tuning**: every server process is tuned as `dialconf run` tunes its controller "
-            "(`conference_ivr.runner.tune_for_serving`: gc.freeze() once built, the GIL switch interval "
-            "from `controller.gil_switch_ms`). **controller untuned**: the same controller with "
-            "CPython's defaults (no gc.freeze, 5 ms switch interval): the tuning's before/after."
+            "(`conference_ivr.dialconf.runner.tune_for_serving`: gc.freeze() once built, the GIL "
+            "switch interval from `controller.gil_switch_ms`). **controller untuned**: the same "
+            "controller with CPython's defaults (no gc.freeze, 5 ms switch interval): the tuning's "
+            "before/after."
         ),
         "",
         "The peer (`bench/agi_peer.py`, in the benchmark's process, loopback only) plays Asterisk: "

@@ -1,6 +1,6 @@
 """The controller's FastAGI server for the AGI benchmark, in a process of its own.
 
-``--route ivr`` (the default) is the real thing: ``build_controller`` from conference_ivr/app.py
+``--route ivr`` (the default) is the real thing: ``build_controller`` from conference_ivr/dialconf/compose.py
 over the booking store at ``--database-url``, so the journey is DialInJourney with its
 ThreadedDirectory, the live seat gate (``LiveConferences.take_seat``), the roster, metrics and
 structured logs at info (to ``--log-file``, one write per line as on stderr). Only the FastAGI
@@ -39,12 +39,12 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from booking.service import BookingService
+from booking.services.booking import BookingService
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.agi.session import AgiSession
-from conference_ivr.app import build_booking, build_controller
+from conference_ivr.dialconf.compose import build_booking, build_controller
+from conference_ivr.dialconf.runner import tune_for_serving
 from conference_ivr.logs import configure_logging
-from conference_ivr.runner import tune_for_serving
 from conference_ivr.settings import Settings
 
 # What the journey sends for a participant who keys 1, the number and the PIN (see the test).

@@ -20,16 +20,16 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from bench.booking_common import NOW, add_profiles, summary_ms, timed
-from booking.clock import FakeClock
 from booking.domain import capacity
+from booking.domain.clock import FakeClock
 from booking.domain.errors import CapacityExceeded, RuleViolation
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
-from booking.service import BookingService
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.repository import Repository
+from booking.store.reservations import Repository
 from booking.store.unit_of_work import UnitOfWork
 from tests.store.bulk import analyze, load_bookings
 

@@ -15,12 +15,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bench.booking_common import NOW
-from booking.clock import FakeClock
 from booking.domain.capacity import Booked
+from booking.domain.clock import FakeClock
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
-from booking.service import BookingService
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade

@@ -33,7 +33,7 @@ from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave, ConfbridgeTalking
-from conference_ivr.app import build_booking
+from conference_ivr.dialconf.compose import build_booking
 from conference_ivr.pbx import names
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess

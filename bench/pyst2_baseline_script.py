@@ -10,7 +10,7 @@ languages (keys 2-6) nor record names: the benchmark's callers do neither.
 
 ``argv[1]`` is how the booking is looked up, in the SQLite store at ``$DIALCONF_DATABASE_URL``:
 
-- ``service``: the booking service's own code, ``booking.dialin.DialInService`` over
+- ``service``: the booking service's own code, ``booking.services.dialin.DialInService`` over
   ``UnitOfWork`` (the same rules and PIN guard as the controller; SQLAlchemy and pydantic imported
   per call);
 - ``sqlite3``: the standard library's sqlite3 with the same two reads (the room's active
@@ -56,8 +56,8 @@ class ServiceLookup:
     """The booking service's DialInService, as the controller's ThreadedDirectory calls it."""
 
     def __init__(self, url: str) -> None:
-        from booking.clock import SystemClock
-        from booking.dialin import DialInService
+        from booking.domain.clock import SystemClock
+        from booking.services.dialin import DialInService
         from booking.settings import BookingSettings
         from booking.store.engine import make_engine
         from booking.store.unit_of_work import UnitOfWork
@@ -67,7 +67,7 @@ class ServiceLookup:
     def dial_in(self, number: str, pin: str, caller: str) -> tuple[str, str, int]:
         """(verdict, role, participant limit): admitted, too_early, over, bad_credentials or
         locked_out (a caller locked out or a conference throttled: the code is not compared)."""
-        from booking.dialin import DialInStatus
+        from booking.services.dialin import DialInStatus
 
         outcome = self._service.dial_in(number, pin, caller)
         if outcome.status is DialInStatus.BAD_CREDENTIALS:

@@ -22,10 +22,10 @@ from typing import Any
 
 from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
-from conference_ivr.app import build_booking
+from conference_ivr.dialconf.compose import build_booking
+from conference_ivr.ivr.sounds import SOUNDS_DIR
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.provision import locate
-from conference_ivr.pbx.sounds import SOUNDS_DIR
 from conference_ivr.settings import Settings
 from tests.support.system import isolated_settings, settings_env
 

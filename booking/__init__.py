@@ -1,5 +1,5 @@
 """Booking: rooms, reservations and the rules that admit callers.
 
 Public surface: :mod:`booking.domain` (pure rules), :mod:`booking.store` (SQLAlchemy
-persistence and migrations) and :mod:`booking.service` (use cases over a unit of work).
+persistence and migrations) and :mod:`booking.services.booking` (use cases over a unit of work).
 """

@@ -11,15 +11,15 @@ import structlog
 
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
-from conference_ivr.dialout import DialOut
+from conference_ivr.conference.control import LiveControl
+from conference_ivr.conference.dialout import DialOut
+from conference_ivr.conference.lifecycle import ConferenceLifecycle
+from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.http_endpoint import MetricsEndpoint
 from conference_ivr.ivr.directory import ThreadedDirectory
-from conference_ivr.lifecycle import ConferenceLifecycle
-from conference_ivr.live import LiveConferences
-from conference_ivr.live_control import LiveControl
 from conference_ivr.metrics import Metrics
 from conference_ivr.settings import ControllerSettings
-from conference_ivr.usage_recorder import UsageRecorder
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,7 @@ class Controller:
     lifecycle: ConferenceLifecycle | None = None
     recorder: UsageRecorder | None = None
     dialout: DialOut | None = None
-    control: LiveControl | None = None  # the moderators' live pages (conference_ivr/web/live.py)
+    control: LiveControl | None = None  # the moderators' live pages (booking/web/live.py)
     directory: ThreadedDirectory | None = None  # the IVR's lookup threads, ended at close
     endpoint: MetricsEndpoint = field(init=False)
     agi_port: int = 0

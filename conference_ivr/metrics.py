@@ -27,7 +27,8 @@ JOIN_FAILURE_REASONS = (
 )
 # Why a FastAGI connection was closed unserved (peer, capacity) or dropped (reply_timeout).
 AGI_DROP_REASONS = ("peer", "capacity", "reply_timeout")
-# Why a dial-out request was refused (booking.dialout.DialOutService), from the keypad or the live page.
+# Why a dial-out request was refused (booking.services.dialout.DialOutService), from the keypad or
+# the live page.
 DIALOUT_REFUSALS = (
     "not_dial_out",
     "not_running",
@@ -38,7 +39,7 @@ DIALOUT_REFUSALS = (
     "limit",
     "rate",
 )
-# Seats reserved now and at the busiest instant of the next hours (conference_ivr.booking_figures).
+# Seats reserved now and at the busiest instant of the next hours (booking.services.figures).
 SEAT_HORIZONS = ("now", "1h", "2h", "4h")
 LOCKOUT_SCOPES = SCOPES  # the PIN guard's keys: conference, caller, web-conference, web
 
@@ -138,7 +139,7 @@ class Metrics:
         self.ami_up = Gauge("dialconf_ami_up", "1 when the AMI connection is logged in.", registry=r)
         self.conferences_live = Gauge("dialconf_conferences_live", "Conferences running now.", registry=r)
         self.members_live = Gauge("dialconf_members_live", "Members in running conferences.", registry=r)
-        # Set from the booking store by conference_ivr.booking_figures (read off the event loop).
+        # Set from the booking store by booking.services.figures (read off the event loop).
         self.seats_reserved = Gauge(
             "dialconf_seats_reserved",
             "Seats reserved now (horizon=now) or at the busiest instant from now to now+horizon.",

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.api.settings import ApiLimits
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
-from booking.messaging.settings import MessagingSettings
+from booking.messaging_settings import MessagingSettings
 from booking.settings import BookingSettings
 from conference_ivr.bind import connect_host, host_network, is_loopback, is_wildcard
 

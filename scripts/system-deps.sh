@@ -4,7 +4,7 @@
 #   scripts/system-deps.sh test   plus what the test suite needs
 set -euo pipefail
 want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/pbx/sounds.py)
-# The SMS gateway: we run bearerbox/smsbox ourselves (booking/messaging/kannel.py) on ports 131xx,
+# The SMS gateway: we run bearerbox/smsbox ourselves (booking/adapters/kannel.py) on ports 131xx,
 # so Debian's own kannel service (13000-13013) is neither needed nor in the way. kannel-extras has
 # the fake SMSC program (/usr/lib/kannel/test/fakesmsc) the tests and a hand-typed phone use.
 want+=(kannel kannel-extras)

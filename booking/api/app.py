@@ -15,10 +15,10 @@ from booking.api import billing as billing_api
 from booking.api import dialout as dialout_api
 from booking.api.guards import install_guards
 from booking.api.settings import ApiLimits
-from booking.billing.service import BillingService
-from booking.dialout import DialOutService
-from booking.messaging.service import MessagingService
-from booking.service import BookingService
+from booking.services.billing import BillingService
+from booking.services.booking import BookingService
+from booking.services.dialout import DialOutService
+from booking.services.messaging import MessagingService
 from booking.web.session import COOKIE
 
 # Without limits given: the body and in-flight caps at their defaults, no rate limits (tests of

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from booking.domain.errors import Unauthorized
 from booking.domain.model import Profile
-from booking.service import BookingService
+from booking.services.booking import BookingService
 
 _profile_bearer = HTTPBearer(
     auto_error=False, scheme_name="profile token", description="a profile's API token"

@@ -26,8 +26,8 @@ from booking.api.billing_schemas import (
 )
 from booking.api.inputs import ProfileId, ReservationId, SessionId
 from booking.api.schemas import MessageOut, ValidationErrorOut
-from booking.billing.service import BillingService
 from booking.domain.errors import NotFound
+from booking.services.billing import BillingService
 
 
 def billing(request: Request) -> BillingService:

@@ -13,8 +13,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from booking.api.inputs import Line, Text
-from booking.billing.service import RatingRun
-from booking.billing.statement import ReportRow, SessionLine, Statement
+from booking.domain.statement import ReportRow, SessionLine, Statement
+from booking.services.billing import RatingRun
 
 CENT = Decimal("0.01")
 Money = Annotated[
@@ -132,7 +132,7 @@ class ReportRowOut(BaseModel):
 
 class TariffOut(BaseModel):
     version: int
-    text: str = Field(description="the tariff file in force (TOML, as booking/billing/tariffs.toml)")
+    text: str = Field(description="the tariff file in force (TOML, as booking/domain/tariffs.toml)")
 
 
 class TariffIn(_In):

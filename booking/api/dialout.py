@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Service
 from booking.api.inputs import LINE, ReservationId
-from booking.dialout import DialOutService
 from booking.domain.dialout import DialCall
+from booking.services.dialout import DialOutService
 
 router = APIRouter(prefix="/api/reservations", tags=["dial-out"], responses=errors.UNAUTHORIZED)
 

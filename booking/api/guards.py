@@ -17,7 +17,7 @@ from booking.api.failures import UnexpectedErrors
 from booking.api.in_flight import InFlight
 from booking.api.rate_limit import RateLimit
 from booking.api.settings import ApiLimits
-from booking.clock import Clock
+from booking.domain.clock import Clock
 
 
 def install_guards(app: FastAPI, limits: ApiLimits, clock: Clock, session_cookie: str) -> None:

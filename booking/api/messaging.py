@@ -24,9 +24,9 @@ from booking.api.messaging_schemas import (
     SenderIn,
     SenderOut,
 )
-from booking.messaging.model import Channel, Inbound
-from booking.messaging.orders import BadSender
-from booking.messaging.service import MessagingService
+from booking.domain.messages import Channel, Inbound
+from booking.services.messaging import MessagingService
+from booking.services.orders import BadSender
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,7 @@ def sms_from_kannel(
     svc: Messaging,
     # Plain text, not Line/Text: a control character or a sender that is no number must not
     # be refused with a 4xx, which Kannel would retry; the desk cleans the text and drops
-    # such senders (booking.messaging.orders.clean, BadSender).
+    # such senders (booking.services.orders.clean, BadSender).
     sender: Annotated[str, Query(min_length=1, max_length=64)],
     text: Annotated[str, Query(max_length=2000)],
     # Kannel's %I is a UUID; the reply's outbox key ("reply:sms:<id>", 200 at most) must fit.

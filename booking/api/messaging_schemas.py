@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from booking.api.inputs import LINE, TEXT, Line, NonNegative
-from booking.messaging.model import Channel, Invitee, Kind, Message, Sender, Status
-from booking.messaging.service import InvitationView
+from booking.domain.messages import Channel, Invitee, Kind, Message, Sender, Status
+from booking.services.messaging import InvitationView
 
 SUBJECT_MAX, BODY_MAX = 300, 20_000  # characters of an invitation (the panel's form too)
 LANGUAGE = Field(default=None, pattern=r"^(en|cs|pl|de|fr)$", description="cs, en, pl, de or fr")

@@ -13,7 +13,7 @@ from booking.api.auth import CurrentProfile, Service
 from booking.api.inputs import ReservationId
 from booking.api.schemas import CopyIn, LegOut, ReservationIn, ReservationOut, ReservationPatch
 from booking.domain.model import Reservation, ReservationStatus
-from booking.usage import UsageService
+from booking.services.usage import UsageService
 
 router = APIRouter(prefix="/api/reservations", tags=["reservations"], responses=errors.UNAUTHORIZED)
 

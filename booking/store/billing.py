@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from booking.billing.rating import RatedLeg
+from booking.domain.rating import RatedLeg
 from booking.domain.usage import Leg
 from booking.store.billing_tables import account_plans, rated_legs, tariff_versions
 from booking.store.tables import reservations, rooms

@@ -26,7 +26,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 
 # Every tariff file ever loaded (R62: prices change, and a month is re-rated after a fix):
-# the newest is in force. The text is the data; booking/billing/tariff_file.py reads it.
+# the newest is in force. The text is the data; booking/domain/tariff_file.py reads it.
 tariff_versions = Table(
     "tariff_versions",
     metadata,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from booking.messaging.model import Channel, Outcome
+from booking.domain.messages import Channel, Outcome
 from booking.store.confirmation_tables import confirmations
 from booking.store.messaging_tables import inbound_messages, senders
 

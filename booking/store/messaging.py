@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from booking.messaging.model import Channel, Invitation, Invitee, Kind, Message, Outcome, Sender, Status
+from booking.domain.messages import Channel, Invitation, Invitee, Kind, Message, Outcome, Sender, Status
 from booking.store.messaging_tables import inbound_messages, invitations, invitees, outbox, senders
 
 

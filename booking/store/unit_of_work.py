@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 
 from booking.store.engine import wal_checkpointer, writer_queue
-from booking.store.repository import Repository
+from booking.store.reservations import Repository
 
 
 class UnitOfWork:

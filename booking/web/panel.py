@@ -15,12 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from booking.api.billing import csv_response
-from booking.billing.service import BillingService
-from booking.billing.statement import Statement
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationStatus
-from booking.messaging.service import MessagingService
-from booking.service import BookingService
+from booking.domain.statement import Statement
+from booking.services.billing import BillingService
+from booking.services.booking import BookingService
+from booking.services.messaging import MessagingService
 from booking.web.panel_base import KIND_LABELS, Organizer, Panel, state_of, tz_of
 from booking.web.panel_forms import sentence
 from booking.web.panel_messages import add_message_routes

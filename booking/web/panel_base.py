@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from booking.billing.service import BillingService
 from booking.domain.bounds import STORE_INT_MAX, moment_problem
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
-from booking.messaging.service import MessagingService
-from booking.service import BookingService
+from booking.services.billing import BillingService
+from booking.services.booking import BookingService
+from booking.services.messaging import MessagingService
 from booking.web.render import pages
 from booking.web.session import PostingViewer, SignedIn, Viewer
 

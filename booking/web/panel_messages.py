@@ -11,11 +11,11 @@ from fastapi.responses import Response
 
 from booking.api.messaging_schemas import BODY_MAX, SUBJECT_MAX
 from booking.domain.bounds import text_problem
+from booking.domain.compose import TEMPLATE_NAMES
 from booking.domain.errors import NotFound, RuleViolation
-from booking.messaging.compose import TEMPLATE_NAMES
-from booking.messaging.model import Channel, Invitee, Kind
-from booking.messaging.service import MessagingService
-from booking.messaging.texts import LANGUAGES, catalogue
+from booking.domain.messages import Channel, Invitee, Kind
+from booking.domain.texts import LANGUAGES, catalogue
+from booking.services.messaging import MessagingService
 from booking.web.panel_base import Organizer, Panel, PostingOrganizer, missing, see_other
 from booking.web.panel_forms import sentence
 from booking.web.render import pages

@@ -1,7 +1,7 @@
 """Before a session exists: the sign-in forms' CSRF tokens, bound to a short-lived pre-session
 cookie (a sign-in cannot be forged from another site), and the browsers known as a
 conference's moderator (a signed cookie: heard while that conference's web sign-in is
-throttled by guessing, booking.dialin.web_sign_in)."""
+throttled by guessing, booking.services.dialin.web_sign_in)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Every sign-in form carries a token bound to the browser's pre-session cookie (no forged
 sign-ins from other sites). The moderator's sign-in is guessing-limited on its own counters
-(per client address and per conference, booking.dialin.web_sign_in): a wrong guess waits the
+(per client address and per conference, booking.services.dialin.web_sign_in): a wrong guess waits the
 growing delay without holding a thread (an async route; store calls in worker threads), and a
 wrong number and a wrong ADMIN PIN get one answer.
 """
@@ -18,9 +18,9 @@ import structlog
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from booking.dialin import DialInStatus
 from booking.domain.model import Role
-from booking.service import BookingService
+from booking.services.booking import BookingService
+from booking.services.dialin import DialInStatus
 from booking.web.presession import (
     keep_presession,
     known_moderator_of,

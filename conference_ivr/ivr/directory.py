@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
-from booking.dialin import DialInOutcome, DialInService
+from booking.services.dialin import DialInOutcome, DialInService
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@ presses 1 and joins; no PIN (R49). Thin: read, decide through the dial-out servi
 variables the dialplan's ConfBridge needs (through the journey), play prompts.
 
 Only a channel the controller originated is served: its unique id must be the one the call's
-current attempt was given (conference_ivr.dialout.channel_id) while the call is being
+current attempt was given (conference_ivr.conference.dialout.channel_id) while the call is being
 placed; the call id in DIALCONF_DIALOUT must agree. Anything else (a channel that reaches the
 dialout context some other way, with a forged or replayed call id) is hung up unserved.
 """
@@ -16,16 +16,16 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from booking.clock import Clock
-from booking.dialout import DialOutService
+from booking.domain.clock import Clock
 from booking.domain.dialout import CallState, Outcome
 from booking.domain.model import Reservation, ReservationStatus
+from booking.services.dialout import DialOutService
 from conference_ivr.agi.session import AgiSession
-from conference_ivr.dialout import call_of, channel_id
+from conference_ivr.conference.dialout import call_of, channel_id
+from conference_ivr.conference.roster import Member
 from conference_ivr.errors import AgiHangup
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import CallerGaveUp, DialInJourney
-from conference_ivr.ivr.roster import Member
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.pbx import names
 

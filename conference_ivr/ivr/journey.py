@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from booking.dialin import DialInOutcome, DialInStatus
 from booking.domain.model import Role, Verdict
+from booking.services.dialin import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
+from conference_ivr.conference.roster import Member, Roster
 from conference_ivr.errors import AgiHangup
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
-from conference_ivr.ivr.roster import Member, Roster
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names

@@ -24,11 +24,11 @@ import structlog
 from booking.domain.errors import RuleViolation
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.ami.client import AmiClient
-from conference_ivr.ivr.announcer import Announcer
+from conference_ivr.conference.announcer import Announcer
+from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.roster import Roster
 from conference_ivr.ivr.catalogue import LANGUAGES
-from conference_ivr.ivr.roster import Roster
 from conference_ivr.ivr.speaker import Speaker
-from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 
@@ -52,7 +52,7 @@ class DialRequest(Protocol):
 
 
 MAX_NUMBER_DIGITS = 16
-# Why a dial-out was refused (booking.dialout.DialOutService) -> what the moderator hears.
+# Why a dial-out was refused (booking.services.dialout.DialOutService) -> what the moderator hears.
 REFUSAL_PHRASES = {
     "not_dial_out": "dialout_disabled",
     "not_running": "dialout_disabled",
@@ -61,8 +61,6 @@ REFUSAL_PHRASES = {
     "limit": "dialout_limit",
     "rate": "dialout_busy",
 }
-# The controller's own key sequence into one member's menu (not announced to callers).
-MOBILE_WARNING_KEYS = "#0#"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, SOUND_PREFIX, Catalogue, catalogue, template_parts
-from conference_ivr.pbx.sounds import SOUNDS_DIR
+from conference_ivr.pbx.names import SOUNDS_DIR
 
 
 class Speaker:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from pathlib import PurePosixPath
 
 # Dialplan contexts
 CONTEXT_ACCESS = "dialconf-access"  # every access number; PJSIP endpoints land here
@@ -133,3 +134,10 @@ class ConfbridgeResult(enum.Enum):
 def is_announcer_channel(channel: str) -> bool:
     """Channels that join only to play a sound; they are not participants."""
     return channel.startswith(f"Local/s@{CONTEXT_ANNOUNCER}") or channel.startswith("CBAnn/")
+
+
+# The controller's own key sequence into one member's menu (confbridge.conf binds it to the
+# `mobilewarn` action; not announced to callers).
+MOBILE_WARNING_KEYS = "#0#"
+# Where Asterisk looks for sounds (inside its root); the prompts go under <lang>/dialconf/.
+SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")

@@ -18,9 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from booking.api.app import create_app
 from booking.web.app import install_web
+from booking.web.dashboard import dashboard_router
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, Hangup
 from conference_ivr.pbx import names
-from conference_ivr.web.dashboard import dashboard_router
 from tests.support.caller import LocalCaller
 from tests.support.poll import until
 from tests.support.signin import apost_sign_in

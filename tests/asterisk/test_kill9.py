@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from booking.services.usage import UsageService
 from booking.store.migrate import upgrade
-from booking.usage import UsageService
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.app import build_booking
+from conference_ivr.dialconf.compose import build_booking
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 from tests.support.caller import LocalCaller

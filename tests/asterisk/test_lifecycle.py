@@ -11,12 +11,12 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from booking.clock import ScaledClock
+from booking.domain.clock import ScaledClock
 from booking.domain.model import Reservation
 from booking.settings import BookingSettings
 from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.ivr.sounds import WARNING_TONE_HZ
 from conference_ivr.pbx import names
-from conference_ivr.pbx.sounds import WARNING_TONE_HZ
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 from tests.support.tone import tone_windows
 

@@ -15,6 +15,7 @@ import httpx
 
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import Reservation
+from booking.web.live import LivePage
 from conference_ivr.ami.events import (
     AmiEvent,
     ConfbridgeEnd,
@@ -23,12 +24,11 @@ from conference_ivr.ami.events import (
     ConfbridgeMute,
     ConfbridgeUnmute,
 )
-from conference_ivr.ivr.announcer import Announcer
-from conference_ivr.ivr.roster import Roster
-from conference_ivr.live_control import LiveControl
+from conference_ivr.conference.announcer import Announcer
+from conference_ivr.conference.control import LiveControl
+from conference_ivr.conference.roster import Roster
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
-from conference_ivr.web.live import LivePage
 from tests.support.caller import LocalCaller
 from tests.support.live_web import OPERATOR, live_app, new_owner, serving, sign_in
 from tests.support.poll import until

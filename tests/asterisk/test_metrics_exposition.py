@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from booking.web.dashboard import dashboard_router
 from conference_ivr.ami.events import ConfbridgeJoin
 from conference_ivr.pbx import names
 from conference_ivr.pbx.confparse import parse_conf_file
-from conference_ivr.web.dashboard import dashboard_router
 from tests.support.poll import until
 from tests.support.system import System
 from tests.unit.test_metrics_grafana import ASTERISK_METRICS

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.clock import ScaledClock
-from booking.usage import UsageService
+from booking.domain.clock import ScaledClock
+from booking.services.usage import UsageService
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin, ConfbridgeLeave
 from tests.support.caller import LocalCaller
 from tests.support.poll import until

@@ -14,7 +14,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from booking.domain.model import Reservation
-from booking.usage import UsageService
+from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, Hangup
 from conference_ivr.settings import ApiSettings
 from tests.support.caller import LocalCaller

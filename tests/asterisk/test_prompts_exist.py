@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from conference_ivr.ivr.catalogue import GENERATED_NUMBERS, LANGUAGE_KEYS, LANGUAGES, catalogue
+from conference_ivr.ivr.sounds import sound_file
 from conference_ivr.pbx.instance import TEMPLATE_DIR
+from conference_ivr.pbx.names import SOUNDS_DIR
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import AsteriskInstall
-from conference_ivr.pbx.sounds import SOUNDS_DIR, sound_file
 
 # Numbers the flow says: counts of people, minutes left, hours and minutes of a start time.
 SPOKEN_NUMBERS = range(0, 200)

@@ -14,12 +14,12 @@ from decimal import Decimal
 
 import pytest
 
-from booking.billing.rating import RatedLeg
-from booking.billing.service import BillingService
-from booking.clock import ScaledClock
-from booking.usage import UsageService
+from booking.domain.clock import ScaledClock
+from booking.domain.rating import RatedLeg
+from booking.services.billing import BillingService
+from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.app import timezone
+from conference_ivr.dialconf.compose import timezone
 from tests.support.caller import LocalCaller
 from tests.support.poll import until
 from tests.support.system import System, isolated_settings, running_asterisk, running_system

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from booking.usage import UsageService
+from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.app import build_controller
+from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.settings import ControllerSettings
 from tests.support.system import System
 

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking.api.app import create_app
-from booking.billing.service import BillingService
-from booking.billing.tariff_file import default_text
-from booking.clock import FakeClock
+from booking.domain.clock import FakeClock
+from booking.domain.tariff_file import default_text
 from booking.domain.usage import Leg
-from booking.service import BookingService
+from booking.services.billing import BillingService
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade

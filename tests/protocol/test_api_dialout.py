@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking.api.app import create_app
-from booking.dialout import DialOutRules, DialOutService
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
-from booking.usage import UsageService
+from booking.services.dialout import DialOutRules, DialOutService
+from booking.services.usage import UsageService
 from tests.support.api import OPERATOR_TOKEN, Api, running_api
 
 CAPS = CallCaps(reservation_per_day=8, reservation_per_minute=3, profile_per_hour=6, profile_per_day=10)

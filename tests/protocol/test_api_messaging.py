@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking.api.app import create_app
-from booking.clock import FakeClock
+from booking.domain.clock import FakeClock
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at

@@ -27,7 +27,7 @@ import uvicorn
 from fastapi.responses import StreamingResponse
 
 from booking.api.settings import ApiLimits
-from booking.clock import SystemClock
+from booking.domain.clock import SystemClock
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.support.api_process import ApiProcess, api_process

@@ -14,8 +14,8 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from booking.dialin import DialInOutcome, DialInStatus
 from booking.domain.model import Reservation, ReservationKind, Room, Verdict, admit
+from booking.services.dialin import DialInOutcome, DialInStatus
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.metrics import Metrics

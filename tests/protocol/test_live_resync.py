@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from conference_ivr.ami.client import AmiClient
-from conference_ivr.live import LiveConferences
+from conference_ivr.conference.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from tests.protocol.fake_ami import FakeAmi, message
 

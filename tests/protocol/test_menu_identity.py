@@ -14,10 +14,10 @@ from structlog.testing import capture_logs
 from booking.domain.errors import RuleViolation
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.events import parse_event
-from conference_ivr.ivr.announcer import Announcer
+from conference_ivr.conference.announcer import Announcer
+from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.roster import Member, Roster
 from conference_ivr.ivr.menu import KeypadMenu
-from conference_ivr.ivr.roster import Member, Roster
-from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 
 BRIDGE = "conf-583920"

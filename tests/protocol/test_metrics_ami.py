@@ -6,8 +6,8 @@ import httpx
 
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.conference.live import LiveConferences
 from conference_ivr.controller import Controller
-from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.settings import ControllerSettings
 from tests.protocol.fake_ami import FakeAmi

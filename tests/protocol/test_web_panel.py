@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking.api.app import create_app
-from booking.billing.service import BillingService
-from booking.clock import FakeClock
+from booking.domain.clock import FakeClock
 from booking.domain.model import Reservation, ReservationStatus
+from booking.services.billing import BillingService
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.web.app import install_web

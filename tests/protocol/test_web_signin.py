@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.dialin import DialInStatus
+from booking.services.dialin import DialInStatus
 from booking.settings import BookingSettings
 from booking.web.app import install_web
 from booking.web.presession import KNOWN_COOKIE

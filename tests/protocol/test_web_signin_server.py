@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from booking.api.app import create_app
-from booking.clock import SystemClock
-from booking.service import BookingService
+from booking.domain.clock import SystemClock
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade

@@ -21,15 +21,15 @@ import httpx
 import pytest
 
 from booking.api.app import create_app
-from booking.dialout import DialOutService
 from booking.domain.dialout import CallState, DialCall
+from booking.domain.messages import Channel, Invitee
 from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
-from booking.messaging.model import Channel, Invitee
+from booking.services.dialout import DialOutService
+from booking.services.usage import UsageService
 from booking.store.messaging import MessagingRepository
-from booking.usage import UsageService
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin
-from conference_ivr.app import build_dialout_calls, dialout_rules
+from conference_ivr.dialconf.compose import build_dialout_calls, dialout_rules
 from conference_ivr.settings import DialOutSettings
 from tests.support.caller import LocalCaller
 from tests.support.live_web import OPERATOR, live_app, new_owner, serving, sign_in

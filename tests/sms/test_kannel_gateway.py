@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from booking.messaging.gateways import DeliveryError
-from booking.messaging.kannel import (
+from booking.adapters.kannel import (
     KannelProcess,
     KannelSecrets,
     KannelSettings,
     KannelSmsGateway,
     render_kannel_conf,
 )
+from booking.services.gateways import DeliveryError
 from tests.support.kannel import (
     FakePhone,
     RunningKannel,

@@ -11,13 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from booking.messaging.kannel import KannelProcess
+from booking.adapters.kannel import KannelProcess
 from tests.support.kannel import kannel_settings
 
 PARENT = """
 import json, sys, time
 from pathlib import Path
-from booking.messaging.kannel import KannelProcess, KannelSettings
+from booking.adapters.kannel import KannelProcess, KannelSettings
 settings = KannelSettings.model_validate_json(sys.argv[1])
 k = KannelProcess(settings).start(Path(sys.argv[2]))
 print("PIDS", json.dumps([k.bearerbox.pid, k.smsbox.pid]), flush=True)

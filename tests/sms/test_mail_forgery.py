@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from booking.domain.keyword import confirmation_code
+from booking.domain.messages import Channel, Inbound, Outcome
 from booking.domain.model import Reservation, ReservationStatus
-from booking.messaging.keyword import confirmation_code
-from booking.messaging.model import Channel, Inbound, Outcome
-from booking.messaging.texts import Texts
+from booking.domain.texts import Texts
 from booking.store.messaging import MessagingRepository
 from booking.store.messaging_tables import inbound_messages, senders
 from tests.support.dkim import FakeDns, SigningKey, new_key, sign

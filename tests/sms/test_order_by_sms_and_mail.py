@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from booking.domain.keyword import confirmation_code
 from booking.domain.model import Reservation
-from booking.messaging.keyword import confirmation_code
 from tests.support.kannel import Sms
 from tests.support.messaging_system import MessagingSystem, running_messaging
 from tests.support.smtp import body

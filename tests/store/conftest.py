@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from booking.clock import FakeClock
-from booking.service import BookingService
+from booking.domain.clock import FakeClock
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.billing.service import BillingService
-from booking.billing.tariff_file import default_text
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation
+from booking.domain.tariff_file import default_text
 from booking.domain.usage import Leg
+from booking.services.billing import BillingService
 from booking.store.usage import UsageRepository
 from tests.store.conftest import Store
 

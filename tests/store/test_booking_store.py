@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import ReservationKind, ReservationStatus, Role, Room, Verdict
 from booking.domain.rules import BookingRequest
-from booking.service import BookingService, DialInStatus
-from booking.store.repository import Repository
+from booking.services.booking import BookingService, DialInStatus
+from booking.store.reservations import Repository
 from booking.store.unit_of_work import UnitOfWork
 from tests.store.conftest import T0, Store
 

@@ -20,8 +20,8 @@ from booking.domain.capacity import Booked, peak
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
-from booking.service import BookingService
-from booking.store.repository import Repository
+from booking.services.booking import BookingService
+from booking.store.reservations import Repository
 from tests.store.bulk import load_bookings
 from tests.store.conftest import T0, Store
 

@@ -12,7 +12,7 @@ import random
 from datetime import timedelta
 
 from booking.domain.capacity import peak
-from booking.store.repository import Repository
+from booking.store.reservations import Repository
 from tests.store.bulk import load_bookings
 from tests.store.conftest import T0, Store
 

@@ -18,12 +18,12 @@ import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from booking.clock import FakeClock
 from booking.domain.capacity import Booked, peak
+from booking.domain.clock import FakeClock
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
-from booking.service import BookingService
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import WriterQueue, make_engine
 from booking.store.migrate import upgrade

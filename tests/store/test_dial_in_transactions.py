@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from booking.dialin import DialInService, DialInStatus
+from booking.services.dialin import DialInService, DialInStatus
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine, wal_checkpointer
 from booking.store.migrate import upgrade
-from booking.store.repository import Repository
+from booking.store.reservations import Repository
 from booking.store.unit_of_work import UnitOfWork
 from tests.store.conftest import SQLITE_ONLY, Store
 

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from booking.clock import FakeClock
-from booking.dialout import DialOutRules, DialOutService, Presence
+from booking.domain.clock import FakeClock
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import RuleViolation, TooMany
+from booking.domain.messages import Channel, Invitee
 from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
-from booking.messaging.model import Channel, Invitee
-from booking.service import BookingService
+from booking.services.booking import BookingService
+from booking.services.dialout import DialOutRules, DialOutService, Presence
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.messaging import MessagingRepository

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking.clock import FakeClock
+from booking.domain.clock import FakeClock
+from booking.domain.messages import Channel, Inbound, Outcome
 from booking.domain.model import Reservation, ReservationStatus
-from booking.messaging.model import Channel, Inbound, Outcome
-from booking.messaging.orders import BadSender
-from booking.messaging.texts import Texts
+from booking.domain.texts import Texts
+from booking.services.orders import BadSender
 from booking.store.confirmation_tables import confirmations
 from booking.store.messaging_tables import inbound_messages, outbox, senders
 from booking.store.tables import profiles

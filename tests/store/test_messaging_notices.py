@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.clock import FakeClock
+from booking.domain.clock import FakeClock
 from booking.domain.errors import RuleViolation
+from booking.domain.messages import Channel, Kind, Status
 from booking.domain.model import Reservation
-from booking.messaging.model import Channel, Kind, Status
 from tests.store.conftest import Store
 from tests.support.messaging import Harness
 

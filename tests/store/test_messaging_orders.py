@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking.clock import FakeClock
+from booking.domain.clock import FakeClock
+from booking.domain.messages import Channel, Outcome
 from booking.domain.model import ReservationStatus
-from booking.messaging.model import Channel, Outcome
 from tests.store.conftest import Store
 from tests.support.messaging import Harness, messaging_settings
 

@@ -12,8 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 import booking.store
-from booking.clock import FakeClock
-from booking.service import BookingService
+from booking.domain.clock import FakeClock
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import alembic_config, downgrade, upgrade

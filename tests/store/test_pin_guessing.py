@@ -9,12 +9,12 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from booking.dialin import DialInService, DialInStatus
 from booking.domain.model import Reservation, Role, Verdict
+from booking.services.dialin import DialInService, DialInStatus
+from booking.services.usage import UsageService
 from booking.settings import BookingSettings
 from booking.store.pin_attempts import PinAttemptsRepository
 from booking.store.unit_of_work import UnitOfWork
-from booking.usage import UsageService
 from tests.store.conftest import Store
 
 SMALL = BookingSettings(pin_per_caller=3, pin_per_conference=4, pin_web_per_conference=2, pin_max_delay_s=16)

@@ -8,8 +8,8 @@ import pytest
 
 from booking.domain.errors import NotFound
 from booking.domain.usage import is_mobile
-from booking.service import BookingService
-from booking.usage import LiveLeg, UsageService
+from booking.services.booking import BookingService
+from booking.services.usage import LiveLeg, UsageService
 from tests.store.conftest import Store
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from booking.api.app import create_app
-from booking.clock import FakeClock
-from booking.service import BookingService
+from booking.domain.clock import FakeClock
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade

@@ -90,8 +90,8 @@ def main() -> None:
     import uvicorn
 
     from booking.store.migrate import upgrade
-    from conference_ivr.api_server import api_config
-    from conference_ivr.app import build_api, build_booking
+    from conference_ivr.dialconf.api_server import api_config
+    from conference_ivr.dialconf.compose import build_api, build_booking
     from conference_ivr.settings import Settings
 
     settings = Settings()

@@ -23,11 +23,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, select
 
 from booking.api.settings import ApiLimits
-from booking.clock import Clock, FakeClock
-from booking.service import BookingService
+from booking.domain.clock import Clock, FakeClock
+from booking.services.booking import BookingService
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from conference_ivr.app import build_api, build_booking, build_messaging
+from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging
 from conference_ivr.settings import Settings
 from tests.support.api import NOW, bearer
 from tests.support.messaging import RecordingGateway

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import dkim
 
-from booking.messaging.dkim_check import TxtLookup
+from booking.adapters.dkim_check import TxtLookup
 
 
 @dataclass(frozen=True)

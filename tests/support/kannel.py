@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from booking.messaging.kannel import (
+from booking.adapters.kannel import (
     KannelProcess,
     KannelSecrets,
     KannelSettings,

@@ -16,9 +16,9 @@ from fastapi import FastAPI
 
 from booking.api.app import create_app
 from booking.web.app import install_web
-from conference_ivr.api_server import api_config
+from booking.web.live import live_router
+from conference_ivr.dialconf.api_server import api_config
 from conference_ivr.settings import ApiSettings
-from conference_ivr.web.live import live_router
 from tests.support.poll import until
 from tests.support.ports import free_ports
 from tests.support.signin import apost_sign_in

@@ -8,15 +8,15 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from booking.clock import FakeClock
-from booking.messaging.addresses import normalise_email
-from booking.messaging.gateways import DeliveryError
-from booking.messaging.keyword import confirmation_code
-from booking.messaging.model import Channel, Inbound, Message, Outcome
-from booking.messaging.service import MessagingService
-from booking.service import BookingService
+from booking.domain.addresses import normalise_email
+from booking.domain.clock import FakeClock
+from booking.domain.keyword import confirmation_code
+from booking.domain.messages import Channel, Inbound, Message, Outcome
+from booking.services.booking import BookingService
+from booking.services.gateways import DeliveryError
+from booking.services.messaging import MessagingService
 from booking.store.messaging import MessagingRepository
-from conference_ivr.app import build_booking, build_messaging
+from conference_ivr.dialconf.compose import build_booking, build_messaging
 from conference_ivr.settings import Settings
 
 

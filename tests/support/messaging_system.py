@@ -13,12 +13,12 @@ from pathlib import Path
 
 import uvicorn
 
-from booking.messaging.dkim_check import TxtLookup
-from booking.messaging.service import MessagingService
-from booking.service import BookingService
+from booking.adapters.dkim_check import TxtLookup
+from booking.services.booking import BookingService
+from booking.services.messaging import MessagingService
 from booking.store.migrate import upgrade
-from conference_ivr.api_server import api_config
-from conference_ivr.app import build_api, build_booking, build_messaging_runtime
+from conference_ivr.dialconf.api_server import api_config
+from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging_runtime
 from conference_ivr.settings import Settings
 from tests.support.kannel import FakePhone, phone_connected, wait_until
 from tests.support.smtp import SmtpSink, smtp_sink

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from booking.clock import Clock, SystemClock
-from booking.service import BookingService
+from booking.domain.clock import Clock, SystemClock
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
-from conference_ivr.app import build_booking, build_controller
 from conference_ivr.controller import Controller
+from conference_ivr.dialconf.compose import build_booking, build_controller
 from conference_ivr.errors import AmiError
+from conference_ivr.ivr.sounds import install_sounds
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import provision
-from conference_ivr.pbx.sounds import install_sounds
 from conference_ivr.settings import AsteriskSettings, ControllerSettings, Settings
 from tests.support.caller import LocalCaller
 from tests.support.events import EventLog

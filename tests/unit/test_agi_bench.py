@@ -34,14 +34,14 @@ from bench.agi_peer import (
 )
 from bench.agi_server import FLOOR_JOURNEY
 from bench.publish import earlier_runs
-from booking.dialin import DialInOutcome, DialInStatus
 from booking.domain.model import Reservation, ReservationKind, Room, admit
+from booking.services.dialin import DialInOutcome, DialInStatus
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.pin_attempts import pin_attempts
 from conference_ivr.agi.protocol import parse_headers, parse_reply
 from conference_ivr.agi.session import AgiSession
-from conference_ivr.app import build_booking
+from conference_ivr.dialconf.compose import build_booking
 from conference_ivr.ivr.catalogue import catalogue
 from conference_ivr.ivr.journey import ANNOUNCER_HEADROOM, MAX_CONFERENCE_DIGITS, DialInJourney
 from conference_ivr.metrics import Metrics

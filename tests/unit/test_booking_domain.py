@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.dialin import pick_reservation
 from booking.domain.credentials import is_trivial, new_conference_number, new_pins, random_digits
 from booking.domain.model import Reservation, ReservationKind, Role, Room, Verdict, admit
+from booking.services.dialin import pick_reservation
 
 LEAD = timedelta(minutes=5)
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ import pytest
 import structlog
 
 from booking.store.migrate import upgrade
-from conference_ivr.app import build_booking
-from conference_ivr.cli import main
+from conference_ivr.dialconf.cli import main
+from conference_ivr.dialconf.compose import build_booking
 from conference_ivr.settings import Settings
 
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking.messaging.compose import Composer
-from booking.messaging.keyword import CancelOrder, KeywordError, Order, StatusQuery, parse
-from booking.messaging.texts import Texts
+from booking.domain.compose import Composer
+from booking.domain.keyword import CancelOrder, KeywordError, Order, StatusQuery, parse
+from booking.domain.texts import Texts
 from booking.settings import BookingSettings
 
 PRAGUE = ZoneInfo("Europe/Prague")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from booking.messaging.texts import LANGUAGES, Texts, catalogue, placeholders
+from booking.domain.texts import LANGUAGES, Texts, catalogue, placeholders
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from booking.clock import FakeClock
 from booking.domain.capacity import Booked
-from booking.service import BookingService
+from booking.domain.clock import FakeClock
+from booking.services.booking import BookingService
+from booking.services.figures import BookingGauges, read_figures, reserved_at
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.unit_of_work import UnitOfWork
-from conference_ivr.booking_figures import BookingGauges, read_figures, reserved_at
 from conference_ivr.metrics import Metrics
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

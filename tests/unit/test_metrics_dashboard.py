@@ -17,21 +17,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking.api.app import create_app
-from booking.clock import FakeClock
-from booking.service import BookingService
+from booking.domain.clock import FakeClock
+from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.unit_of_work import UnitOfWork
 from booking.web.app import install_web
+from booking.web.dashboard import dashboard_router
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.conference.live import LiveConferences
 from conference_ivr.controller import Controller
-from conference_ivr.live import LiveConferences
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
-from conference_ivr.web.dashboard import dashboard_router
 from tests.support.api import NOW, OPERATOR_TOKEN, Api
 from tests.support.signin import post_sign_in
 

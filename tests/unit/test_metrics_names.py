@@ -9,9 +9,9 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 
-from conference_ivr.booking_figures import HORIZONS
+from booking.services.figures import HORIZONS
+from booking.web.dashboard import FAILURE_LABELS, HORIZON_LABELS
 from conference_ivr.metrics import JOIN_FAILURE_REASONS, LOCKOUT_SCOPES, SEAT_HORIZONS, Metrics
-from conference_ivr.web.dashboard import FAILURE_LABELS, HORIZON_LABELS
 
 JOURNEY = Path(__file__).resolve().parents[2] / "conference_ivr" / "ivr" / "journey.py"
 # Every label a dialconf metric may carry: each takes a handful of values fixed in the code.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conference_ivr.runner import tune_for_serving
+from conference_ivr.dialconf.runner import tune_for_serving
 from conference_ivr.settings import Settings
 
 

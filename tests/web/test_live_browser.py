@@ -16,10 +16,10 @@ from typing import Any
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support import expected_conditions
 
+from booking.web.live import live_router
 from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeLeave, ConfbridgeMute
-from conference_ivr.app import build_api
+from conference_ivr.dialconf.compose import build_api
 from conference_ivr.pbx import names
-from conference_ivr.web.live import live_router
 from tests.asterisk.test_live_control import join, new_owner, of, serving
 from tests.support.browser import Browser, browser
 from tests.support.system import System

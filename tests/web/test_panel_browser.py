@@ -21,12 +21,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from booking.domain.messages import Channel
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
-from booking.messaging.model import Channel
-from booking.service import BookingService
+from booking.services.booking import BookingService
 from booking.store.migrate import upgrade
-from conference_ivr.api_server import api_config
-from conference_ivr.app import build_api, build_booking, build_messaging, timezone
+from conference_ivr.dialconf.api_server import api_config
+from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging, timezone
 from tests.support.browser import Browser, browser
 from tests.support.messaging import RecordingGateway
 from tests.support.system import isolated_settings

@@ -1,0 +1,378 @@
+"""Booking use cases over a unit of work.
+
+Every write that can take seats runs check-then-insert inside one transaction that holds
+the capacity lock, so concurrent bookings never overbook (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: an advisory transaction lock).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from booking.domain import capacity, rules
+from booking.domain.clock import Clock
+from booking.domain.credentials import new_conference_number, new_pins
+from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
+from booking.domain.model import (
+    Change,
+    Profile,
+    Reservation,
+    ReservationKind,
+    ReservationStatus,
+    Room,
+)
+from booking.domain.rules import BookingRequest
+from booking.services.dialin import DialInOutcome, DialInService, DialInStatus
+from booking.settings import BookingSettings
+from booking.store.reservations import Repository
+from booking.store.unit_of_work import UnitOfWork
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Called inside the transaction of every write that makes, edits, approves, rejects or deletes a
+# reservation (notices are planned in step with it: booking.services.notices).
+ChangeHook = Callable[[Repository, Change, datetime], None]
+# Called inside the transaction that makes a reservation: what must be stored with it or not at all.
+WithinHook = Callable[[Repository, Reservation], None]
+
+
+class BookingService:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, on_change: ChangeHook | None = None
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._s = settings
+        self._on_change = on_change
+
+    def _changed(self, repo: Repository, before: Reservation | None, after: Reservation) -> None:
+        if self._on_change is not None:
+            self._on_change(repo, Change(before, after), self._clock.now())
+
+    @property
+    def uow(self) -> UnitOfWork:
+        return self._uow
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def settings(self) -> BookingSettings:
+        return self._s
+
+    # --- profiles ---------------------------------------------------------------------
+
+    def create_profile(self, name: str, language: str = "en") -> tuple[Profile, str]:
+        """A new profile and its API token (shown once; only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        with self._uow() as repo:
+            if repo.find_profile(name) is not None:
+                raise RuleViolation("name", "a profile with this name exists", "profile_exists")
+            return repo.add_profile(name, language, hash_token(token), self._clock.now()), token
+
+    def profile_for_token(self, token: str) -> Profile | None:
+        with self._uow(read_only=True) as repo:
+            return repo.profile_by_token(hash_token(token))
+
+    def profile_named(self, name: str) -> Profile:
+        with self._uow() as repo:
+            profile = repo.get_profile(repo.profile_id(name, self._clock.now()))
+            assert profile is not None
+            return profile
+
+    # --- booking ----------------------------------------------------------------------
+
+    def request(
+        self, profile_id: int, req: BookingRequest, operator: bool = False, within: WithinHook | None = None
+    ) -> Reservation:
+        """Book, or queue for an operator when over the limits (status PENDING).
+
+        ``operator`` bookings skip the lead-time rule and the per-profile room limit. ``within``
+        stores what belongs to the reservation (invitees, the order message) in its transaction.
+        Raises RuleViolation (hard rules) or CapacityExceeded (structured refusal).
+        """
+        now = self._clock.now()
+        assessment = rules.assess(req, now, self._s, check_lead=not operator)
+        if assessment.violations:
+            raise assessment.violations[0]
+        status = ReservationStatus.PENDING if assessment.needs_operator else ReservationStatus.ACTIVE
+        with self._uow() as repo:
+            repo.lock_capacity()
+            if not operator and repo.count_active(profile_id, now) >= self._s.max_active_per_profile:
+                raise RuleViolation(
+                    "profile",
+                    f"at most {self._s.max_active_per_profile} active rooms per profile: delete one first",
+                    "too_many_rooms",
+                )
+            if status is ReservationStatus.ACTIVE:
+                # Suggested alternatives must themselves be bookable (R23's lead time).
+                lead = timedelta(minutes=self._s.panel_min_lead_minutes)
+                earliest = now + lead if req.kind is ReservationKind.PANEL and not operator else now
+                self._check_capacity(repo, req.starts_at, req.ends_at, req.seats, earliest=earliest)
+            repo.release_expired_rooms(now - self._s.ended_visible, now)
+            room = self._new_room(repo, profile_id, now)
+            draft = Reservation(
+                room,
+                req.kind,
+                req.starts_at,
+                req.ends_at,
+                req.seats,
+                status=status,
+                max_participants=req.max_participants,
+                title=req.title,
+                note="; ".join(assessment.over_limit),
+                dial_out=req.dial_out,
+            )
+            made = repo.add_reservation(draft, now)
+            if within is not None:
+                within(repo, made)
+            self._changed(repo, None, made)
+            return made
+
+    def book(
+        self,
+        starts_at: datetime | None,
+        minutes: int | None,
+        seats: int,
+        profile: str | None = None,
+        kind: ReservationKind = ReservationKind.PANEL,
+    ) -> Reservation:
+        """Operator booking (CLI, tests): like ``request`` but without the lead-time rule."""
+        if (starts_at is None) != (minutes is None):
+            raise RuleViolation("starts_at", "give both start and length, or neither for an anytime room")
+        if minutes is not None and minutes < 1:
+            raise RuleViolation("minutes", "at least 1 minute", "too_short")
+        kind = ReservationKind.ANYTIME if starts_at is None else kind
+        ends_at = starts_at + timedelta(minutes=minutes) if starts_at and minutes else None
+        profile_id = self.profile_named(profile or self._s.default_profile).id
+        return self.request(profile_id, BookingRequest(kind, starts_at, ends_at, seats), operator=True)
+
+    def _new_room(self, repo: Repository, profile_id: int, now: datetime) -> Room:
+        pin, admin_pin = new_pins(self._s.pin_length)
+        number = new_conference_number(repo.live_numbers(), self._s.conference_number_length)
+        return repo.add_room(Room(number, pin, admin_pin, profile_id), now)
+
+    def _fits(
+        self, repo: Repository, start: datetime, end: datetime, seats: int, exclude: int | None
+    ) -> bool:
+        """Whether ``seats`` more fit over [start, end), exactly; cheaply when they clearly do.
+
+        First every seat of every overlapping booking, summed by the database: the peak is never
+        more, so if those fit, the booking does (one number read, whatever the bookings near the
+        window). Otherwise the exact peak decides (the overlapping rows swept as stored).
+        """
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        room = self._s.system_capacity - seats
+        if repo.seats_overlapping(start, end, longest, exclude) <= room:
+            return True
+        return repo.peak_reserved(start, end, longest, exclude) <= room
+
+    def _check_capacity(
+        self,
+        repo: Repository,
+        start: datetime | None,
+        end: datetime | None,
+        seats: int,
+        exclude: int | None = None,
+        earliest: datetime | None = None,
+    ) -> None:
+        if start is None or end is None:
+            return  # anytime rooms hold no seats in advance; joins are checked live
+        # The wider span (for suggested alternatives) is read only when the booking does not fit.
+        if self._fits(repo, start, end, seats, exclude):
+            return
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        now = earliest or self._clock.now()
+        search = timedelta(hours=self._s.suggestion_search_hours)
+        lo, hi = capacity.horizon(start, end, search)
+        booked = repo.booked_overlapping(lo, hi, longest, exclude)
+        refusal = capacity.check(
+            booked,
+            start,
+            end,
+            seats,
+            self._s.system_capacity,
+            not_before=max(start - search, now),
+            not_after=start + search,
+            suggestions=self._s.suggestions,
+        )
+        if refusal is not None:
+            raise CapacityExceeded(refusal, seats)
+
+    # --- reading, editing, deleting ---------------------------------------------------
+
+    def _owned(self, repo: Repository, profile_id: int, reservation_id: int) -> Reservation:
+        r = repo.get_reservation(reservation_id)
+        # Another profile's reservation is reported exactly like a missing one.
+        if r is None or r.room.profile_id != profile_id or r.status is ReservationStatus.DELETED:
+            raise NotFound(f"no reservation {reservation_id}")
+        return r
+
+    def get(self, profile_id: int, reservation_id: int) -> Reservation:
+        with self._uow(read_only=True) as repo:
+            return self._owned(repo, profile_id, reservation_id)
+
+    def visible_reservations(self, profile_id: int) -> list[Reservation]:
+        """R27: live reservations, and ended ones for an hour after their end."""
+        now = self._clock.now()
+        with self._uow(read_only=True) as repo:
+            found = repo.reservations_for_profile(profile_id)
+        return [r for r in found if r.visible(now, self._s.ended_visible)]
+
+    def reservations_of(self, profile: str) -> list[Reservation]:
+        with self._uow(read_only=True) as repo:
+            profile_id = repo.find_profile(profile)
+            return [] if profile_id is None else repo.reservations_for_profile(profile_id)
+
+    def edit(
+        self,
+        profile_id: int,
+        reservation_id: int,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        seats: int | None = None,
+        max_participants: int | None = None,
+        title: str | None = None,
+        dial_out: bool | None = None,
+    ) -> Reservation:
+        """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
+        now = self._clock.now()
+        with self._uow() as repo:
+            repo.lock_capacity()
+            old = self._owned(repo, profile_id, reservation_id)
+            new = dataclasses.replace(
+                old,
+                starts_at=starts_at if starts_at is not None else old.starts_at,
+                ends_at=ends_at if ends_at is not None else old.ends_at,
+                seats=seats if seats is not None else old.seats,
+                max_participants=max_participants if max_participants is not None else old.max_participants,
+                title=title if title is not None else old.title,
+                dial_out=dial_out if dial_out is not None else old.dial_out,
+            )
+            req = BookingRequest(
+                new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title, new.dial_out
+            )
+            # A reservation that keeps its start is not held to the lead-time rule again.
+            assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
+            if assessment.violations:
+                raise assessment.violations[0]
+            if assessment.needs_operator:
+                new = dataclasses.replace(
+                    new, status=ReservationStatus.PENDING, note="; ".join(assessment.over_limit)
+                )
+            else:
+                # Back within the limits: a queued request no longer needs an operator.
+                self._check_capacity(repo, new.starts_at, new.ends_at, new.seats, exclude=old.id)
+                new = dataclasses.replace(new, status=ReservationStatus.ACTIVE, note="")
+            repo.update_reservation(new)
+            self._changed(repo, old, new)
+            return new
+
+    def delete(self, profile_id: int, reservation_id: int) -> None:
+        """R27: deleting frees the profile's slot, the seats and the conference number."""
+        with self._uow() as repo:
+            self._delete(repo, self._owned(repo, profile_id, reservation_id))
+
+    def cancel(self, reservation_id: int) -> Reservation:
+        """Operator action (R12): delete any profile's reservation by id."""
+        with self._uow() as repo:
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is ReservationStatus.DELETED:
+                raise NotFound(f"no reservation {reservation_id}")
+            self._delete(repo, r)
+            return r
+
+    def _delete(self, repo: Repository, r: Reservation) -> None:
+        deleted = dataclasses.replace(r, status=ReservationStatus.DELETED)
+        repo.update_reservation(deleted)
+        assert r.room.id is not None
+        repo.release_room(r.room.id, self._clock.now())
+        self._changed(repo, r, deleted)
+
+    def copy(self, profile_id: int, reservation_id: int, starts_at: datetime | None) -> Reservation:
+        """R48: a past conference started again: same kind, length, seats and title, new codes."""
+        with self._uow(read_only=True) as repo:
+            old = repo.get_reservation(reservation_id)
+        if old is None or old.room.profile_id != profile_id:
+            raise NotFound(f"no reservation {reservation_id}")
+        length = old.ends_at - old.starts_at if old.starts_at and old.ends_at else None
+        if old.kind is ReservationKind.ANYTIME:
+            starts_at = None
+        elif starts_at is None or length is None:
+            raise RuleViolation("starts_at", "a copy of a dated conference needs a new start", "date_missing")
+        ends_at = starts_at + length if starts_at is not None and length is not None else None
+        return self.request(
+            profile_id,
+            BookingRequest(
+                old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title, old.dial_out
+            ),
+        )
+
+    # --- the live conference's end (R9) ---------------------------------------------------
+
+    def try_extend(self, reservation_id: int, until: datetime) -> bool:
+        """Extend a running reservation to ``until`` if the shared capacity has room for its
+        seats until then (no other booking needs them). Atomic with other bookings."""
+        with self._uow() as repo:
+            repo.lock_capacity()
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is not ReservationStatus.ACTIVE or r.ends_at is None:
+                return False
+            if until <= r.ends_at:
+                return True
+            if not self._fits(repo, r.ends_at, until, r.seats, exclude=r.id):
+                return False
+            repo.update_reservation(dataclasses.replace(r, ends_at=until))
+            return True
+
+    # --- operator queue ---------------------------------------------------------------
+
+    def queue(self) -> list[Reservation]:
+        with self._uow(read_only=True) as repo:
+            return repo.pending()
+
+    def approve(self, reservation_id: int) -> Reservation:
+        """Confirm a queued request; the capacity rule still applies."""
+        with self._uow() as repo:
+            repo.lock_capacity()
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is not ReservationStatus.PENDING:
+                raise NotFound(f"no queued request {reservation_id}")
+            self._check_capacity(repo, r.starts_at, r.ends_at, r.seats, exclude=r.id)
+            approved = dataclasses.replace(r, status=ReservationStatus.ACTIVE, note="approved by operator")
+            repo.update_reservation(approved)
+            self._changed(repo, r, approved)
+            return approved
+
+    def reject(self, reservation_id: int, reason: str) -> Reservation:
+        now = self._clock.now()
+        with self._uow() as repo:
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.status is not ReservationStatus.PENDING:
+                raise NotFound(f"no queued request {reservation_id}")
+            rejected = dataclasses.replace(r, status=ReservationStatus.REJECTED, note=reason[:500])
+            repo.update_reservation(rejected)
+            assert r.room.id is not None
+            repo.release_room(r.room.id, now)
+            self._changed(repo, r, rejected)
+            return rejected
+
+    # --- dial-in (the IVR's questions; see booking.dialin) ------------------------------
+
+    @property
+    def dialin(self) -> DialInService:
+        return DialInService(self._uow, self._clock, self._s)
+
+    def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
+        return self.dialin.dial_in(conference_number, pin, caller)
+
+
+__all__ = ["BookingService", "DialInOutcome", "DialInStatus", "hash_token"]

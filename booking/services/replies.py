@@ -1,0 +1,70 @@
+"""Recording what became of an incoming message, and queueing its reply, in one transaction."""
+
+from __future__ import annotations
+
+from booking.domain.messages import Channel, Inbound, Kind, Message, Outcome
+from booking.domain.texts import Texts
+from booking.services.booking import BookingService
+from booking.store.confirmations import ConfirmationRepository
+from booking.store.messaging import MessagingRepository
+from booking.store.reservations import Repository
+
+
+class CodeUsed(Exception):
+    """The confirmation this message would use was used (or voided) by another one first."""
+
+
+class Recorder:
+    def __init__(self, booking: BookingService) -> None:
+        self._booking = booking
+
+    def answer(
+        self,
+        msg: Inbound,
+        language: str,
+        outcome: Outcome,
+        text: str | None,
+        reservation_id: int | None = None,
+        subject: str | None = None,
+        claim: int | None = None,
+    ) -> Outcome:
+        with self._booking.uow() as repo:
+            self.record(repo, msg, language, outcome, text, reservation_id, subject, claim)
+        return outcome
+
+    def record(
+        self,
+        repo: Repository,
+        msg: Inbound,
+        language: str,
+        outcome: Outcome,
+        text: str | None,
+        reservation_id: int | None = None,
+        subject: str | None = None,
+        claim: int | None = None,
+    ) -> None:
+        """``claim``: the confirmation this message carries out, used up in the same transaction
+        (so a code acts once, however many deliveries race). Raises CodeUsed."""
+        now = self._booking.clock.now()
+        if claim is not None and not ConfirmationRepository(repo.conn).use(claim, now):
+            raise CodeUsed(claim)
+        store = MessagingRepository(repo.conn)
+        store.add_inbound(msg.channel, msg.external_id, msg.sender, language, outcome, now, reservation_id)
+        if text is None:
+            return
+        if subject is None:
+            subject = Texts(language)("reply.email_subject") if msg.channel is Channel.EMAIL else ""
+        store.enqueue(
+            Message(
+                f"reply:{msg.channel.value}:{msg.external_id}",
+                msg.channel,
+                msg.sender,
+                language,
+                Kind.REPLY,
+                now,
+                reservation_id=reservation_id,
+                subject=subject,
+                body=text,
+            ),
+            now,
+        )

@@ -1,0 +1,101 @@
+"""Usage records: each participant leg written durably and idempotently.
+
+Every write is its own committed transaction keyed by the Asterisk unique id, so a controller
+killed at any moment loses at most the event it was handling, which the next resync
+reconciles: legs still open in the store but gone from Asterisk are closed, legs in Asterisk
+but missing from the store are opened. Replayed events change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from booking.domain.clock import Clock
+from booking.domain.errors import NotFound
+from booking.domain.usage import Leg, is_mobile
+from booking.services.dialin import pick_reservation
+from booking.settings import BookingSettings
+from booking.store.unit_of_work import UnitOfWork
+from booking.store.usage import UsageRepository
+
+
+@dataclass(frozen=True)
+class LiveLeg:
+    """What Asterisk says about a member right now (for reconciling after a restart)."""
+
+    uniqueid: str
+    conference_number: str
+    caller_number: str
+    moderator: bool
+
+
+class UsageService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._s = settings
+
+    def record_join(
+        self,
+        uniqueid: str,
+        conference_number: str,
+        caller_number: str,
+        moderator: bool,
+        name_file: str | None = None,
+        at: datetime | None = None,
+        session_id: str | None = None,
+        access_number: str = "",
+        outbound: bool = False,
+    ) -> bool:
+        """Open a leg (once per unique id); returns whether this call wrote it."""
+        at = at or self._clock.now()
+        with self._uow() as repo:
+            found = repo.reservations_for_number(conference_number)
+            reservation = pick_reservation(found, at, self._s.join_lead)
+            leg = Leg(
+                uniqueid=uniqueid,
+                conference_number=conference_number,
+                reservation_id=reservation.id if reservation else None,
+                caller_number=caller_number,
+                mobile=is_mobile(caller_number, self._s.phone_region),
+                role="moderator" if moderator else "participant",
+                name_file=name_file,
+                joined_at=at,
+                session_id=session_id,
+                access_number=access_number,
+                outbound=outbound,
+            )
+            return UsageRepository(repo.conn).open(leg)
+
+    def record_leave(self, uniqueid: str, reason: str = "left", at: datetime | None = None) -> bool:
+        with self._uow() as repo:
+            return UsageRepository(repo.conn).close(uniqueid, at or self._clock.now(), reason)
+
+    def reconcile(self, live: list[LiveLeg]) -> tuple[int, int]:
+        """After a restart: close legs Asterisk no longer has, open the ones it has that we
+        missed. Returns (closed, opened)."""
+        now = self._clock.now()
+        present = {m.uniqueid for m in live}
+        with self._uow() as repo:
+            stale = [
+                leg.uniqueid for leg in UsageRepository(repo.conn).open_legs() if leg.uniqueid not in present
+            ]
+        closed = sum(self.record_leave(u, "ended_while_controller_down", now) for u in stale)
+        opened = sum(
+            self.record_join(m.uniqueid, m.conference_number, m.caller_number, m.moderator, at=now)
+            for m in live
+        )
+        return closed, opened
+
+    def leg(self, uniqueid: str) -> Leg | None:
+        with self._uow(read_only=True) as repo:
+            return UsageRepository(repo.conn).get(uniqueid)
+
+    def history(self, profile_id: int, reservation_id: int) -> list[Leg]:
+        """R53: the participants of a reservation's sessions, for its owner only."""
+        with self._uow(read_only=True) as repo:
+            r = repo.get_reservation(reservation_id)
+            if r is None or r.room.profile_id != profile_id:
+                raise NotFound(f"no reservation {reservation_id}")
+            return UsageRepository(repo.conn).for_reservation(reservation_id)

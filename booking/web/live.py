@@ -1,0 +1,333 @@
+"""The moderator's live page (R41, R53-R55): who is in the conference, talking or muted, its
+lock and remaining time, kept live by Server-Sent Events; buttons that act on it over AMI;
+and the reservation's past sessions with their participants.
+
+For the owning profile, the operator, or a moderator signed in with the conference number and
+ADMIN PIN; anyone else gets 404, as for a missing reservation. Every POST carries the session's
+CSRF token; fetch() callers (``Accept: application/json``) get JSON, plain forms a redirect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from booking.domain.errors import NotFound, RuleViolation, TooMany
+from booking.domain.model import Reservation, ReservationStatus
+from booking.domain.usage import Leg
+from booking.services.booking import BookingService
+from booking.services.usage import UsageService
+from booking.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
+from booking.web.render import Pages, pages
+from booking.web.session import PostingViewer, SignedIn, Viewer
+from conference_ivr.conference.control import LiveControl, NotInConference, NotRunning, TooManyWatchers, Watch
+from conference_ivr.controller import Controller
+from conference_ivr.errors import AmiError
+from conference_ivr.pbx import names
+from conference_ivr.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+_CURRENT_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class PastSession:
+    started: datetime
+    ended: datetime | None  # None while someone is still in
+    legs: list[Leg]
+
+
+def past_sessions(legs: list[Leg]) -> list[PastSession]:
+    """Legs grouped by ConfBridge session (one bridge's life), the latest first."""
+    grouped: dict[str, list[Leg]] = {}
+    for leg in sorted(legs, key=lambda leg: leg.joined_at):
+        grouped.setdefault(leg.session_id or "", []).append(leg)
+    found = [PastSession(g[0].joined_at, _ended(g), g) for g in grouped.values()]
+    return sorted(found, key=lambda s: s.started, reverse=True)
+
+
+def _ended(legs: list[Leg]) -> datetime | None:
+    left = [leg.left_at for leg in legs if leg.left_at is not None]
+    return max(left) if len(left) == len(legs) else None
+
+
+class LivePage:
+    def __init__(
+        self,
+        booking: BookingService,
+        control: LiveControl,
+        period: timedelta,
+        keepalive_s: float = 10.0,
+        stream_max_s: float = 30.0,
+        min_interval_s: float = 0.2,
+    ) -> None:
+        self._booking = booking
+        self._usage = UsageService(booking.uow, booking.clock, booking.settings)
+        self._control = control
+        self.period = period
+        self._keepalive_s = keepalive_s
+        # A stream ends by itself (the browser reconnects at once) so that a server shutting
+        # down gracefully never waits on a page left open.
+        self._stream_max_s = stream_max_s
+        self._min_interval_s = min_interval_s  # talking bursts: a few snapshots a second at most
+        self._pages: Pages | None = None
+        self.tz: ZoneInfo | None = None  # the web app's, known from the first request
+        self._currents: dict[int, tuple[float, bool]] = {}  # reservation id -> (loop time, current)
+
+    def pages(self, request: Request) -> Pages:
+        """This page's templates (and the service's time zone), from the web app's own."""
+        if self._pages is None:
+            view = self._pages = Pages(pages(request).tz, (TEMPLATES,))
+            self.tz = view.tz
+            view.templates.env.filters["clock"] = lambda at: (
+                "" if at is None else f"{at.astimezone(view.tz):%H:%M}"
+            )
+        return self._pages
+
+    @property
+    def minutes(self) -> str:
+        return f"{self.period.total_seconds() / 60:g}"
+
+    # --- who may see which reservation ----------------------------------------------------
+
+    def _load(self, reservation_id: int) -> Reservation | None:
+        with self._booking.uow(read_only=True) as repo:
+            return repo.get_reservation(reservation_id)
+
+    async def reservation(self, request: Request, viewer: Viewer, reservation_id: int) -> Reservation:
+        self.pages(request)
+        r = await asyncio.to_thread(self._load, reservation_id)
+        allowed = r is not None and viewer.may_moderate(r.room.profile_id, reservation_id)
+        if r is None or not allowed or r.status is ReservationStatus.DELETED:  # another's: as if none
+            raise HTTPException(404, f"no reservation {reservation_id}")
+        return r
+
+    async def current(self, r: Reservation) -> bool:
+        """Whether the conference under this number is this reservation's (numbers are reused
+        once a reservation is over). Kept a few seconds: talking alone changes the page often."""
+        at, current = self._currents.get(r.id or 0, (-1e9, False))
+        if asyncio.get_running_loop().time() - at > _CURRENT_TTL_S:
+            found = await asyncio.to_thread(
+                self._booking.dialin.current_reservation, r.room.conference_number
+            )
+            current = found is not None and found.id == r.id
+            if len(self._currents) > 1000:
+                self._currents.clear()
+            self._currents[r.id or 0] = (asyncio.get_running_loop().time(), current)
+        return current
+
+    # --- what the page shows ----------------------------------------------------------------
+
+    def snapshot(self, r: Reservation, current: bool) -> dict[str, Any]:
+        bridge = names.bridge_name(r.room.conference_number)
+        running = current and self._control.running(bridge)
+        locked, all_muted = self._control.room(bridge) if running else (False, False)
+        tz, now = self.tz, self._booking.clock.now()
+        people = self._control.participants(bridge) if running else []
+        return {
+            "reservation_id": r.id,
+            "conference": r.room.conference_number,
+            "running": running,
+            "locked": locked,
+            "all_muted": all_muted,
+            "ends_at": r.ends_at.isoformat() if r.ends_at else None,
+            "ends": f"{r.ends_at.astimezone(tz):%H:%M}" if r.ends_at else "",
+            "remaining_s": max(0, round((r.ends_at - now).total_seconds())) if r.ends_at else None,
+            "participants": [
+                {
+                    "id": p.uniqueid,
+                    "number": p.number or "unknown",
+                    "role": "moderator" if p.moderator else "participant",
+                    "name_recorded": p.name_recorded,
+                    "joined_at": p.joined_at.isoformat(),
+                    "joined": f"{p.joined_at.astimezone(tz):%H:%M:%S}",
+                    "talking": p.talking,
+                    "muted": p.muted,
+                }
+                for p in people
+            ],
+        }
+
+    async def fresh(self, r: Reservation) -> dict[str, Any]:
+        bridge = names.bridge_name(r.room.conference_number)
+        with contextlib.suppress(AmiError):  # then shown as the events left it
+            await self._control.refresh(bridge)
+        return self.snapshot(r, await self.current(r))
+
+    async def history(self, r: Reservation) -> list[PastSession]:
+        assert r.id is not None
+        return past_sessions(await asyncio.to_thread(self._usage.history, r.room.profile_id, r.id))
+
+    def open_watch(self, r: Reservation, session: str) -> Watch:
+        """The page's watch on its conference; TooManyWatchers over a cap."""
+        return self._control.open_watch(names.bridge_name(r.room.conference_number), session)
+
+    async def stream(self, r: Reservation, opened: Watch | None = None) -> AsyncIterator[str]:
+        """The page's events over ``opened`` (closed when the stream ends), or a watch of its own."""
+        bridge = names.bridge_name(r.room.conference_number)
+        try:
+            watch = opened or self._control.open_watch(bridge)
+        except TooManyWatchers:
+            yield "event: busy\ndata: {}\n\n"
+            return
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._stream_max_s
+            yield "retry: 1000\n\n"
+            snap = await self.fresh(r)
+            yield _event(snap)
+            last = _key(snap)
+            while (left := deadline - loop.time()) > 0:
+                reasons = await watch.next(min(self._keepalive_s, left))
+                if "closed" in reasons:
+                    return
+                if not reasons:  # quiet: keep the line open, catch what sends no event
+                    yield ": keep-alive\n\n"
+                    reasons = frozenset({"reservation"})
+                if "reservation" in reasons:  # extended (here, or by the lifecycle)
+                    reloaded: Reservation | None = await asyncio.to_thread(self._load, r.id or 0)
+                    r = reloaded or r
+                    snap = await self.fresh(r)
+                else:
+                    snap = self.snapshot(r, await self.current(r))
+                if _key(snap) != last:
+                    yield _event(snap)
+                    last = _key(snap)
+                await asyncio.sleep(self._min_interval_s)
+        finally:
+            self._control.close_watch(watch)
+
+    # --- what the page does -------------------------------------------------------------------
+
+    async def act(
+        self, request: Request, r: Reservation, action: Callable[[str], Awaitable[None]], done: str
+    ) -> Response:
+        bridge = names.bridge_name(r.room.conference_number)
+        try:
+            if not (await self.current(r) and self._control.running(bridge)):
+                raise NotRunning(bridge)
+            await action(bridge)
+        except NotRunning:
+            return answer(request, r, "not_running", 409)
+        except NotInConference:
+            return answer(request, r, "gone", 409)
+        except AmiError:
+            return answer(request, r, "no_asterisk", 503)
+        return answer(request, r, done)
+
+    async def extend(self, request: Request, r: Reservation) -> Response:
+        if r.ends_at is None or r.id is None:
+            return answer(request, r, "no_end", 409)
+        if self._booking.clock.now() >= r.ends_at:
+            return answer(request, r, "over", 409)
+        until = r.ends_at + self.period
+        if not await asyncio.to_thread(self._booking.try_extend, r.id, until):
+            return answer(request, r, "not_extended", 409)
+        self._control.changed(names.bridge_name(r.room.conference_number), "reservation")
+        said = f"Extended by {self.minutes} minutes: it now ends at {until.astimezone(self.tz):%H:%M}."
+        return answer(request, r, "extended", message=said)
+
+
+def _key(snap: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snap.items() if k != "remaining_s"}  # the clock alone is no change
+
+
+def _event(snap: dict[str, Any]) -> str:
+    return f"data: {json.dumps(snap, separators=(',', ':'))}\n\n"
+
+
+def live_router(settings: Settings, booking: BookingService, controller: Controller) -> APIRouter:
+    if controller.control is None:
+        raise ValueError("the live page needs the controller's LiveControl")
+    control = controller.control
+    page = LivePage(booking, control, timedelta(minutes=settings.controller.extension_minutes))
+    router = APIRouter(prefix="/panel/reservations/{reservation_id}/live", include_in_schema=False)
+
+    @router.get("")
+    async def live(request: Request, reservation_id: int, viewer: SignedIn, done: str = "") -> Response:
+        r = await page.reservation(request, viewer, reservation_id)
+        view = page.pages(request)
+        context = {
+            "title": f"Live: {r.title or 'conference ' + r.room.conference_number}",
+            "r": r,
+            "base": f"/panel/reservations/{reservation_id}/live",
+            "snap": await page.fresh(r),
+            "sessions": await page.history(r),
+            "messages": [MESSAGES[done]] if done in MESSAGES else [],
+            "period_minutes": page.minutes,
+        }
+        return view.render(request, "live.html", context)
+
+    @router.get("/state")
+    async def state(request: Request, reservation_id: int, viewer: SignedIn) -> dict[str, Any]:
+        return await page.fresh(await page.reservation(request, viewer, reservation_id))
+
+    @router.get("/events")
+    async def events(request: Request, reservation_id: int, viewer: SignedIn) -> Response:
+        r = await page.reservation(request, viewer, reservation_id)
+        try:
+            watch = page.open_watch(r, viewer.nonce)
+        except TooManyWatchers as e:  # the browser's EventSource stops on it; the page says why
+            code = "too_many_streams" if e.per_session else "streams_busy"
+            body = {"ok": False, "code": code, "message": MESSAGES[code]}
+            return JSONResponse(body, 429, headers={"Retry-After": str(STREAM_RETRY_S)})
+        return WatchStream(page.stream(r, watch), lambda: control.close_watch(watch))
+
+    def member_action(path: str, done: str, do: Callable[[str, str], Awaitable[None]]) -> None:
+        @router.post(f"/participants/{{uniqueid}}/{path}", name=f"live_{path}")
+        async def handler(
+            request: Request, reservation_id: int, uniqueid: str, viewer: PostingViewer
+        ) -> Response:
+            r = await page.reservation(request, viewer, reservation_id)
+            return await page.act(request, r, lambda bridge: do(bridge, uniqueid), done)
+
+    def room_action(path: str, done: str, do: Callable[[str], Awaitable[None]]) -> None:
+        @router.post(f"/{path}", name=f"live_{path}")
+        async def handler(request: Request, reservation_id: int, viewer: PostingViewer) -> Response:
+            return await page.act(request, await page.reservation(request, viewer, reservation_id), do, done)
+
+    member_action("remove", "removed", control.remove)
+    member_action("mute", "muted", lambda b, u: control.mute(b, u, True))
+    member_action("unmute", "unmuted", lambda b, u: control.mute(b, u, False))
+    room_action("mute-all", "all_muted", lambda b: control.mute_participants(b, True))
+    room_action("unmute-all", "all_unmuted", lambda b: control.mute_participants(b, False))
+    room_action("lock", "locked", lambda b: control.lock(b, True))
+    room_action("unlock", "unlocked", lambda b: control.lock(b, False))
+    room_action("end", "ended", control.end)
+
+    @router.post("/extend")
+    async def extend(request: Request, reservation_id: int, viewer: PostingViewer) -> Response:
+        return await page.extend(request, await page.reservation(request, viewer, reservation_id))
+
+    @router.post("/dial")
+    async def dial(
+        request: Request, reservation_id: int, viewer: PostingViewer, number: Annotated[str, Form()] = ""
+    ) -> Response:
+        """R50: call a number now, or (no number) call again everyone dialled who is missing."""
+        r = await page.reservation(request, viewer, reservation_id)
+        if controller.dialout is None or r.id is None:
+            return answer(request, r, "no_asterisk", 503)
+        bridge = names.bridge_name(r.room.conference_number)
+        current = await page.current(r)  # the number may be another reservation's by now
+        try:
+            queued = await controller.dialout.request(r.id, bridge, number.strip(), "web", current)
+        except TooMany as e:
+            said = f"{MESSAGES[e.code]} ({e.reason}; try again in {e.retry_after_s} s)"
+            return answer(request, r, e.code, 429, said, {"Retry-After": str(e.retry_after_s)})
+        except RuleViolation as e:
+            return answer(request, r, e.code if e.code in MESSAGES else "not_allowed", 422)
+        except NotFound:  # no longer active (queued, ended meanwhile)
+            return answer(request, r, "not_running", 422)
+        return answer(request, r, "calling" if queued else "nobody_to_call")
+
+    return router

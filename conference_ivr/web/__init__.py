@@ -1,1 +1,0 @@
-"""Web pages that need the live controller: the moderator live page and the dashboard."""
