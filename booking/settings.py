@@ -1,10 +1,18 @@
-"""Booking limits; every default is the value the source documents state (R-numbers)."""
+"""Every setting of the booking package, with its defaults: the booking rules (the values the
+source documents state, by R-number), ordering by message and notices, the SMS gateway (Kannel),
+and how much the API and the web pages take from one client (``ApiLimits``; arithmetic in
+docs/security/input-and-limits.md). The process settings (conference_ivr.settings) nest these.
+"""
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 
 class BookingSettings(BaseModel):
@@ -58,3 +66,164 @@ class BookingSettings(BaseModel):
     @property
     def ended_visible(self) -> timedelta:
         return timedelta(minutes=self.ended_visible_minutes)
+
+
+# --- the SMS gateway (Kannel) ------------------------------------------------------------
+
+
+def _find_binary(name: str) -> Path:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    return Path(found or f"/usr/sbin/{name}")  # a missing binary fails at start, clearly
+
+
+class KannelBinaries(BaseModel):
+    bearerbox: Path = Field(default_factory=lambda: _find_binary("bearerbox"))
+    smsbox: Path = Field(default_factory=lambda: _find_binary("smsbox"))
+
+
+# Values land in the config between double quotes and in URLs: keep them to safe characters.
+_TOKEN = r"^[A-Za-z0-9_.\-]{1,64}$"
+
+
+class KannelSettings(BaseModel):
+    """One Kannel (bearerbox + smsbox). Ports differ from Debian's own kannel (13000-13013)."""
+
+    host: str = "127.0.0.1"  # every listener binds here and admits only this address
+    admin_port: int = Field(13100, ge=1, le=65535)
+    smsbox_port: int = Field(13101, ge=1, le=65535)  # bearerbox <-> smsbox
+    fake_smsc_port: int = Field(13110, ge=1, le=65535)  # bearerbox listens; fakesmsc connects
+    sendsms_port: int = Field(13113, ge=1, le=65535)
+    username: str = Field("dialconf", pattern=_TOKEN)
+    password: str | None = Field(None, pattern=_TOKEN)  # None: generated, kept 0600
+    # The alphanumeric sender id phones show (GSM allows 11 characters) or a number.
+    sender: str = Field("Dialconf", pattern=r"^(?:[A-Za-z0-9]{1,11}|\+?[0-9]{1,15})$")
+    incoming_url: str = "http://127.0.0.1:8080/sms/kannel"
+    incoming_key: str | None = Field(None, pattern=_TOKEN)  # None: generated, kept 0600
+    smsc: Literal["fake"] = "fake"
+    max_parts: int = Field(10, ge=1, le=255)  # concatenated SMS per outgoing message
+    # smsbox retries a failed forward (booking service down or not 2xx) this often, this apart.
+    http_retries: int = Field(10, ge=0)
+    http_retry_delay_s: int = Field(10, ge=1)
+    binaries: KannelBinaries = Field(default_factory=KannelBinaries)
+    smsbox_log_level: int = Field(2, ge=0, le=4)  # 0 debug .. 4 panic; below 2 logs texts (PINs)
+    start_timeout_s: float = 20.0
+    stop_timeout_s: float = 10.0
+
+    @field_validator("host")
+    @classmethod
+    def _ipv4(cls, value: str) -> str:
+        return str(IPv4Address(value))  # Kannel's allow-lists take IPv4 patterns only
+
+    @field_validator("incoming_url")
+    @classmethod
+    def _plain_url(cls, value: str) -> str:
+        # '%' would be read as a Kannel escape code, '"' would end the config string.
+        if not value.startswith(("http://", "https://")) or any(c in value for c in '%" \t\n'):
+            raise ValueError("an http(s) URL without '%', quotes or blanks")
+        return value
+
+
+# --- ordering by message, notices (R1, R12, R21, R25, R26) ------------------------------
+
+
+class NoticeSettings(BaseModel):
+    reminder_minutes: int = 60  # R25/R26: the reminder goes out 1 hour before the start
+    short_notice_hours: int = 6  # R25: booked this close to the start, one notice at the start
+    sms_paid: bool = True  # R21/R26: SMS notices are a paid option (marked for rating)
+
+
+class DkimSettings(BaseModel):
+    """Whether a DKIM signature may stand in for the confirmation round trip (off by default)."""
+
+    trust: bool = False  # act at once on mail a valid DKIM signature of the From domain vouches for
+    alignment: Literal["relaxed", "strict"] = "relaxed"  # relaxed: d= may be a parent of the domain
+    min_key_bits: int = Field(1024, ge=1024)  # shorter RSA keys are forgeable: such a signature is no proof
+    dns_timeout_s: float = Field(5.0, gt=0)  # each key lookup; the lookup runs in a worker thread
+    max_signatures: int = Field(3, ge=1)  # aligned signatures tried per message (one DNS lookup each)
+
+
+class ConfirmSettings(BaseModel):
+    """The round trip that proves an e-mail order or cancel came from its From address."""
+
+    code_digits: int = Field(8, ge=6, le=12)
+    valid_minutes: int = Field(24 * 60, ge=1)  # a code unused this long is void
+    max_wrong_codes: int = Field(3, ge=1)  # wrong codes from the address that void a waiting request
+    wrong_codes_per_day: int = Field(10, ge=1)  # per address and 24 h: past it, codes are not checked
+    max_waiting: int = Field(3, ge=1)  # requests of one address waiting for their code at once
+
+
+class MailSettings(BaseModel):
+    intake: bool = True  # run the SMTP intake server
+    bind_address: str = "127.0.0.1"
+    intake_port: int = 2525
+    booking_address: str = "conference@localhost"  # R1: the service address orders go to
+    subject: str = "conference"  # R1: the fixed subject of an order (case and spaces ignored)
+    relay_host: str = "127.0.0.1"  # replies and notices go out through this SMTP relay
+    relay_port: int = 25
+    from_address: str = "conference@localhost"
+    max_bytes: int = 256 * 1024  # an order is a line of text; anything bigger is refused
+    new_senders_per_domain_per_hour: int = Field(10, ge=0)  # new profiles per From domain per hour
+    dkim: DkimSettings = Field(default_factory=DkimSettings)
+    confirm: ConfirmSettings = Field(default_factory=ConfirmSettings)
+
+
+class MessagingSettings(BaseModel):
+    service_name: str = "Dialconf"  # R26: the sender shown on SMS notices, and in texts
+    timezone: str | None = None  # how dates in texts are read and written; None: the controller's
+    default_language: str = "cs"  # replies to a sender whose language is not known yet
+    hourly_limit: int = 10  # R12: messages a sender may send per hour before it is refused
+    # A flood of new addresses or numbers would each get a fresh hourly limit: new senders (each
+    # a new profile) are limited too, per channel (and per e-mail domain, see mail).
+    new_senders_per_hour: int = Field(60, ge=0)
+    dispatch_tick_s: float = 1.0  # how often (real seconds) the outbox is looked at
+    retry_s: float = 60.0  # a failed send is tried again after this (doubling)
+    max_attempts: int = 8
+    sms: bool = True  # run Kannel (SMS in and out)
+    kannel: KannelSettings = Field(default_factory=KannelSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+
+
+# --- the API's and the web pages' limits -------------------------------------------------
+
+
+KIB = 1024
+
+
+class Budget(BaseModel):
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(ge=1)
+
+
+class ApiLimits(BaseModel):
+    # Bodies are cut at these sizes before anything parses them (413 Content Too Large).
+    max_body_bytes: int = Field(default=64 * KIB, ge=1)  # the API's JSON bodies
+    # Forms: the invitation's 20 000 characters, percent-encoded, need more than the API's cap.
+    panel_max_body_bytes: int = Field(default=256 * KIB, ge=1)
+    # Routes whose bodies are larger by design: path pattern (a regex matched against the whole
+    # path) to cap. The tariff file (200 000 characters); the invitation (20 000, JSON-escaped).
+    large_bodies: dict[str, int] = Field(
+        default_factory=lambda: {
+            r"/api/tariff": 512 * KIB,
+            r"/api/reservations/[0-9]+/invitation": 256 * KIB,
+        }
+    )
+    # Requests being served at once (event streams leave the count when their answer starts);
+    # beyond it 503 with Retry-After. Bounds the memory bodies in flight can hold.
+    max_in_flight: int = Field(default=64, ge=1)
+    busy_retry_after_s: int = Field(default=1, ge=1)
+    # Per client address (request.client.host; IPv6 by its /ipv6_prefix network).
+    rate_limit: bool = True
+    api: Budget = Field(default_factory=lambda: Budget(per_second=10, burst=100))
+    panel: Budget = Field(default_factory=lambda: Budget(per_second=10, burst=100))
+    # Spent by every request that presents no credential, and by every 401/403 answer; while it
+    # is empty nothing from that client is served.
+    unauthenticated: Budget = Field(default_factory=lambda: Budget(per_second=1, burst=30))
+    # Spent by every sign-in form sent (POST /panel/login...), on top of the budgets above.
+    sign_in: Budget = Field(default_factory=lambda: Budget(per_second=0.1, burst=10))
+    max_clients: int = Field(default=10_000, ge=1)  # remembered at once; the oldest are forgotten
+    ipv6_prefix: int = Field(default=64, ge=1, le=128)
+    # Connections uvicorn accepts at once (its limit_concurrency): beyond them it answers 503.
+    max_connections: int = Field(default=1000, ge=1)

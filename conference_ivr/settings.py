@@ -11,10 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from booking.api.settings import ApiLimits
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
-from booking.messaging_settings import MessagingSettings
-from booking.settings import BookingSettings
+from booking.settings import ApiLimits, BookingSettings, MessagingSettings
 from conference_ivr.bind import connect_host, host_network, is_loopback, is_wildcard
 
 

@@ -22,7 +22,7 @@ from email.message import EmailMessage
 import dkim
 import structlog
 
-from booking.messaging_settings import DkimSettings
+from booking.settings import DkimSettings
 
 log = structlog.get_logger(__name__)
 # dkimpy's lookup: the TXT record of a name (bytes, with the final dot), or None.

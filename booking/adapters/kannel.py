@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,17 +19,16 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 import structlog
-from pydantic import BaseModel, Field, field_validator
 
 from booking.adapters.kept_secret import kept_secret
 from booking.adapters.leftovers import end_leftovers, forget, remember
 from booking.services.gateways import DeliveryError
+from booking.settings import KannelSettings
 
 log = structlog.get_logger(__name__)
 
@@ -55,58 +53,6 @@ def sms_parts(text: str) -> int:
     else:
         units, single, part = len(text.encode("utf-16-be")) // 2, 70, 67
     return 1 if units <= single else -(-units // part)
-
-
-def _find_binary(name: str) -> Path:
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
-    return Path(found or f"/usr/sbin/{name}")  # a missing binary fails at start, clearly
-
-
-class KannelBinaries(BaseModel):
-    bearerbox: Path = Field(default_factory=lambda: _find_binary("bearerbox"))
-    smsbox: Path = Field(default_factory=lambda: _find_binary("smsbox"))
-
-
-# Values land in the config between double quotes and in URLs: keep them to safe characters.
-_TOKEN = r"^[A-Za-z0-9_.\-]{1,64}$"
-
-
-class KannelSettings(BaseModel):
-    """One Kannel (bearerbox + smsbox). Ports differ from Debian's own kannel (13000-13013)."""
-
-    host: str = "127.0.0.1"  # every listener binds here and admits only this address
-    admin_port: int = Field(13100, ge=1, le=65535)
-    smsbox_port: int = Field(13101, ge=1, le=65535)  # bearerbox <-> smsbox
-    fake_smsc_port: int = Field(13110, ge=1, le=65535)  # bearerbox listens; fakesmsc connects
-    sendsms_port: int = Field(13113, ge=1, le=65535)
-    username: str = Field("dialconf", pattern=_TOKEN)
-    password: str | None = Field(None, pattern=_TOKEN)  # None: generated, kept 0600
-    # The alphanumeric sender id phones show (GSM allows 11 characters) or a number.
-    sender: str = Field("Dialconf", pattern=r"^(?:[A-Za-z0-9]{1,11}|\+?[0-9]{1,15})$")
-    incoming_url: str = "http://127.0.0.1:8080/sms/kannel"
-    incoming_key: str | None = Field(None, pattern=_TOKEN)  # None: generated, kept 0600
-    smsc: Literal["fake"] = "fake"
-    max_parts: int = Field(10, ge=1, le=255)  # concatenated SMS per outgoing message
-    # smsbox retries a failed forward (booking service down or not 2xx) this often, this apart.
-    http_retries: int = Field(10, ge=0)
-    http_retry_delay_s: int = Field(10, ge=1)
-    binaries: KannelBinaries = Field(default_factory=KannelBinaries)
-    smsbox_log_level: int = Field(2, ge=0, le=4)  # 0 debug .. 4 panic; below 2 logs texts (PINs)
-    start_timeout_s: float = 20.0
-    stop_timeout_s: float = 10.0
-
-    @field_validator("host")
-    @classmethod
-    def _ipv4(cls, value: str) -> str:
-        return str(IPv4Address(value))  # Kannel's allow-lists take IPv4 patterns only
-
-    @field_validator("incoming_url")
-    @classmethod
-    def _plain_url(cls, value: str) -> str:
-        # '%' would be read as a Kannel escape code, '"' would end the config string.
-        if not value.startswith(("http://", "https://")) or any(c in value for c in '%" \t\n'):
-            raise ValueError("an http(s) URL without '%', quotes or blanks")
-        return value
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from booking.adapters.dkim_check import DkimVerifier
 from booking.adapters.mail_reading import MailRefused, from_address, parse_mail, read
 from booking.domain.messages import Inbound
-from booking.messaging_settings import MailSettings
 from booking.services.gateways import DeliveryError
+from booking.settings import MailSettings
 
 log = structlog.get_logger(__name__)
 

@@ -14,12 +14,11 @@ from booking.api import account, errors, messaging, operator, reservations
 from booking.api import billing as billing_api
 from booking.api import dialout as dialout_api
 from booking.api.guards import install_guards
-from booking.api.settings import ApiLimits
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.services.dialout import DialOutService
 from booking.services.messaging import MessagingService
-from booking.web.session import COOKIE
+from booking.settings import ApiLimits
 
 # Without limits given: the body and in-flight caps at their defaults, no rate limits (tests of
 # other things send many requests at one instant of a fake clock). ``dialconf`` always gives them.
@@ -44,18 +43,19 @@ def create_app(
     billing: BillingService | None = None,
     dialout: DialOutService | None = None,
     limits: ApiLimits | None = None,
+    session_cookie: str = "",
 ) -> FastAPI:
     """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
     the secret Kannel presents) incoming SMS; ``billing``: statements, session reports, tariffs
     and plans. Without them those endpoints are absent. ``limits``: the rate limits read the
-    service's clock."""
+    service's clock; ``session_cookie``: the web pages' session cookie, a credential to them."""
     if not operator_token:
         raise ValueError("an operator token is required")
     app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
     app.state.booking = service
     app.state.operator_token = operator_token
     errors.install(app)
-    install_guards(app, limits or UNTHROTTLED, service.clock, COOKIE)
+    install_guards(app, limits or UNTHROTTLED, service.clock, session_cookie)
     app.include_router(operator.router)
     app.include_router(account.router)
     app.include_router(reservations.router)

@@ -16,8 +16,8 @@ from booking.api.body_limit import BodyCaps, BodyLimit
 from booking.api.failures import UnexpectedErrors
 from booking.api.in_flight import InFlight
 from booking.api.rate_limit import RateLimit
-from booking.api.settings import ApiLimits
 from booking.domain.clock import Clock
+from booking.settings import ApiLimits
 
 
 def install_guards(app: FastAPI, limits: ApiLimits, clock: Clock, session_cookie: str) -> None:

@@ -8,10 +8,18 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from booking.api.inputs import LINE, TEXT, Line, NonNegative
-from booking.domain.messages import Channel, Invitee, Kind, Message, Sender, Status
+from booking.domain.messages import (
+    INVITATION_BODY_MAX,
+    INVITATION_SUBJECT_MAX,
+    Channel,
+    Invitee,
+    Kind,
+    Message,
+    Sender,
+    Status,
+)
 from booking.services.messaging import InvitationView
 
-SUBJECT_MAX, BODY_MAX = 300, 20_000  # characters of an invitation (the panel's form too)
 LANGUAGE = Field(default=None, pattern=r"^(en|cs|pl|de|fr)$", description="cs, en, pl, de or fr")
 
 
@@ -61,8 +69,8 @@ class NoticeOut(BaseModel):
 
 
 class InvitationIn(_In):
-    subject: Annotated[str, Field(min_length=1, max_length=SUBJECT_MAX), LINE] | None = None
-    body: Annotated[str, Field(min_length=1, max_length=BODY_MAX), TEXT] | None = None
+    subject: Annotated[str, Field(min_length=1, max_length=INVITATION_SUBJECT_MAX), LINE] | None = None
+    body: Annotated[str, Field(min_length=1, max_length=INVITATION_BODY_MAX), TEXT] | None = None
     language: str | None = LANGUAGE
 
 

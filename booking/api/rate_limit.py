@@ -21,9 +21,9 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from booking.api.settings import ApiLimits, Budget
 from booking.api.traffic import client_key, is_panel, is_sign_in, presents_credential
 from booking.domain.clock import Clock
+from booking.settings import ApiLimits, Budget
 
 UNAUTHENTICATED, SIGN_IN = "unauthenticated", "sign_in"
 REFUSED = (401, 403)

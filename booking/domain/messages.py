@@ -97,6 +97,9 @@ class Message:
     last_error: str = ""
 
 
+INVITATION_SUBJECT_MAX, INVITATION_BODY_MAX = 300, 20_000  # characters (the API's and the panel's)
+
+
 @dataclass(frozen=True)
 class Invitation:
     reservation_id: int

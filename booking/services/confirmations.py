@@ -22,9 +22,9 @@ import structlog
 
 from booking.domain.messages import Inbound, Outcome, Sender
 from booking.domain.texts import Texts
-from booking.messaging_settings import ConfirmSettings
 from booking.services.booking import BookingService
 from booking.services.replies import Recorder
+from booking.settings import ConfirmSettings
 from booking.store.confirmations import Confirmation, ConfirmationRepository
 from booking.store.messaging import MessagingRepository
 

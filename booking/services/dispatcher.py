@@ -20,8 +20,8 @@ from booking.domain.compose import NOTICE_KINDS, Composer
 from booking.domain.messages import Channel, Kind, Message
 from booking.domain.model import ReservationStatus
 from booking.domain.texts import Texts
-from booking.messaging_settings import MessagingSettings
 from booking.services.gateways import DeliveryError, MailGateway, SmsGateway
+from booking.settings import MessagingSettings
 from booking.store.messaging import MessagingRepository
 from booking.store.unit_of_work import UnitOfWork
 

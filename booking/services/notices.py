@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from booking.domain.messages import Channel, Invitee, Kind, Message, Status
 from booking.domain.model import Change, Reservation, ReservationStatus
-from booking.messaging_settings import NoticeSettings
+from booking.settings import NoticeSettings
 from booking.store.messaging import MessagingRepository
 from booking.store.reservations import Repository
 

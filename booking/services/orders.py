@@ -37,11 +37,11 @@ from booking.domain.messages import Channel, Inbound, Outcome, Sender
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
 from booking.domain.texts import Texts
-from booking.messaging_settings import MessagingSettings
 from booking.services.booking import BookingService
 from booking.services.confirmations import ConfirmationCodes
 from booking.services.replies import CodeUsed, Recorder
 from booking.services.senders import SenderGate
+from booking.settings import MessagingSettings
 from booking.store.messaging import MessagingRepository
 from booking.store.reservations import Repository
 

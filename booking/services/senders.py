@@ -15,9 +15,9 @@ import structlog
 
 from booking.domain.messages import Channel, Inbound, Outcome, Sender
 from booking.domain.texts import Texts
-from booking.messaging_settings import MessagingSettings
 from booking.services.booking import BookingService
 from booking.services.replies import Recorder
+from booking.settings import MessagingSettings
 from booking.store.confirmations import ConfirmationRepository
 from booking.store.messaging import MessagingRepository
 

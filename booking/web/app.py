@@ -14,10 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from booking.services.booking import BookingService
-from booking.services.web_sessions import SessionStore
 from booking.web import signin
 from booking.web.render import Pages
 from booking.web.session import CookiePolicy, Signer, SignInRequired
+from booking.web.session_store import SessionStore
 
 
 def install_web(

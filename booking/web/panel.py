@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from booking.api.billing import csv_response
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.statement import Statement
@@ -132,4 +131,7 @@ def _add_statement_routes(router: APIRouter, panel: Panel, billing: BillingServi
             text = billing.statement_csv(profile, month)
         except RuleViolation as e:
             return Response(sentence(e.reason) + "\n", status_code=422, media_type="text/plain")
-        return csv_response(text, f"statement-{month}.csv")
+        disposition = f'attachment; filename="statement-{month}.csv"'
+        return Response(
+            text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+        )

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from booking.api.messaging_schemas import BODY_MAX, SUBJECT_MAX
 from booking.domain.bounds import text_problem
 from booking.domain.compose import TEMPLATE_NAMES
 from booking.domain.errors import NotFound, RuleViolation
-from booking.domain.messages import Channel, Invitee, Kind
+from booking.domain.messages import INVITATION_BODY_MAX, INVITATION_SUBJECT_MAX, Channel, Invitee, Kind
 from booking.domain.texts import LANGUAGES, catalogue
 from booking.services.messaging import MessagingService
 from booking.web.panel_base import Organizer, Panel, PostingOrganizer, missing, see_other
@@ -186,7 +185,7 @@ def _add_invitation_routes(router: APIRouter, panel: Panel, messaging: Messaging
         errors: dict[str, str] = {}
         if language not in LANGUAGES:
             errors["language"] = "Choose one of the languages."
-        for name, limit in (("subject", SUBJECT_MAX), ("body", BODY_MAX)):
+        for name, limit in (("subject", INVITATION_SUBJECT_MAX), ("body", INVITATION_BODY_MAX)):
             problem = text_problem(typed[name], multiline=name == "body")
             if not typed[name].strip():
                 errors[name] = "It cannot be empty."

@@ -5,7 +5,7 @@ A session is signed (HMAC-SHA256 with the installation's web secret) and says wh
 a profile (with its API token: the organizer's panel), the operator (with the operator
 token: the dashboard), or the moderator of one reservation (its conference number and ADMIN
 PIN, counted against the web's own PIN-guessing limits). The cookie is honoured only while its
-session is live in the store (``booking.services.web_sessions``): signing out revokes it at once.
+session is live in the store (``booking.web.session_store``): signing out revokes it at once.
 The cookie is HttpOnly, SameSite=Strict and, by setting, Secure. Every form carries a CSRF
 token: bound to the session once signed in, and before that to a short-lived pre-session
 cookie (booking.web.presession), so a sign-in cannot be forged from another site either.
@@ -68,7 +68,7 @@ class Viewer:
 
 
 class Sessions(Protocol):
-    """The store of live sessions (booking.services.web_sessions.SessionStore)."""
+    """The store of live sessions (booking.web.session_store.SessionStore)."""
 
     def open(self, viewer: Viewer, expires_at: datetime) -> None: ...
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from booking.adapters.dkim_check import DkimVerifier, TxtLookup
-from booking.adapters.kannel import KannelProcess, KannelSecrets, KannelSettings, KannelSmsGateway
+from booking.adapters.kannel import KannelProcess, KannelSecrets, KannelSmsGateway
 from booking.adapters.kept_secret import EmptySecretFile, kept_secret
 from booking.adapters.mail import MailIntake, SmtpMailGateway
 from booking.adapters.messaging_runtime import MessagingRuntime, mail_handler
@@ -32,12 +32,14 @@ from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.usage import UsageService
+from booking.settings import KannelSettings
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import UnitOfWork
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from booking.web.live import live_router
 from booking.web.panel import panel_router
+from booking.web.session import COOKIE as SESSION_COOKIE
 from booking.web.session import CookiePolicy
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
@@ -158,6 +160,7 @@ def build_api(
         billing=billing,
         dialout=build_dialout_calls(settings, booking),
         limits=settings.api.limits,
+        session_cookie=SESSION_COOKIE,
     )
     pages: list[APIRouter] = []
     pages.append(panel_router(booking, messaging, billing))  # the organizer panel (issue 8)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from booking.api.settings import ApiLimits
+from booking.settings import ApiLimits
 from tests.support.api import at
 from tests.support.composed_api import SMS_KEY, Composed, composed_api
 

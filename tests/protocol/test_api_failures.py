@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from structlog.testing import capture_logs
 
-from booking.api.settings import ApiLimits
+from booking.settings import ApiLimits
 from tests.support.composed_api import Composed, composed_api
 
 

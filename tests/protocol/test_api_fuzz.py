@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from structlog.testing import capture_logs
 
-from booking.api.settings import ApiLimits
+from booking.settings import ApiLimits
 from tests.support.api import NOW
 from tests.support.composed_api import OPERATOR_TOKEN, SMS_KEY, Composed, composed_api
 from tests.support.openapi_fuzz import Request, requests

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.api.settings import ApiLimits, Budget
+from booking.settings import ApiLimits, Budget
 from tests.support.composed_api import SMS_KEY, Composed, composed_api
 from tests.support.signin import signin_token
 

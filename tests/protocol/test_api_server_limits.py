@@ -26,8 +26,8 @@ import pytest
 import uvicorn
 from fastapi.responses import StreamingResponse
 
-from booking.api.settings import ApiLimits
 from booking.domain.clock import SystemClock
+from booking.settings import ApiLimits
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.support.api_process import ApiProcess, api_process

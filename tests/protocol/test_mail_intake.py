@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from booking.adapters.mail import MailIntake
 from booking.domain.messages import Inbound
-from booking.messaging_settings import MailSettings
+from booking.settings import MailSettings
 from tests.support.ports import free_ports
 
 ORDER = b"From: Eva <eva@example.com>\r\nSubject: conference\r\n\r\nconf 0907 1400 60 10\r\n"

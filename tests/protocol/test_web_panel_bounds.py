@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from booking.api.settings import ApiLimits
+from booking.settings import ApiLimits
 from tests.support.composed_api import Composed, composed_api
 
 BIG = 2**64

@@ -17,7 +17,8 @@ from tests.support.kannel import kannel_settings
 PARENT = """
 import json, sys, time
 from pathlib import Path
-from booking.adapters.kannel import KannelProcess, KannelSettings
+from booking.adapters.kannel import KannelProcess
+from booking.settings import KannelSettings
 settings = KannelSettings.model_validate_json(sys.argv[1])
 k = KannelProcess(settings).start(Path(sys.argv[2]))
 print("PIDS", json.dumps([k.bearerbox.pid, k.smsbox.pid]), flush=True)

@@ -23,13 +23,13 @@ from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
-from booking.services.web_sessions import SessionStore
 from booking.store.pin_attempts import pin_attempts
 from booking.store.reservations import Repository
 from booking.store.tables import SPAN_CLASSES
 from booking.store.usage import usage_legs
 from booking.store.web_sessions import web_sessions
 from booking.web.session import Viewer
+from booking.web.session_store import SessionStore
 from tests.store.bulk import analyze, load_bookings
 from tests.store.conftest import SQLITE_ONLY, T0, Store
 

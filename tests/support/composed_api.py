@@ -22,9 +22,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, select
 
-from booking.api.settings import ApiLimits
 from booking.domain.clock import Clock, FakeClock
 from booking.services.booking import BookingService
+from booking.settings import ApiLimits
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging

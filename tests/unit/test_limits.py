@@ -12,9 +12,9 @@ from booking.api.body_limit import BodyCaps
 from booking.api.failures import redacted, stack_of
 from booking.api.in_flight import is_event_stream
 from booking.api.rate_limit import Bucket, ClientTable
-from booking.api.settings import Budget
 from booking.api.traffic import client_key, is_panel, is_sign_in, presents_credential
 from booking.domain.bounds import moment_problem, text_problem
+from booking.settings import Budget
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from booking.adapters.mail import take_mail
 from booking.adapters.mail_reading import MailRefused, parse_mail
 from booking.domain.addresses import AddressError, normalise_phone
 from booking.domain.keyword import confirmation_code
-from booking.messaging_settings import DkimSettings
+from booking.settings import DkimSettings
 from tests.support.dkim import FakeDns, SigningKey, new_key, sign
 
 ENVELOPE = "bounces@example.com"
