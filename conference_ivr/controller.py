@@ -16,6 +16,7 @@ from conference_ivr.conference.dialout import DialOut
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.usage_recorder import UsageRecorder
+from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.http_endpoint import MetricsEndpoint
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.metrics import Metrics
@@ -34,7 +35,10 @@ class Controller:
     lifecycle: ConferenceLifecycle | None = None
     recorder: UsageRecorder | None = None
     dialout: DialOut | None = None
-    control: LiveControl | None = None  # the moderators' live pages (booking/web/live.py)
+    control: LiveControl | None = None
+    # The web pages' port to it (booking.web.ports): the live page and the dashboard.
+    live_page: LivePagePort | None = None
+    operations: OperationsPort | None = None
     directory: ThreadedDirectory | None = None  # the IVR's lookup threads, ended at close
     endpoint: MetricsEndpoint = field(init=False)
     agi_port: int = 0

@@ -1,9 +1,10 @@
 """The operator's operations dashboard (issue 8): ``GET /dashboard``.
 
-Live conferences and members come from the controller's own state, the counters from its
-Prometheus registry (the figures a scrape would give), and the seats and PIN lockouts from the
-booking store, read in a worker thread. The handlers are ``async`` on purpose: they run on the
-controller's event loop, the only place its live state may be read. The page refreshes its
+Live conferences, members and counters come from the running controller, through its port
+(booking.web.ports.Operations: its own state, and the figures a scrape of its registry would
+give), and the seats and PIN lockouts from the booking store, read in a worker thread. The
+handlers are ``async`` on purpose: they run on the controller's event loop, the only place its
+live state may be read. The page refreshes its
 figures every few seconds with a small script (a fragment from ``/dashboard/figures``); without
 script, a link reloads it.
 """
@@ -12,23 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import Counter
 
-from booking.services.booking import BookingService
-from booking.services.figures import BookingFigures, BookingGauges
-from booking.web.render import Pages, pages
+from booking.services.figures import BookingFigures
+from booking.web.ports import Operations
+from booking.web.render import pages
 from booking.web.session import OperatorViewer
-from conference_ivr.controller import Controller
-from conference_ivr.metrics import JOIN_FAILURE_REASONS, Metrics
-from conference_ivr.pbx import names
 
-TEMPLATES = Path(str(resources.files("booking.web").joinpath("templates")))
 REFRESH_S = 10  # default seconds between updates; ?refresh=N picks another (2 to 300)
 
 FAILURE_LABELS = {
@@ -89,98 +83,40 @@ class Dashboard:
         return sum(row.moderators for row in self.live)
 
 
-def _by_label(counter: Counter, label: str) -> dict[str, float]:
-    samples = (s for m in counter.collect() for s in m.samples if s.name.endswith("_total"))
-    return {s.labels[label]: s.value for s in samples}
-
-
-def _total(counter: Counter) -> float:
-    return sum(s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total"))
-
-
-def counters(metrics: Metrics) -> dict[str, float]:
-    """The counters the page shows, by the name it uses for them (since the controller started)."""
-    m = metrics
-    joins, ext = _by_label(m.joins, "role"), _by_label(m.extensions, "result")
-    return {
-        "calls": _total(m.calls),
-        "joins_participant": joins.get("participant", 0.0),
-        "joins_moderator": joins.get("moderator", 0.0),
-        "pin_lockout_refusals": _total(m.pin_lockouts),
-        "extensions_granted": ext.get("granted", 0.0),
-        "extensions_denied": ext.get("denied", 0.0),
-        "ended_at_booked_end": _total(m.terminations),
-        "ended_by_moderator": _total(m.moderator_ends),
-        "mobile_cap_cuts": _total(m.mobile_cuts),
-        "ami_reconnects": _total(m.ami_reconnects),
-    }
-
-
-def failures(metrics: Metrics) -> list[tuple[str, str, float]]:
-    seen = _by_label(metrics.join_failures, "reason")
-    reasons = [*JOIN_FAILURE_REASONS, *sorted(set(seen) - set(JOIN_FAILURE_REASONS))]
-    return [(r, FAILURE_LABELS.get(r, r.replace("_", " ")), seen.get(r, 0.0)) for r in reasons]
-
-
-async def gather(controller: Controller, gauges: BookingGauges) -> Dashboard:
-    live = controller.live
-    # Copied before the first await: the state may change while the store is read.
-    rooms = {
-        number: sorted(uids)
-        for bridge, uids in live.members.items()
-        if uids and (number := names.parse_bridge_name(bridge)) is not None
-    }
-    admins = {uid for uid, (_channel, admin, _order) in live.channels.items() if admin}
-    figures = await gauges.refresh(rooms)
+async def gather(operations: Operations) -> Dashboard:
+    status = operations.status()  # taken before the store is read: the state may change meanwhile
+    figures = await operations.figures(status.rooms)
     rows = []
-    for number, uids in sorted(rooms.items()):
+    for number, (members, moderators) in sorted(status.rooms.items()):
         r = figures.running.get(number)
-        moderators = sum(1 for u in uids if u in admins)
-        rows.append(LiveRow(number, len(uids), moderators, r.seats if r else None, r.ends_at if r else None))
+        rows.append(LiveRow(number, members, moderators, r.seats if r else None, r.ends_at if r else None))
     used = sum(row.members for row in rows)
     seats = [
         SeatRow(h, HORIZON_LABELS.get(h, h), n, figures.capacity, used if h == "now" else None)
         for h, n in figures.reserved.items()
     ]
-    return Dashboard(
-        figures,
-        controller.ami.ready,
-        controller.agi.active_sessions,
-        rows,
-        seats,
-        counters(controller.metrics),
-        failures(controller.metrics),
-    )
+    failures = [(r, FAILURE_LABELS.get(r, r.replace("_", " ")), n) for r, n in status.failures]
+    return Dashboard(figures, status.ami_up, status.agi_sessions, rows, seats, status.counters, failures)
 
 
-def dashboard_router(booking: BookingService, controller: Controller) -> APIRouter:
-    """The dashboard's pages; also keeps the seat and lockout gauges of /metrics fresh, as a
-    job beside the controller (the booking store is wired in here, with the web pages)."""
-    gauges = BookingGauges(booking, controller.metrics)
-    controller.run_beside("booking_gauges", gauges.run)
+def dashboard_router(operations: Operations) -> APIRouter:
+    """The dashboard's pages, over the running controller's port."""
     router = APIRouter(include_in_schema=False)
-    own: list[Pages] = []
-
-    def view(request: Request) -> Pages:
-        # The web foundation's time zone, plus this folder in front of its templates.
-        if not own:
-            own.append(Pages(pages(request).tz, (TEMPLATES,)))
-        return own[0]
 
     def context(request: Request, d: Dashboard, refresh_s: int) -> dict[str, Any]:
-        read_at = f"{d.booking.at.astimezone(view(request).tz):%H:%M:%S}"
+        read_at = f"{d.booking.at.astimezone(pages(request).tz):%H:%M:%S}"
         return {"d": d, "c": d.counters, "refresh_s": refresh_s, "read_at": read_at}
 
     @router.get("/dashboard")
     async def dashboard(request: Request, viewer: OperatorViewer, refresh: int = REFRESH_S) -> Response:
-        d = await gather(controller, gauges)
+        d = await gather(operations)
         ctx = {"title": "Operations dashboard", **context(request, d, min(300, max(2, refresh)))}
-        return view(request).render(request, "dashboard.html", ctx)
+        return pages(request).render(request, "dashboard.html", ctx)
 
     @router.get("/dashboard/figures")
     async def dashboard_figures(request: Request, viewer: OperatorViewer) -> Response:
-        d = await gather(controller, gauges)
-        response = view(request).render(request, "dashboard_figures.html", context(request, d, REFRESH_S))
+        d = await gather(operations)
+        response = pages(request).render(request, "dashboard_figures.html", context(request, d, REFRESH_S))
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -15,7 +15,6 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -28,15 +27,17 @@ from booking.domain.usage import Leg
 from booking.services.booking import BookingService
 from booking.services.usage import UsageService
 from booking.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
+from booking.web.ports import (
+    ControllerUnavailable,
+    LiveConferences,
+    NotInConference,
+    NotRunning,
+    TooManyWatchers,
+    Watch,
+)
 from booking.web.render import Pages, pages
 from booking.web.session import PostingViewer, SignedIn, Viewer
-from conference_ivr.conference.control import LiveControl, NotInConference, NotRunning, TooManyWatchers, Watch
-from conference_ivr.controller import Controller
-from conference_ivr.errors import AmiError
-from conference_ivr.pbx import names
-from conference_ivr.settings import Settings
 
-TEMPLATES = Path(__file__).parent / "templates"
 _CURRENT_TTL_S = 5.0
 
 
@@ -65,14 +66,15 @@ class LivePage:
     def __init__(
         self,
         booking: BookingService,
-        control: LiveControl,
+        usage: UsageService,
+        control: LiveConferences,
         period: timedelta,
         keepalive_s: float = 10.0,
         stream_max_s: float = 30.0,
         min_interval_s: float = 0.2,
     ) -> None:
         self._booking = booking
-        self._usage = UsageService(booking.uow, booking.clock, booking.settings)
+        self._usage = usage
         self._control = control
         self.period = period
         self._keepalive_s = keepalive_s
@@ -87,7 +89,7 @@ class LivePage:
     def pages(self, request: Request) -> Pages:
         """This page's templates (and the service's time zone), from the web app's own."""
         if self._pages is None:
-            view = self._pages = Pages(pages(request).tz, (TEMPLATES,))
+            view = self._pages = Pages(pages(request).tz)
             self.tz = view.tz
             view.templates.env.filters["clock"] = lambda at: (
                 "" if at is None else f"{at.astimezone(view.tz):%H:%M}"
@@ -129,11 +131,11 @@ class LivePage:
     # --- what the page shows ----------------------------------------------------------------
 
     def snapshot(self, r: Reservation, current: bool) -> dict[str, Any]:
-        bridge = names.bridge_name(r.room.conference_number)
-        running = current and self._control.running(bridge)
-        locked, all_muted = self._control.room(bridge) if running else (False, False)
+        number = r.room.conference_number
+        running = current and self._control.running(number)
+        locked, all_muted = self._control.room(number) if running else (False, False)
         tz, now = self.tz, self._booking.clock.now()
-        people = self._control.participants(bridge) if running else []
+        people = self._control.participants(number) if running else []
         return {
             "reservation_id": r.id,
             "conference": r.room.conference_number,
@@ -159,9 +161,8 @@ class LivePage:
         }
 
     async def fresh(self, r: Reservation) -> dict[str, Any]:
-        bridge = names.bridge_name(r.room.conference_number)
-        with contextlib.suppress(AmiError):  # then shown as the events left it
-            await self._control.refresh(bridge)
+        with contextlib.suppress(ControllerUnavailable):  # then shown as the events left it
+            await self._control.refresh(r.room.conference_number)
         return self.snapshot(r, await self.current(r))
 
     async def history(self, r: Reservation) -> list[PastSession]:
@@ -170,13 +171,12 @@ class LivePage:
 
     def open_watch(self, r: Reservation, session: str) -> Watch:
         """The page's watch on its conference; TooManyWatchers over a cap."""
-        return self._control.open_watch(names.bridge_name(r.room.conference_number), session)
+        return self._control.open_watch(r.room.conference_number, session)
 
     async def stream(self, r: Reservation, opened: Watch | None = None) -> AsyncIterator[str]:
         """The page's events over ``opened`` (closed when the stream ends), or a watch of its own."""
-        bridge = names.bridge_name(r.room.conference_number)
         try:
-            watch = opened or self._control.open_watch(bridge)
+            watch = opened or self._control.open_watch(r.room.conference_number)
         except TooManyWatchers:
             yield "event: busy\ndata: {}\n\n"
             return
@@ -212,16 +212,16 @@ class LivePage:
     async def act(
         self, request: Request, r: Reservation, action: Callable[[str], Awaitable[None]], done: str
     ) -> Response:
-        bridge = names.bridge_name(r.room.conference_number)
+        number = r.room.conference_number
         try:
-            if not (await self.current(r) and self._control.running(bridge)):
-                raise NotRunning(bridge)
-            await action(bridge)
+            if not (await self.current(r) and self._control.running(number)):
+                raise NotRunning(number)
+            await action(number)
         except NotRunning:
             return answer(request, r, "not_running", 409)
         except NotInConference:
             return answer(request, r, "gone", 409)
-        except AmiError:
+        except ControllerUnavailable:
             return answer(request, r, "no_asterisk", 503)
         return answer(request, r, done)
 
@@ -233,7 +233,7 @@ class LivePage:
         until = r.ends_at + self.period
         if not await asyncio.to_thread(self._booking.try_extend, r.id, until):
             return answer(request, r, "not_extended", 409)
-        self._control.changed(names.bridge_name(r.room.conference_number), "reservation")
+        self._control.changed(r.room.conference_number, "reservation")
         said = f"Extended by {self.minutes} minutes: it now ends at {until.astimezone(self.tz):%H:%M}."
         return answer(request, r, "extended", message=said)
 
@@ -246,11 +246,11 @@ def _event(snap: dict[str, Any]) -> str:
     return f"data: {json.dumps(snap, separators=(',', ':'))}\n\n"
 
 
-def live_router(settings: Settings, booking: BookingService, controller: Controller) -> APIRouter:
-    if controller.control is None:
-        raise ValueError("the live page needs the controller's LiveControl")
-    control = controller.control
-    page = LivePage(booking, control, timedelta(minutes=settings.controller.extension_minutes))
+def live_router(
+    booking: BookingService, usage: UsageService, control: LiveConferences, period: timedelta
+) -> APIRouter:
+    """``control``: the running controller's port; ``period``: what one extension adds."""
+    page = LivePage(booking, usage, control, period)
     router = APIRouter(prefix="/panel/reservations/{reservation_id}/live", include_in_schema=False)
 
     @router.get("")
@@ -289,7 +289,7 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
             request: Request, reservation_id: int, uniqueid: str, viewer: PostingViewer
         ) -> Response:
             r = await page.reservation(request, viewer, reservation_id)
-            return await page.act(request, r, lambda bridge: do(bridge, uniqueid), done)
+            return await page.act(request, r, lambda conference: do(conference, uniqueid), done)
 
     def room_action(path: str, done: str, do: Callable[[str], Awaitable[None]]) -> None:
         @router.post(f"/{path}", name=f"live_{path}")
@@ -297,12 +297,12 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
             return await page.act(request, await page.reservation(request, viewer, reservation_id), do, done)
 
     member_action("remove", "removed", control.remove)
-    member_action("mute", "muted", lambda b, u: control.mute(b, u, True))
-    member_action("unmute", "unmuted", lambda b, u: control.mute(b, u, False))
-    room_action("mute-all", "all_muted", lambda b: control.mute_participants(b, True))
-    room_action("unmute-all", "all_unmuted", lambda b: control.mute_participants(b, False))
-    room_action("lock", "locked", lambda b: control.lock(b, True))
-    room_action("unlock", "unlocked", lambda b: control.lock(b, False))
+    member_action("mute", "muted", lambda c, u: control.mute(c, u, True))
+    member_action("unmute", "unmuted", lambda c, u: control.mute(c, u, False))
+    room_action("mute-all", "all_muted", lambda c: control.mute_participants(c, True))
+    room_action("unmute-all", "all_unmuted", lambda c: control.mute_participants(c, False))
+    room_action("lock", "locked", lambda c: control.lock(c, True))
+    room_action("unlock", "unlocked", lambda c: control.lock(c, False))
     room_action("end", "ended", control.end)
 
     @router.post("/extend")
@@ -315,12 +315,11 @@ def live_router(settings: Settings, booking: BookingService, controller: Control
     ) -> Response:
         """R50: call a number now, or (no number) call again everyone dialled who is missing."""
         r = await page.reservation(request, viewer, reservation_id)
-        if controller.dialout is None or r.id is None:
-            return answer(request, r, "no_asterisk", 503)
-        bridge = names.bridge_name(r.room.conference_number)
+        if r.id is None:
+            return answer(request, r, "not_running", 422)
         current = await page.current(r)  # the number may be another reservation's by now
         try:
-            queued = await controller.dialout.request(r.id, bridge, number.strip(), "web", current)
+            queued = await control.call(r.id, r.room.conference_number, number.strip(), current)
         except TooMany as e:
             said = f"{MESSAGES[e.code]} ({e.reason}; try again in {e.retry_after_s} s)"
             return answer(request, r, e.code, 429, said, {"Retry-After": str(e.retry_after_s)})

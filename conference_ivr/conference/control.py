@@ -19,31 +19,15 @@ from datetime import datetime, timedelta
 import structlog
 
 from booking.domain.clock import Clock
+from booking.web.ports import NotInConference, NotRunning, TooManyWatchers
 from conference_ivr.ami import events as ev
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.roster import Roster
-from conference_ivr.errors import AmiError, DialconfError
+from conference_ivr.errors import AmiError
 from conference_ivr.pbx import names
 
 log = structlog.get_logger(__name__)
-
-
-class NotRunning(DialconfError):
-    """The conference is not running (nobody in it)."""
-
-
-class NotInConference(DialconfError):
-    """The participant is not (or no longer) in this conference."""
-
-
-class TooManyWatchers(DialconfError):
-    """More pages follow conferences than this controller serves at once (``per_session``:
-    than one signed-in session may have)."""
-
-    def __init__(self, message: str, per_session: bool = False) -> None:
-        super().__init__(message)
-        self.per_session = per_session
 
 
 @dataclass

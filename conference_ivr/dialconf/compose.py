@@ -44,12 +44,14 @@ from booking.web.session import CookiePolicy
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer, NameAnnouncements
+from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut, KeypadDial
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.roster import Roster
 from conference_ivr.conference.usage_recorder import UsageRecorder
+from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
 from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.directory import ThreadedDirectory
@@ -179,10 +181,14 @@ def controller_routers(
     settings: Settings, booking: BookingService, controller: Controller
 ) -> list[APIRouter]:
     """Web pages that need the live controller: built in the process that runs it."""
-    routers: list[APIRouter] = []
-    routers.append(live_router(settings, booking, controller))  # the moderator live page (issue 8)
-    routers.append(dashboard_router(booking, controller))  # the operations dashboard (issue 8)
-    return routers
+    if controller.live_page is None or controller.operations is None:
+        raise DialconfError("the live page and the dashboard need a controller built by build_controller")
+    usage = UsageService(booking.uow, booking.clock, settings.booking)
+    period = timedelta(minutes=settings.controller.extension_minutes)
+    return [
+        live_router(booking, usage, controller.live_page, period),  # the moderator live page (issue 8)
+        dashboard_router(controller.operations),  # the operations dashboard (issue 8)
+    ]
 
 
 def dialout_rules(settings: Settings) -> DialOutRules:
@@ -342,6 +348,20 @@ def build_controller(
     )
     ami.on_event(control.on_event)
     live.on_rebuilt(control.resync)
-    return Controller(
-        c, agi, ami, live, metrics, lifecycle, recorder, dialout, control=control, directory=directory
+    gauges = BookingGauges(booking, metrics)  # seats and lockouts of /metrics and the dashboard
+    controller = Controller(
+        c,
+        agi,
+        ami,
+        live,
+        metrics,
+        lifecycle,
+        recorder,
+        dialout,
+        control=control,
+        directory=directory,
+        live_page=LivePagePort(control, dialout),
+        operations=OperationsPort(live, ami, agi, metrics, gauges),
     )
+    controller.run_beside("booking_gauges", gauges.run)
+    return controller

@@ -46,7 +46,8 @@ def number(f: dict[str, str], name: str) -> int:
 async def web(system: System) -> AsyncIterator[httpx.AsyncClient]:
     """The operator, signed in, on the booking API with the dashboard on the system's controller."""
     app = create_app(system.booking, OPERATOR)
-    router = dashboard_router(system.booking, system.controller)
+    assert system.controller.operations is not None
+    router = dashboard_router(system.controller.operations)
     install_web(app, "a-web-secret-for-dashboard-tests", ZoneInfo("Europe/Prague"), [router])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         refused = await client.get("/dashboard", follow_redirects=False)

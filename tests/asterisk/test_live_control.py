@@ -15,6 +15,7 @@ import httpx
 
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import Reservation
+from booking.services.usage import UsageService
 from booking.web.live import LivePage
 from conference_ivr.ami.events import (
     AmiEvent,
@@ -27,6 +28,7 @@ from conference_ivr.ami.events import (
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.roster import Roster
+from conference_ivr.conference.web_port import LivePagePort
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
@@ -263,6 +265,14 @@ async def test_only_its_moderators_see_the_page_and_every_post_needs_the_csrf_to
             assert (await operator.get(base)).status_code == 200
 
 
+def page_on(system: System, control: LiveControl, keepalive_s: float, stream_max_s: float) -> LivePage:
+    """The live page over ``control``, through the controller's port as dialconf wires it."""
+    assert system.controller.dialout is not None
+    usage = UsageService(system.booking.uow, system.booking.clock, system.settings.booking)
+    port = LivePagePort(control, system.controller.dialout)
+    return LivePage(system.booking, usage, port, timedelta(minutes=15), keepalive_s, stream_max_s)
+
+
 async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_page(system: System) -> None:
     owner, token = new_owner(system)
     r = system.booking.book(datetime.now(UTC), 60, seats=5, profile=owner)
@@ -270,7 +280,7 @@ async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_
     bridge = names.bridge_name(r.room.conference_number)
     control = system.controller.control
     assert control is not None
-    page = LivePage(system.booking, control, timedelta(minutes=15), keepalive_s=0.2, stream_max_s=1.5)
+    page = page_on(system, control, keepalive_s=0.2, stream_max_s=1.5)
     chunks = [chunk async for chunk in page.stream(r)]  # ends by itself; the browser reconnects
     assert chunks[0].startswith("retry:") and chunks[1].startswith("data: {")
     assert ": keep-alive\n\n" in chunks and control.watchers(bridge) == 0
@@ -281,7 +291,7 @@ async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_
         assert await slow.next(0.1) == {"members"} and await slow.next(0.01) == set()
 
     small = LiveControl(system.ami, Roster(), Announcer(system.ami, Metrics()), system.clock, max_watches=1)
-    crowded = LivePage(system.booking, small, timedelta(minutes=15), keepalive_s=0.2, stream_max_s=0.5)
+    crowded = page_on(system, small, keepalive_s=0.2, stream_max_s=0.5)
     with small.watch(bridge):
         assert [chunk async for chunk in crowded.stream(r)] == ["event: busy\ndata: {}\n\n"]
 

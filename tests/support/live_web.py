@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from booking.api.app import create_app
 from booking.web.app import install_web
-from booking.web.live import live_router
 from conference_ivr.dialconf.api_server import api_config
+from conference_ivr.dialconf.compose import controller_routers
 from conference_ivr.settings import ApiSettings
 from tests.support.poll import until
 from tests.support.ports import free_ports
@@ -30,9 +30,13 @@ OPERATOR = "operator-token-for-live-tests"
 def live_app(system: System) -> FastAPI:
     """The booking API with the web pages and the live page, on the system's controller."""
     app = create_app(system.booking, OPERATOR)
-    router = live_router(system.settings, system.booking, system.controller)
-    install_web(app, "a-web-secret-for-live-tests", ZoneInfo("Europe/Prague"), [router])
+    install_web(app, "a-web-secret-for-live-tests", ZoneInfo("Europe/Prague"), [live_page_router(system)])
     return app
+
+
+def live_page_router(system: System) -> APIRouter:
+    """The live page on the system's controller, as the composition root builds it."""
+    return controller_routers(system.settings, system.booking, system.controller)[0]
 
 
 @asynccontextmanager

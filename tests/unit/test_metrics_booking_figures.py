@@ -11,7 +11,8 @@ import pytest
 from booking.domain.capacity import Booked
 from booking.domain.clock import FakeClock
 from booking.services.booking import BookingService
-from booking.services.figures import BookingGauges, read_figures, reserved_at
+from booking.services.figures import read_figures, reserved_at
+from conference_ivr.conference.booking_gauges import BookingGauges
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade

@@ -27,7 +27,9 @@ from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.web_port import OperationsPort
 from conference_ivr.controller import Controller
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -67,14 +69,12 @@ def page(tmp_path: Path) -> Iterator[Page]:
     booking = BookingService(UnitOfWork(engine), clock, BookingSettings())
     metrics = Metrics()
     ami = AmiClient("127.0.0.1", 9, "nobody", "never-connected")
-    controller = Controller(
-        ControllerSettings(), FastAgiServer(), ami, LiveConferences(ami, metrics), metrics
-    )
+    agi, live = FastAgiServer(), LiveConferences(ami, metrics)
+    operations = OperationsPort(live, ami, agi, metrics, BookingGauges(booking, metrics))
+    controller = Controller(ControllerSettings(), agi, ami, live, metrics, operations=operations)
     # The web pages are installed before the client starts the app (its exception handlers).
     app = create_app(booking, OPERATOR_TOKEN)
-    install_web(
-        app, "a-web-secret-for-tests", ZoneInfo("Europe/Prague"), [dashboard_router(booking, controller)]
-    )
+    install_web(app, "a-web-secret-for-tests", ZoneInfo("Europe/Prague"), [dashboard_router(operations)])
     with TestClient(app) as client:
         yield Page(Api(client, booking, clock), controller)
     engine.dispose()

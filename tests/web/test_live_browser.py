@@ -16,12 +16,12 @@ from typing import Any
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support import expected_conditions
 
-from booking.web.live import live_router
 from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeLeave, ConfbridgeMute
 from conference_ivr.dialconf.compose import build_api
 from conference_ivr.pbx import names
 from tests.asterisk.test_live_control import join, new_owner, of, serving
 from tests.support.browser import Browser, browser
+from tests.support.live_web import live_page_router
 from tests.support.system import System
 
 
@@ -51,7 +51,7 @@ async def test_a_moderator_follows_and_controls_a_conference_in_the_browser(syst
     owner, token = new_owner(system)
     r = system.booking.book(datetime.now(UTC), 60, seats=5, profile=owner)
     bridge, live = names.bridge_name(r.room.conference_number), f"/panel/reservations/{r.id}/live"
-    routers = [live_router(system.settings, system.booking, system.controller)]
+    routers = [live_page_router(system)]
     app = build_api(system.settings, system.booking, routers=routers)
 
     async with serving(app) as url, chromium(url) as b:
