@@ -29,8 +29,8 @@ from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.reservations import Repository
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.reservations import ReservationRepository
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.bulk import analyze, load_bookings
 
 SLOW_COMMIT_MS = 5.0  # a COMMIT this long did more than write the booking (SQLite: a WAL checkpoint in it)
@@ -41,10 +41,13 @@ class ExactSweep(BookingService):
     no room (near the capacity)."""
 
     def _fits(
-        self, repo: Repository, start: datetime, end: datetime, seats: int, exclude: int | None
+        self, repo: ReservationRepository, start: datetime, end: datetime, seats: int, exclude: int | None
     ) -> bool:
         longest = timedelta(days=self.settings.absolute_max_window_days)
-        return repo.peak_reserved(start, end, longest, exclude) + seats <= self.settings.system_capacity
+        return (
+            repo.reservations.peak_reserved(start, end, longest, exclude) + seats
+            <= self.settings.system_capacity
+        )
 
 
 class Before(BookingService):
@@ -52,10 +55,10 @@ class Before(BookingService):
     datetimes), swept in Python."""
 
     def _fits(
-        self, repo: Repository, start: datetime, end: datetime, seats: int, exclude: int | None
+        self, repo: ReservationRepository, start: datetime, end: datetime, seats: int, exclude: int | None
     ) -> bool:
         longest = timedelta(days=self.settings.absolute_max_window_days)
-        booked = repo.booked_overlapping(start, end, longest, exclude)
+        booked = repo.reservations.booked_overlapping(start, end, longest, exclude)
         return capacity.fits(booked, start, end, seats, self.settings.system_capacity)
 
 
@@ -128,7 +131,7 @@ def capacity_reads(engine: Engine, settings: BookingSettings, windows: list[date
     out: dict[str, list[int]] = {f"{k}_{what}": [] for k in kinds for what in ("ns", "value")}
     mismatches = 0
     with engine.connect() as conn:
-        repo = Repository(conn)
+        repo = ReservationRepository(conn)
         for start in windows:
             end = start + timedelta(minutes=60)
             ns, rows = timed(partial(repo.booked_overlapping, start - search, end + search, longest))
@@ -166,7 +169,7 @@ def latency(
         ids = add_profiles(engine, len(VARIANTS) * (samples + warmup), "bench")
         settings = BookingSettings(system_capacity=capacity_seats)
         commits = CommitClock(engine)
-        services = {v: cls(UnitOfWork(engine), FakeClock(NOW), settings) for v, cls in VARIANTS.items()}
+        services = {v: cls(SqlUnitOfWork(engine), FakeClock(NOW), settings) for v, cls in VARIANTS.items()}
         names = list(services)
         times: dict[str, list[int]] = {v: [] for v in names}
         outcomes: dict[str, Counter[str]] = {v: Counter() for v in names}

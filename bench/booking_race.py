@@ -25,7 +25,7 @@ from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.tables import reservations
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 
 
 @dataclass
@@ -63,7 +63,7 @@ def race_writer(run: RaceRun, n: int) -> None:
     """Up to ``attempts`` bookings in RACE_DAY 00:00-18:00, or until ``seconds`` have passed."""
     rand = random.Random(1000 + n)
     engine = make_engine(run.url)  # its own engine: its own connection
-    service = BookingService(UnitOfWork(engine), FakeClock(NOW), run.settings)
+    service = BookingService(SqlUnitOfWork(engine), FakeClock(NOW), run.settings)
     booked = refused = done = 0
     try:
         profile = service.profile_named(f"racer-{n}")

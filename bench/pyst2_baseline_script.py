@@ -60,9 +60,9 @@ class ServiceLookup:
         from booking.services.dialin import DialInService
         from booking.settings import BookingSettings
         from booking.store.engine import make_engine
-        from booking.store.unit_of_work import UnitOfWork
+        from booking.store.unit_of_work import SqlUnitOfWork
 
-        self._service = DialInService(UnitOfWork(make_engine(url)), SystemClock(), BookingSettings())
+        self._service = DialInService(SqlUnitOfWork(make_engine(url)), SystemClock(), BookingSettings())
 
     def dial_in(self, number: str, pin: str, caller: str) -> tuple[str, str, int]:
         """(verdict, role, participant limit): admitted, too_early, over, bad_credentials or

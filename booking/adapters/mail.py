@@ -18,13 +18,13 @@ from email.utils import formatdate, make_msgid
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy.exc import SQLAlchemyError
 
 from booking.adapters.dkim_check import DkimVerifier
 from booking.adapters.mail_reading import MailRefused, from_address, parse_mail, read
 from booking.domain.messages import Inbound
 from booking.services.gateways import DeliveryError
 from booking.settings import MailSettings
+from booking.store.errors import StoreError
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +81,7 @@ class _Intake:
             return "250 OK"
         try:
             await self._handle(inbound)
-        except (SQLAlchemyError, OSError):  # the store failed: a retry may well succeed
+        except (StoreError, OSError):  # the store failed: a retry may well succeed
             log.exception("mail.intake_failed")
             return "451 4.3.0 please try again later"
         except Exception:  # anything else would fail the same way on every retry

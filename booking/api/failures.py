@@ -15,7 +15,6 @@ import re
 import traceback
 
 import structlog
-from sqlalchemy.exc import StatementError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
@@ -43,7 +42,7 @@ def stack_of(exc: BaseException) -> str:
     """The stack trace with every exception message redacted (the frames carry no values)."""
     parts = []
     for e in _chain(exc):
-        if isinstance(e, StatementError):
+        if hasattr(e, "hide_parameters"):  # a driver's error (SQLAlchemy): no parameters shown
             e.hide_parameters = True
         frames = "".join(traceback.format_tb(e.__traceback__))
         parts.append(f"{frames}{type(e).__module__}.{type(e).__qualname__}: {redacted(str(e))}")

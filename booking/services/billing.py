@@ -19,9 +19,7 @@ from booking.domain.tariff_changes import changed_entries, check_notice
 from booking.domain.tariff_file import TariffError, Tariffs
 from booking.domain.usage import Leg
 from booking.store.billing import BillingRepository
-from booking.store.reservations import Repository
-from booking.store.unit_of_work import UnitOfWork
-from booking.store.usage import UsageRepository
+from booking.store.unit_of_work import Transaction, UnitOfWork
 
 DEFAULT_PLAN = "on_demand"
 # Tells customers of a price change by SMS (R62): (tariff version, first day, what changes) -> sent to.
@@ -65,20 +63,20 @@ class BillingService:
 
     def tariffs(self) -> tuple[int, Tariffs]:
         """The tariff in force; the shipped default is loaded into an empty store first."""
-        with self._uow(read_only=True) as repo:
-            current = BillingRepository(repo.conn).current_tariff()
+        with self._uow(read_only=True) as tx:
+            current = tx.billing.current_tariff()
         if current is None:
             self.load_tariff(tariff_file.default_text(), "the default tariff (booking/domain/tariffs.toml)")
-            with self._uow(read_only=True) as repo:
-                current = BillingRepository(repo.conn).current_tariff()
+            with self._uow(read_only=True) as tx:
+                current = tx.billing.current_tariff()
             assert current is not None
         version, text = current
         return version, tariff_file.load(text)
 
     def tariff_text(self) -> tuple[int, str]:
         self.tariffs()
-        with self._uow(read_only=True) as repo:
-            current = BillingRepository(repo.conn).current_tariff()
+        with self._uow(read_only=True) as tx:
+            current = tx.billing.current_tariff()
         assert current is not None
         return current
 
@@ -92,22 +90,22 @@ class BillingService:
             new = tariff_file.load(text)
         except TariffError as e:
             raise RuleViolation("tariff", str(e), "bad_tariff") from e
-        with self._uow(read_only=True) as repo:
-            current = BillingRepository(repo.conn).current_tariff()
+        with self._uow(read_only=True) as tx:
+            current = tx.billing.current_tariff()
         today = self._clock.now().astimezone(self.tz).date()
         changes = changed_entries(tariff_file.load(current[1]) if current else None, new)
         if current is not None and not fix:
             check_notice(changes, today, self.notice_days)
-        with self._uow() as repo:
-            version = BillingRepository(repo.conn).add_tariff(text, note, self._clock.now())
+        with self._uow() as tx:
+            version = tx.billing.add_tariff(text, note, self._clock.now())
         future = [c for c in changes if c.starts > today]
         if future and self._announce is not None:
             self._announce(version, min(c.starts for c in future), [c.describe() for c in future])
         return version
 
     def plan_name(self, profile_id: int) -> str:
-        with self._uow(read_only=True) as repo:
-            return BillingRepository(repo.conn).plan_of(profile_id) or DEFAULT_PLAN
+        with self._uow(read_only=True) as tx:
+            return tx.billing.plan_of(profile_id) or DEFAULT_PLAN
 
     def set_plan(self, profile_id: int, plan: str) -> None:
         _, t = self.tariffs()
@@ -116,10 +114,10 @@ class BillingService:
             raise RuleViolation(
                 "plan", f"no plan {plan!r}; the tariff has {', '.join(names)}", "unknown_plan"
             )
-        with self._uow() as repo:
-            if repo.get_profile(profile_id) is None:
+        with self._uow() as tx:
+            if tx.reservations.get_profile(profile_id) is None:
                 raise NotFound(f"no profile {profile_id}")
-            BillingRepository(repo.conn).set_plan(profile_id, plan)
+            tx.billing.set_plan(profile_id, plan)
 
     # --- rating -----------------------------------------------------------------------------
 
@@ -130,8 +128,8 @@ class BillingService:
         version, t = self.tariffs()
         now = self._clock.now()
         changed = 0
-        with self._uow() as repo:
-            store = BillingRepository(repo.conn)
+        with self._uow() as tx:
+            store = tx.billing
             found = store.closed_legs(since, until)
             before = store.rated_for([leg.uniqueid for leg, _ in found])
             plans: dict[int, str] = {}
@@ -145,8 +143,8 @@ class BillingService:
     def rated(self, month: str, profile_id: int | None = None) -> list[RatedLeg]:
         """The ratings stored for ``month`` (as the last rating run left them)."""
         month_bounds(month, self.tz)
-        with self._uow(read_only=True) as repo:
-            return BillingRepository(repo.conn).rated(month, profile_id)
+        with self._uow(read_only=True) as tx:
+            return tx.billing.rated(month, profile_id)
 
     @staticmethod
     def _plan(
@@ -168,8 +166,8 @@ class BillingService:
         self.rate_month(month)
         _, t = self.tariffs()
         since, _ = month_bounds(month, self.tz)
-        with self._uow(read_only=True) as repo:
-            store = BillingRepository(repo.conn)
+        with self._uow(read_only=True) as tx:
+            store = tx.billing
             rated = store.rated(month, profile_id)
             legs = store.legs([r.uniqueid for r in rated])
             plan = plan_for(t.plans, store.plan_of(profile_id) or DEFAULT_PLAN, since.date())
@@ -177,8 +175,8 @@ class BillingService:
 
     def statement_csv(self, profile_id: int, month: str) -> str:
         s = self.statement(profile_id, month)
-        with self._uow(read_only=True) as repo:
-            store = BillingRepository(repo.conn)
+        with self._uow(read_only=True) as tx:
+            store = tx.billing
             rated = store.rated(month, profile_id)
             legs = store.legs([r.uniqueid for r in rated])
         return statement_csv(s, rated, legs)
@@ -199,17 +197,17 @@ class BillingService:
             raise NotFound(f"no session {session_id!r} of reservation {reservation_id}")
         for month in sorted({f"{leg.joined_at.astimezone(self.tz):%Y-%m}" for leg in legs}):
             self.rate_month(month)
-        with self._uow(read_only=True) as repo:
-            rated = BillingRepository(repo.conn).rated_for([leg.uniqueid for leg in legs])
+        with self._uow(read_only=True) as tx:
+            rated = tx.billing.rated_for([leg.uniqueid for leg in legs])
         return session_report(legs, rated)
 
     def _legs(self, profile_id: int, reservation_id: int) -> list[Leg]:
-        with self._uow(read_only=True) as repo:
-            _owned(repo, profile_id, reservation_id)
-            return UsageRepository(repo.conn).for_reservation(reservation_id)
+        with self._uow(read_only=True) as tx:
+            _owned(tx, profile_id, reservation_id)
+            return tx.usage.for_reservation(reservation_id)
 
 
-def _owned(repo: Repository, profile_id: int, reservation_id: int) -> None:
-    r = repo.get_reservation(reservation_id)
+def _owned(tx: Transaction, profile_id: int, reservation_id: int) -> None:
+    r = tx.reservations.get_reservation(reservation_id)
     if r is None or r.room.profile_id != profile_id:
         raise NotFound(f"no reservation {reservation_id}")

@@ -28,8 +28,7 @@ from booking.domain.model import (
 from booking.domain.rules import BookingRequest
 from booking.services.dialin import DialInOutcome, DialInService, DialInStatus
 from booking.settings import BookingSettings
-from booking.store.reservations import Repository
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import Transaction, UnitOfWork
 
 
 def hash_token(token: str) -> str:
@@ -38,9 +37,9 @@ def hash_token(token: str) -> str:
 
 # Called inside the transaction of every write that makes, edits, approves, rejects or deletes a
 # reservation (notices are planned in step with it: booking.services.notices).
-ChangeHook = Callable[[Repository, Change, datetime], None]
+ChangeHook = Callable[[Transaction, Change, datetime], None]
 # Called inside the transaction that makes a reservation: what must be stored with it or not at all.
-WithinHook = Callable[[Repository, Reservation], None]
+WithinHook = Callable[[Transaction, Reservation], None]
 
 
 class BookingService:
@@ -52,9 +51,9 @@ class BookingService:
         self._s = settings
         self._on_change = on_change
 
-    def _changed(self, repo: Repository, before: Reservation | None, after: Reservation) -> None:
+    def _changed(self, tx: Transaction, before: Reservation | None, after: Reservation) -> None:
         if self._on_change is not None:
-            self._on_change(repo, Change(before, after), self._clock.now())
+            self._on_change(tx, Change(before, after), self._clock.now())
 
     @property
     def uow(self) -> UnitOfWork:
@@ -73,18 +72,18 @@ class BookingService:
     def create_profile(self, name: str, language: str = "en") -> tuple[Profile, str]:
         """A new profile and its API token (shown once; only its hash is stored)."""
         token = secrets.token_urlsafe(32)
-        with self._uow() as repo:
-            if repo.find_profile(name) is not None:
+        with self._uow() as tx:
+            if tx.reservations.find_profile(name) is not None:
                 raise RuleViolation("name", "a profile with this name exists", "profile_exists")
-            return repo.add_profile(name, language, hash_token(token), self._clock.now()), token
+            return tx.reservations.add_profile(name, language, hash_token(token), self._clock.now()), token
 
     def profile_for_token(self, token: str) -> Profile | None:
-        with self._uow(read_only=True) as repo:
-            return repo.profile_by_token(hash_token(token))
+        with self._uow(read_only=True) as tx:
+            return tx.reservations.profile_by_token(hash_token(token))
 
     def profile_named(self, name: str) -> Profile:
-        with self._uow() as repo:
-            profile = repo.get_profile(repo.profile_id(name, self._clock.now()))
+        with self._uow() as tx:
+            profile = tx.reservations.get_profile(tx.reservations.profile_id(name, self._clock.now()))
             assert profile is not None
             return profile
 
@@ -104,9 +103,12 @@ class BookingService:
         if assessment.violations:
             raise assessment.violations[0]
         status = ReservationStatus.PENDING if assessment.needs_operator else ReservationStatus.ACTIVE
-        with self._uow() as repo:
-            repo.lock_capacity()
-            if not operator and repo.count_active(profile_id, now) >= self._s.max_active_per_profile:
+        with self._uow() as tx:
+            tx.reservations.lock_capacity()
+            if (
+                not operator
+                and tx.reservations.count_active(profile_id, now) >= self._s.max_active_per_profile
+            ):
                 raise RuleViolation(
                     "profile",
                     f"at most {self._s.max_active_per_profile} active rooms per profile: delete one first",
@@ -116,9 +118,9 @@ class BookingService:
                 # Suggested alternatives must themselves be bookable (R23's lead time).
                 lead = timedelta(minutes=self._s.panel_min_lead_minutes)
                 earliest = now + lead if req.kind is ReservationKind.PANEL and not operator else now
-                self._check_capacity(repo, req.starts_at, req.ends_at, req.seats, earliest=earliest)
-            repo.release_expired_rooms(now - self._s.ended_visible, now)
-            room = self._new_room(repo, profile_id, now)
+                self._check_capacity(tx, req.starts_at, req.ends_at, req.seats, earliest=earliest)
+            tx.reservations.release_expired_rooms(now - self._s.ended_visible, now)
+            room = self._new_room(tx, profile_id, now)
             draft = Reservation(
                 room,
                 req.kind,
@@ -131,10 +133,10 @@ class BookingService:
                 note="; ".join(assessment.over_limit),
                 dial_out=req.dial_out,
             )
-            made = repo.add_reservation(draft, now)
+            made = tx.reservations.add_reservation(draft, now)
             if within is not None:
-                within(repo, made)
-            self._changed(repo, None, made)
+                within(tx, made)
+            self._changed(tx, None, made)
             return made
 
     def book(
@@ -155,14 +157,12 @@ class BookingService:
         profile_id = self.profile_named(profile or self._s.default_profile).id
         return self.request(profile_id, BookingRequest(kind, starts_at, ends_at, seats), operator=True)
 
-    def _new_room(self, repo: Repository, profile_id: int, now: datetime) -> Room:
+    def _new_room(self, tx: Transaction, profile_id: int, now: datetime) -> Room:
         pin, admin_pin = new_pins(self._s.pin_length)
-        number = new_conference_number(repo.live_numbers(), self._s.conference_number_length)
-        return repo.add_room(Room(number, pin, admin_pin, profile_id), now)
+        number = new_conference_number(tx.reservations.live_numbers(), self._s.conference_number_length)
+        return tx.reservations.add_room(Room(number, pin, admin_pin, profile_id), now)
 
-    def _fits(
-        self, repo: Repository, start: datetime, end: datetime, seats: int, exclude: int | None
-    ) -> bool:
+    def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
         """Whether ``seats`` more fit over [start, end), exactly; cheaply when they clearly do.
 
         First every seat of every overlapping booking, summed by the database: the peak is never
@@ -171,13 +171,13 @@ class BookingService:
         """
         longest = timedelta(days=self._s.absolute_max_window_days)
         room = self._s.system_capacity - seats
-        if repo.seats_overlapping(start, end, longest, exclude) <= room:
+        if tx.reservations.seats_overlapping(start, end, longest, exclude) <= room:
             return True
-        return repo.peak_reserved(start, end, longest, exclude) <= room
+        return tx.reservations.peak_reserved(start, end, longest, exclude) <= room
 
     def _check_capacity(
         self,
-        repo: Repository,
+        tx: Transaction,
         start: datetime | None,
         end: datetime | None,
         seats: int,
@@ -187,13 +187,13 @@ class BookingService:
         if start is None or end is None:
             return  # anytime rooms hold no seats in advance; joins are checked live
         # The wider span (for suggested alternatives) is read only when the booking does not fit.
-        if self._fits(repo, start, end, seats, exclude):
+        if self._fits(tx, start, end, seats, exclude):
             return
         longest = timedelta(days=self._s.absolute_max_window_days)
         now = earliest or self._clock.now()
         search = timedelta(hours=self._s.suggestion_search_hours)
         lo, hi = capacity.horizon(start, end, search)
-        booked = repo.booked_overlapping(lo, hi, longest, exclude)
+        booked = tx.reservations.booked_overlapping(lo, hi, longest, exclude)
         refusal = capacity.check(
             booked,
             start,
@@ -209,28 +209,28 @@ class BookingService:
 
     # --- reading, editing, deleting ---------------------------------------------------
 
-    def _owned(self, repo: Repository, profile_id: int, reservation_id: int) -> Reservation:
-        r = repo.get_reservation(reservation_id)
+    def _owned(self, tx: Transaction, profile_id: int, reservation_id: int) -> Reservation:
+        r = tx.reservations.get_reservation(reservation_id)
         # Another profile's reservation is reported exactly like a missing one.
         if r is None or r.room.profile_id != profile_id or r.status is ReservationStatus.DELETED:
             raise NotFound(f"no reservation {reservation_id}")
         return r
 
     def get(self, profile_id: int, reservation_id: int) -> Reservation:
-        with self._uow(read_only=True) as repo:
-            return self._owned(repo, profile_id, reservation_id)
+        with self._uow(read_only=True) as tx:
+            return self._owned(tx, profile_id, reservation_id)
 
     def visible_reservations(self, profile_id: int) -> list[Reservation]:
         """R27: live reservations, and ended ones for an hour after their end."""
         now = self._clock.now()
-        with self._uow(read_only=True) as repo:
-            found = repo.reservations_for_profile(profile_id)
+        with self._uow(read_only=True) as tx:
+            found = tx.reservations.reservations_for_profile(profile_id)
         return [r for r in found if r.visible(now, self._s.ended_visible)]
 
     def reservations_of(self, profile: str) -> list[Reservation]:
-        with self._uow(read_only=True) as repo:
-            profile_id = repo.find_profile(profile)
-            return [] if profile_id is None else repo.reservations_for_profile(profile_id)
+        with self._uow(read_only=True) as tx:
+            profile_id = tx.reservations.find_profile(profile)
+            return [] if profile_id is None else tx.reservations.reservations_for_profile(profile_id)
 
     def edit(
         self,
@@ -245,9 +245,9 @@ class BookingService:
     ) -> Reservation:
         """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
         now = self._clock.now()
-        with self._uow() as repo:
-            repo.lock_capacity()
-            old = self._owned(repo, profile_id, reservation_id)
+        with self._uow() as tx:
+            tx.reservations.lock_capacity()
+            old = self._owned(tx, profile_id, reservation_id)
             new = dataclasses.replace(
                 old,
                 starts_at=starts_at if starts_at is not None else old.starts_at,
@@ -270,37 +270,37 @@ class BookingService:
                 )
             else:
                 # Back within the limits: a queued request no longer needs an operator.
-                self._check_capacity(repo, new.starts_at, new.ends_at, new.seats, exclude=old.id)
+                self._check_capacity(tx, new.starts_at, new.ends_at, new.seats, exclude=old.id)
                 new = dataclasses.replace(new, status=ReservationStatus.ACTIVE, note="")
-            repo.update_reservation(new)
-            self._changed(repo, old, new)
+            tx.reservations.update_reservation(new)
+            self._changed(tx, old, new)
             return new
 
     def delete(self, profile_id: int, reservation_id: int) -> None:
         """R27: deleting frees the profile's slot, the seats and the conference number."""
-        with self._uow() as repo:
-            self._delete(repo, self._owned(repo, profile_id, reservation_id))
+        with self._uow() as tx:
+            self._delete(tx, self._owned(tx, profile_id, reservation_id))
 
     def cancel(self, reservation_id: int) -> Reservation:
         """Operator action (R12): delete any profile's reservation by id."""
-        with self._uow() as repo:
-            r = repo.get_reservation(reservation_id)
+        with self._uow() as tx:
+            r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.status is ReservationStatus.DELETED:
                 raise NotFound(f"no reservation {reservation_id}")
-            self._delete(repo, r)
+            self._delete(tx, r)
             return r
 
-    def _delete(self, repo: Repository, r: Reservation) -> None:
+    def _delete(self, tx: Transaction, r: Reservation) -> None:
         deleted = dataclasses.replace(r, status=ReservationStatus.DELETED)
-        repo.update_reservation(deleted)
+        tx.reservations.update_reservation(deleted)
         assert r.room.id is not None
-        repo.release_room(r.room.id, self._clock.now())
-        self._changed(repo, r, deleted)
+        tx.reservations.release_room(r.room.id, self._clock.now())
+        self._changed(tx, r, deleted)
 
     def copy(self, profile_id: int, reservation_id: int, starts_at: datetime | None) -> Reservation:
         """R48: a past conference started again: same kind, length, seats and title, new codes."""
-        with self._uow(read_only=True) as repo:
-            old = repo.get_reservation(reservation_id)
+        with self._uow(read_only=True) as tx:
+            old = tx.reservations.get_reservation(reservation_id)
         if old is None or old.room.profile_id != profile_id:
             raise NotFound(f"no reservation {reservation_id}")
         length = old.ends_at - old.starts_at if old.starts_at and old.ends_at else None
@@ -321,48 +321,48 @@ class BookingService:
     def try_extend(self, reservation_id: int, until: datetime) -> bool:
         """Extend a running reservation to ``until`` if the shared capacity has room for its
         seats until then (no other booking needs them). Atomic with other bookings."""
-        with self._uow() as repo:
-            repo.lock_capacity()
-            r = repo.get_reservation(reservation_id)
+        with self._uow() as tx:
+            tx.reservations.lock_capacity()
+            r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.status is not ReservationStatus.ACTIVE or r.ends_at is None:
                 return False
             if until <= r.ends_at:
                 return True
-            if not self._fits(repo, r.ends_at, until, r.seats, exclude=r.id):
+            if not self._fits(tx, r.ends_at, until, r.seats, exclude=r.id):
                 return False
-            repo.update_reservation(dataclasses.replace(r, ends_at=until))
+            tx.reservations.update_reservation(dataclasses.replace(r, ends_at=until))
             return True
 
     # --- operator queue ---------------------------------------------------------------
 
     def queue(self) -> list[Reservation]:
-        with self._uow(read_only=True) as repo:
-            return repo.pending()
+        with self._uow(read_only=True) as tx:
+            return tx.reservations.pending()
 
     def approve(self, reservation_id: int) -> Reservation:
         """Confirm a queued request; the capacity rule still applies."""
-        with self._uow() as repo:
-            repo.lock_capacity()
-            r = repo.get_reservation(reservation_id)
+        with self._uow() as tx:
+            tx.reservations.lock_capacity()
+            r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.status is not ReservationStatus.PENDING:
                 raise NotFound(f"no queued request {reservation_id}")
-            self._check_capacity(repo, r.starts_at, r.ends_at, r.seats, exclude=r.id)
+            self._check_capacity(tx, r.starts_at, r.ends_at, r.seats, exclude=r.id)
             approved = dataclasses.replace(r, status=ReservationStatus.ACTIVE, note="approved by operator")
-            repo.update_reservation(approved)
-            self._changed(repo, r, approved)
+            tx.reservations.update_reservation(approved)
+            self._changed(tx, r, approved)
             return approved
 
     def reject(self, reservation_id: int, reason: str) -> Reservation:
         now = self._clock.now()
-        with self._uow() as repo:
-            r = repo.get_reservation(reservation_id)
+        with self._uow() as tx:
+            r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.status is not ReservationStatus.PENDING:
                 raise NotFound(f"no queued request {reservation_id}")
             rejected = dataclasses.replace(r, status=ReservationStatus.REJECTED, note=reason[:500])
-            repo.update_reservation(rejected)
+            tx.reservations.update_reservation(rejected)
             assert r.room.id is not None
-            repo.release_room(r.room.id, now)
-            self._changed(repo, r, rejected)
+            tx.reservations.release_room(r.room.id, now)
+            self._changed(tx, r, rejected)
             return rejected
 
     # --- dial-in (the IVR's questions; see booking.dialin) ------------------------------

@@ -25,8 +25,7 @@ from booking.domain.texts import Texts
 from booking.services.booking import BookingService
 from booking.services.replies import Recorder
 from booking.settings import ConfirmSettings
-from booking.store.confirmations import Confirmation, ConfirmationRepository
-from booking.store.messaging import MessagingRepository
+from booking.store.confirmations import Confirmation
 
 log = structlog.get_logger(__name__)
 DAY = timedelta(days=1)
@@ -57,12 +56,12 @@ class ConfirmationCodes:
         expires = now + timedelta(minutes=self._s.valid_minutes)
         local = expires.astimezone(self._tz)
         until = f"{t.date(local)} {t.time(local)}"
-        with self._booking.uow() as repo:
-            store = ConfirmationRepository(repo.conn)
+        with self._booking.uow() as tx:
+            store = tx.confirmations
             waiting = store.waiting(msg.channel, msg.sender, now)
             if len(waiting) >= self._s.max_waiting:
                 text = t("reply.confirm_too_many", count=len(waiting), hours=self.hours)
-                self._rec.record(repo, msg, t.language, Outcome.REFUSED, text)
+                self._rec.record(tx, msg, t.language, Outcome.REFUSED, text)
                 return Outcome.REFUSED
             store.add(
                 Confirmation(
@@ -79,7 +78,7 @@ class ConfirmationCodes:
             )
             text = t(key, code=code, until=until, **values)
             subject = t("reply.confirm_subject", code=code)
-            self._rec.record(repo, msg, t.language, Outcome.AWAITING_CONFIRMATION, text, subject=subject)
+            self._rec.record(tx, msg, t.language, Outcome.AWAITING_CONFIRMATION, text, subject=subject)
         log.info("confirmation.requested", channel=msg.channel.value)
         return Outcome.AWAITING_CONFIRMATION
 
@@ -87,17 +86,15 @@ class ConfirmationCodes:
         """The waiting request of this address that ``code`` opens, or the outcome of refusing
         the code (recorded, the reply queued). The request is used up by whoever carries it out."""
         now = self._booking.clock.now()
-        with self._booking.uow() as repo:
-            store = ConfirmationRepository(repo.conn)
+        with self._booking.uow() as tx:
+            store = tx.confirmations
             # Answered in the language of the request it would confirm (the sender's own is
             # learnt only from what it confirmed).
             t = Texts(store.last_language(msg.channel, msg.sender) or sender.language)
-            wrong_today = MessagingRepository(repo.conn).count_inbound(
-                msg.channel, msg.sender, now - DAY, [Outcome.WRONG_CODE]
-            )
+            wrong_today = tx.messages.count_inbound(msg.channel, msg.sender, now - DAY, [Outcome.WRONG_CODE])
             if wrong_today >= self._s.wrong_codes_per_day:
                 # Silence: whoever guesses learns nothing, and a forged From is not mailed again.
-                self._rec.record(repo, msg, t.language, Outcome.IGNORED, None)
+                self._rec.record(tx, msg, t.language, Outcome.IGNORED, None)
                 log.warning("confirmation.guessing_stopped", channel=msg.channel.value)
                 return Outcome.IGNORED
             waiting = store.waiting(msg.channel, msg.sender, now)
@@ -110,6 +107,6 @@ class ConfirmationCodes:
                 text = t("reply.confirm_wrong")
             else:
                 text = t("reply.confirm_void")
-            self._rec.record(repo, msg, t.language, Outcome.WRONG_CODE, text)
+            self._rec.record(tx, msg, t.language, Outcome.WRONG_CODE, text)
         log.info("confirmation.wrong_code", channel=msg.channel.value, waiting=len(waiting))
         return Outcome.WRONG_CODE

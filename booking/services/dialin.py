@@ -34,9 +34,7 @@ from booking.domain.pin_guard import (
 )
 from booking.settings import BookingSettings
 from booking.store.pin_attempts import PinAttemptsRepository
-from booking.store.reservations import Repository
-from booking.store.unit_of_work import UnitOfWork
-from booking.store.usage import UsageRepository
+from booking.store.unit_of_work import Transaction, UnitOfWork
 
 
 class DialInStatus(enum.Enum):
@@ -74,7 +72,7 @@ def pick_reservation(found: list[Reservation], now: datetime, lead: timedelta) -
 
 
 # What a caller did in a reservation before, read only while its conference is throttled.
-HistoryOf = Callable[[Repository, Reservation], History]
+HistoryOf = Callable[[Transaction, Reservation], History]
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ class _Entrance:
     history: HistoryOf
 
 
-def _no_history(_repo: Repository, _r: Reservation) -> History:
+def _no_history(_repo: Transaction, _r: Reservation) -> History:
     return History.NONE
 
 
@@ -129,10 +127,10 @@ class DialInService:
         """Decide for a phone caller who keyed a conference number and a code."""
         number = caller.strip()
 
-        def history(repo: Repository, r: Reservation) -> History:
+        def history(tx: Transaction, r: Reservation) -> History:
             if r.id is None:
                 return History.NONE
-            roles = UsageRepository(repo.conn).roles_of(r.id, number)
+            roles = tx.usage.roles_of(r.id, number)
             if Role.MODERATOR.value in roles:
                 return History.MODERATOR
             return History.PARTICIPANT if roles else History.NONE
@@ -163,31 +161,31 @@ class DialInService:
         # Most callers key the right code: decide that in a read-only transaction, which on
         # SQLite neither queues behind nor blocks the writers. Admitting there is sound: it is
         # what a serial order would decide at the moment of that read.
-        with self._uow(read_only=True) as repo:
-            outcome = self._decide(repo, entrance, conference_number, code, now, write=False)
+        with self._uow(read_only=True) as tx:
+            outcome = self._decide(tx, entrance, conference_number, code, now, write=False)
         if outcome is not None:
             return outcome
         # A wrong guess is answered only from the count every earlier guess left (under the
         # counters' lock), so parallel calls cannot get more guesses heard than the budget.
-        with self._uow() as repo:
-            PinAttemptsRepository(repo.conn).serialise()
-            outcome = self._decide(repo, entrance, conference_number, code, now, write=True)
+        with self._uow() as tx:
+            tx.pins.serialise()
+            outcome = self._decide(tx, entrance, conference_number, code, now, write=True)
         assert outcome is not None
         return outcome
 
     def _decide(
-        self, repo: Repository, entrance: _Entrance, number: str, code: str, now: datetime, write: bool
+        self, tx: Transaction, entrance: _Entrance, number: str, code: str, now: datetime, write: bool
     ) -> DialInOutcome | None:
         """The outcome; None (read-only) when a wrong guess must be counted first."""
         policy = entrance.policy
-        reservation = pick_reservation(repo.reservations_for_number(number), now, self.join_lead)
-        guard = PinAttemptsRepository(repo.conn)
+        reservation = pick_reservation(tx.reservations.reservations_for_number(number), now, self.join_lead)
+        guard = tx.pins
         keys = [entrance.conference] + ([entrance.guesser] if entrance.guesser else [])
         states = guard.get_many(keys)
         conference, caller = states[0], (states[1] if entrance.guesser else None)
         history = History.NONE
         if conference.locked(now) and reservation is not None and caller is not None:
-            history = entrance.history(repo, reservation)
+            history = entrance.history(tx, reservation)
         verdict = gate(caller, conference, history, now, policy, entrance.roles)
         if verdict.refusal is Refusal.CALLER_LOCKED:
             return DialInOutcome(DialInStatus.CALLER_LOCKED)
@@ -230,20 +228,20 @@ class DialInService:
 
     def pin_lockouts(self) -> list[Attempts]:
         """Keys held now: caller numbers and web clients locked out, conferences throttled."""
-        with self._uow(read_only=True) as repo:
-            return PinAttemptsRepository(repo.conn).locked(self._clock.now())
+        with self._uow(read_only=True) as tx:
+            return tx.pins.locked(self._clock.now())
 
     def clear_pin_lockout(self, key: str) -> bool:
         """Operator action: forget the wrong guesses of a key (caller:N, conference:N, web:A,
         web-conference:N)."""
-        with self._uow() as repo:
-            return PinAttemptsRepository(repo.conn).clear(key)
+        with self._uow() as tx:
+            return tx.pins.clear(key)
 
     def remaining_seconds(self, conference_number: str) -> float | None:
         """Seconds until the reservation the caller is in ends; None without an end (anytime)."""
         now = self._clock.now()
-        with self._uow(read_only=True) as repo:
-            found = repo.reservations_for_number(conference_number)
+        with self._uow(read_only=True) as tx:
+            found = tx.reservations.reservations_for_number(conference_number)
         reservation = pick_reservation(found, now, self.join_lead)
         if reservation is None or reservation.ends_at is None:
             return None
@@ -251,6 +249,6 @@ class DialInService:
 
     def current_reservation(self, conference_number: str) -> Reservation | None:
         """The reservation a conference with this number runs under now."""
-        with self._uow(read_only=True) as repo:
-            found = repo.reservations_for_number(conference_number)
+        with self._uow(read_only=True) as tx:
+            found = tx.reservations.reservations_for_number(conference_number)
         return pick_reservation(found, self._clock.now(), self.join_lead)

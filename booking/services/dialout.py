@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Connection, and_, exists, select
 
 from booking.domain.clock import Clock
 from booking.domain.dialout import CallState, DialCall, Outcome
@@ -26,12 +25,7 @@ from booking.domain.dialout_policy import CallCaps, NumberPolicy, largest_that_f
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.messages import Channel
 from booking.domain.model import Reservation, ReservationStatus
-from booking.store.dialout import DialOutRepository, dialout_calls
-from booking.store.messaging import MessagingRepository
-from booking.store.reservations import Repository
-from booking.store.tables import reservations
-from booking.store.unit_of_work import UnitOfWork
-from booking.store.usage import UsageRepository
+from booking.store.unit_of_work import Transaction, UnitOfWork
 
 log = structlog.get_logger(__name__)
 security = structlog.get_logger("dialconf.security")
@@ -74,25 +68,12 @@ class DialOutService:
         as many as the caps leave room for."""
         now = self._clock.now()
         planned: list[DialCall] = []
-        scheduled = exists().where(
-            and_(
-                dialout_calls.c.reservation_id == reservations.c.id,
-                dialout_calls.c.requested_by == "schedule",
-            )
-        )
-        q = select(reservations.c.id).where(
-            reservations.c.dial_out,
-            reservations.c.status == ReservationStatus.ACTIVE.value,
-            reservations.c.starts_at <= now,
-            reservations.c.ends_at > now,
-            ~scheduled,
-        )
-        with self._uow() as repo:
-            calls = DialOutRepository(repo.conn)
-            for rid in list(repo.conn.execute(q).scalars()):
-                r = repo.get_reservation(int(rid))
+        with self._uow() as tx:
+            calls = tx.dialout
+            for rid in calls.starts_due(now):
+                r = tx.reservations.get_reservation(rid)
                 assert r is not None and r.id is not None
-                wanted = self._invitee_calls(repo.conn, r, now, tell=r.id not in self._told)
+                wanted = self._invitee_calls(tx, r, now, tell=r.id not in self._told)
                 profile = r.room.profile_id
                 calls.lock_profile(profile)
                 room = largest_that_fits(
@@ -110,11 +91,11 @@ class DialOutService:
         return planned
 
     def _invitee_calls(
-        self, conn: Connection, r: Reservation, now: datetime, tell: bool = True
+        self, tx: Transaction, r: Reservation, now: datetime, tell: bool = True
     ) -> list[DialCall]:
         assert r.id is not None
         found: dict[str, DialCall] = {}
-        for i in MessagingRepository(conn).invitees(r.id):
+        for i in tx.messages.invitees(r.id):
             if i.channel is not Channel.SMS:
                 continue
             try:
@@ -144,23 +125,23 @@ class DialOutService:
         """Whether this reservation may call out now at all (before a number is asked for):
         NotFound or RuleViolation (not_dial_out, not_running) otherwise."""
         try:
-            with self._uow(read_only=True) as repo:
-                self._open(repo.conn, reservation_id, presence, self._clock.now())
+            with self._uow(read_only=True) as tx:
+                self._open(tx, reservation_id, presence, self._clock.now())
         except RuleViolation as e:
             security.warning("dialout.refused", reservation=reservation_id, code=e.code)
             raise
 
     def _open(
-        self, conn: Connection, reservation_id: int, presence: Presence | None, now: datetime
+        self, tx: Transaction, reservation_id: int, presence: Presence | None, now: datetime
     ) -> tuple[Reservation, Presence]:
-        r = Repository(conn).get_reservation(reservation_id)
+        r = tx.reservations.get_reservation(reservation_id)
         if r is None or r.id is None or r.status is not ReservationStatus.ACTIVE:
             raise NotFound(f"no active reservation {reservation_id}")
         if not r.dial_out:
             raise RuleViolation(
                 "reservation_id", "calling out is not enabled for this conference", "not_dial_out"
             )
-        present = presence or self._present(conn, r.id)
+        present = presence or self._present(tx, r.id)
         if not present.running or (r.ends_at is not None and now >= r.ends_at):
             raise RuleViolation(
                 "reservation_id", "the conference is not running: nobody is in it", "not_running"
@@ -169,16 +150,16 @@ class DialOutService:
 
     def _place(self, reservation_id: int, number: str, by: str, presence: Presence | None) -> list[DialCall]:
         now = self._clock.now()
-        with self._uow() as repo:
-            r, present = self._open(repo.conn, reservation_id, presence, now)
+        with self._uow() as tx:
+            r, present = self._open(tx, reservation_id, presence, now)
             assert r.id is not None
-            calls = DialOutRepository(repo.conn)
+            calls = tx.dialout
             if number:
                 e164 = self.policy.check(number)
                 ongoing = calls.ringing_or_due(r.id, e164)
                 if ongoing is not None:
                     return [ongoing]  # already being called: once is enough
-                wanted = [(e164, self._language(repo.conn, r, e164))]
+                wanted = [(e164, self._language(tx, r, e164))]
             else:
                 wanted = self._missing(calls.for_reservation(r.id), present.numbers)
             if not wanted:
@@ -214,17 +195,17 @@ class DialOutService:
 
     def present(self, reservation_id: int) -> Presence:
         """Who is in the conference now, from the open usage legs (outside the controller)."""
-        with self._uow(read_only=True) as repo:
-            return self._present(repo.conn, reservation_id)
+        with self._uow(read_only=True) as tx:
+            return self._present(tx, reservation_id)
 
     @staticmethod
-    def _present(conn: Connection, reservation_id: int) -> Presence:
-        legs = [leg for leg in UsageRepository(conn).for_reservation(reservation_id) if leg.left_at is None]
+    def _present(tx: Transaction, reservation_id: int) -> Presence:
+        legs = [leg for leg in tx.usage.for_reservation(reservation_id) if leg.left_at is None]
         return Presence(bool(legs), frozenset(leg.caller_number for leg in legs))
 
-    def _language(self, conn: Connection, r: Reservation, number: str) -> str:
+    def _language(self, tx: Transaction, r: Reservation, number: str) -> str:
         assert r.id is not None
-        for i in MessagingRepository(conn).invitees(r.id):
+        for i in tx.messages.invitees(r.id):
             if i.channel is Channel.SMS and self.policy.same_number(i.address) == number:
                 return i.language
         return "en"
@@ -232,26 +213,26 @@ class DialOutService:
     # --- the calls' life ------------------------------------------------------------------
 
     def due(self) -> list[DialCall]:
-        with self._uow(read_only=True) as repo:
-            return DialOutRepository(repo.conn).due(self._clock.now())
+        with self._uow(read_only=True) as tx:
+            return tx.dialout.due(self._clock.now())
 
     def get(self, call_id: int) -> DialCall | None:
-        with self._uow(read_only=True) as repo:
-            return DialOutRepository(repo.conn).get(call_id)
+        with self._uow(read_only=True) as tx:
+            return tx.dialout.get(call_id)
 
     def reservation_of(self, call_id: int) -> tuple[DialCall, Reservation] | None:
-        with self._uow(read_only=True) as repo:
-            call = DialOutRepository(repo.conn).get(call_id)
-            r = None if call is None else repo.get_reservation(call.reservation_id)
+        with self._uow(read_only=True) as tx:
+            call = tx.dialout.get(call_id)
+            r = None if call is None else tx.reservations.get_reservation(call.reservation_id)
         return None if call is None or r is None else (call, r)
 
     def calls(self, reservation_id: int) -> list[DialCall]:
-        with self._uow(read_only=True) as repo:
-            return DialOutRepository(repo.conn).for_reservation(reservation_id)
+        with self._uow(read_only=True) as tx:
+            return tx.dialout.for_reservation(reservation_id)
 
     def _update(self, call_id: int, change: dict[str, object]) -> DialCall:
-        with self._uow() as repo:
-            calls = DialOutRepository(repo.conn)
+        with self._uow() as tx:
+            calls = tx.dialout
             call = calls.get(call_id)
             if call is None:
                 raise NotFound(f"no dial-out call {call_id}")
@@ -271,8 +252,8 @@ class DialOutService:
     def failed(self, call_id: int, outcome: Outcome) -> DialCall:
         """An attempt that did not end in the conference: retried per settings, or given up."""
         now = self._clock.now()
-        with self._uow() as repo:
-            calls = DialOutRepository(repo.conn)
+        with self._uow() as tx:
+            calls = tx.dialout
             call = calls.get(call_id)
             if call is None:
                 raise NotFound(f"no dial-out call {call_id}")
@@ -286,8 +267,8 @@ class DialOutService:
         """After a controller restart: a call it had originated but never heard of again is
         tried again; one that was answered is not (it may be in the conference by now, and
         calling someone twice is worse than a moderator's re-call)."""
-        with self._uow() as repo:
-            calls = DialOutRepository(repo.conn)
+        with self._uow() as tx:
+            calls = tx.dialout
             stale = calls.in_flight()
             for call in stale:
                 if call.state is CallState.CALLING:

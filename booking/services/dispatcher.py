@@ -22,7 +22,6 @@ from booking.domain.model import ReservationStatus
 from booking.domain.texts import Texts
 from booking.services.gateways import DeliveryError, MailGateway, SmsGateway
 from booking.settings import MessagingSettings
-from booking.store.messaging import MessagingRepository
 from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -53,8 +52,8 @@ class Dispatcher:
 
     def send_due(self, limit: int = 100) -> int:
         """Send every message due now (at most ``limit``); how many went out."""
-        with self._uow(read_only=True) as repo:
-            due = MessagingRepository(repo.conn).due(self._clock.now(), limit)
+        with self._uow(read_only=True) as tx:
+            due = tx.messages.due(self._clock.now(), limit)
         return sum(self._send(m) for m in due)
 
     def _send(self, m: Message) -> bool:
@@ -64,8 +63,8 @@ class Dispatcher:
             return False  # that channel is off: the message waits until it is on
         content = self._content(m)
         if content is None:
-            with self._uow() as repo:
-                MessagingRepository(repo.conn).cancel_messages([m.id])
+            with self._uow() as tx:
+                tx.messages.cancel_messages([m.id])
             log.info("outbox.dropped", id=m.id, kind=m.kind.value)
             return False
         subject, body = content
@@ -80,8 +79,8 @@ class Dispatcher:
         except ValueError as e:  # the gateway can never take it (too long): no point retrying
             self._failed(m, str(e), give_up=True)
             return False
-        with self._uow() as repo:
-            MessagingRepository(repo.conn).mark_sent(m.id, self._clock.now())
+        with self._uow() as tx:
+            tx.messages.mark_sent(m.id, self._clock.now())
         log.info("outbox.sent", id=m.id, kind=m.kind.value, channel=m.channel.value)
         return True
 
@@ -91,8 +90,8 @@ class Dispatcher:
         retry = None
         if attempts < self._s.max_attempts and not give_up:
             retry = self._clock.now() + timedelta(seconds=self._s.retry_s * 2 ** (attempts - 1))
-        with self._uow() as repo:
-            MessagingRepository(repo.conn).mark_failed(m.id, error, retry)
+        with self._uow() as tx:
+            tx.messages.mark_failed(m.id, error, retry)
         log.warning(
             "outbox.failed",
             id=m.id,
@@ -108,8 +107,8 @@ class Dispatcher:
             return m.subject, m.body
         if m.reservation_id is None:
             return None
-        with self._uow(read_only=True) as repo:
-            r = repo.get_reservation(m.reservation_id)
+        with self._uow(read_only=True) as tx:
+            r = tx.reservations.get_reservation(m.reservation_id)
         if r is None:
             return None
         t = Texts(m.language)

@@ -46,8 +46,8 @@ def read_figures(booking: BookingService, live_numbers: Iterable[str] = ()) -> B
     now = booking.clock.now()
     s = booking.settings
     longest = timedelta(days=s.absolute_max_window_days)
-    with booking.uow(read_only=True) as repo:
-        booked = repo.booked_overlapping(now, now + max(HORIZONS.values()), longest)
+    with booking.uow(read_only=True) as tx:
+        booked = tx.reservations.booked_overlapping(now, now + max(HORIZONS.values()), longest)
     reserved = {
         name: capacity.peak(booked, now, now + span)[0] if span else reserved_at(booked, now)
         for name, span in HORIZONS.items()

@@ -16,7 +16,6 @@ from booking.services.booking import BookingService
 from booking.services.dispatcher import Dispatcher
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
-from booking.store.messaging import MessagingRepository
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,8 @@ class MessagingService:
 
     def invitees(self, profile_id: int, reservation_id: int) -> list[Invitee]:
         self.booking.get(profile_id, reservation_id)  # 404 unless it is this profile's
-        with self.booking.uow(read_only=True) as repo:
-            return MessagingRepository(repo.conn).invitees(reservation_id)
+        with self.booking.uow(read_only=True) as tx:
+            return tx.messages.invitees(reservation_id)
 
     def set_invitees(
         self, profile_id: int, reservation_id: int, addresses: Sequence[tuple[str, str | None]]
@@ -66,29 +65,25 @@ class MessagingService:
             except AddressError as e:
                 raise RuleViolation(f"invitees.{n}", str(e), "bad_address") from e
         now = self.booking.clock.now()
-        with self.booking.uow() as repo:
-            found = MessagingRepository(repo.conn).replace_invitees(reservation_id, wanted, now)
-            current = repo.get_reservation(reservation_id)
+        with self.booking.uow() as tx:
+            found = tx.messages.replace_invitees(reservation_id, wanted, now)
+            current = tx.reservations.get_reservation(reservation_id)
             assert current is not None
-            self._planner(repo, Change(current, current), now)
+            self._planner(tx, Change(current, current), now)
         self.wake()
         return found
 
     def notices(self, profile_id: int, reservation_id: int) -> list[Message]:
         self.booking.get(profile_id, reservation_id)
-        with self.booking.uow(read_only=True) as repo:
-            return [
-                m
-                for m in MessagingRepository(repo.conn).messages_for(reservation_id)
-                if m.kind is not Kind.REPLY
-            ]
+        with self.booking.uow(read_only=True) as tx:
+            return [m for m in tx.messages.messages_for(reservation_id) if m.kind is not Kind.REPLY]
 
     # --- the invitation e-mail (R46) ---------------------------------------------------------
 
     def invitation(self, profile_id: int, reservation_id: int) -> InvitationView:
         r = self.booking.get(profile_id, reservation_id)
-        with self.booking.uow(read_only=True) as repo:
-            stored = MessagingRepository(repo.conn).invitation(reservation_id)
+        with self.booking.uow(read_only=True) as tx:
+            stored = tx.messages.invitation(reservation_id)
         inv = stored or self._default_invitation(r, self._language(profile_id))
         return self._view(inv, r)
 
@@ -117,8 +112,8 @@ class MessagingService:
             self.booking.clock.now(),
             current.sent_at,
         )
-        with self.booking.uow() as repo:
-            MessagingRepository(repo.conn).put_invitation(edited)
+        with self.booking.uow() as tx:
+            tx.messages.put_invitation(edited)
         return self.invitation(profile_id, reservation_id)
 
     def send_invitation(self, profile_id: int, reservation_id: int) -> int:
@@ -128,8 +123,8 @@ class MessagingService:
         if r.status is not ReservationStatus.ACTIVE:
             raise RuleViolation("status", "only a confirmed reservation can be announced", "not_active")
         now = self.booking.clock.now()
-        with self.booking.uow() as repo:
-            store = MessagingRepository(repo.conn)
+        with self.booking.uow() as tx:
+            store = tx.messages
             targets = [i for i in store.invitees(reservation_id) if i.channel is Channel.EMAIL]
             if not targets:
                 raise RuleViolation("invitees", "no e-mail invitees: add some first", "no_invitees")
@@ -167,8 +162,8 @@ class MessagingService:
         return InvitationView(inv, self.composer.fill(inv.subject, r, t), self.composer.fill(inv.body, r, t))
 
     def _language(self, profile_id: int) -> str:
-        with self.booking.uow(read_only=True) as repo:
-            profile = repo.get_profile(profile_id)
+        with self.booking.uow(read_only=True) as tx:
+            profile = tx.reservations.get_profile(profile_id)
         return profile.language if profile is not None else "en"
 
     # --- price changes (R62) -----------------------------------------------------------------
@@ -178,8 +173,8 @@ class MessagingService:
         Once per tariff version and number, whatever happens to this call."""
         now = self.booking.clock.now()
         sent = 0
-        with self.booking.uow() as repo:
-            store = MessagingRepository(repo.conn)
+        with self.booking.uow() as tx:
+            store = tx.messages
             for s in store.senders():
                 if s.channel is not Channel.SMS or s.blocked:
                     continue
@@ -208,16 +203,16 @@ class MessagingService:
     # --- senders (R12) -----------------------------------------------------------------------
 
     def senders(self, blocked_only: bool = False) -> list[Sender]:
-        with self.booking.uow(read_only=True) as repo:
-            return MessagingRepository(repo.conn).senders(blocked_only)
+        with self.booking.uow(read_only=True) as tx:
+            return tx.messages.senders(blocked_only)
 
     def _update_sender(self, channel: Channel, address: str, **values: object) -> Sender:
         normal = self._address(channel, address)
-        with self.booking.uow() as repo:
-            store = MessagingRepository(repo.conn)
+        with self.booking.uow() as tx:
+            store = tx.messages
             if store.sender(channel, normal) is None:
                 now = self.booking.clock.now()
-                profile = repo.profile_id(f"{channel.value}:{normal}", now)
+                profile = tx.reservations.profile_id(f"{channel.value}:{normal}", now)
                 store.add_sender(Sender(channel, normal, profile, self.desk_language, now))
             store.update_sender(channel, normal, **values)
             found = store.sender(channel, normal)

@@ -7,8 +7,7 @@ from datetime import datetime
 from booking.domain.messages import Kind, Message
 from booking.domain.model import Change, ReservationStatus
 from booking.services.notices import NoticePlanner
-from booking.store.messaging import MessagingRepository
-from booking.store.reservations import Repository
+from booking.store.unit_of_work import Transaction
 
 
 class MessagingHook:
@@ -18,13 +17,13 @@ class MessagingHook:
     def __init__(self, planner: NoticePlanner) -> None:
         self._planner = planner
 
-    def __call__(self, repo: Repository, change: Change, now: datetime) -> None:
-        self._planner(repo, change, now)
+    def __call__(self, tx: Transaction, change: Change, now: datetime) -> None:
+        self._planner(tx, change, now)
         before, r = change.before, change.after
         if before is None or before.status is not ReservationStatus.PENDING or r.status is before.status:
             return
         assert r.id is not None
-        store = MessagingRepository(repo.conn)
+        store = tx.messages
         origin = store.origin(r.id)
         if origin is None:
             return

@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from booking.domain.messages import Channel, Invitee, Kind, Message, Status
 from booking.domain.model import Change, Reservation, ReservationStatus
 from booking.settings import NoticeSettings
-from booking.store.messaging import MessagingRepository
-from booking.store.reservations import Repository
+from booking.store.unit_of_work import Transaction
 
 
 def _key(r: Reservation, i: Invitee, kind: Kind, at: datetime | None = None) -> str:
@@ -100,10 +99,10 @@ class NoticePlanner:
     def __init__(self, settings: NoticeSettings) -> None:
         self._s = settings
 
-    def __call__(self, repo: Repository, change: Change, now: datetime) -> None:
+    def __call__(self, tx: Transaction, change: Change, now: datetime) -> None:
         r = change.after
         assert r.id is not None
-        store = MessagingRepository(repo.conn)
+        store = tx.messages
         existing = store.messages_for(r.id)
         notices = [m for m in existing if m.invitee_id is not None]
         wanted = plan(change, store.invitees(r.id), notices, now, self._s)

@@ -19,7 +19,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 
 from booking.domain.addresses import AddressError, invitee_for, normalise_sender
 from booking.domain.compose import Composer
@@ -42,8 +41,8 @@ from booking.services.confirmations import ConfirmationCodes
 from booking.services.replies import CodeUsed, Recorder
 from booking.services.senders import SenderGate
 from booking.settings import MessagingSettings
-from booking.store.messaging import MessagingRepository
-from booking.store.reservations import Repository
+from booking.store.errors import Duplicate
+from booking.store.unit_of_work import Transaction
 
 log = structlog.get_logger(__name__)
 # Control characters (NUL above all: PostgreSQL cannot store it) never reach the store.
@@ -97,7 +96,7 @@ class OrderDesk:
             return seen
         try:
             outcome = self._handle(msg)
-        except IntegrityError:
+        except Duplicate:
             # The same message, delivered twice at once: the other delivery recorded it first.
             seen = self._seen(msg)
             if seen is None:
@@ -107,8 +106,8 @@ class OrderDesk:
         return outcome
 
     def _seen(self, msg: Inbound) -> Outcome | None:
-        with self._booking.uow(read_only=True) as repo:
-            found = MessagingRepository(repo.conn).inbound(msg.channel, msg.external_id)
+        with self._booking.uow(read_only=True) as tx:
+            found = tx.messages.inbound(msg.channel, msg.external_id)
         return None if found is None else found[0]
 
     def _trusted(self, msg: Inbound) -> bool:
@@ -188,10 +187,8 @@ class OrderDesk:
 
     def _remember_language(self, sender: Sender, language: str) -> None:
         if sender.language != language:
-            with self._booking.uow() as repo:
-                MessagingRepository(repo.conn).update_sender(
-                    sender.channel, sender.address, language=language
-                )
+            with self._booking.uow() as tx:
+                tx.messages.update_sender(sender.channel, sender.address, language=language)
 
     # --- the commands ------------------------------------------------------------------------
 
@@ -211,13 +208,13 @@ class OrderDesk:
             text = t("error.unexpected", word=str(e)[:60])
             return self._rec.answer(msg, t.language, Outcome.INVALID, text, claim=claim)
 
-        def within(repo: Repository, r: Reservation) -> None:
+        def within(tx: Transaction, r: Reservation) -> None:
             assert r.id is not None
-            MessagingRepository(repo.conn).replace_invitees(r.id, wanted, self._booking.clock.now())
+            tx.messages.replace_invitees(r.id, wanted, self._booking.clock.now())
             queued = r.status is ReservationStatus.PENDING
             text = self._compose.queued(r, t) if queued else self._compose.confirmed(r, t, msg.channel)
             outcome = Outcome.QUEUED if queued else Outcome.BOOKED
-            self._rec.record(repo, msg, t.language, outcome, text, r.id, claim=claim)
+            self._rec.record(tx, msg, t.language, outcome, text, r.id, claim=claim)
 
         try:
             made = self._booking.request(sender.profile_id, req, within=within)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from booking.domain.messages import Channel, Inbound, Kind, Message, Outcome
 from booking.domain.texts import Texts
 from booking.services.booking import BookingService
-from booking.store.confirmations import ConfirmationRepository
-from booking.store.messaging import MessagingRepository
-from booking.store.reservations import Repository
+from booking.store.unit_of_work import Transaction
 
 
 class CodeUsed(Exception):
@@ -28,13 +26,13 @@ class Recorder:
         subject: str | None = None,
         claim: int | None = None,
     ) -> Outcome:
-        with self._booking.uow() as repo:
-            self.record(repo, msg, language, outcome, text, reservation_id, subject, claim)
+        with self._booking.uow() as tx:
+            self.record(tx, msg, language, outcome, text, reservation_id, subject, claim)
         return outcome
 
     def record(
         self,
-        repo: Repository,
+        tx: Transaction,
         msg: Inbound,
         language: str,
         outcome: Outcome,
@@ -46,9 +44,9 @@ class Recorder:
         """``claim``: the confirmation this message carries out, used up in the same transaction
         (so a code acts once, however many deliveries race). Raises CodeUsed."""
         now = self._booking.clock.now()
-        if claim is not None and not ConfirmationRepository(repo.conn).use(claim, now):
+        if claim is not None and not tx.confirmations.use(claim, now):
             raise CodeUsed(claim)
-        store = MessagingRepository(repo.conn)
+        store = tx.messages
         store.add_inbound(msg.channel, msg.external_id, msg.sender, language, outcome, now, reservation_id)
         if text is None:
             return

@@ -17,7 +17,6 @@ from booking.domain.usage import Leg, is_mobile
 from booking.services.dialin import pick_reservation
 from booking.settings import BookingSettings
 from booking.store.unit_of_work import UnitOfWork
-from booking.store.usage import UsageRepository
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,8 @@ class UsageService:
     ) -> bool:
         """Open a leg (once per unique id); returns whether this call wrote it."""
         at = at or self._clock.now()
-        with self._uow() as repo:
-            found = repo.reservations_for_number(conference_number)
+        with self._uow() as tx:
+            found = tx.reservations.reservations_for_number(conference_number)
             reservation = pick_reservation(found, at, self._s.join_lead)
             leg = Leg(
                 uniqueid=uniqueid,
@@ -66,21 +65,19 @@ class UsageService:
                 access_number=access_number,
                 outbound=outbound,
             )
-            return UsageRepository(repo.conn).open(leg)
+            return tx.usage.open(leg)
 
     def record_leave(self, uniqueid: str, reason: str = "left", at: datetime | None = None) -> bool:
-        with self._uow() as repo:
-            return UsageRepository(repo.conn).close(uniqueid, at or self._clock.now(), reason)
+        with self._uow() as tx:
+            return tx.usage.close(uniqueid, at or self._clock.now(), reason)
 
     def reconcile(self, live: list[LiveLeg]) -> tuple[int, int]:
         """After a restart: close legs Asterisk no longer has, open the ones it has that we
         missed. Returns (closed, opened)."""
         now = self._clock.now()
         present = {m.uniqueid for m in live}
-        with self._uow() as repo:
-            stale = [
-                leg.uniqueid for leg in UsageRepository(repo.conn).open_legs() if leg.uniqueid not in present
-            ]
+        with self._uow() as tx:
+            stale = [leg.uniqueid for leg in tx.usage.open_legs() if leg.uniqueid not in present]
         closed = sum(self.record_leave(u, "ended_while_controller_down", now) for u in stale)
         opened = sum(
             self.record_join(m.uniqueid, m.conference_number, m.caller_number, m.moderator, at=now)
@@ -89,13 +86,13 @@ class UsageService:
         return closed, opened
 
     def leg(self, uniqueid: str) -> Leg | None:
-        with self._uow(read_only=True) as repo:
-            return UsageRepository(repo.conn).get(uniqueid)
+        with self._uow(read_only=True) as tx:
+            return tx.usage.get(uniqueid)
 
     def history(self, profile_id: int, reservation_id: int) -> list[Leg]:
         """R53: the participants of a reservation's sessions, for its owner only."""
-        with self._uow(read_only=True) as repo:
-            r = repo.get_reservation(reservation_id)
+        with self._uow(read_only=True) as tx:
+            r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.room.profile_id != profile_id:
                 raise NotFound(f"no reservation {reservation_id}")
-            return UsageRepository(repo.conn).for_reservation(reservation_id)
+            return tx.usage.for_reservation(reservation_id)

@@ -17,6 +17,8 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    and_,
+    exists,
     insert,
     select,
     text,
@@ -24,7 +26,8 @@ from sqlalchemy import (
 )
 
 from booking.domain.dialout import CallState, DialCall
-from booking.store.tables import UtcDateTime, metadata, profiles
+from booking.domain.model import ReservationStatus
+from booking.store.tables import UtcDateTime, metadata, profiles, reservations
 
 dialout_calls = Table(
     "dialout_calls",
@@ -110,6 +113,23 @@ class DialOutRepository:
         )
         row = self.conn.execute(q).first()
         return None if row is None else _call(row)
+
+    def starts_due(self, now: datetime) -> list[int]:
+        """Dial-out reservations whose start has come and whose invitees were never planned."""
+        scheduled = exists().where(
+            and_(
+                dialout_calls.c.reservation_id == reservations.c.id,
+                dialout_calls.c.requested_by == "schedule",
+            )
+        )
+        q = select(reservations.c.id).where(
+            reservations.c.dial_out,
+            reservations.c.status == ReservationStatus.ACTIVE.value,
+            reservations.c.starts_at <= now,
+            reservations.c.ends_at > now,
+            ~scheduled,
+        )
+        return [int(rid) for rid in self.conn.execute(q).scalars()]
 
     def lock_profile(self, profile_id: int) -> None:
         """Serialise one profile's dial-out requests, so two at once cannot both pass a cap.

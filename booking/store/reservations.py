@@ -86,7 +86,7 @@ def _profile(row: Any) -> Profile:
     return Profile(id=row.id, name=row.name, language=row.language)
 
 
-class Repository:
+class ReservationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 

@@ -1,17 +1,89 @@
-"""A unit of work: one transaction, committed on success, rolled back on any error."""
+"""A unit of work: one transaction, committed on success, rolled back on any error, and every
+repository over it.
+
+``UnitOfWork()`` yields a ``Transaction`` whose attributes are the repositories, one per
+aggregate. Errors of the driver become the store's own (booking.store.errors) here, so no
+caller above the store catches SQLAlchemy's.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import cached_property
+from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from booking.store.billing import BillingRepository
+from booking.store.confirmations import ConfirmationRepository
+from booking.store.dialout import DialOutRepository
 from booking.store.engine import wal_checkpointer, writer_queue
-from booking.store.reservations import Repository
+from booking.store.errors import Duplicate, StoreBusy, StoreError, StoreUnavailable
+from booking.store.messaging import MessagingRepository
+from booking.store.pin_attempts import PinAttemptsRepository
+from booking.store.reservations import ReservationRepository
+from booking.store.usage import UsageRepository
+from booking.store.web_sessions import WebSessionRepository
 
 
-class UnitOfWork:
+class Transaction:
+    """The repositories of one transaction (built when first used)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``: for the few statements that differ."""
+        return self._conn.dialect.name
+
+    @cached_property
+    def reservations(self) -> ReservationRepository:
+        """Profiles, rooms, reservations and the capacity they hold."""
+        return ReservationRepository(self._conn)
+
+    @cached_property
+    def pins(self) -> PinAttemptsRepository:
+        return PinAttemptsRepository(self._conn)
+
+    @cached_property
+    def usage(self) -> UsageRepository:
+        return UsageRepository(self._conn)
+
+    @cached_property
+    def dialout(self) -> DialOutRepository:
+        return DialOutRepository(self._conn)
+
+    @cached_property
+    def messages(self) -> MessagingRepository:
+        """Senders, incoming messages, invitees, the outbox and invitations."""
+        return MessagingRepository(self._conn)
+
+    @cached_property
+    def confirmations(self) -> ConfirmationRepository:
+        return ConfirmationRepository(self._conn)
+
+    @cached_property
+    def billing(self) -> BillingRepository:
+        return BillingRepository(self._conn)
+
+    @cached_property
+    def web_sessions(self) -> WebSessionRepository:
+        return WebSessionRepository(self._conn)
+
+
+class UnitOfWork(Protocol):
+    """What services are given: ``with uow() as tx`` (a write), ``uow(read_only=True)`` (a read)."""
+
+    def __call__(self, read_only: bool = False) -> AbstractContextManager[Transaction]: ...
+
+
+class SqlUnitOfWork:
+    """The unit of work over an engine (SQLite or PostgreSQL)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Looked up once: each lookup resolves the file's real path (a few lstat calls).
@@ -19,20 +91,39 @@ class UnitOfWork:
         self._checkpointer = wal_checkpointer(engine)
 
     @contextmanager
-    def __call__(self, read_only: bool = False) -> Iterator[Repository]:
+    def __call__(self, read_only: bool = False) -> Iterator[Transaction]:
         """A transaction. On SQLite a writer takes the write lock at BEGIN (IMMEDIATE), after
         waiting its turn among this process's writers (engine.WriterQueue); ``read_only`` units
         use a deferred BEGIN and never block behind writers (WAL)."""
         queue = None if read_only else self._writers
-        if queue is not None:
-            queue.acquire()
         try:
-            with self.engine.connect() as conn:
-                conn.info["read_only"] = read_only
-                with conn.begin():
-                    yield Repository(conn)
-        finally:
             if queue is not None:
-                queue.release()
+                queue.acquire()
+            try:
+                with self.engine.connect() as conn:
+                    conn.info["read_only"] = read_only
+                    with conn.begin():
+                        yield Transaction(conn)
+            finally:
+                if queue is not None:
+                    queue.release()
+        except TimeoutError as e:
+            raise StoreBusy(str(e)) from e
+        except DBAPIError as e:
+            # The driver's message only: the statement's parameters (PINs, token hashes) are
+            # kept out of every log line and traceback that shows this error.
+            e.hide_parameters = True
+            raise _translated(e) from e
         if not read_only and self._checkpointer is not None:
             self._checkpointer.committed()
+
+
+def _translated(e: DBAPIError) -> StoreError:
+    text = str(e.orig)
+    if isinstance(e, IntegrityError):
+        return Duplicate(text)
+    if isinstance(e, OperationalError):
+        if isinstance(e.orig, sqlite3.OperationalError) and "locked" in text:
+            return StoreBusy(text)
+        return StoreUnavailable(text)
+    return StoreError(text)

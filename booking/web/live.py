@@ -103,8 +103,8 @@ class LivePage:
     # --- who may see which reservation ----------------------------------------------------
 
     def _load(self, reservation_id: int) -> Reservation | None:
-        with self._booking.uow(read_only=True) as repo:
-            return repo.get_reservation(reservation_id)
+        with self._booking.uow(read_only=True) as tx:
+            return tx.reservations.get_reservation(reservation_id)
 
     async def reservation(self, request: Request, viewer: Viewer, reservation_id: int) -> Reservation:
         self.pages(request)

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from booking.domain.clock import Clock
 from booking.store.unit_of_work import UnitOfWork
-from booking.store.web_sessions import WebSessionRepository
 from booking.web.session import Viewer
 
 
@@ -24,22 +23,22 @@ class SessionStore:
 
     def open(self, viewer: Viewer, expires_at: datetime) -> None:
         now = self._clock.now()
-        with self._uow() as repo:
-            sessions = WebSessionRepository(repo.conn)
+        with self._uow() as tx:
+            sessions = tx.web_sessions
             sessions.prune(now)  # sessions that expired unused: their cookies are refused anyway
             sessions.open(_hash(viewer.nonce), viewer.subject, now, expires_at)
 
     def is_live(self, nonce: str) -> bool:
         if not nonce:
             return False
-        with self._uow(read_only=True) as repo:
-            return WebSessionRepository(repo.conn).is_live(_hash(nonce), self._clock.now())
+        with self._uow(read_only=True) as tx:
+            return tx.web_sessions.is_live(_hash(nonce), self._clock.now())
 
     def revoke(self, nonce: str) -> bool:
-        with self._uow() as repo:
-            return WebSessionRepository(repo.conn).revoke(_hash(nonce))
+        with self._uow() as tx:
+            return tx.web_sessions.revoke(_hash(nonce))
 
     def revoke_subject(self, subject: str) -> int:
         """Every session of one profile, the operator, or one reservation's moderators."""
-        with self._uow() as repo:
-            return WebSessionRepository(repo.conn).revoke_subject(subject)
+        with self._uow() as tx:
+            return tx.web_sessions.revoke_subject(subject)

@@ -19,6 +19,7 @@ from booking.domain.errors import BookingError, NotFound, RuleViolation
 from booking.domain.statement import Statement
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
+from booking.store.errors import StoreUnavailable
 from conference_ivr.dialconf.cli_booking import database_not_ready, fail
 from conference_ivr.settings import Settings
 
@@ -64,8 +65,6 @@ Handler = Callable[[argparse.Namespace, BookingService, BillingService], int]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.exc import OperationalError
-
     from conference_ivr.dialconf.compose import build_billing, build_booking
 
     handlers: dict[str, Handler] = {"tariff": _tariff, "rate": _rate, "statement": _statement, "plan": _plan}
@@ -80,13 +79,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return fail(str(exc), 1)
     except _Unusable as exc:
         return fail(str(exc), 2)
-    except OperationalError as exc:
+    except StoreUnavailable as exc:
         return database_not_ready(exc)
 
 
 def _profile_id(booking: BookingService, name: str) -> int:
-    with booking.uow(read_only=True) as repo:
-        found = repo.find_profile(name)
+    with booking.uow(read_only=True) as tx:
+        found = tx.reservations.find_profile(name)
     if found is None:
         raise NotFound(f"no profile {name!r} (`dialconf profile create {name}` makes one)")
     return found

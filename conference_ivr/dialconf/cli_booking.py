@@ -11,15 +11,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from booking.domain.errors import BookingError, CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.services.booking import BookingService
+from booking.store.errors import StoreUnavailable
 from conference_ivr.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy.exc import OperationalError
 
 COMMANDS = ("book", "list", "cancel", "queue", "approve", "reject", "profile", "pin-lockouts")
 
@@ -78,8 +75,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.exc import OperationalError
-
     from conference_ivr.dialconf.compose import build_booking
 
     handlers: dict[str, Callable[[argparse.Namespace, BookingService, Settings], int]] = {
@@ -102,13 +97,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return fail(str(exc), 1)
     except UsageError as exc:
         return fail(str(exc), 2)
-    except OperationalError as exc:
+    except StoreUnavailable as exc:
         return database_not_ready(exc)
 
 
-def database_not_ready(exc: OperationalError) -> int:
+def database_not_ready(exc: StoreUnavailable) -> int:
     """The store is missing or behind: say how to fix it (exit 2)."""
-    first = str(exc.orig or exc).splitlines()[0]
+    first = (str(exc) or "unreachable").splitlines()[0]
     return fail(f"database not ready ({first}): run `dialconf db upgrade`", 2)
 
 

@@ -34,7 +34,7 @@ from booking.services.orders import OrderDesk
 from booking.services.usage import UsageService
 from booking.settings import KannelSettings
 from booking.store.engine import make_engine
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from booking.web.live import live_router
@@ -69,7 +69,7 @@ def build_booking(
     """The booking service; notices to invitees are planned inside its transactions."""
     engine = engine or make_engine(settings.database_url)
     hook = MessagingHook(NoticePlanner(settings.messaging.notices))
-    return BookingService(UnitOfWork(engine), clock or SystemClock(), settings.booking, on_change=hook)
+    return BookingService(SqlUnitOfWork(engine), clock or SystemClock(), settings.booking, on_change=hook)
 
 
 def timezone(settings: Settings) -> ZoneInfo:

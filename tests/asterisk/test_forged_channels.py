@@ -12,7 +12,6 @@ from structlog.testing import capture_logs
 
 from booking.domain.dialout import CallState, DialCall
 from booking.domain.rules import BookingRequest, ReservationKind
-from booking.store.dialout import DialOutRepository
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave, Hangup
 from conference_ivr.pbx import names
 from tests.support.system import System
@@ -100,7 +99,7 @@ async def test_a_channel_with_another_calls_id_is_not_invited(system: System) ->
     )
     assert r.id is not None
     with booking.uow() as repo:  # a call the controller is placing right now
-        call = DialOutRepository(repo.conn).add(
+        call = repo.dialout.add(
             DialCall(r.id, "+420601000100", "en", now, state=CallState.CALLING), now, r.room.profile_id
         )
     assert call.id is not None
@@ -112,5 +111,5 @@ async def test_a_channel_with_another_calls_id_is_not_invited(system: System) ->
             assert commands == ["HANGUP"], commands  # nothing said, nobody let in
     assert [e["event"] for e in logs if e.get("log_level") == "warning"] == ["dialout.unknown_call"] * 2
     with booking.uow(read_only=True) as repo:
-        after = DialOutRepository(repo.conn).get(call.id)
+        after = repo.dialout.get(call.id)
     assert after is not None and after.state is CallState.CALLING and after.uniqueid == ""

@@ -21,8 +21,7 @@ from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
-from booking.store.usage import UsageRepository
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at, bearer, parse
 
 MONTH = f"{NOW:%Y-%m}"
@@ -53,7 +52,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(NOW)
-    service = BookingService(UnitOfWork(engine), clock, BookingSettings())
+    service = BookingService(SqlUnitOfWork(engine), clock, BookingSettings())
     billing = BillingService(service.uow, clock, ZoneInfo("Europe/Prague"))
     try:
         with TestClient(create_app(service, OPERATOR_TOKEN, billing=billing)) as client:
@@ -67,7 +66,7 @@ def held(api: Api, who: str = "acme", session: str = "s1") -> dict[str, Any]:
     r = api.book(who)
     start = parse(at(60))
     with api.service.uow() as repo:
-        usage = UsageRepository(repo.conn)
+        usage = repo.usage
         for n, (caller, access, seconds) in enumerate(CALLS):
             uid = f"{session}-{n}"
             joined = start + timedelta(minutes=n)

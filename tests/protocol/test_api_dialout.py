@@ -19,6 +19,7 @@ from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.services.dialout import DialOutRules, DialOutService
 from booking.services.usage import UsageService
 from tests.support.api import OPERATOR_TOKEN, Api, running_api
+from tests.support.sql import sql
 
 CAPS = CallCaps(reservation_per_day=8, reservation_per_minute=3, profile_per_hour=6, profile_per_day=10)
 _legs = itertools.count(1)
@@ -142,8 +143,8 @@ def test_calling_again_who_is_missing_counts_every_call(api: Api) -> None:
     for n in range(3):
         assert post(api, r, f"60100{n:04d}").status_code == 202
     assert post(api, r, None).json() == []  # everyone dialled is still being called
-    with api.service.uow() as repo:  # the three were not reached
-        repo.conn.exec_driver_sql("UPDATE dialout_calls SET state = 'failed'")
+    with sql(api.service.uow) as conn:  # the three were not reached
+        conn.exec_driver_sql("UPDATE dialout_calls SET state = 'failed'")
     api.clock.advance(timedelta(minutes=2))
     someone_joins(api, r, "+420601000001")  # one of them dialled in meanwhile
     again = post(api, r, None)

@@ -6,6 +6,7 @@ import pytest
 
 from booking.api.app import create_app
 from tests.support.api import Api, bearer
+from tests.support.sql import sql
 
 
 def test_operator_creates_a_profile_and_its_token_works(api: Api) -> None:
@@ -22,8 +23,8 @@ def test_operator_creates_a_profile_and_its_token_works(api: Api) -> None:
 def test_the_token_is_stored_hashed_only(api: Api) -> None:
     r = api.client.post("/api/profiles", json={"name": "acme"}, headers=api.operator)
     token = r.json()["token"]
-    with api.service._uow(read_only=True) as repo:
-        row = repo.conn.exec_driver_sql("SELECT token_hash FROM profiles WHERE name = 'acme'").one()
+    with sql(api.service.uow) as conn:
+        row = conn.exec_driver_sql("SELECT token_hash FROM profiles WHERE name = 'acme'").one()
     assert row[0] != token and token not in row[0]
 
 

@@ -8,11 +8,11 @@ import smtplib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from booking.adapters.mail import MailIntake
 from booking.domain.messages import Inbound
 from booking.settings import MailSettings
+from booking.store.errors import StoreBusy
 from tests.support.ports import free_ports
 
 ORDER = b"From: Eva <eva@example.com>\r\nSubject: conference\r\n\r\nconf 0907 1400 60 10\r\n"
@@ -67,7 +67,7 @@ async def test_an_order_is_taken_with_the_from_address_as_sender(intake: tuple[M
 
 async def test_a_store_failure_is_451_and_anything_else_550(intake: tuple[MailSettings, Desk]) -> None:
     settings, desk = intake
-    desk.fail = lambda: OperationalError("INSERT", {}, Exception("database is locked"))
+    desk.fail = lambda: StoreBusy("database is locked")
     code, text = await send(settings, ORDER)
     assert code == 451 and "try again later" in text
     desk.fail = lambda: OSError("disk full")

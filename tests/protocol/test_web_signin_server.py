@@ -19,13 +19,14 @@ from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.app import install_web
 from booking.web.signin import BAD_CREDENTIALS
 from conference_ivr.settings import ApiSettings
 from tests.support.live_web import serving
 from tests.support.poll import until
 from tests.support.signin import signin_token
+from tests.support.sql import sql
 
 
 @asynccontextmanager
@@ -35,7 +36,7 @@ async def site(
     url = f"sqlite:///{tmp_path / 'booking.db'}"
     upgrade(url)
     engine = make_engine(url)
-    service = BookingService(UnitOfWork(engine), SystemClock(), booking)
+    service = BookingService(SqlUnitOfWork(engine), SystemClock(), booking)
     app = create_app(service, "operator-token-for-server-tests")
     install_web(app, "a-web-secret-for-server-tests", ZoneInfo("Europe/Prague"))
     try:
@@ -76,8 +77,8 @@ def _counted(service: BookingService) -> set[str]:
 
     from booking.store.pin_attempts import pin_attempts
 
-    with service.uow(read_only=True) as repo:
-        return {str(k) for k in repo.conn.execute(select(pin_attempts.c.key)).scalars()}
+    with sql(service.uow) as conn:
+        return {str(k) for k in conn.execute(select(pin_attempts.c.key)).scalars()}
 
 
 async def test_the_delay_of_wrong_guesses_holds_no_worker_thread(tmp_path: Path) -> None:

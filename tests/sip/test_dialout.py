@@ -27,7 +27,6 @@ from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
 from booking.services.dialout import DialOutService
 from booking.services.usage import UsageService
-from booking.store.messaging import MessagingRepository
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin
 from conference_ivr.dialconf.compose import build_dialout_calls, dialout_rules
 from conference_ivr.settings import DialOutSettings
@@ -92,7 +91,7 @@ def dial_out_reservation(system: System, numbers: list[str], dial_out: bool = Tr
         profile,
         req,
         operator=True,
-        within=lambda repo, r: MessagingRepository(repo.conn).replace_invitees(r.id or 0, invitees, now),
+        within=lambda repo, r: repo.messages.replace_invitees(r.id or 0, invitees, now),
     )
 
 

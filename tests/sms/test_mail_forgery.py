@@ -23,12 +23,12 @@ from booking.domain.keyword import confirmation_code
 from booking.domain.messages import Channel, Inbound, Outcome
 from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.texts import Texts
-from booking.store.messaging import MessagingRepository
 from booking.store.messaging_tables import inbound_messages, senders
 from tests.support.dkim import FakeDns, SigningKey, new_key, sign
 from tests.support.kannel import wait_until
 from tests.support.messaging_system import MessagingSystem, running_messaging
 from tests.support.smtp import body
+from tests.support.sql import sql
 from tests.support.system import isolated_settings
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -161,7 +161,7 @@ def test_an_email_order_with_phone_invitees_queues_no_sms(system: MessagingSyste
     reply = next_mail(system, jan, 0)
     assert "cannot send SMS notices" in body(reply) and number in body(reply)
     with system.booking.uow(read_only=True) as repo:
-        queued = MessagingRepository(repo.conn).outbox()
+        queued = repo.messages.outbox()
     assert [m for m in queued if m.channel is Channel.SMS and m.recipient == number] == []
     assert own(system, jan) == []
 
@@ -170,13 +170,13 @@ def test_new_senders_of_one_domain_are_limited_with_one_reply_an_hour(system: Me
     for n in range(PER_DOMAIN + 2):
         address = f"u{n}@flood.test"
         send(system, raw_mail(address, "conference", "status"), address)  # recorded before 250
-    with system.booking.uow(read_only=True) as repo:
-        rows = repo.conn.execute(
+    with sql(system.booking.uow) as conn:
+        rows = conn.execute(
             select(inbound_messages.c.sender, inbound_messages.c.outcome).where(
                 inbound_messages.c.sender.like("%@flood.test")
             )
         ).all()
-        profiles = repo.conn.execute(select(senders.c.address).where(senders.c.address.like("%@flood.test")))
+        profiles = conn.execute(select(senders.c.address).where(senders.c.address.like("%@flood.test")))
         known = {p.address for p in profiles}
     outcomes = dict((r.sender, r.outcome) for r in rows)
     limited = Outcome.NEW_SENDER_LIMITED.value
@@ -189,7 +189,7 @@ def test_new_senders_of_one_domain_are_limited_with_one_reply_an_hour(system: Me
     assert body(told).strip() == default_text(system, "reply.new_senders_limited")
     # The last one is refused silently (one reply an hour): the outbox holds nothing for it.
     with system.booking.uow(read_only=True) as repo:
-        assert MessagingRepository(repo.conn).outbox(f"u{PER_DOMAIN + 1}@flood.test") == []
+        assert repo.messages.outbox(f"u{PER_DOMAIN + 1}@flood.test") == []
     # Another domain is not held up.
     send(system, raw_mail("ota@other.test", "conference", "status"), "ota@other.test")
     assert "no conferences" in body(next_mail(system, "ota@other.test", 0))
@@ -207,13 +207,13 @@ def test_a_bad_from_is_answered_550_with_the_reason_and_stores_nothing(
     system: MessagingSystem, from_header: str, reason: str
 ) -> None:
     raw = f"From: {from_header}\r\nTo: conference@localhost\r\nSubject: conference\r\n\r\nstatus\r\n"
-    with system.booking.uow(read_only=True) as repo:
-        before = len(repo.conn.execute(select(inbound_messages.c.id)).all())
+    with sql(system.booking.uow) as conn:
+        before = len(conn.execute(select(inbound_messages.c.id)).all())
     for _ in range(2):  # the same answer each time: permanent, never a 451 to retry
         code, text = refused(system, raw.encode())
         assert code == 550 and text.startswith("5.1.7") and reason in text
-    with system.booking.uow(read_only=True) as repo:
-        assert len(repo.conn.execute(select(inbound_messages.c.id)).all()) == before
+    with sql(system.booking.uow) as conn:
+        assert len(conn.execute(select(inbound_messages.c.id)).all()) == before
 
 
 def test_unreadable_mail_is_refused_with_a_clear_permanent_answer(system: MessagingSystem) -> None:
@@ -265,13 +265,14 @@ def test_an_sms_from_a_sender_that_is_no_number_is_taken_once_with_nothing_store
     assert len(seen) == 2, seen
     assert _forward(system, "abc", order(), "abc-1") == 200  # what Kannel got
     assert _forward(system, "Vodafone", "konf\x00 0101", "abc-2") == 200
-    with system.booking.uow(read_only=True) as repo:
-        stored = repo.conn.execute(
+    with sql(system.booking.uow) as conn:
+        stored = conn.execute(
             select(senders.c.address).where(
                 senders.c.channel == "sms", senders.c.address.in_(["abc", "Vodafone"])
             )
         ).all()
-        answered = MessagingRepository(repo.conn).outbox("abc")
+    with system.booking.uow(read_only=True) as repo:
+        answered = repo.messages.outbox("abc")
     assert stored == [] and answered == []
     # A control character in a real number's SMS is answered, not a 500 (PostgreSQL rejects NUL).
     assert _forward(system, "+420601777001", "konf\x00 0101", "nul-1") == 200

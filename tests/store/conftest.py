@@ -21,7 +21,7 @@ from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.support.postgres import Postgres, running_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -57,7 +57,7 @@ class Store:
         return self.engine.dialect.name
 
     def service(self, **settings: object) -> BookingService:
-        return BookingService(UnitOfWork(self.engine), self.clock, BookingSettings(**settings))  # type: ignore[arg-type]
+        return BookingService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from booking.domain.model import Reservation
 from booking.domain.tariff_file import default_text
 from booking.domain.usage import Leg
 from booking.services.billing import BillingService
-from booking.store.usage import UsageRepository
 from tests.store.conftest import Store
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -36,7 +35,7 @@ def add_legs(
 ) -> list[str]:
     ids = []
     with store.service().uow() as repo:
-        usage = UsageRepository(repo.conn)
+        usage = repo.usage
         for n, (caller, access, seconds) in enumerate(calls):
             uid = f"{session}-{n}-{at:%d}"
             joined = at + timedelta(minutes=n)

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import ReservationKind, ReservationStatus, Role, Room, Verdict
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService, DialInStatus
-from booking.store.reservations import Repository
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.errors import Duplicate
+from booking.store.reservations import ReservationRepository
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.conftest import T0, Store
 
 PANEL = ReservationKind.PANEL
@@ -65,23 +65,23 @@ def test_anytime_room_holds_no_seats(service: BookingService) -> None:
 
 
 def test_live_numbers_are_unique_in_the_database(store: Store) -> None:
-    uow = UnitOfWork(store.engine)
+    uow = SqlUnitOfWork(store.engine)
     with uow() as repo:
-        pid = repo.profile_id("p", T0)
-        first = repo.add_room(Room("482915", "111222", "333444", pid), T0)
-        assert "482915" in repo.live_numbers()
-        assert "482916" not in repo.live_numbers()
-    with pytest.raises(IntegrityError), uow() as repo:
-        repo.add_room(Room("482915", "555666", "777888", pid), T0)
+        pid = repo.reservations.profile_id("p", T0)
+        first = repo.reservations.add_room(Room("482915", "111222", "333444", pid), T0)
+        assert "482915" in repo.reservations.live_numbers()
+        assert "482916" not in repo.reservations.live_numbers()
+    with pytest.raises(Duplicate), uow() as repo:
+        repo.reservations.add_room(Room("482915", "555666", "777888", pid), T0)
     # Once the first room is released its number may be given out again.
     with uow() as repo:
         assert first.id is not None
-        repo.release_room(first.id, T0)
-        assert "482915" not in repo.live_numbers()
-        again = repo.add_room(Room("482915", "555666", "777888", pid), T0)
+        repo.reservations.release_room(first.id, T0)
+        assert "482915" not in repo.reservations.live_numbers()
+        again = repo.reservations.add_room(Room("482915", "555666", "777888", pid), T0)
         assert again.id != first.id
-    with pytest.raises(IntegrityError), uow() as repo:
-        repo.add_room(Room("482915", "121314", "151617", pid), T0)
+    with pytest.raises(Duplicate), uow() as repo:
+        repo.reservations.add_room(Room("482915", "121314", "151617", pid), T0)
 
 
 def test_service_never_hands_out_a_live_number(service: BookingService) -> None:
@@ -205,15 +205,17 @@ def test_a_booking_that_fits_reads_only_its_own_window(
     reads: list[tuple[str, object, object]] = []
 
     def spying(name: str) -> Any:
-        real = getattr(Repository, name)
+        real = getattr(ReservationRepository, name)
 
-        def spy(self: Repository, start: datetime, end: datetime, *args: Any, **kwargs: Any) -> Any:
+        def spy(
+            self: ReservationRepository, start: datetime, end: datetime, *args: Any, **kwargs: Any
+        ) -> Any:
             reads.append((name, start, end))
             return real(self, start, end, *args, **kwargs)
 
         return spy
 
     for name in ("seats_overlapping", "peak_reserved", "booked_overlapping"):
-        monkeypatch.setattr(Repository, name, spying(name))
+        monkeypatch.setattr(ReservationRepository, name, spying(name))
     service.book(DAY, 60, 5)
     assert reads == [("seats_overlapping", DAY, DAY + timedelta(minutes=60))]

@@ -21,7 +21,7 @@ from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
-from booking.store.reservations import Repository
+from booking.store.reservations import ReservationRepository
 from tests.store.bulk import load_bookings
 from tests.store.conftest import T0, Store
 
@@ -33,7 +33,7 @@ PANEL = ReservationKind.PANEL
 
 def _near(store: Store, start: datetime, end: datetime, exclude: int | None = None) -> list[Booked]:
     with store.engine.connect() as conn:
-        return Repository(conn).booked_overlapping(start, end, LONGEST, exclude)
+        return ReservationRepository(conn).booked_overlapping(start, end, LONGEST, exclude)
 
 
 def _capacities(near: list[Booked], start: datetime, end: datetime, seats: int) -> list[int]:
@@ -99,7 +99,7 @@ def test_an_edit_and_an_extension_are_checked_without_the_booking_itself(store: 
             extended = store.service(system_capacity=capacity).try_extend(mine.id, until)
             assert extended is (held + 3 <= capacity)
             with store.engine.begin() as conn:  # undone, for the next capacity
-                Repository(conn).update_reservation(mine)
+                ReservationRepository(conn).update_reservation(mine)
         setup.delete(profile.id, mine.id)
 
 
@@ -109,16 +109,16 @@ def test_each_tier_reads_only_what_it_needs(service: BookingService, monkeypatch
     reads: list[tuple[str, datetime, datetime]] = []
 
     def spying(name: str) -> Any:
-        real = getattr(Repository, name)
+        real = getattr(ReservationRepository, name)
 
-        def spy(self: Repository, start: datetime, end: datetime, *args: Any) -> Any:
+        def spy(self: ReservationRepository, start: datetime, end: datetime, *args: Any) -> Any:
             reads.append((name, start, end))
             return real(self, start, end, *args)
 
         return spy
 
     for name in ("seats_overlapping", "peak_reserved", "booked_overlapping"):
-        monkeypatch.setattr(Repository, name, spying(name))
+        monkeypatch.setattr(ReservationRepository, name, spying(name))
 
     day = T0 + timedelta(days=1)
 

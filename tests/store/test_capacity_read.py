@@ -12,7 +12,7 @@ import random
 from datetime import timedelta
 
 from booking.domain.capacity import peak
-from booking.store.reservations import Repository
+from booking.store.reservations import ReservationRepository
 from tests.store.bulk import load_bookings
 from tests.store.conftest import T0, Store
 
@@ -24,7 +24,7 @@ def test_capacity_read_is_exactly_the_overlapping_bookings(store: Store) -> None
     load_bookings(store.engine, 600, T0, 3, T0, seed=5, lengths=GRID, step_minutes=15, max_seats=9)
     rand = random.Random(3)
     with store.engine.connect() as conn:
-        repo = Repository(conn)
+        repo = ReservationRepository(conn)
         everything = repo.booked_overlapping(T0 - LONGEST, T0 + timedelta(days=30), LONGEST)
         assert len(everything) == 600
         assert len({b.ends_at - b.starts_at for b in everything}) == len(GRID)

@@ -28,7 +28,7 @@ from booking.settings import BookingSettings
 from booking.store.engine import WriterQueue, make_engine
 from booking.store.migrate import upgrade
 from booking.store.tables import reservations
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.conftest import SQLITE_ONLY, T0, Store
 from tests.support.postgres import Postgres
 
@@ -49,7 +49,7 @@ class Tally:
 def _writer(url: str, seed: int, turns: list[int], tally: Tally, start: threading.Barrier) -> None:
     rand = random.Random(seed)
     engine = make_engine(url)  # each writer: its own engine, so its own connection
-    service = BookingService(UnitOfWork(engine), FakeClock(T0), BookingSettings(system_capacity=CAPACITY))
+    service = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings(system_capacity=CAPACITY))
     deadline = time.monotonic() + TIME_LIMIT
     try:
         start.wait()
@@ -154,7 +154,7 @@ def test_writers_creating_the_same_profiles_get_one_row_each(store: Store) -> No
 
     def create(seed: int) -> None:
         engine = make_engine(store.url)
-        service = BookingService(UnitOfWork(engine), FakeClock(T0), BookingSettings())
+        service = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
         try:
             barrier.wait()
             for name in names:  # all in the same order: every name is contended
@@ -189,12 +189,12 @@ def test_sqlite_writers_take_turns(store: Store) -> None:
 
     def write(n: int) -> None:
         engine = make_engine(store.url)
-        uow = UnitOfWork(engine)
+        uow = SqlUnitOfWork(engine)
         try:
             barrier.wait()
             while time.monotonic() < stop:
                 with uow() as repo:
-                    repo.profile_id(f"writer-{n}-{turns[n]}", T0)
+                    repo.reservations.profile_id(f"writer-{n}-{turns[n]}", T0)
                 turns[n] += 1
         except BaseException as exc:
             with tally.lock:

@@ -16,12 +16,11 @@ from booking.services.dialin import DialInService, DialInStatus
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine, wal_checkpointer
 from booking.store.migrate import upgrade
-from booking.store.reservations import Repository
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork, Transaction
 from tests.store.conftest import SQLITE_ONLY, Store
 
 
-class CountingUnitOfWork(UnitOfWork):
+class CountingUnitOfWork(SqlUnitOfWork):
     """The real unit of work, counting the transactions it opens by kind."""
 
     def __init__(self, store: Store) -> None:
@@ -29,7 +28,7 @@ class CountingUnitOfWork(UnitOfWork):
         self.opened: list[str] = []
 
     @contextmanager
-    def __call__(self, read_only: bool = False) -> Iterator[Repository]:
+    def __call__(self, read_only: bool = False) -> Iterator[Transaction]:
         self.opened.append("read" if read_only else "write")
         with super().__call__(read_only) as repo:
             yield repo

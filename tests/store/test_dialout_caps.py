@@ -21,9 +21,8 @@ from booking.services.booking import BookingService
 from booking.services.dialout import DialOutRules, DialOutService, Presence
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
-from booking.store.messaging import MessagingRepository
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.conftest import T0, Store
 
 RUNNING = Presence(True)
@@ -37,7 +36,7 @@ def dial_out_room(svc: BookingService, profile: str = "acme") -> Reservation:
 
 
 def calls(store: Store, caps: CallCaps) -> DialOutService:
-    return DialOutService(UnitOfWork(store.engine), store.clock, DialOutRules(NumberPolicy(), caps))
+    return DialOutService(SqlUnitOfWork(store.engine), store.clock, DialOutRules(NumberPolicy(), caps))
 
 
 def test_concurrent_requests_never_pass_the_profile_cap_together(
@@ -93,7 +92,7 @@ def test_migration_0009_gives_earlier_calls_their_profile(empty_url: str) -> Non
     upgrade(empty_url, "0008")
     engine = make_engine(empty_url)
     try:
-        svc = BookingService(UnitOfWork(engine), FakeClock(T0), BookingSettings())
+        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
         r = dial_out_room(svc)
         with engine.begin() as conn:
             conn.execute(
@@ -127,7 +126,7 @@ def test_the_start_plans_only_what_the_caps_and_the_policy_allow(
         service.profile_named("acme").id,
         req,
         operator=True,
-        within=lambda repo, r: MessagingRepository(repo.conn).replace_invitees(r.id or 0, invitees, T0),
+        within=lambda repo, r: repo.messages.replace_invitees(r.id or 0, invitees, T0),
     )
     svc = calls(store, CallCaps(reservation_per_day=3))
     with capture_logs() as logs:

@@ -18,7 +18,7 @@ from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import alembic_config, downgrade, upgrade
 from booking.store.tables import metadata
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.conftest import T0
 
 # Every table module of the store registers its tables in the one MetaData.
@@ -83,7 +83,7 @@ def test_every_step_down_and_up_keeps_the_bookings(empty_url: str) -> None:
     upgrade(empty_url)
     engine = make_engine(empty_url)
     try:
-        svc = BookingService(UnitOfWork(engine), FakeClock(T0), BookingSettings())
+        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
         booked = svc.book(T0 + timedelta(days=1), 60, 5)
     finally:
         engine.dispose()
@@ -95,7 +95,7 @@ def test_every_step_down_and_up_keeps_the_bookings(empty_url: str) -> None:
     assert _schema_diff(empty_url) == []
     engine = make_engine(empty_url)
     try:
-        svc = BookingService(UnitOfWork(engine), FakeClock(T0), BookingSettings())
+        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
         outcome = svc.dial_in(booked.room.conference_number, booked.room.pin)
         assert outcome.reservation is not None
         assert outcome.reservation.id == booked.id

@@ -14,7 +14,7 @@ from booking.services.dialin import DialInService, DialInStatus
 from booking.services.usage import UsageService
 from booking.settings import BookingSettings
 from booking.store.pin_attempts import PinAttemptsRepository
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.conftest import Store
 
 SMALL = BookingSettings(pin_per_caller=3, pin_per_conference=4, pin_web_per_conference=2, pin_max_delay_s=16)
@@ -27,7 +27,7 @@ def spoofed() -> str:
 
 
 def dialin(store: Store, settings: BookingSettings = SMALL) -> DialInService:
-    return DialInService(UnitOfWork(store.engine), store.clock, settings)
+    return DialInService(SqlUnitOfWork(store.engine), store.clock, settings)
 
 
 def booked(store: Store) -> Reservation:
@@ -35,7 +35,7 @@ def booked(store: Store) -> Reservation:
 
 
 def joined_before(store: Store, r: Reservation, caller: str, moderator: bool) -> None:
-    usage = UsageService(UnitOfWork(store.engine), store.clock, SMALL)
+    usage = UsageService(SqlUnitOfWork(store.engine), store.clock, SMALL)
     uniqueid = f"leg-{caller}-{moderator}"
     assert usage.record_join(uniqueid, r.room.conference_number, caller, moderator)
     usage.record_leave(uniqueid)

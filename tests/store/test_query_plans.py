@@ -24,7 +24,7 @@ from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.store.pin_attempts import pin_attempts
-from booking.store.reservations import Repository
+from booking.store.reservations import ReservationRepository
 from booking.store.tables import SPAN_CLASSES
 from booking.store.usage import usage_legs
 from booking.store.web_sessions import web_sessions
@@ -94,8 +94,10 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
     profile = service.profile_named("planner")
     hour = (BUSY, BUSY + timedelta(hours=1))
     with store.engine.connect() as conn:
-        held = Repository(conn).peak_reserved(*hour, LONGEST)
-        assert Repository(conn).seats_overlapping(*hour, LONGEST) > held + 1  # the bound is loose here
+        held = ReservationRepository(conn).peak_reserved(*hour, LONGEST)
+        assert (
+            ReservationRepository(conn).seats_overlapping(*hour, LONGEST) > held + 1
+        )  # the bound is loose here
     # Room for exactly one more seat at the busiest instant: the bound leaves no room, the exact
     # peak decides (booked); the next seat is refused, with the wider read for its suggestions.
     tight: BookingService = store.service(system_capacity=held + 1)
@@ -152,11 +154,11 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
             assert "starts_at >=" in text and "starts_at <" in text, text
 
 
-Read = Callable[[Repository, datetime, datetime, timedelta], object]
+Read = Callable[[ReservationRepository, datetime, datetime, timedelta], object]
 READS: dict[str, Read] = {
-    "rows": Repository.booked_overlapping,
-    "bound": Repository.seats_overlapping,
-    "exact": Repository.peak_reserved,
+    "rows": ReservationRepository.booked_overlapping,
+    "bound": ReservationRepository.seats_overlapping,
+    "exact": ReservationRepository.peak_reserved,
 }
 
 
@@ -177,7 +179,7 @@ def _capacity_steps(store: Store, read: Read) -> tuple[int, object]:
         driver.set_progress_handler(count, 1)
         try:
             lo, hi = WINDOW - timedelta(hours=24), WINDOW + timedelta(hours=25)  # the service's horizon
-            found = read(Repository(conn), lo, hi, LONGEST)
+            found = read(ReservationRepository(conn), lo, hi, LONGEST)
         finally:
             driver.set_progress_handler(None, 1)
     return steps, found

@@ -17,7 +17,7 @@ from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 OPERATOR_TOKEN = "operator-test-token"
@@ -71,7 +71,7 @@ def running_api(tmp_path: Path, settings: BookingSettings | None = None) -> Iter
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(NOW)
-    service = BookingService(UnitOfWork(engine), clock, settings or BookingSettings())
+    service = BookingService(SqlUnitOfWork(engine), clock, settings or BookingSettings())
     try:
         with TestClient(create_app(service, OPERATOR_TOKEN)) as client:
             yield Api(client, service, clock)

@@ -15,7 +15,6 @@ from booking.domain.messages import Channel, Inbound, Message, Outcome
 from booking.services.booking import BookingService
 from booking.services.gateways import DeliveryError
 from booking.services.messaging import MessagingService
-from booking.store.messaging import MessagingRepository
 from conference_ivr.dialconf.compose import build_booking, build_messaging
 from conference_ivr.settings import Settings
 
@@ -103,7 +102,7 @@ class Harness:
 
     def outbox(self, recipient: str | None = None) -> list[Message]:
         with self.booking.uow(read_only=True) as repo:
-            return MessagingRepository(repo.conn).outbox(recipient)
+            return repo.messages.outbox(recipient)
 
     def at(self, when: datetime) -> int:
         """Move the clock to ``when`` and send what is due then."""

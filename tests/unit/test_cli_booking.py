@@ -386,14 +386,13 @@ def test_billing_commands_have_help(capsys: pytest.CaptureFixture[str], argv: li
 
 def test_statement_lists_the_sessions(capsys: pytest.CaptureFixture[str]) -> None:
     from booking.domain.usage import Leg
-    from booking.store.usage import UsageRepository
 
     rid, out = book(capsys, "--profile", "acme")
     number = re.search(r"conference number: (\d+)", out)
     assert number
     joined = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
     with build_booking(Settings()).uow() as repo:
-        usage = UsageRepository(repo.conn)
+        usage = repo.usage
         leg = Leg(
             "u1", number.group(1), rid, "+420261000111", False, "participant", None, joined, session_id="s1"
         )

@@ -12,11 +12,11 @@ from booking.domain.capacity import Booked
 from booking.domain.clock import FakeClock
 from booking.services.booking import BookingService
 from booking.services.figures import read_figures, reserved_at
-from conference_ivr.conference.booking_gauges import BookingGauges
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
+from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.metrics import Metrics
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ def booking(tmp_path: Path) -> Iterator[BookingService]:
     upgrade(url)
     engine = make_engine(url)
     settings = BookingSettings(system_capacity=50, pin_per_caller=2, pin_base_delay_s=0, pin_max_delay_s=0)
-    yield BookingService(UnitOfWork(engine), FakeClock(NOW - timedelta(minutes=30)), settings)
+    yield BookingService(SqlUnitOfWork(engine), FakeClock(NOW - timedelta(minutes=30)), settings)
     engine.dispose()
 
 

@@ -22,7 +22,7 @@ from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from conference_ivr.agi.server import FastAgiServer
@@ -66,7 +66,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(NOW)
-    booking = BookingService(UnitOfWork(engine), clock, BookingSettings())
+    booking = BookingService(SqlUnitOfWork(engine), clock, BookingSettings())
     metrics = Metrics()
     ami = AmiClient("127.0.0.1", 9, "nobody", "never-connected")
     agi, live = FastAgiServer(), LiveConferences(ami, metrics)
