@@ -61,7 +61,7 @@ from bench.machine import children_cpu_seconds, loadavg
 from bench.machine import own_cpu_seconds as peer_cpu_seconds
 from bench.publish import publish, run_facts
 from booking.store.migrate import upgrade
-from conference_ivr.dialconf.compose import build_booking
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.settings import Settings
 
 ROOT = Path(__file__).resolve().parent
@@ -80,7 +80,8 @@ def book_rooms(url: str, data_dir: Path, count: int) -> list[Room]:
     """``count`` anytime rooms of 30 seats (the most an anytime room may have), each its own
     profile's: enough held seats for every call of a run (a seat is held 30 s without AMI)."""
     upgrade(url)
-    booking = build_booking(Settings(database_url=url, data_dir=data_dir))
+    services = build_services(Settings(database_url=url, data_dir=data_dir))
+    booking = services.booking
     try:
         rooms = []
         for i in range(count):
@@ -88,7 +89,7 @@ def book_rooms(url: str, data_dir: Path, count: int) -> list[Room]:
             rooms.append(Room(r.room.conference_number, r.room.pin))
         return rooms
     finally:
-        booking.uow.engine.dispose()
+        services.close()
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,11 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from booking.services.booking import BookingService
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.agi.session import AgiSession
-from conference_ivr.dialconf.compose import build_booking, build_controller
+from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.dialconf.runner import tune_for_serving
+from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.logs import configure_logging
 from conference_ivr.settings import Settings
 
@@ -175,13 +175,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with open(args.log_file, "a") as log_stream:
         configure_logging("info", stream=log_stream)
-        booking: BookingService | None = None
+        services: Services | None = None
         settings = Settings(
             database_url=args.database_url, data_dir=args.data_dir, access_numbers={"8000": "en"}
         )
         if args.route == "ivr":
-            booking = build_booking(settings)
-            controller = build_controller(settings, booking, ami_secret="not-connected", names_dir=None)
+            services = build_services(settings)
+            controller = build_controller(services, ami_secret="not-connected", names_dir=None)
             journey_steps(controller.metrics.registry)
             agi = controller.agi
         else:
@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(str(args.profile))
-            if booking is not None:
-                booking.uow.engine.dispose()
+            if services is not None:
+                services.close()
     return 0
 
 

@@ -30,7 +30,7 @@ from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.reservations import ReservationRepository
-from booking.store.unit_of_work import SqlUnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork, Transaction
 from tests.store.bulk import analyze, load_bookings
 
 SLOW_COMMIT_MS = 5.0  # a COMMIT this long did more than write the booking (SQLite: a WAL checkpoint in it)
@@ -40,26 +40,19 @@ class ExactSweep(BookingService):
     """Every check sweeps the window's rows: what a booking costs when the summed bound leaves
     no room (near the capacity)."""
 
-    def _fits(
-        self, repo: ReservationRepository, start: datetime, end: datetime, seats: int, exclude: int | None
-    ) -> bool:
-        longest = timedelta(days=self.settings.absolute_max_window_days)
-        return (
-            repo.reservations.peak_reserved(start, end, longest, exclude) + seats
-            <= self.settings.system_capacity
-        )
+    def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        return tx.reservations.peak_reserved(start, end, longest, exclude) + seats <= self._s.system_capacity
 
 
 class Before(BookingService):
     """The check as it was before (a09fc3f): the window's rows as Booked objects (aware
     datetimes), swept in Python."""
 
-    def _fits(
-        self, repo: ReservationRepository, start: datetime, end: datetime, seats: int, exclude: int | None
-    ) -> bool:
-        longest = timedelta(days=self.settings.absolute_max_window_days)
-        booked = repo.reservations.booked_overlapping(start, end, longest, exclude)
-        return capacity.fits(booked, start, end, seats, self.settings.system_capacity)
+    def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        booked = tx.reservations.booked_overlapping(start, end, longest, exclude)
+        return capacity.fits(booked, start, end, seats, self._s.system_capacity)
 
 
 # The services measured side by side; "service" is the one the verdict judges.

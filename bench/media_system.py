@@ -33,7 +33,7 @@ from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave, ConfbridgeTalking
-from conference_ivr.dialconf.compose import build_booking
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
@@ -77,7 +77,8 @@ def bench_settings(tmp: Path, rtp_start: int, rtp_ports: int) -> Settings:
 def book_rooms(settings: Settings, seats: list[int]) -> list[Room]:
     """Anytime rooms of the given sizes, booked as an operator would."""
     upgrade(settings.database_url)
-    booking = build_booking(settings)
+    services = build_services(settings)
+    booking = services.booking
     try:
         rooms = []
         for i, n in enumerate(seats):
@@ -86,7 +87,7 @@ def book_rooms(settings: Settings, seats: list[int]) -> list[Room]:
             rooms.append(Room(number, r.room.pin, names.bridge_name(number)))
         return rooms
     finally:
-        booking.uow.engine.dispose()
+        services.close()
 
 
 def machine_busy() -> tuple[float, float]:

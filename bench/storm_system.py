@@ -22,9 +22,9 @@ from typing import Any
 
 from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
-from conference_ivr.dialconf.compose import build_booking
-from conference_ivr.ivr.sounds import SOUNDS_DIR
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx.instance import AsteriskInstance
+from conference_ivr.pbx.names import SOUNDS_DIR
 from conference_ivr.pbx.provision import locate
 from conference_ivr.settings import Settings
 from tests.support.system import isolated_settings, settings_env
@@ -71,7 +71,8 @@ def storm_env(settings: Settings) -> dict[str, str]:
 def book_rooms(settings: Settings, count: int) -> list[Room]:
     """``count`` anytime rooms, each its own profile's (at most 3 active per profile)."""
     upgrade(settings.database_url)
-    booking = build_booking(settings)
+    services = build_services(settings)
+    booking = services.booking
     try:
         rooms = []
         for i in range(count):
@@ -79,7 +80,7 @@ def book_rooms(settings: Settings, count: int) -> list[Room]:
             rooms.append(Room(r.room.conference_number, r.room.pin))
         return rooms
     finally:
-        booking.uow.engine.dispose()
+        services.close()
 
 
 def _floor_dialplan(digit_timeout_s: float) -> str:

@@ -14,10 +14,13 @@ from booking.api import account, errors, messaging, operator, reservations
 from booking.api import billing as billing_api
 from booking.api import dialout as dialout_api
 from booking.api.guards import install_guards
+from booking.domain.clock import Clock
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
 from booking.services.dialout import DialOutService
 from booking.services.messaging import MessagingService
+from booking.services.usage import UsageService
 from booking.settings import ApiLimits
 
 # Without limits given: the body and in-flight caps at their defaults, no rate limits (tests of
@@ -40,6 +43,9 @@ def create_app(
     messaging_service: MessagingService | None = None,
     sms_key: str = "",
     *,
+    clock: Clock,
+    dialin: DialInService,
+    usage: UsageService,
     billing: BillingService | None = None,
     dialout: DialOutService | None = None,
     limits: ApiLimits | None = None,
@@ -48,14 +54,16 @@ def create_app(
     """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
     the secret Kannel presents) incoming SMS; ``billing``: statements, session reports, tariffs
     and plans. Without them those endpoints are absent. ``limits``: the rate limits read the
-    service's clock; ``session_cookie``: the web pages' session cookie, a credential to them."""
+    ``clock``; ``session_cookie``: the web pages' session cookie, a credential to them."""
     if not operator_token:
         raise ValueError("an operator token is required")
     app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
     app.state.booking = service
+    app.state.dialin = dialin
+    app.state.usage = usage
     app.state.operator_token = operator_token
     errors.install(app)
-    install_guards(app, limits or UNTHROTTLED, service.clock, session_cookie)
+    install_guards(app, limits or UNTHROTTLED, clock, session_cookie)
     app.include_router(operator.router)
     app.include_router(account.router)
     app.include_router(reservations.router)

@@ -15,6 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from booking.domain.errors import Unauthorized
 from booking.domain.model import Profile
 from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
+from booking.services.usage import UsageService
 
 _profile_bearer = HTTPBearer(
     auto_error=False, scheme_name="profile token", description="a profile's API token"
@@ -33,6 +35,22 @@ def service(request: Request) -> BookingService:
 
 
 Service = Annotated[BookingService, Depends(service)]
+
+
+def dialin(request: Request) -> DialInService:
+    svc = request.app.state.dialin
+    assert isinstance(svc, DialInService)
+    return svc
+
+
+def usage(request: Request) -> UsageService:
+    svc = request.app.state.usage
+    assert isinstance(svc, UsageService)
+    return svc
+
+
+DialIn = Annotated[DialInService, Depends(dialin)]
+Usage = Annotated[UsageService, Depends(usage)]
 
 
 def current_profile(svc: Service, creds: Annotated[Credentials, Depends(_profile_bearer)]) -> Profile:

@@ -170,7 +170,6 @@ def set_plan(profile_id: ProfileId, body: PlanIn, svc: Billing) -> PlanOut:
     responses={**NO_PROFILE, **BAD_MONTH},
 )
 def profile_statement(profile_id: ProfileId, month: str, svc: Billing, booking: Service) -> StatementOut:
-    with booking.uow(read_only=True) as tx:
-        if tx.reservations.get_profile(profile_id) is None:
-            raise NotFound(f"no profile {profile_id}")
+    if booking.profile(profile_id) is None:
+        raise NotFound(f"no profile {profile_id}")
     return StatementOut.of(svc.statement(profile_id, month))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from booking.api import errors
-from booking.api.auth import Operator, Service
+from booking.api.auth import DialIn, Operator, Service
 from booking.api.inputs import LockoutKey, ReservationId
 from booking.api.schemas import PinLockoutOut, ProfileCreated, ProfileIn, QueuedOut, RejectIn
 from booking.domain.errors import NotFound
@@ -59,8 +59,8 @@ def reject(reservation_id: ReservationId, body: RejectIn, svc: Service) -> Queue
     "(`conference:`, `web-conference:`) throttled: only callers they know are heard until `locked_until`.",
     tags=["security"],
 )
-def pin_lockouts(svc: Service) -> list[PinLockoutOut]:
-    return [PinLockoutOut.of(a) for a in svc.dialin.pin_lockouts()]
+def pin_lockouts(svc: DialIn) -> list[PinLockoutOut]:
+    return [PinLockoutOut.of(a) for a in svc.pin_lockouts()]
 
 
 @router.delete(
@@ -72,6 +72,6 @@ def pin_lockouts(svc: Service) -> list[PinLockoutOut]:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors.NOT_FOUND,
 )
-def clear_pin_lockout(key: LockoutKey, svc: Service) -> None:
-    if not svc.dialin.clear_pin_lockout(key):
+def clear_pin_lockout(key: LockoutKey, svc: DialIn) -> None:
+    if not svc.clear_pin_lockout(key):
         raise NotFound(f"no wrong PINs recorded for {key}")

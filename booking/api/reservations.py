@@ -9,11 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from booking.api import errors
-from booking.api.auth import CurrentProfile, Service
+from booking.api.auth import CurrentProfile, Service, Usage
 from booking.api.inputs import ReservationId
 from booking.api.schemas import CopyIn, LegOut, ReservationIn, ReservationOut, ReservationPatch
 from booking.domain.model import Reservation, ReservationStatus
-from booking.services.usage import UsageService
 
 router = APIRouter(prefix="/api/reservations", tags=["reservations"], responses=errors.UNAUTHORIZED)
 
@@ -66,8 +65,7 @@ def show_reservation(reservation_id: ReservationId, profile: CurrentProfile, svc
     description="R53: who joined, from which number, as what, when, and how the leg ended.",
     responses=errors.NOT_FOUND,
 )
-def participants(reservation_id: ReservationId, profile: CurrentProfile, svc: Service) -> list[LegOut]:
-    usage = UsageService(svc.uow, svc.clock, svc.settings)
+def participants(reservation_id: ReservationId, profile: CurrentProfile, usage: Usage) -> list[LegOut]:
     return [LegOut.of(leg) for leg in usage.history(profile.id, reservation_id)]
 
 

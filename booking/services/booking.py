@@ -26,7 +26,6 @@ from booking.domain.model import (
     Room,
 )
 from booking.domain.rules import BookingRequest
-from booking.services.dialin import DialInOutcome, DialInService, DialInStatus
 from booking.settings import BookingSettings
 from booking.store.unit_of_work import Transaction, UnitOfWork
 
@@ -54,18 +53,6 @@ class BookingService:
     def _changed(self, tx: Transaction, before: Reservation | None, after: Reservation) -> None:
         if self._on_change is not None:
             self._on_change(tx, Change(before, after), self._clock.now())
-
-    @property
-    def uow(self) -> UnitOfWork:
-        return self._uow
-
-    @property
-    def clock(self) -> Clock:
-        return self._clock
-
-    @property
-    def settings(self) -> BookingSettings:
-        return self._s
 
     # --- profiles ---------------------------------------------------------------------
 
@@ -216,6 +203,20 @@ class BookingService:
             raise NotFound(f"no reservation {reservation_id}")
         return r
 
+    def reservation(self, reservation_id: int) -> Reservation | None:
+        """Any reservation by id, whoever owns it (the operator's and the moderator's view)."""
+        with self._uow(read_only=True) as tx:
+            return tx.reservations.get_reservation(reservation_id)
+
+    def profile(self, profile_id: int) -> Profile | None:
+        with self._uow(read_only=True) as tx:
+            return tx.reservations.get_profile(profile_id)
+
+    def find_profile(self, name: str) -> int | None:
+        """The id of the profile with this name, if there is one."""
+        with self._uow(read_only=True) as tx:
+            return tx.reservations.find_profile(name)
+
     def get(self, profile_id: int, reservation_id: int) -> Reservation:
         with self._uow(read_only=True) as tx:
             return self._owned(tx, profile_id, reservation_id)
@@ -365,14 +366,5 @@ class BookingService:
             self._changed(tx, r, rejected)
             return rejected
 
-    # --- dial-in (the IVR's questions; see booking.dialin) ------------------------------
 
-    @property
-    def dialin(self) -> DialInService:
-        return DialInService(self._uow, self._clock, self._s)
-
-    def dial_in(self, conference_number: str, pin: str, caller: str = "") -> DialInOutcome:
-        return self.dialin.dial_in(conference_number, pin, caller)
-
-
-__all__ = ["BookingService", "DialInOutcome", "DialInStatus", "hash_token"]
+__all__ = ["BookingService", "hash_token"]

@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from booking.domain.clock import Clock
 from booking.domain.messages import Inbound, Outcome, Sender
 from booking.domain.texts import Texts
-from booking.services.booking import BookingService
 from booking.services.replies import Recorder
 from booking.settings import ConfirmSettings
 from booking.store.confirmations import Confirmation
+from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 DAY = timedelta(days=1)
@@ -37,9 +38,10 @@ def digest(salt: str, code: str) -> str:
 
 class ConfirmationCodes:
     def __init__(
-        self, booking: BookingService, settings: ConfirmSettings, recorder: Recorder, tz: ZoneInfo
+        self, uow: UnitOfWork, clock: Clock, settings: ConfirmSettings, recorder: Recorder, tz: ZoneInfo
     ) -> None:
-        self._booking = booking
+        self._uow = uow
+        self._clock = clock
         self._s = settings
         self._rec = recorder
         self._tz = tz
@@ -50,13 +52,13 @@ class ConfirmationCodes:
 
     def ask(self, msg: Inbound, command: str, t: Texts, key: str, **values: object) -> Outcome:
         """Keep ``command`` for the From address and mail it a code; the reply text is ``key``."""
-        now = self._booking.clock.now()
+        now = self._clock.now()
         code = f"{secrets.randbelow(10**self._s.code_digits):0{self._s.code_digits}d}"
         salt = secrets.token_hex(16)
         expires = now + timedelta(minutes=self._s.valid_minutes)
         local = expires.astimezone(self._tz)
         until = f"{t.date(local)} {t.time(local)}"
-        with self._booking.uow() as tx:
+        with self._uow() as tx:
             store = tx.confirmations
             waiting = store.waiting(msg.channel, msg.sender, now)
             if len(waiting) >= self._s.max_waiting:
@@ -85,8 +87,8 @@ class ConfirmationCodes:
     def check(self, msg: Inbound, sender: Sender, code: str) -> Confirmation | Outcome:
         """The waiting request of this address that ``code`` opens, or the outcome of refusing
         the code (recorded, the reply queued). The request is used up by whoever carries it out."""
-        now = self._booking.clock.now()
-        with self._booking.uow() as tx:
+        now = self._clock.now()
+        with self._uow() as tx:
             store = tx.confirmations
             # Answered in the language of the request it would confirm (the sender's own is
             # learnt only from what it confirmed).

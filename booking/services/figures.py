@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 
 from booking.domain import capacity
 from booking.domain.capacity import Booked
+from booking.domain.clock import Clock
 from booking.domain.model import Reservation
 from booking.domain.pin_guard import SCOPES, Attempts
-from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
+from booking.settings import BookingSettings
+from booking.store.unit_of_work import UnitOfWork
 
 # The label values of dialconf_seats_reserved (metrics.SEAT_HORIZONS, same order) and their spans.
 HORIZONS = {"now": timedelta(0), "1h": timedelta(hours=1), "2h": timedelta(hours=2), "4h": timedelta(hours=4)}
@@ -41,17 +44,24 @@ def reserved_at(booked: Iterable[Booked], at: datetime) -> int:
     return sum(b.seats for b in booked if b.starts_at <= at < b.ends_at)
 
 
-def read_figures(booking: BookingService, live_numbers: Iterable[str] = ()) -> BookingFigures:
-    """Blocking (the store): call it in a thread. A few indexed reads, whatever the table size."""
-    now = booking.clock.now()
-    s = booking.settings
-    longest = timedelta(days=s.absolute_max_window_days)
-    with booking.uow(read_only=True) as tx:
-        booked = tx.reservations.booked_overlapping(now, now + max(HORIZONS.values()), longest)
-    reserved = {
-        name: capacity.peak(booked, now, now + span)[0] if span else reserved_at(booked, now)
-        for name, span in HORIZONS.items()
-    }
-    dialin = booking.dialin
-    running = {number: dialin.current_reservation(number) for number in live_numbers}
-    return BookingFigures(now, s.system_capacity, reserved, dialin.pin_lockouts(), running)
+class FiguresService:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, dialin: DialInService
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._s = settings
+        self._dialin = dialin
+
+    def read(self, live_numbers: Iterable[str] = ()) -> BookingFigures:
+        """Blocking (the store): call it in a thread. A few indexed reads, whatever the table size."""
+        now = self._clock.now()
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        with self._uow(read_only=True) as tx:
+            booked = tx.reservations.booked_overlapping(now, now + max(HORIZONS.values()), longest)
+        reserved = {
+            name: capacity.peak(booked, now, now + span)[0] if span else reserved_at(booked, now)
+            for name, span in HORIZONS.items()
+        }
+        running = {number: self._dialin.current_reservation(number) for number in live_numbers}
+        return BookingFigures(now, self._s.system_capacity, reserved, self._dialin.pin_lockouts(), running)

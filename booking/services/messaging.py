@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from booking.domain.addresses import AddressError, invitee_for, normalise_sender
+from booking.domain.clock import Clock
 from booking.domain.compose import Composer, unknown_names
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.messages import Channel, Invitation, Invitee, Kind, Message, Sender
@@ -16,6 +17,8 @@ from booking.services.booking import BookingService
 from booking.services.dispatcher import Dispatcher
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
+from booking.settings import BookingSettings
+from booking.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,18 @@ class MessagingService:
     def __init__(
         self,
         booking: BookingService,
+        uow: UnitOfWork,
+        clock: Clock,
+        rules: BookingSettings,
         composer: Composer,
         planner: NoticePlanner,
         desk: OrderDesk,
         dispatcher: Dispatcher | None = None,
     ) -> None:
         self.booking = booking
+        self._uow = uow
+        self._clock = clock
+        self._rules = rules
         self.composer = composer
         self.desk = desk
         self.dispatcher = dispatcher
@@ -48,7 +57,7 @@ class MessagingService:
 
     def invitees(self, profile_id: int, reservation_id: int) -> list[Invitee]:
         self.booking.get(profile_id, reservation_id)  # 404 unless it is this profile's
-        with self.booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             return tx.messages.invitees(reservation_id)
 
     def set_invitees(
@@ -57,15 +66,15 @@ class MessagingService:
         """Replace the list: (address, language or None for the profile's). Notices follow."""
         self.booking.get(profile_id, reservation_id)  # 404 unless it is this profile's
         language = self._language(profile_id)
-        region = self.booking.settings.phone_region
+        region = self._rules.phone_region
         wanted: list[Invitee] = []
         for n, (address, lang) in enumerate(addresses):
             try:
                 wanted.append(invitee_for(address, lang or language, region))
             except AddressError as e:
                 raise RuleViolation(f"invitees.{n}", str(e), "bad_address") from e
-        now = self.booking.clock.now()
-        with self.booking.uow() as tx:
+        now = self._clock.now()
+        with self._uow() as tx:
             found = tx.messages.replace_invitees(reservation_id, wanted, now)
             current = tx.reservations.get_reservation(reservation_id)
             assert current is not None
@@ -75,14 +84,14 @@ class MessagingService:
 
     def notices(self, profile_id: int, reservation_id: int) -> list[Message]:
         self.booking.get(profile_id, reservation_id)
-        with self.booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             return [m for m in tx.messages.messages_for(reservation_id) if m.kind is not Kind.REPLY]
 
     # --- the invitation e-mail (R46) ---------------------------------------------------------
 
     def invitation(self, profile_id: int, reservation_id: int) -> InvitationView:
         r = self.booking.get(profile_id, reservation_id)
-        with self.booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             stored = tx.messages.invitation(reservation_id)
         inv = stored or self._default_invitation(r, self._language(profile_id))
         return self._view(inv, r)
@@ -109,10 +118,10 @@ class MessagingService:
             language or current.language,
             subject if subject is not None else current.subject,
             body if body is not None else current.body,
-            self.booking.clock.now(),
+            self._clock.now(),
             current.sent_at,
         )
-        with self.booking.uow() as tx:
+        with self._uow() as tx:
             tx.messages.put_invitation(edited)
         return self.invitation(profile_id, reservation_id)
 
@@ -122,8 +131,8 @@ class MessagingService:
         r = self.booking.get(profile_id, reservation_id)
         if r.status is not ReservationStatus.ACTIVE:
             raise RuleViolation("status", "only a confirmed reservation can be announced", "not_active")
-        now = self.booking.clock.now()
-        with self.booking.uow() as tx:
+        now = self._clock.now()
+        with self._uow() as tx:
             store = tx.messages
             targets = [i for i in store.invitees(reservation_id) if i.channel is Channel.EMAIL]
             if not targets:
@@ -162,7 +171,7 @@ class MessagingService:
         return InvitationView(inv, self.composer.fill(inv.subject, r, t), self.composer.fill(inv.body, r, t))
 
     def _language(self, profile_id: int) -> str:
-        with self.booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             profile = tx.reservations.get_profile(profile_id)
         return profile.language if profile is not None else "en"
 
@@ -171,9 +180,9 @@ class MessagingService:
     def announce_price_change(self, version: int, starts: date, changes: list[str]) -> int:
         """Tell every customer who orders by SMS (and is not blocked) of a price change; how many.
         Once per tariff version and number, whatever happens to this call."""
-        now = self.booking.clock.now()
+        now = self._clock.now()
         sent = 0
-        with self.booking.uow() as tx:
+        with self._uow() as tx:
             store = tx.messages
             for s in store.senders():
                 if s.channel is not Channel.SMS or s.blocked:
@@ -203,15 +212,15 @@ class MessagingService:
     # --- senders (R12) -----------------------------------------------------------------------
 
     def senders(self, blocked_only: bool = False) -> list[Sender]:
-        with self.booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             return tx.messages.senders(blocked_only)
 
     def _update_sender(self, channel: Channel, address: str, **values: object) -> Sender:
         normal = self._address(channel, address)
-        with self.booking.uow() as tx:
+        with self._uow() as tx:
             store = tx.messages
             if store.sender(channel, normal) is None:
-                now = self.booking.clock.now()
+                now = self._clock.now()
                 profile = tx.reservations.profile_id(f"{channel.value}:{normal}", now)
                 store.add_sender(Sender(channel, normal, profile, self.desk_language, now))
             store.update_sender(channel, normal, **values)
@@ -225,7 +234,7 @@ class MessagingService:
 
     def _address(self, channel: Channel, address: str) -> str:
         try:
-            return normalise_sender(channel, address, self.booking.settings.phone_region)
+            return normalise_sender(channel, address, self._rules.phone_region)
         except AddressError as e:
             raise RuleViolation("address", str(e), "bad_address") from e
 

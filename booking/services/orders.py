@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from booking.domain.addresses import AddressError, invitee_for, normalise_sender
+from booking.domain.clock import Clock
 from booking.domain.compose import Composer
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.keyword import (
@@ -40,9 +41,9 @@ from booking.services.booking import BookingService
 from booking.services.confirmations import ConfirmationCodes
 from booking.services.replies import CodeUsed, Recorder
 from booking.services.senders import SenderGate
-from booking.settings import MessagingSettings
+from booking.settings import BookingSettings, MessagingSettings
 from booking.store.errors import Duplicate
-from booking.store.unit_of_work import Transaction
+from booking.store.unit_of_work import Transaction, UnitOfWork
 
 log = structlog.get_logger(__name__)
 # Control characters (NUL above all: PostgreSQL cannot store it) never reach the store.
@@ -59,13 +60,24 @@ def clean(text: str) -> str:
 
 
 class OrderDesk:
-    def __init__(self, booking: BookingService, composer: Composer, settings: MessagingSettings) -> None:
+    def __init__(
+        self,
+        booking: BookingService,
+        uow: UnitOfWork,
+        clock: Clock,
+        rules: BookingSettings,
+        composer: Composer,
+        settings: MessagingSettings,
+    ) -> None:
         self._booking = booking
+        self._uow = uow
+        self._clock = clock
+        self._rules = rules
         self._compose = composer
         self._s = settings
-        self._rec = Recorder(booking)
-        self._gate = SenderGate(booking, settings, self._rec)
-        self._codes = ConfirmationCodes(booking, settings.mail.confirm, self._rec, composer.tz)
+        self._rec = Recorder(uow, clock)
+        self._gate = SenderGate(uow, clock, settings, self._rec)
+        self._codes = ConfirmationCodes(uow, clock, settings.mail.confirm, self._rec, composer.tz)
 
     @property
     def default_language(self) -> str:
@@ -79,7 +91,7 @@ class OrderDesk:
         """Act on one incoming message; the reply (if any) waits in the outbox.
         Raises BadSender when the sender is no address (nothing is recorded then)."""
         try:
-            address = normalise_sender(msg.channel, clean(msg.sender), self._booking.settings.phone_region)
+            address = normalise_sender(msg.channel, clean(msg.sender), self._rules.phone_region)
         except AddressError as e:
             raise BadSender(str(e)) from e
         msg = Inbound(
@@ -106,7 +118,7 @@ class OrderDesk:
         return outcome
 
     def _seen(self, msg: Inbound) -> Outcome | None:
-        with self._booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             found = tx.messages.inbound(msg.channel, msg.external_id)
         return None if found is None else found[0]
 
@@ -128,9 +140,9 @@ class OrderDesk:
                 t = Texts(sender.language)
                 text = t("reply.wrong_subject", subject=self._s.mail.subject)
                 return self._rec.answer(msg, sender.language, Outcome.INVALID, text)
-        now = self._booking.clock.now()
+        now = self._clock.now()
         try:
-            command = parse(msg.text, now, self.tz, self._booking.settings.join_lead)
+            command = parse(msg.text, now, self.tz, self._rules.join_lead)
         except KeywordError as e:
             lang = e.lang or sender.language  # an unknown keyword: the sender's last language
             return self._rec.answer(msg, lang, Outcome.INVALID, self._compose.keyword_error(e, Texts(lang)))
@@ -172,9 +184,9 @@ class OrderDesk:
             return self._rec.answer(msg, sender.language, Outcome.WRONG_CODE, text)
 
     def _carry_out(self, msg: Inbound, sender: Sender, kept: str, t: Texts, claim: int) -> Outcome:
-        now = self._booking.clock.now()
+        now = self._clock.now()
         try:
-            command = parse(kept, now, self.tz, self._booking.settings.join_lead)
+            command = parse(kept, now, self.tz, self._rules.join_lead)
         except KeywordError as e:  # the order's time passed while it waited for its code
             text = self._compose.keyword_error(e, t)
             return self._rec.answer(msg, t.language, Outcome.INVALID, text, claim=claim)
@@ -187,7 +199,7 @@ class OrderDesk:
 
     def _remember_language(self, sender: Sender, language: str) -> None:
         if sender.language != language:
-            with self._booking.uow() as tx:
+            with self._uow() as tx:
                 tx.messages.update_sender(sender.channel, sender.address, language=language)
 
     # --- the commands ------------------------------------------------------------------------
@@ -201,7 +213,7 @@ class OrderDesk:
             order.starts_at + timedelta(minutes=order.minutes),
             order.seats,
         )
-        region = self._booking.settings.phone_region
+        region = self._rules.phone_region
         try:
             wanted = [invitee_for(a, order.lang, region) for a in order.invitees]
         except AddressError as e:
@@ -210,7 +222,7 @@ class OrderDesk:
 
         def within(tx: Transaction, r: Reservation) -> None:
             assert r.id is not None
-            tx.messages.replace_invitees(r.id, wanted, self._booking.clock.now())
+            tx.messages.replace_invitees(r.id, wanted, self._clock.now())
             queued = r.status is ReservationStatus.PENDING
             text = self._compose.queued(r, t) if queued else self._compose.confirmed(r, t, msg.channel)
             outcome = Outcome.QUEUED if queued else Outcome.BOOKED
@@ -237,7 +249,7 @@ class OrderDesk:
         self, msg: Inbound, sender: Sender, command: CancelOrder, t: Texts, claim: int | None = None
     ) -> Reservation | Outcome:
         """The sender's booking the cancel names, or the outcome of saying there is none."""
-        own = [r for r in self._own(sender) if not r.ended(self._booking.clock.now())]
+        own = [r for r in self._own(sender) if not r.ended(self._clock.now())]
         if command.conference_number is None:
             if len(own) == 1:
                 return own[0]

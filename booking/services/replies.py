@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from booking.domain.clock import Clock
 from booking.domain.messages import Channel, Inbound, Kind, Message, Outcome
 from booking.domain.texts import Texts
-from booking.services.booking import BookingService
-from booking.store.unit_of_work import Transaction
+from booking.store.unit_of_work import Transaction, UnitOfWork
 
 
 class CodeUsed(Exception):
@@ -13,8 +13,9 @@ class CodeUsed(Exception):
 
 
 class Recorder:
-    def __init__(self, booking: BookingService) -> None:
-        self._booking = booking
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
 
     def answer(
         self,
@@ -26,7 +27,7 @@ class Recorder:
         subject: str | None = None,
         claim: int | None = None,
     ) -> Outcome:
-        with self._booking.uow() as tx:
+        with self._uow() as tx:
             self.record(tx, msg, language, outcome, text, reservation_id, subject, claim)
         return outcome
 
@@ -43,7 +44,7 @@ class Recorder:
     ) -> None:
         """``claim``: the confirmation this message carries out, used up in the same transaction
         (so a code acts once, however many deliveries race). Raises CodeUsed."""
-        now = self._booking.clock.now()
+        now = self._clock.now()
         if claim is not None and not tx.confirmations.use(claim, now):
             raise CodeUsed(claim)
         store = tx.messages

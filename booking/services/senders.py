@@ -13,19 +13,23 @@ from datetime import timedelta
 
 import structlog
 
+from booking.domain.clock import Clock
 from booking.domain.messages import Channel, Inbound, Outcome, Sender
 from booking.domain.texts import Texts
-from booking.services.booking import BookingService
 from booking.services.replies import Recorder
 from booking.settings import MessagingSettings
+from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 HOUR = timedelta(hours=1)
 
 
 class SenderGate:
-    def __init__(self, booking: BookingService, settings: MessagingSettings, recorder: Recorder) -> None:
-        self._booking = booking
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, settings: MessagingSettings, recorder: Recorder
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
         self._s = settings
         self._rec = recorder
 
@@ -41,21 +45,21 @@ class SenderGate:
         return sender if refusal is None else refusal
 
     def _known(self, msg: Inbound) -> Sender | None:
-        with self._booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             return tx.messages.sender(msg.channel, msg.sender)
 
     def _add(self, msg: Inbound) -> Sender:
-        now = self._booking.clock.now()
-        with self._booking.uow() as tx:
+        now = self._clock.now()
+        with self._uow() as tx:
             profile = tx.reservations.profile_id(f"{msg.channel.value}:{msg.sender}", now)
             found = Sender(msg.channel, msg.sender, profile, self._s.default_language, now)
             return tx.messages.add_sender(found)
 
     def _flooded(self, msg: Inbound) -> Outcome | None:
         """Refuse a new sender when this hour's new senders reached a limit."""
-        since = self._booking.clock.now() - HOUR
+        since = self._clock.now() - HOUR
         domain = msg.sender.rpartition("@")[2] if msg.channel is Channel.EMAIL else None
-        with self._booking.uow(read_only=True) as tx:
+        with self._uow(read_only=True) as tx:
             store = tx.confirmations
             scope = None
             if store.new_senders(msg.channel, since) >= self._s.new_senders_per_hour:
@@ -79,12 +83,12 @@ class SenderGate:
         if sender.blocked:
             if sender.refusal_sent:
                 return self._rec.answer(msg, sender.language, Outcome.IGNORED, None)
-            with self._booking.uow() as tx:
+            with self._uow() as tx:
                 tx.messages.update_sender(msg.channel, msg.sender, refusal_sent=True)
             return self._rec.answer(msg, sender.language, Outcome.BLOCKED, t("reply.blocked"))
         limit = sender.hourly_limit if sender.hourly_limit is not None else self._s.hourly_limit
-        since = self._booking.clock.now() - HOUR
-        with self._booking.uow(read_only=True) as tx:
+        since = self._clock.now() - HOUR
+        with self._uow(read_only=True) as tx:
             store = tx.messages
             recent = store.count_inbound(msg.channel, msg.sender, since)
             told = store.count_inbound(msg.channel, msg.sender, since, [Outcome.RATE_LIMITED])

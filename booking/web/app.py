@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from booking.services.booking import BookingService
+from booking.domain.clock import Clock
 from booking.web import signin
 from booking.web.render import Pages
 from booking.web.session import CookiePolicy, Signer, SignInRequired
@@ -27,17 +27,17 @@ def install_web(
     routers: Iterable[APIRouter] = (),
     template_folders: tuple[Path, ...] = (),
     *,
+    sessions: SessionStore,
+    clock: Clock,
     cookies: CookiePolicy | None = None,
 ) -> None:
     """``app`` must carry ``state.booking`` and ``state.operator_token`` (booking.api.app).
     ``cookies``: how cookies are set (the composition root passes the settings; without it,
-    not Secure, for tests over plain HTTP). Sessions live in the booking store."""
-    booking = app.state.booking
-    assert isinstance(booking, BookingService)
+    not Secure, for tests over plain HTTP). ``sessions``: the live sessions (in the booking store)."""
     app.state.web_signer = Signer(secret)
     app.state.web_cookies = cookies or CookiePolicy()
-    app.state.web_sessions = SessionStore(booking.uow, booking.clock)
-    app.state.web_clock = booking.clock
+    app.state.web_sessions = sessions
+    app.state.web_clock = clock
     app.state.web_pages = Pages(tz, template_folders)
     static = Path(str(resources.files("booking.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")

@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from booking.domain.clock import Clock
 from booking.domain.errors import NotFound, RuleViolation, TooMany
 from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.usage import Leg
 from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
 from booking.services.usage import UsageService
 from booking.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
 from booking.web.ports import (
@@ -66,8 +68,10 @@ class LivePage:
     def __init__(
         self,
         booking: BookingService,
+        dialin: DialInService,
         usage: UsageService,
         control: LiveConferences,
+        clock: Clock,
         period: timedelta,
         keepalive_s: float = 10.0,
         stream_max_s: float = 30.0,
@@ -75,6 +79,8 @@ class LivePage:
     ) -> None:
         self._booking = booking
         self._usage = usage
+        self._dialin = dialin
+        self._clock = clock
         self._control = control
         self.period = period
         self._keepalive_s = keepalive_s
@@ -103,8 +109,7 @@ class LivePage:
     # --- who may see which reservation ----------------------------------------------------
 
     def _load(self, reservation_id: int) -> Reservation | None:
-        with self._booking.uow(read_only=True) as tx:
-            return tx.reservations.get_reservation(reservation_id)
+        return self._booking.reservation(reservation_id)
 
     async def reservation(self, request: Request, viewer: Viewer, reservation_id: int) -> Reservation:
         self.pages(request)
@@ -119,9 +124,7 @@ class LivePage:
         once a reservation is over). Kept a few seconds: talking alone changes the page often."""
         at, current = self._currents.get(r.id or 0, (-1e9, False))
         if asyncio.get_running_loop().time() - at > _CURRENT_TTL_S:
-            found = await asyncio.to_thread(
-                self._booking.dialin.current_reservation, r.room.conference_number
-            )
+            found = await asyncio.to_thread(self._dialin.current_reservation, r.room.conference_number)
             current = found is not None and found.id == r.id
             if len(self._currents) > 1000:
                 self._currents.clear()
@@ -134,7 +137,7 @@ class LivePage:
         number = r.room.conference_number
         running = current and self._control.running(number)
         locked, all_muted = self._control.room(number) if running else (False, False)
-        tz, now = self.tz, self._booking.clock.now()
+        tz, now = self.tz, self._clock.now()
         people = self._control.participants(number) if running else []
         return {
             "reservation_id": r.id,
@@ -228,7 +231,7 @@ class LivePage:
     async def extend(self, request: Request, r: Reservation) -> Response:
         if r.ends_at is None or r.id is None:
             return answer(request, r, "no_end", 409)
-        if self._booking.clock.now() >= r.ends_at:
+        if self._clock.now() >= r.ends_at:
             return answer(request, r, "over", 409)
         until = r.ends_at + self.period
         if not await asyncio.to_thread(self._booking.try_extend, r.id, until):
@@ -247,10 +250,15 @@ def _event(snap: dict[str, Any]) -> str:
 
 
 def live_router(
-    booking: BookingService, usage: UsageService, control: LiveConferences, period: timedelta
+    booking: BookingService,
+    dialin: DialInService,
+    usage: UsageService,
+    control: LiveConferences,
+    clock: Clock,
+    period: timedelta,
 ) -> APIRouter:
     """``control``: the running controller's port; ``period``: what one extension adds."""
-    page = LivePage(booking, usage, control, period)
+    page = LivePage(booking, dialin, usage, control, clock, period)
     router = APIRouter(prefix="/panel/reservations/{reservation_id}/live", include_in_schema=False)
 
     @router.get("")

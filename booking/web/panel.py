@@ -14,12 +14,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from booking.domain.clock import Clock
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.statement import Statement
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.services.messaging import MessagingService
+from booking.settings import BookingSettings
 from booking.web.panel_base import KIND_LABELS, Organizer, Panel, state_of, tz_of
 from booking.web.panel_forms import sentence
 from booking.web.panel_messages import add_message_routes
@@ -41,9 +43,13 @@ DONE = {
 
 
 def panel_router(
-    booking: BookingService, messaging: MessagingService | None = None, billing: BillingService | None = None
+    booking: BookingService,
+    clock: Clock,
+    rules: BookingSettings,
+    messaging: MessagingService | None = None,
+    billing: BillingService | None = None,
 ) -> APIRouter:
-    panel = Panel(booking, messaging, billing)
+    panel = Panel(booking, clock, rules, messaging, billing)
     router = APIRouter(include_in_schema=False)
     _add_list_route(router, panel)
     add_reservation_routes(router, panel)
@@ -76,7 +82,7 @@ def _add_list_route(router: APIRouter, panel: Panel) -> None:
     def reservations(request: Request, profile: Organizer, done: str = "", id: int | None = None) -> Response:
         now = panel.now()
         found = panel.booking.visible_reservations(profile)
-        lead = panel.booking.settings.join_lead
+        lead = panel.rules.join_lead
         rows = [(r, state_of(r, now, lead)) for r in sorted(found, key=_order)]
         context: dict[str, Any] = {
             "title": "Your reservations",
@@ -90,7 +96,7 @@ def _add_list_route(router: APIRouter, panel: Panel) -> None:
             "billing_on": panel.billing is not None,
             "this_month": f"{now.astimezone(tz_of(request)):%Y-%m}",
             "timezone": tz_of(request).key,
-            "limit": panel.booking.settings.max_active_per_profile,
+            "limit": panel.rules.max_active_per_profile,
         }
         return pages(request).render(request, "panel_list.html", context)
 

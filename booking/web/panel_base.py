@@ -13,10 +13,12 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from booking.domain.bounds import STORE_INT_MAX, moment_problem
+from booking.domain.clock import Clock
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.services.messaging import MessagingService
+from booking.settings import BookingSettings
 from booking.web.render import pages
 from booking.web.session import PostingViewer, SignedIn, Viewer
 
@@ -35,11 +37,13 @@ class Panel:
     are absent (and not linked); without ``billing`` the statements are."""
 
     booking: BookingService
+    clock: Clock
+    rules: BookingSettings
     messaging: MessagingService | None = None
     billing: BillingService | None = None
 
     def now(self) -> datetime:
-        return self.booking.clock.now()
+        return self.clock.now()
 
 
 def _profile_of(viewer: Viewer) -> int:

@@ -54,7 +54,7 @@ def add_reservation_routes(router: APIRouter, panel: Panel) -> None:
 
 def _add_form_routes(router: APIRouter, panel: Panel) -> None:
     """Adding and editing: one form, refilled with the rules' answers next to the fields."""
-    limits = limits_hint(panel.booking.settings)
+    limits = limits_hint(panel.rules)
 
     def form_page(
         request: Request, form: ReservationForm, answer: Answer, editing: Reservation | None = None
@@ -189,7 +189,7 @@ def _add_copy_routes(router: APIRouter, panel: Panel) -> None:
         start = ""
         if r.starts_at is not None:
             # The same time of day on the first day it can still be booked: the usual repeat.
-            lead = timedelta(minutes=panel.booking.settings.panel_min_lead_minutes + 5)
+            lead = timedelta(minutes=panel.rules.panel_min_lead_minutes + 5)
             days = max(1, math.ceil((panel.now() + lead - r.starts_at) / timedelta(days=1)))
             start = to_input(r.starts_at + timedelta(days=days), tz_of(request))
         return copy_page(request, r, start, Answer())

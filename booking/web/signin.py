@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from booking.domain.model import Role
 from booking.services.booking import BookingService
-from booking.services.dialin import DialInStatus
+from booking.services.dialin import DialInService, DialInStatus
 from booking.web.presession import (
     keep_presession,
     known_moderator_of,
@@ -43,6 +43,12 @@ MAX_DIGITS = 12  # as many as the phone menu reads
 def _booking(request: Request) -> BookingService:
     svc = request.app.state.booking
     assert isinstance(svc, BookingService)
+    return svc
+
+
+def _dialin(request: Request) -> DialInService:
+    svc = request.app.state.dialin
+    assert isinstance(svc, DialInService)
     return svc
 
 
@@ -139,7 +145,7 @@ async def login_moderator(
         return _form(request, target, {"admin_pin": message}, status.HTTP_422_UNPROCESSABLE_CONTENT)
     client = request.client.host if request.client else ""
     known = number in known_moderator_of(request)
-    outcome = await asyncio.to_thread(_booking(request).dialin.web_sign_in, number, code, client, known)
+    outcome = await asyncio.to_thread(_dialin(request).web_sign_in, number, code, client, known)
     r = outcome.reservation
     if outcome.status is DialInStatus.DECIDED and r is not None and r.id is not None:
         assert outcome.admission is not None and outcome.admission.role is Role.MODERATOR
@@ -155,7 +161,7 @@ async def login_moderator(
             else "security.pin_throttled"
         )
         security.warning(event, channel="web", conference=number, client=client)
-        policy = _booking(request).dialin.web_pin_policy
+        policy = _dialin(request).web_pin_policy
         locked = outcome.status is DialInStatus.CALLER_LOCKED
         headers = {
             "Retry-After": str(int((policy.lockout if locked else policy.conference_window).total_seconds()))

@@ -13,8 +13,7 @@ from collections.abc import Iterable
 
 import structlog
 
-from booking.services.booking import BookingService
-from booking.services.figures import BookingFigures, read_figures
+from booking.services.figures import BookingFigures, FiguresService
 from conference_ivr.metrics import LOCKOUT_SCOPES, Metrics
 
 log = structlog.get_logger(__name__)
@@ -25,13 +24,13 @@ REFRESH_S = 15.0  # Prometheus' default scrape interval: fresher gauges would no
 class BookingGauges:
     """Keeps the seat and lockout gauges of ``metrics`` true to the booking store."""
 
-    def __init__(self, booking: BookingService, metrics: Metrics, period_s: float = REFRESH_S) -> None:
-        self._booking = booking
+    def __init__(self, figures: FiguresService, metrics: Metrics, period_s: float = REFRESH_S) -> None:
+        self._figures = figures
         self._metrics = metrics
         self._period_s = period_s
 
     async def refresh(self, live_numbers: Iterable[str] = ()) -> BookingFigures:
-        figures = await asyncio.to_thread(read_figures, self._booking, tuple(live_numbers))
+        figures = await asyncio.to_thread(self._figures.read, tuple(live_numbers))
         self.publish(figures)
         return figures
 

@@ -65,12 +65,12 @@ Handler = Callable[[argparse.Namespace, BookingService, BillingService], int]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from conference_ivr.dialconf.compose import build_billing, build_booking
+    from conference_ivr.dialconf.services import build_services
 
     handlers: dict[str, Handler] = {"tariff": _tariff, "rate": _rate, "statement": _statement, "plan": _plan}
     try:
-        booking = build_booking(settings)
-        return handlers[args.command](args, booking, build_billing(settings, booking))
+        services = build_services(settings)
+        return handlers[args.command](args, services.booking, services.billing)
     except RuleViolation as exc:
         if exc.code in UNUSABLE:
             return fail(f"{exc.field}: {exc.reason}", 2)
@@ -84,8 +84,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _profile_id(booking: BookingService, name: str) -> int:
-    with booking.uow(read_only=True) as tx:
-        found = tx.reservations.find_profile(name)
+    found = booking.find_profile(name)
     if found is None:
         raise NotFound(f"no profile {name!r} (`dialconf profile create {name}` makes one)")
     return found

@@ -11,12 +11,15 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from booking.domain.errors import BookingError, CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
-from booking.services.booking import BookingService
 from booking.store.errors import StoreUnavailable
 from conference_ivr.settings import Settings
+
+if TYPE_CHECKING:
+    from conference_ivr.dialconf.services import Services
 
 COMMANDS = ("book", "list", "cancel", "queue", "approve", "reject", "profile", "pin-lockouts")
 
@@ -75,9 +78,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from conference_ivr.dialconf.compose import build_booking
+    from conference_ivr.dialconf.services import build_services
 
-    handlers: dict[str, Callable[[argparse.Namespace, BookingService, Settings], int]] = {
+    handlers: dict[str, Callable[[argparse.Namespace, Services], int]] = {
         "book": _book,
         "list": _list,
         "cancel": _cancel,
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "pin-lockouts": _pin_lockouts,
     }
     try:
-        return handlers[args.command](args, build_booking(settings), settings)
+        return handlers[args.command](args, build_services(settings))
     except RuleViolation as exc:
         return fail(f"refused: {exc.field}: {exc.reason}", 1)
     except CapacityExceeded as exc:
@@ -125,7 +128,8 @@ def _profile_name(args: argparse.Namespace, settings: Settings) -> str:
     return name or settings.booking.default_profile
 
 
-def _book(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _book(args: argparse.Namespace, services: Services) -> int:
+    service, settings = services.booking, services.settings
     start: datetime | None = None
     minutes: int | None = None
     if not args.anytime:
@@ -145,12 +149,13 @@ def _parse_start(text: str) -> datetime:
     return start if start.tzinfo is not None else start.astimezone()  # local time of this machine
 
 
-def _list(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _list(args: argparse.Namespace, services: Services) -> int:
+    service, settings = services.booking, services.settings
     name = _profile_name(args, settings)
     found = service.reservations_of(name)
     if not args.all:
         now = datetime.now(UTC)
-        found = [r for r in found if r.visible(now, service.settings.ended_visible)]
+        found = [r for r in found if r.visible(now, settings.booking.ended_visible)]
     if not found:
         print(f"no reservations for profile {name!r}")
         return 0
@@ -160,7 +165,8 @@ def _list(args: argparse.Namespace, service: BookingService, settings: Settings)
     return 0
 
 
-def _cancel(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _cancel(args: argparse.Namespace, services: Services) -> int:
+    service = services.booking
     if args.profile:  # only within that profile
         mine = [r for r in service.reservations_of(args.profile) if r.id == args.id]
         if not mine:
@@ -170,7 +176,8 @@ def _cancel(args: argparse.Namespace, service: BookingService, settings: Setting
     return 0
 
 
-def _queue(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _queue(args: argparse.Namespace, services: Services) -> int:
+    service = services.booking
     pending = service.queue()
     if not pending:
         print("the queue is empty")
@@ -182,14 +189,16 @@ def _queue(args: argparse.Namespace, service: BookingService, settings: Settings
     return 0
 
 
-def _approve(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _approve(args: argparse.Namespace, services: Services) -> int:
+    service, settings = services.booking, services.settings
     r = service.approve(args.id)
     print(f"reservation {r.id} approved")
     print(describe(r, settings))
     return 0
 
 
-def _reject(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _reject(args: argparse.Namespace, services: Services) -> int:
+    service = services.booking
     reason = args.reason.strip()
     if not reason:
         raise UsageError("--reason must say why")
@@ -198,7 +207,8 @@ def _reject(args: argparse.Namespace, service: BookingService, settings: Setting
     return 0
 
 
-def _profile(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _profile(args: argparse.Namespace, services: Services) -> int:
+    service = services.booking
     assert args.profile_command == "create"
     language = args.language.strip().lower()
     if len(language) != 2 or not language.isalpha():
@@ -247,13 +257,13 @@ def describe(r: Reservation, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def _pin_lockouts(args: argparse.Namespace, service: BookingService, settings: Settings) -> int:
+def _pin_lockouts(args: argparse.Namespace, services: Services) -> int:
     if args.lockout_command == "clear":
-        if not service.dialin.clear_pin_lockout(args.key):
+        if not services.dialin.clear_pin_lockout(args.key):
             raise NotFound(f"no wrong PINs recorded for {args.key}")
         print(f"cleared {args.key}")
         return 0
-    locked = service.dialin.pin_lockouts()
+    locked = services.dialin.pin_lockouts()
     if not locked:
         print("no lockouts")
         return 0

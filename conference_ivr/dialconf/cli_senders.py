@@ -38,9 +38,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from conference_ivr.dialconf.compose import build_booking, build_messaging
+    from conference_ivr.dialconf.services import build_services
 
-    service = build_messaging(settings, build_booking(settings))
+    service = build_services(settings).messaging
     try:
         if args.sender_command == "list":
             for s in service.senders(args.blocked):

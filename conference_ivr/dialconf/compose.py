@@ -1,40 +1,29 @@
-"""The composition root: the only place that builds collaborators from settings."""
+"""The composition root: the only place that builds collaborators from settings.
+
+``build_services`` (conference_ivr/dialconf/services.py) builds every use case once; this module
+builds the processes' running parts on top: the messaging runtime (Kannel, the SMTP intake),
+the booking API with the web pages, and the controller.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import Engine
 
 from booking.adapters.dkim_check import DkimVerifier, TxtLookup
 from booking.adapters.kannel import KannelProcess, KannelSecrets, KannelSmsGateway
-from booking.adapters.kept_secret import EmptySecretFile, kept_secret
 from booking.adapters.mail import MailIntake, SmtpMailGateway
 from booking.adapters.messaging_runtime import MessagingRuntime, mail_handler
 from booking.api.app import create_app
-from booking.domain.clock import Clock, SystemClock
-from booking.domain.compose import Composer
-from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.model import Reservation
 from booking.domain.usage import is_mobile
-from booking.services.billing import BillingService
-from booking.services.booking import BookingService
-from booking.services.dialout import DialOutRules, DialOutService
-from booking.services.dispatcher import Dispatcher
-from booking.services.gateways import MailGateway, SmsGateway
-from booking.services.messaging import MessagingService
-from booking.services.notice_hook import MessagingHook
-from booking.services.notices import NoticePlanner
-from booking.services.orders import OrderDesk
-from booking.services.usage import UsageService
 from booking.settings import KannelSettings
-from booking.store.engine import make_engine
-from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from booking.web.live import live_router
@@ -53,6 +42,7 @@ from conference_ivr.conference.roster import Roster
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
+from conference_ivr.dialconf.services import Services, build_services, operator_token, timezone, web_secret
 from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.invitation import DialOutInvitation
@@ -61,27 +51,6 @@ from conference_ivr.ivr.menu import KeypadMenu
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
-
-
-def build_booking(
-    settings: Settings, clock: Clock | None = None, engine: Engine | None = None
-) -> BookingService:
-    """The booking service; notices to invitees are planned inside its transactions."""
-    engine = engine or make_engine(settings.database_url)
-    hook = MessagingHook(NoticePlanner(settings.messaging.notices))
-    return BookingService(SqlUnitOfWork(engine), clock or SystemClock(), settings.booking, on_change=hook)
-
-
-def timezone(settings: Settings) -> ZoneInfo:
-    return ZoneInfo(settings.messaging.timezone or settings.controller.timezone)
-
-
-def build_billing(settings: Settings, booking: BookingService) -> BillingService:
-    """Rating, statements and reports over the booking store; months are calendar months of
-    the service's time zone. A price change is announced by SMS (R62) through the outbox,
-    which the running service's dispatcher sends, whichever process loaded the tariff."""
-    announce = build_messaging(settings, booking).announce_price_change
-    return BillingService(booking.uow, booking.clock, timezone(settings), announce)
 
 
 def kannel_settings(settings: Settings) -> KannelSettings:
@@ -93,44 +62,18 @@ def kannel_settings(settings: Settings) -> KannelSettings:
     return k.model_copy(update={"incoming_url": url})
 
 
-def build_messaging(
-    settings: Settings,
-    booking: BookingService,
-    sms: SmsGateway | None = None,
-    mail: MailGateway | None = None,
-) -> MessagingService:
-    """Ordering by SMS and e-mail, the outbox dispatcher over the given gateways, invitations."""
-    m = settings.messaging
-    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, settings.booking)
-    desk = OrderDesk(booking, composer, m)
-    dispatcher = Dispatcher(booking.uow, booking.clock, composer, m, sms, mail)
-    return MessagingService(booking, composer, NoticePlanner(m.notices), desk, dispatcher)
+@dataclass(frozen=True)
+class Messaging:
+    """Messaging as ``dialconf run`` runs it: the services (their outbox sends through Kannel
+    and the SMTP relay), the running parts, and the key Kannel presents on incoming SMS."""
+
+    services: Services
+    runtime: MessagingRuntime
+    sms_key: str
 
 
-def operator_token_file(settings: Settings) -> Path:
-    return settings.data_dir / "operator.token"
-
-
-def operator_token(settings: Settings) -> str:
-    """The configured operator token, or one generated once and kept (0600) in the data dir."""
-    if settings.api.operator_token:
-        return settings.api.operator_token
-    try:
-        return kept_secret(operator_token_file(settings))
-    except EmptySecretFile as e:
-        raise DialconfError(f"{e} (the operator token)") from e
-
-
-def web_secret(settings: Settings) -> str:
-    """What signs the web pages' session cookies: generated once, kept (0600) in the data dir."""
-    return kept_secret(settings.data_dir / "web.secret")
-
-
-def build_messaging_runtime(
-    settings: Settings, booking: BookingService, dkim_dns: TxtLookup | None = None
-) -> tuple[MessagingService, MessagingRuntime, str]:
-    """Messaging as ``dialconf run`` runs it: Kannel (SMS), the SMTP intake, the relay client.
-    Returns the service, its runtime, and the key Kannel presents on incoming SMS.
+def build_messaging_runtime(settings: Settings, dkim_dns: TxtLookup | None = None) -> Messaging:
+    """Kannel (SMS), the SMTP intake, the relay client, and the services over them.
     ``dkim_dns``: how DKIM keys are looked up (None: DNS, through dnspython)."""
     m = settings.messaging
     kannel, kannel_dir, sms, key = None, settings.data_dir / "kannel", None, ""
@@ -138,34 +81,31 @@ def build_messaging_runtime(
         ks = kannel_settings(settings)
         secrets_ = KannelSecrets.load(ks, kannel_dir)
         kannel, sms, key = KannelProcess(ks), KannelSmsGateway(ks, secrets_.password), secrets_.incoming_key
-    service = build_messaging(settings, booking, sms, SmtpMailGateway(m.mail))
+    services = build_services(settings, sms=sms, mail=SmtpMailGateway(m.mail))
     dkim = DkimVerifier(m.mail.dkim, dkim_dns)
-    intake = MailIntake(m.mail, mail_handler(service), dkim) if m.mail.intake else None
-    return service, MessagingRuntime(service, kannel, kannel_dir, intake), key
+    intake = MailIntake(m.mail, mail_handler(services.messaging), dkim) if m.mail.intake else None
+    return Messaging(services, MessagingRuntime(services.messaging, kannel, kannel_dir, intake), key)
 
 
-def build_api(
-    settings: Settings,
-    booking: BookingService,
-    messaging: MessagingService | None = None,
-    sms_key: str = "",
-    routers: Sequence[APIRouter] = (),
-) -> FastAPI:
+def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The booking API and the web pages in one app. ``routers``: pages that need the live
-    controller (see ``controller_routers``), when this process runs it."""
-    billing = build_billing(settings, booking)
+    controller (see ``controller_routers``), when this process runs it. ``sms_key``: the
+    secret Kannel presents on incoming SMS (none: no SMS intake)."""
+    s, settings = services, services.settings
     app = create_app(
-        booking,
+        s.booking,
         operator_token(settings),
-        messaging,
+        s.messaging,
         sms_key,
-        billing=billing,
-        dialout=build_dialout_calls(settings, booking),
+        clock=s.clock,
+        dialin=s.dialin,
+        usage=s.usage,
+        billing=s.billing,
+        dialout=s.dialout,
         limits=settings.api.limits,
         session_cookie=SESSION_COOKIE,
     )
-    pages: list[APIRouter] = []
-    pages.append(panel_router(booking, messaging, billing))  # the organizer panel (issue 8)
+    panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing)  # issue 8
     a = settings.api
     cookies = CookiePolicy(
         secure=a.secure_cookies,
@@ -173,58 +113,37 @@ def build_api(
         signin_form_s=a.signin_form_minutes * 60,
         known_moderator_s=a.known_moderator_days * 86400,
     )
-    install_web(app, web_secret(settings), timezone(settings), [*pages, *routers], cookies=cookies)
+    install_web(
+        app,
+        web_secret(settings),
+        timezone(settings),
+        [panel, *routers],
+        sessions=s.web_sessions,
+        clock=s.clock,
+        cookies=cookies,
+    )
     return app
 
 
-def controller_routers(
-    settings: Settings, booking: BookingService, controller: Controller
-) -> list[APIRouter]:
+def controller_routers(services: Services, controller: Controller) -> list[APIRouter]:
     """Web pages that need the live controller: built in the process that runs it."""
     if controller.live_page is None or controller.operations is None:
         raise DialconfError("the live page and the dashboard need a controller built by build_controller")
-    usage = UsageService(booking.uow, booking.clock, settings.booking)
-    period = timedelta(minutes=settings.controller.extension_minutes)
-    return [
-        live_router(booking, usage, controller.live_page, period),  # the moderator live page (issue 8)
-        dashboard_router(controller.operations),  # the operations dashboard (issue 8)
-    ]
-
-
-def dialout_rules(settings: Settings) -> DialOutRules:
-    """Who may be called and how often (toll fraud: docs/security/dialout-and-agi.md)."""
-    d = settings.dialout
-    policy = NumberPolicy(
-        home_region=settings.booking.phone_region,
-        allowed_regions=frozenset(r.upper() for r in d.allowed_regions),
-        allowed_kinds=frozenset(d.allowed_types),
-        pattern=d.allowed_numbers,
-        dial_format=d.dial_format,
-    )
-    caps = CallCaps(
-        reservation_per_day=d.reservation_calls_per_day,
-        reservation_per_minute=d.reservation_calls_per_minute,
-        profile_per_hour=d.profile_calls_per_hour,
-        profile_per_day=d.profile_calls_per_day,
-    )
-    return DialOutRules(policy, caps, d.max_attempts, timedelta(seconds=d.retry_s))
-
-
-def build_dialout_calls(settings: Settings, booking: BookingService) -> DialOutService:
-    return DialOutService(booking.uow, booking.clock, dialout_rules(settings))
+    s = services
+    period = timedelta(minutes=s.settings.controller.extension_minutes)
+    live = live_router(s.booking, s.dialin, s.usage, controller.live_page, s.clock, period)
+    return [live, dashboard_router(controller.operations)]  # the live page, the dashboard (issue 8)
 
 
 def build_controller(
-    settings: Settings,
-    booking: BookingService,
-    ami_secret: str,
-    names_dir: PurePosixPath | None = None,
+    services: Services, ami_secret: str, names_dir: PurePosixPath | None = None
 ) -> Controller:
     """The controller: FastAGI routes (journey, keypad menu), AMI, live state, announcements.
 
     ``names_dir`` is where Asterisk records callers' names (a path as Asterisk sees it);
     without it the journey skips the name recording.
     """
+    settings, booking, clock = services.settings, services.booking, services.clock
     metrics = Metrics()
     a, c = settings.asterisk, settings.controller
     ami = AmiClient(
@@ -246,15 +165,14 @@ def build_controller(
     ):
         ami.on_event(handler)
     ami.on_resync(live.resync)
-    usage = UsageService(booking.uow, booking.clock, settings.booking)
-    recorder = UsageRecorder(usage, roster, live, booking.clock)
+    recorder = UsageRecorder(services.usage, roster, live, clock)
     ami.on_event(recorder.on_event)
     live.on_rebuilt(recorder.reconcile)
 
     def observe(command: str, seconds: float) -> None:
         metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
 
-    dialin = booking.dialin
+    dialin = services.dialin
 
     def dropped(reason: str) -> None:
         metrics.agi_dropped.labels(reason=reason).inc()
@@ -283,12 +201,12 @@ def build_controller(
         return await asyncio.to_thread(dialin.remaining_seconds, number)
 
     d = settings.dialout
-    calls = build_dialout_calls(settings, booking)
+    calls = services.dialout
 
     def refused(code: str) -> None:
         metrics.dialout_refused.labels(reason=code).inc()
 
-    dialout = DialOut(ami, calls, d, booking.clock, live, roster, on_refused=refused)
+    dialout = DialOut(ami, calls, d, clock, live, roster, on_refused=refused)
     ami.on_event(dialout.on_event)
 
     async def current(number: str) -> Reservation | None:
@@ -308,7 +226,7 @@ def build_controller(
     invitation = DialOutInvitation(
         calls,
         journey,
-        booking.clock,
+        clock,
         ZoneInfo(c.timezone),
         d.invitation_tries,
         c.digit_timeout_ms / 1000,
@@ -326,7 +244,7 @@ def build_controller(
         current,
         extend,
         announcer,
-        booking.clock,
+        clock,
         metrics,
         lead=timedelta(minutes=c.warning_lead_minutes),
         period=timedelta(minutes=c.extension_minutes),
@@ -341,14 +259,14 @@ def build_controller(
         ami,
         roster,
         announcer,
-        booking.clock,
+        clock,
         note_end=recorder.note_end,
         max_watches=c.live_streams_max,
         max_watches_per_session=c.live_streams_per_session,
     )
     ami.on_event(control.on_event)
     live.on_rebuilt(control.resync)
-    gauges = BookingGauges(booking, metrics)  # seats and lockouts of /metrics and the dashboard
+    gauges = BookingGauges(services.figures, metrics)  # seats and lockouts of /metrics and the dashboard
     controller = Controller(
         c,
         agi,

@@ -15,13 +15,13 @@ from booking.services.booking import BookingService
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.api_server import api_config
 from conference_ivr.dialconf.compose import (
+    Messaging,
     build_api,
-    build_booking,
     build_controller,
     build_messaging_runtime,
     controller_routers,
-    operator_token_file,
 )
+from conference_ivr.dialconf.services import operator_token_file
 from conference_ivr.ivr.sounds import install_sounds
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
@@ -76,19 +76,16 @@ def asterisk_command(settings: Settings, command: str) -> int:
 
 def serve(settings: Settings) -> int:
     inst = _instance(settings)
-    booking = build_booking(settings)
     print(f"booking API operator token: {_token_source(settings)}", flush=True)
-    asyncio.run(_serve(settings, booking, inst))
+    asyncio.run(_serve(settings, build_messaging_runtime(settings), inst))
     return 0
 
 
-async def _serve(
-    settings: Settings, booking: BookingService, inst: AsteriskInstance, banner: str = ""
-) -> None:
-    messaging, runtime, sms_key = build_messaging_runtime(settings, booking)
-    controller = build_controller(settings, booking, inst.ami_secret(), inst.inner("names"))
+async def _serve(settings: Settings, messaging: Messaging, inst: AsteriskInstance, banner: str = "") -> None:
+    services, runtime = messaging.services, messaging.runtime
+    controller = build_controller(services, inst.ami_secret(), inst.inner("names"))
     # Before anything starts: a bad token file stops here.
-    app = build_api(settings, booking, messaging, sms_key, controller_routers(settings, booking, controller))
+    app = build_api(services, messaging.sms_key, controller_routers(services, controller))
     await controller.start()
     tune_for_serving(settings)
     try:
@@ -131,6 +128,18 @@ def _token_source(settings: Settings) -> str:
     return f"in {operator_token_file(settings).resolve()} (mode 0600)"
 
 
+def _page_lines(settings: Settings) -> list[str]:
+    """Every page the API's port serves."""
+    base = f"http://{settings.api.bind_address}:{settings.api.port}"
+    return [
+        f"  booking API: {base}/docs (OpenAPI {base}/openapi.json)",
+        f"  organizer panel: {base}/panel (sign in with a profile token)",
+        f"  moderator live page: {base}/panel/reservations/<id>/live (or sign in at {base}/panel/login",
+        "    with the conference number and ADMIN PIN)",
+        f"  operations dashboard: {base}/dashboard (sign in with the operator token)",
+    ]
+
+
 def _ordering_lines(settings: Settings) -> list[str]:
     m = settings.messaging
     lines = []
@@ -151,7 +160,7 @@ def _ordering_lines(settings: Settings) -> list[str]:
 def run_all(settings: Settings) -> int:
     inst = _instance(settings, install=True)
     upgrade(settings.database_url)
-    booking = build_booking(settings)
+    messaging = build_messaging_runtime(settings)
     proc = AsteriskProcess(inst)
     if proc.is_running():
         proc.stop()
@@ -166,21 +175,21 @@ def run_all(settings: Settings) -> int:
             f"HTTP {a.http_bind_address}:{a.http_port}, SIP {a.sip_bind_address}:{a.sip_port})",
             f"  controller: FastAGI {settings.controller.bind_address}:{settings.controller.agi_port}, "
             f"metrics http://{settings.controller.bind_address}:{settings.controller.metrics_port}/metrics",
-            f"  booking API: http://{settings.api.bind_address}:{settings.api.port}/docs",
+            *_page_lines(settings),
             f"  operator token: {_token_source(settings)}",
             "",
             "Call in with a softphone (no registration needed):",
             f"  sip:{number}@{a.sip_host}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
             "then press 1, key the conference number and #, then the PIN (or ADMIN PIN) and #.",
             "Demo room:",
-            "  " + _demo_room(booking, settings).replace("\n", "\n  "),
+            "  " + _demo_room(messaging.services.booking, settings).replace("\n", "\n  "),
             "Book another: dialconf book --minutes 60 --seats 10",
             *_ordering_lines(settings),
             "",
         ]
     )
     try:
-        asyncio.run(_serve(settings, booking, inst, banner))
+        asyncio.run(_serve(settings, messaging, inst, banner))
     finally:
         proc.stop()
     return 0

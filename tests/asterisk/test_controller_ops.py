@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from booking.store.engine import make_engine
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.dialconf.compose import build_booking, build_controller
+from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
 from tests.support.system import System
@@ -60,8 +61,8 @@ async def test_a_new_controller_rebuilds_live_state_from_asterisk(system: System
     settings = system.settings.model_copy(
         update={"controller": ControllerSettings(agi_port=0, metrics_port=0, bind_address="127.0.0.1")}
     )
-    booking = build_booking(settings, engine=make_engine(settings.database_url))
-    second = build_controller(settings, booking, system.asterisk.instance.ami_secret())
+    services = build_services(settings, engine=make_engine(settings.database_url))
+    second = build_controller(services, system.asterisk.instance.ami_secret())
     await second.start()
     try:
         # issue 5: the state is rebuilt from Asterisk's lists within 2 seconds of a (re)start

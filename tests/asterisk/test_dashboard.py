@@ -16,13 +16,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from booking.api.app import create_app
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, Hangup
 from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
 from tests.support.poll import until
+from tests.support.services import api_app
 from tests.support.signin import apost_sign_in
 from tests.support.system import System
 
@@ -45,10 +45,18 @@ def number(f: dict[str, str], name: str) -> int:
 @pytest.fixture
 async def web(system: System) -> AsyncIterator[httpx.AsyncClient]:
     """The operator, signed in, on the booking API with the dashboard on the system's controller."""
-    app = create_app(system.booking, OPERATOR)
+    app = api_app(system.services, OPERATOR)
     assert system.controller.operations is not None
     router = dashboard_router(system.controller.operations)
-    install_web(app, "a-web-secret-for-dashboard-tests", ZoneInfo("Europe/Prague"), [router])
+    s = system.services
+    install_web(
+        app,
+        "a-web-secret-for-dashboard-tests",
+        ZoneInfo("Europe/Prague"),
+        [router],
+        sessions=s.web_sessions,
+        clock=s.clock,
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         refused = await client.get("/dashboard", follow_redirects=False)
         assert refused.status_code == 303 and refused.headers["location"].startswith("/panel/login")
@@ -143,5 +151,5 @@ async def test_a_locked_out_caller_shows_as_a_lockout(system: System, web: httpx
         m = await scrape(system)
         assert m[("dialconf_pin_lockouts_active", (("scope", "caller"),))] == number(f, "lockouts-caller")
     finally:
-        system.booking.dialin.clear_pin_lockout(f"caller:{guesser}")
+        system.services.dialin.clear_pin_lockout(f"caller:{guesser}")
         system.booking.cancel(r.id or 0)

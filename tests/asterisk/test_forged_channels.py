@@ -98,7 +98,7 @@ async def test_a_channel_with_another_calls_id_is_not_invited(system: System) ->
         operator=True,
     )
     assert r.id is not None
-    with booking.uow() as repo:  # a call the controller is placing right now
+    with system.services.uow() as repo:  # a call the controller is placing right now
         call = repo.dialout.add(
             DialCall(r.id, "+420601000100", "en", now, state=CallState.CALLING), now, r.room.profile_id
         )
@@ -110,6 +110,6 @@ async def test_a_channel_with_another_calls_id_is_not_invited(system: System) ->
             )
             assert commands == ["HANGUP"], commands  # nothing said, nobody let in
     assert [e["event"] for e in logs if e.get("log_level") == "warning"] == ["dialout.unknown_call"] * 2
-    with booking.uow(read_only=True) as repo:
+    with system.services.uow(read_only=True) as repo:
         after = repo.dialout.get(call.id)
     assert after is not None and after.state is CallState.CALLING and after.uniqueid == ""

@@ -93,14 +93,14 @@ async def test_pin_guessing_is_limited_across_calls_until_an_operator_clears_it(
     assert not system.events.matching(joined(second))
     lockouts = system.controller.metrics.registry.get_sample_value("dialconf_pin_lockouts_total")
     assert lockouts and lockouts >= 1
-    assert f"caller:{guesser}" in {a.key for a in system.booking.dialin.pin_lockouts()}
+    assert f"caller:{guesser}" in {a.key for a in system.services.dialin.pin_lockouts()}
     # ...and that caller number only: anyone else still gets in with the right PIN.
     other = system.caller()
     await other.join(number, r.room.pin)
     await system.events.wait_for(joined(other))
     await other.hangup()
 
-    assert system.booking.dialin.clear_pin_lockout(f"caller:{guesser}")
+    assert system.services.dialin.clear_pin_lockout(f"caller:{guesser}")
     third = system.caller(caller_id=guesser)
     await third.join(number, r.room.pin)
     await system.events.wait_for(joined(third))

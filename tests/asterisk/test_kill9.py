@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from booking.services.usage import UsageService
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.dialconf.compose import build_booking
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 from tests.support.caller import LocalCaller
@@ -69,9 +68,9 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
     rng = random.Random(int(os.environ.get("DIALCONF_KILL_SEED", "9")))
     settings = isolated_settings(tmp_path, name="kill")
     upgrade(settings.database_url)
-    booking = build_booking(settings)
-    usage = UsageService(booking.uow, booking.clock, settings.booking)
-    r = booking.book(booking.clock.now(), 120, seats=20)
+    services = build_services(settings)
+    booking, usage = services.booking, services.usage
+    r = booking.book(services.clock.now(), 120, seats=20)
     async with running_asterisk(settings) as asterisk:
         a = settings.asterisk
         ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, asterisk.instance.ami_secret())

@@ -126,7 +126,7 @@ async def test_extended_when_capacity_allows(fast: System) -> None:
 
     await until_clock(fast, conf.ends_at + timedelta(minutes=1))  # past the booked end
     assert fast.controller.live.members.get(bridge) == {member.uniqueid}  # still in
-    extended = fast.booking.dialin.current_reservation(conf.room.conference_number)
+    extended = fast.services.dialin.current_reservation(conf.room.conference_number)
     assert extended is not None and extended.ends_at == conf.ends_at + timedelta(minutes=6)
     assert not fast.events.matching(
         lambda e: (

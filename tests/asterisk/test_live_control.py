@@ -15,7 +15,6 @@ import httpx
 
 from booking.domain.errors import CapacityExceeded
 from booking.domain.model import Reservation
-from booking.services.usage import UsageService
 from booking.web.live import LivePage
 from conference_ivr.ami.events import (
     AmiEvent,
@@ -268,9 +267,9 @@ async def test_only_its_moderators_see_the_page_and_every_post_needs_the_csrf_to
 def page_on(system: System, control: LiveControl, keepalive_s: float, stream_max_s: float) -> LivePage:
     """The live page over ``control``, through the controller's port as dialconf wires it."""
     assert system.controller.dialout is not None
-    usage = UsageService(system.booking.uow, system.booking.clock, system.settings.booking)
-    port = LivePagePort(control, system.controller.dialout)
-    return LivePage(system.booking, usage, port, timedelta(minutes=15), keepalive_s, stream_max_s)
+    s, port = system.services, LivePagePort(control, system.controller.dialout)
+    period = timedelta(minutes=15)
+    return LivePage(s.booking, s.dialin, s.usage, port, s.clock, period, keepalive_s, stream_max_s)
 
 
 async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_page(system: System) -> None:

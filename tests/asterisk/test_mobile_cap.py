@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.domain.clock import ScaledClock
-from booking.services.usage import UsageService
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin, ConfbridgeLeave
 from tests.support.caller import LocalCaller
 from tests.support.poll import until
@@ -69,7 +68,7 @@ async def test_mobile_caller_is_warned_then_cut_and_rejoins_without_a_new_name(f
     cuts = fast.controller.metrics.registry.get_sample_value("dialconf_mobile_cuts_total")
     assert cuts == 1
     assert fast.controller.recorder is not None
-    usage = UsageService(fast.booking.uow, fast.booking.clock, fast.settings.booking)
+    usage = fast.services.usage
     # The controller hears the Leave on its own AMI connection, maybe after this test's one did.
     cut_leg = await until(lambda: (leg := usage.leg(mobile.uniqueid)) and leg.left_at and leg, blocking=True,
                           what="the mobile leg closed")  # fmt: skip

@@ -44,7 +44,7 @@ async def join_and_leave(system: System, r: Reservation, pin: str, caller_id: st
     c = system.caller(caller_id=caller_id)
     await c.join(r.room.conference_number, pin)
     await system.events.wait_for(lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid)
-    usage = UsageService(system.booking.uow, system.clock, system.settings.booking)
+    usage = UsageService(system.services.uow, system.clock, system.settings.booking)
     await until(lambda: usage.leg(c.uniqueid), what="the usage leg", blocking=True)
     await c.hangup()
 
@@ -84,7 +84,7 @@ async def test_a_flood_from_spoofed_numbers_throttles_strangers_not_known_caller
     assert metric(system, "dialconf_pin_throttled_total") == throttled + 1
     alerts = [e for e in security_log if e["event"] == "security.pin_attack"]
     assert [a["conference"] for a in alerts] == [number] and alerts[0]["log_level"] == "warning"
-    assert f"conference:{number}" in {a.key for a in system.booking.dialin.pin_lockouts()}
+    assert f"conference:{number}" in {a.key for a in system.services.dialin.pin_lockouts()}
 
     # A stranger with the right PIN waits out the attack; the conference's own people do not.
     stranger = system.caller(caller_id=spoofed())
@@ -102,7 +102,7 @@ async def test_a_flood_from_spoofed_numbers_throttles_strangers_not_known_caller
     assert [e["caller"] for e in refused] == [last.caller_id, stranger.caller_id]  # never a PIN
     assert metric(system, "dialconf_join_failures_total", {"reason": "pin_throttled"}) >= 2
     # The operator lifts it at once (or it ends with its window).
-    assert system.booking.dialin.clear_pin_lockout(f"conference:{number}")
+    assert system.services.dialin.clear_pin_lockout(f"conference:{number}")
     newcomer = system.caller(caller_id=spoofed())
     await newcomer.join(number, r.room.pin)
     await system.events.wait_for(lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == newcomer.uniqueid)
@@ -144,5 +144,5 @@ async def test_twenty_wrong_web_admin_pins_then_a_phone_caller_with_the_right_pi
         )
         assert "pin_locked" not in c.played()
         await c.hangup()
-    held = {a.key for a in system.booking.dialin.pin_lockouts()}
+    held = {a.key for a in system.services.dialin.pin_lockouts()}
     assert f"web-conference:{number}" in held and f"conference:{number}" not in held

@@ -16,10 +16,7 @@ import pytest
 
 from booking.domain.clock import ScaledClock
 from booking.domain.rating import RatedLeg
-from booking.services.billing import BillingService
-from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.dialconf.compose import timezone
 from tests.support.caller import LocalCaller
 from tests.support.poll import until
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
@@ -57,7 +54,7 @@ async def test_a_statement_and_a_report_from_real_calls(fast: System) -> None:
         await c.hangup()
         await fast.events.wait_for(event(ConfbridgeLeave, c), timeout=20)
 
-    billing = BillingService(fast.booking.uow, fast.booking.clock, timezone(fast.settings))
+    billing = fast.services.billing
     month = f"{fast.clock.now().astimezone(billing.tz):%Y-%m}"
     profile = r.room.profile_id
     # The controller writes a leg when it hears the Leave on its own AMI connection.
@@ -66,7 +63,7 @@ async def test_a_statement_and_a_report_from_real_calls(fast: System) -> None:
         return billing.rated(month, profile) if billing.rate_month(month).legs == 2 else []
 
     legs = await until(rated_both, blocking=True, what="both legs closed and rated")
-    usage = UsageService(fast.booking.uow, fast.booking.clock, fast.settings.booking)
+    usage = fast.services.usage
     assert {usage.leg(c.uniqueid).access_number for c in (o2, landline)} == {"8000", "8001"}  # type: ignore[union-attr]
 
     s = billing.statement(profile, month)

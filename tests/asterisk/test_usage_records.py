@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 
 from booking.services.usage import UsageService
@@ -13,7 +14,7 @@ from tests.support.system import System
 
 
 def usage_of(system: System) -> UsageService:
-    return UsageService(system.booking.uow, system.booking.clock, system.settings.booking)
+    return system.services.usage
 
 
 async def test_a_call_leaves_one_closed_leg_with_its_details(system: System) -> None:
@@ -44,7 +45,8 @@ async def test_a_new_controller_closes_legs_that_ended_while_it_was_down(system:
     settings = system.settings.model_copy(
         update={"controller": ControllerSettings(agi_port=0, metrics_port=0)}
     )
-    second = build_controller(settings, system.booking, system.asterisk.instance.ami_secret())
+    services = dataclasses.replace(system.services, settings=settings)
+    second = build_controller(services, system.asterisk.instance.ami_secret())
     await second.start()
     try:
         for _ in range(100):

@@ -7,22 +7,17 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.api.app import create_app
 from booking.domain.clock import FakeClock
 from booking.domain.tariff_file import default_text
 from booking.domain.usage import Leg
-from booking.services.billing import BillingService
-from booking.services.booking import BookingService
-from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import SqlUnitOfWork
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at, bearer, parse
+from tests.support.services import api_app, services_on
 
 MONTH = f"{NOW:%Y-%m}"
 # caller, access number dialled, seconds: an O2 mobile, a landline, the 141xx line, a free number
@@ -52,11 +47,10 @@ def api(tmp_path: Path) -> Iterator[Api]:
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(NOW)
-    service = BookingService(SqlUnitOfWork(engine), clock, BookingSettings())
-    billing = BillingService(service.uow, clock, ZoneInfo("Europe/Prague"))
+    services = services_on(engine, clock, data_dir=tmp_path)
     try:
-        with TestClient(create_app(service, OPERATOR_TOKEN, billing=billing)) as client:
-            yield Api(client, service, clock)
+        with TestClient(api_app(services, OPERATOR_TOKEN, messaging=False, dialout=False)) as client:
+            yield Api(client, services.booking, clock, services)
     finally:
         engine.dispose()
 
@@ -65,7 +59,7 @@ def held(api: Api, who: str = "acme", session: str = "s1") -> dict[str, Any]:
     """A reservation of ``who`` whose conference was held with CALLS (closed legs)."""
     r = api.book(who)
     start = parse(at(60))
-    with api.service.uow() as repo:
+    with api.services.uow() as repo:
         usage = repo.usage
         for n, (caller, access, seconds) in enumerate(CALLS):
             uid = f"{session}-{n}"

@@ -5,6 +5,7 @@ Retry-After)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,11 +15,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.api.app import create_app
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.services.dialout import DialOutRules, DialOutService
-from booking.services.usage import UsageService
 from tests.support.api import OPERATOR_TOKEN, Api, running_api
+from tests.support.services import api_app
 from tests.support.sql import sql
 
 CAPS = CallCaps(reservation_per_day=8, reservation_per_minute=3, profile_per_hour=6, profile_per_day=10)
@@ -28,9 +28,10 @@ _legs = itertools.count(1)
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     with running_api(tmp_path) as a:
-        calls = DialOutService(a.service.uow, a.clock, DialOutRules(NumberPolicy(), CAPS))
-        with TestClient(create_app(a.service, OPERATOR_TOKEN, dialout=calls)) as client:
-            yield Api(client, a.service, a.clock, a.tokens)
+        calls = DialOutService(a.services.uow, a.clock, DialOutRules(NumberPolicy(), CAPS))
+        services = dataclasses.replace(a.services, dialout=calls)
+        with TestClient(api_app(services, OPERATOR_TOKEN, messaging=False, billing=False)) as client:
+            yield Api(client, a.service, a.clock, services, a.tokens)
 
 
 def anytime(api: Api, who: str = "acme", dial_out: bool = True) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def anytime(api: Api, who: str = "acme", dial_out: bool = True) -> dict[str, Any
 
 def someone_joins(api: Api, r: dict[str, Any], number: str = "+420221000111") -> None:
     """An open usage leg, as the controller writes it when a caller joins."""
-    usage = UsageService(api.service.uow, api.clock, api.service.settings)
+    usage = api.services.usage
     assert usage.record_join(f"leg-{next(_legs)}", r["conference_number"], number, moderator=True)
 
 
@@ -143,7 +144,7 @@ def test_calling_again_who_is_missing_counts_every_call(api: Api) -> None:
     for n in range(3):
         assert post(api, r, f"60100{n:04d}").status_code == 202
     assert post(api, r, None).json() == []  # everyone dialled is still being called
-    with sql(api.service.uow) as conn:  # the three were not reached
+    with sql(api.services.uow) as conn:  # the three were not reached
         conn.exec_driver_sql("UPDATE dialout_calls SET state = 'failed'")
     api.clock.advance(timedelta(minutes=2))
     someone_joins(api, r, "+420601000001")  # one of them dialled in meanwhile

@@ -60,7 +60,7 @@ def seeded(api: Composed) -> dict[str, list[Any]]:
     mine = [r for r in api.booking.visible_reservations(api.booking.profile_named("acme").id) if r.id]
     for minutes in range(len(mine), 2):  # as the operator: the profile's room limit does not apply
         mine.append(api.booking.book(NOW + timedelta(hours=2 + minutes), 30, 3, profile="acme"))
-    api.booking.dial_in(mine[0].room.conference_number, "000000", caller=CALLER)
+    api.services.dialin.dial_in(mine[0].room.conference_number, "000000", caller=CALLER)
     return {
         "reservation_id": [r.id for r in mine],
         "profile_id": [api.booking.profile_named("acme").id],

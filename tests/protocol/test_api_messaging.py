@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.api.app import create_app
 from booking.domain.clock import FakeClock
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at
 from tests.support.messaging import Harness, RecordingGateway
+from tests.support.services import api_app
 
 KEY = "kannel-key"
 
@@ -26,8 +26,8 @@ def api(tmp_path: Path) -> Iterator[tuple[Api, RecordingGateway, Harness]]:
     engine = make_engine(url)
     h = Harness(engine, FakeClock(NOW))
     try:
-        with TestClient(create_app(h.booking, OPERATOR_TOKEN, h.messaging, KEY)) as client:
-            yield Api(client, h.booking, h.clock), h.gateway, h
+        with TestClient(api_app(h.services, OPERATOR_TOKEN, KEY)) as client:
+            yield Api(client, h.booking, h.clock, h.services), h.gateway, h
     finally:
         engine.dispose()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from booking.api.app import create_app
 from tests.support.api import Api, bearer
+from tests.support.services import api_app
 from tests.support.sql import sql
 
 
@@ -23,7 +23,7 @@ def test_operator_creates_a_profile_and_its_token_works(api: Api) -> None:
 def test_the_token_is_stored_hashed_only(api: Api) -> None:
     r = api.client.post("/api/profiles", json={"name": "acme"}, headers=api.operator)
     token = r.json()["token"]
-    with sql(api.service.uow) as conn:
+    with sql(api.services.uow) as conn:
         row = conn.exec_driver_sql("SELECT token_hash FROM profiles WHERE name = 'acme'").one()
     assert row[0] != token and token not in row[0]
 
@@ -92,4 +92,4 @@ def test_healthz_needs_no_token(api: Api) -> None:
 
 def test_an_app_without_an_operator_token_is_refused(api: Api) -> None:
     with pytest.raises(ValueError, match="operator token"):
-        create_app(api.service, "")
+        api_app(api.services, "")

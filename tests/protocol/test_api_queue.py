@@ -97,8 +97,8 @@ def test_the_queue_is_for_the_operator_only(api: Api) -> None:
 def test_operator_lists_and_clears_pin_lockouts(api: Api) -> None:
     booked = api.book("acme", starts_at=at(30), minutes=60)
     api.clock.advance(timedelta(minutes=30))
-    for _ in range(api.service.settings.pin_per_caller):
-        api.service.dial_in(booked["conference_number"], "1", caller="+420600111222")
+    for _ in range(api.services.settings.booking.pin_per_caller):
+        api.services.dialin.dial_in(booked["conference_number"], "1", caller="+420600111222")
     listed = api.client.get("/api/pin-lockouts", headers=api.operator)
     assert listed.status_code == 200
     assert "caller:+420600111222" in {row["key"] for row in listed.json()}

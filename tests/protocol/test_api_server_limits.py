@@ -120,7 +120,8 @@ def test_requests_beyond_the_in_flight_cap_are_503_and_event_streams_do_not_coun
     upgrade(url)
     engine = make_engine(url)
     limits = ApiLimits(max_in_flight=3, busy_retry_after_s=2, rate_limit=False)
-    app, booking = composed_app(tmp_path, engine, SystemClock(), limits)
+    app, services = composed_app(tmp_path, engine, SystemClock(), limits)
+    booking = services.booking
     release, inside = threading.Event(), threading.Semaphore(0)
     lookup = booking.profile_for_token
 

@@ -15,16 +15,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.api.app import create_app
 from booking.domain.clock import FakeClock
 from booking.domain.model import Reservation, ReservationStatus
-from booking.services.billing import BillingService
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.web.app import install_web
 from booking.web.panel import panel_router
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at, bearer
 from tests.support.messaging import Harness, messaging_settings
+from tests.support.services import api_app
 from tests.support.signin import post_sign_in
 
 PRAGUE = ZoneInfo("Europe/Prague")  # NOW is 10:00 there (UTC+1 in March)
@@ -116,13 +115,14 @@ def _web(tmp_path: Path, with_messaging: bool = True, **booking: object) -> Iter
     upgrade(url)
     engine = make_engine(url)
     h = Harness(engine, FakeClock(NOW), messaging_settings(**booking))
-    billing = BillingService(h.booking.uow, h.clock, PRAGUE)
-    messaging = h.messaging if with_messaging else None
-    app = create_app(h.booking, OPERATOR_TOKEN, messaging, billing=billing)
-    install_web(app, SECRET, PRAGUE, [panel_router(h.booking, messaging, billing)])
+    s = h.services
+    messaging = s.messaging if with_messaging else None
+    app = api_app(s, OPERATOR_TOKEN)
+    panel = panel_router(s.booking, s.clock, s.settings.booking, messaging, s.billing)
+    install_web(app, SECRET, PRAGUE, [panel], sessions=s.web_sessions, clock=s.clock)
     try:
         with TestClient(app) as client:
-            yield Web(Api(client, h.booking, h.clock), h)
+            yield Web(Api(client, h.booking, h.clock, s), h)
     finally:
         engine.dispose()
 

@@ -31,8 +31,16 @@ FAST = BookingSettings(
 def _web(tmp_path: Path, cookies: CookiePolicy | None = None) -> Iterator[Api]:
     with running_api(tmp_path, FAST) as a:
         app = a.client.app
-        install_web(app, "a-web-secret-for-tests", ZoneInfo("Europe/Prague"), cookies=cookies)  # type: ignore[arg-type]
-        app.middleware_stack = None  # rebuilt with the web's handlers
+        s = a.services
+        install_web(
+            app,  # type: ignore[arg-type]
+            "a-web-secret-for-tests",
+            ZoneInfo("Europe/Prague"),
+            cookies=cookies,
+            sessions=s.web_sessions,
+            clock=s.clock,
+        )
+        app.middleware_stack = None  # type: ignore[attr-defined]  # rebuilt with the web's handlers
         yield a
 
 
@@ -216,8 +224,8 @@ def test_web_guessing_is_limited_with_one_answer_and_never_touches_the_phone(web
     )
     assert unknown.status_code == 401 and BAD_CREDENTIALS in unknown.text
     # The phone's counters never saw any of it.
-    assert web.service.dial_in(number, r["pin"], "+420601000009").status is DialInStatus.DECIDED
-    assert {a.key for a in web.service.dialin.pin_lockouts()} == {"web:testclient"}
+    assert web.services.dialin.dial_in(number, r["pin"], "+420601000009").status is DialInStatus.DECIDED
+    assert {a.key for a in web.services.dialin.pin_lockouts()} == {"web:testclient"}
 
 
 def test_a_known_moderator_browser_is_heard_while_the_conference_is_throttled(web: Api) -> None:
@@ -232,7 +240,7 @@ def test_a_known_moderator_browser_is_heard_while_the_conference_is_throttled(we
         newcomer, "/panel/login/moderator", {"conference": number, "admin_pin": r["admin_pin"]}
     )
     assert refused.status_code == 429
-    assert web.service.dialin.web_sign_in(number, "1", "x").status is DialInStatus.THROTTLED
+    assert web.services.dialin.web_sign_in(number, "1", "x").status is DialInStatus.THROTTLED
     again = moderator(web, number, r["admin_pin"], follow_redirects=False)  # the known browser
     assert again.status_code == 303
 

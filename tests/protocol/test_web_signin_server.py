@@ -13,18 +13,17 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from booking.api.app import create_app
 from booking.domain.clock import SystemClock
-from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.app import install_web
 from booking.web.signin import BAD_CREDENTIALS
+from conference_ivr.dialconf.services import Services
 from conference_ivr.settings import ApiSettings
 from tests.support.live_web import serving
 from tests.support.poll import until
+from tests.support.services import api_app, services_on
 from tests.support.signin import signin_token
 from tests.support.sql import sql
 
@@ -32,16 +31,22 @@ from tests.support.sql import sql
 @asynccontextmanager
 async def site(
     tmp_path: Path, booking: BookingSettings, api: ApiSettings
-) -> AsyncIterator[tuple[str, BookingService]]:
+) -> AsyncIterator[tuple[str, Services]]:
     url = f"sqlite:///{tmp_path / 'booking.db'}"
     upgrade(url)
     engine = make_engine(url)
-    service = BookingService(SqlUnitOfWork(engine), SystemClock(), booking)
-    app = create_app(service, "operator-token-for-server-tests")
-    install_web(app, "a-web-secret-for-server-tests", ZoneInfo("Europe/Prague"))
+    s = services_on(engine, SystemClock(), booking, tmp_path)
+    app = api_app(s, "operator-token-for-server-tests")
+    install_web(
+        app,
+        "a-web-secret-for-server-tests",
+        ZoneInfo("Europe/Prague"),
+        sessions=s.web_sessions,
+        clock=s.clock,
+    )
     try:
         async with serving(app, api) as base:
-            yield base, service
+            yield base, s
     finally:
         engine.dispose()
 
@@ -57,7 +62,7 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(tmp_path: Pa
     fast = BookingSettings(pin_base_delay_s=0.01, pin_max_delay_s=0.02)
     (tmp_path / "a").mkdir()
     async with site(tmp_path / "a", fast, ApiSettings()) as (base, service):  # the default: none
-        r = service.book(None, None, 5)
+        r = service.booking.book(None, None, 5)
         async with httpx.AsyncClient(base_url=base) as web:
             answer = await guess(web, r.room.conference_number, "100000000", forwarded="203.0.113.9")
         assert answer.status_code == 401 and BAD_CREDENTIALS in answer.text
@@ -65,14 +70,14 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(tmp_path: Pa
         assert "web:127.0.0.1" in keys and "web:203.0.113.9" not in keys  # the TCP peer counts
     (tmp_path / "b").mkdir()
     async with site(tmp_path / "b", fast, ApiSettings(trusted_proxies=["127.0.0.1"])) as (base, service):
-        r = service.book(None, None, 5)
+        r = service.booking.book(None, None, 5)
         async with httpx.AsyncClient(base_url=base) as web:
             await guess(web, r.room.conference_number, "100000000", forwarded="203.0.113.9")
         keys = _counted(service)
         assert "web:203.0.113.9" in keys and "web:127.0.0.1" not in keys  # the proxy's client counts
 
 
-def _counted(service: BookingService) -> set[str]:
+def _counted(service: Services) -> set[str]:
     from sqlalchemy import select
 
     from booking.store.pin_attempts import pin_attempts

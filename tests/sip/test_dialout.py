@@ -20,20 +20,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from booking.api.app import create_app
 from booking.domain.dialout import CallState, DialCall
 from booking.domain.messages import Channel, Invitee
 from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
-from booking.services.dialout import DialOutService
 from booking.services.usage import UsageService
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin
-from conference_ivr.dialconf.compose import build_dialout_calls, dialout_rules
 from conference_ivr.settings import DialOutSettings
 from tests.support.caller import LocalCaller
 from tests.support.live_web import OPERATOR, live_app, new_owner, serving, sign_in
 from tests.support.poll import until
 from tests.support.ports import free_ports
+from tests.support.services import api_app
 from tests.support.sipp_uas import (
     ANSWERS,
     BUSY,
@@ -96,9 +94,7 @@ def dial_out_reservation(system: System, numbers: list[str], dial_out: bool = Tr
 
 
 def calls_of(system: System, r: Reservation) -> list[DialCall]:
-    return DialOutService(system.booking.uow, system.booking.clock, dialout_rules(system.settings)).calls(
-        r.id or 0
-    )
+    return system.services.dialout.calls(r.id or 0)
 
 
 def invited(far_end_log: Path) -> list[str]:
@@ -129,7 +125,7 @@ async def test_at_the_start_everyone_listed_is_called_and_joins_without_a_pin(tr
         )
     ]
     assert any("dialout_invite" in c for c in commands) and not any("dialconf/pin" in c for c in commands)
-    usage = UsageService(trunk.booking.uow, trunk.booking.clock, trunk.settings.booking)
+    usage = UsageService(trunk.services.uow, trunk.clock, trunk.settings.booking)
     leg = await until(lambda: usage.leg(joined[0].uniqueid), blocking=True, what="the leg recorded")
     assert leg.outbound and leg.caller_number == ANSWERS  # billed to the organizer, with its connection
     await trunk.ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": "all"})
@@ -320,7 +316,7 @@ async def test_the_issue_attack_over_the_running_api_places_nothing_it_should_no
         ),
         operator=True,
     )
-    app = create_app(trunk.booking, OPERATOR, dialout=build_dialout_calls(trunk.settings, trunk.booking))
+    app = api_app(trunk.services, OPERATOR)
     path = f"/api/reservations/{r.id}/dialout"
     auth = {"Authorization": f"Bearer {token}"}
     async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=auth) as api:
@@ -328,7 +324,7 @@ async def test_the_issue_attack_over_the_running_api_places_nothing_it_should_no
         assert idle.status_code == 422 and idle.json()["detail"][0]["type"] == "not_running"
         moderator = trunk.caller()
         await moderator.join(r.room.conference_number, r.room.admin_pin)
-        usage = UsageService(trunk.booking.uow, trunk.booking.clock, trunk.settings.booking)
+        usage = trunk.services.usage
         await until(lambda: usage.leg(moderator.uniqueid), blocking=True, what="the moderator's leg")
         satellite = [await api.post(path, json={"number": f"+88213{n:06d}"}) for n in range(300)]
         assert {a.status_code for a in satellite} == {422}

@@ -21,11 +21,11 @@ import pytest
 from booking.adapters.kannel import (
     KannelProcess,
     KannelSecrets,
-    KannelSettings,
     KannelSmsGateway,
     render_kannel_conf,
 )
 from booking.services.gateways import DeliveryError
+from booking.settings import KannelSettings
 from tests.support.kannel import (
     FakePhone,
     RunningKannel,

@@ -160,7 +160,7 @@ def test_an_email_order_with_phone_invitees_queues_no_sms(system: MessagingSyste
     send(system, raw_mail(jan, "conference", order(extra=f" {number} +12025550123 ota@example.org")), jan)
     reply = next_mail(system, jan, 0)
     assert "cannot send SMS notices" in body(reply) and number in body(reply)
-    with system.booking.uow(read_only=True) as repo:
+    with system.services.uow(read_only=True) as repo:
         queued = repo.messages.outbox()
     assert [m for m in queued if m.channel is Channel.SMS and m.recipient == number] == []
     assert own(system, jan) == []
@@ -170,7 +170,7 @@ def test_new_senders_of_one_domain_are_limited_with_one_reply_an_hour(system: Me
     for n in range(PER_DOMAIN + 2):
         address = f"u{n}@flood.test"
         send(system, raw_mail(address, "conference", "status"), address)  # recorded before 250
-    with sql(system.booking.uow) as conn:
+    with sql(system.services.uow) as conn:
         rows = conn.execute(
             select(inbound_messages.c.sender, inbound_messages.c.outcome).where(
                 inbound_messages.c.sender.like("%@flood.test")
@@ -188,7 +188,7 @@ def test_new_senders_of_one_domain_are_limited_with_one_reply_an_hour(system: Me
     told = next_mail(system, f"u{PER_DOMAIN}@flood.test", 0)
     assert body(told).strip() == default_text(system, "reply.new_senders_limited")
     # The last one is refused silently (one reply an hour): the outbox holds nothing for it.
-    with system.booking.uow(read_only=True) as repo:
+    with system.services.uow(read_only=True) as repo:
         assert repo.messages.outbox(f"u{PER_DOMAIN + 1}@flood.test") == []
     # Another domain is not held up.
     send(system, raw_mail("ota@other.test", "conference", "status"), "ota@other.test")
@@ -207,12 +207,12 @@ def test_a_bad_from_is_answered_550_with_the_reason_and_stores_nothing(
     system: MessagingSystem, from_header: str, reason: str
 ) -> None:
     raw = f"From: {from_header}\r\nTo: conference@localhost\r\nSubject: conference\r\n\r\nstatus\r\n"
-    with sql(system.booking.uow) as conn:
+    with sql(system.services.uow) as conn:
         before = len(conn.execute(select(inbound_messages.c.id)).all())
     for _ in range(2):  # the same answer each time: permanent, never a 451 to retry
         code, text = refused(system, raw.encode())
         assert code == 550 and text.startswith("5.1.7") and reason in text
-    with sql(system.booking.uow) as conn:
+    with sql(system.services.uow) as conn:
         assert len(conn.execute(select(inbound_messages.c.id)).all()) == before
 
 
@@ -265,13 +265,13 @@ def test_an_sms_from_a_sender_that_is_no_number_is_taken_once_with_nothing_store
     assert len(seen) == 2, seen
     assert _forward(system, "abc", order(), "abc-1") == 200  # what Kannel got
     assert _forward(system, "Vodafone", "konf\x00 0101", "abc-2") == 200
-    with sql(system.booking.uow) as conn:
+    with sql(system.services.uow) as conn:
         stored = conn.execute(
             select(senders.c.address).where(
                 senders.c.channel == "sms", senders.c.address.in_(["abc", "Vodafone"])
             )
         ).all()
-    with system.booking.uow(read_only=True) as repo:
+    with system.services.uow(read_only=True) as repo:
         answered = repo.messages.outbox("abc")
     assert stored == [] and answered == []
     # A control character in a real number's SMS is answered, not a 500 (PostgreSQL rejects NUL).

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from booking.domain.clock import FakeClock
 from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
@@ -59,6 +60,14 @@ class Store:
     def service(self, **settings: object) -> BookingService:
         return BookingService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))  # type: ignore[arg-type]
 
+    @property
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+    def dialin(self, **settings: object) -> DialInService:
+        """The dial-in decisions under the same rules as ``service(**settings)``."""
+        return DialInService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))  # type: ignore[arg-type]
+
 
 @pytest.fixture
 def store(empty_url: str) -> Iterator[Store]:
@@ -75,3 +84,9 @@ def store(empty_url: str) -> Iterator[Store]:
 def service(store: Store) -> BookingService:
     """A service on the migrated store with a small capacity (10 seats)."""
     return store.service(system_capacity=10)
+
+
+@pytest.fixture
+def dialin(store: Store) -> DialInService:
+    """The dial-in decisions beside ``service`` (default rules)."""
+    return store.dialin()

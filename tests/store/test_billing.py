@@ -22,7 +22,7 @@ MARCH = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def billing(store: Store) -> BillingService:
-    return BillingService(store.service().uow, store.clock, PRAGUE)
+    return BillingService(store.uow, store.clock, PRAGUE)
 
 
 def booked(store: Store, profile: str = "acme") -> Reservation:
@@ -34,7 +34,7 @@ def add_legs(
     store: Store, r: Reservation, calls: list[tuple[str, str, int]], session: str = "s1", at: datetime = MARCH
 ) -> list[str]:
     ids = []
-    with store.service().uow() as repo:
+    with store.uow() as repo:
         usage = repo.usage
         for n, (caller, access, seconds) in enumerate(calls):
             uid = f"{session}-{n}-{at:%d}"
@@ -163,7 +163,7 @@ valid_from = {day}
 def test_price_changes_are_announced_31_days_ahead_by_sms(store: Store) -> None:
     told: list[tuple[int, date, list[str]]] = []
     billing = BillingService(
-        store.service().uow, store.clock, PRAGUE, lambda v, d, what: told.append((v, d, what)) or 7
+        store.uow, store.clock, PRAGUE, lambda v, d, what: told.append((v, d, what)) or 7
     )
     store.clock._now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     billing.tariffs()  # the default is in force

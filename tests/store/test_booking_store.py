@@ -10,7 +10,8 @@ import pytest
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import ReservationKind, ReservationStatus, Role, Room, Verdict
 from booking.domain.rules import BookingRequest
-from booking.services.booking import BookingService, DialInStatus
+from booking.services.booking import BookingService
+from booking.services.dialin import DialInService, DialInStatus
 from booking.store.errors import Duplicate
 from booking.store.reservations import ReservationRepository
 from booking.store.unit_of_work import SqlUnitOfWork
@@ -31,37 +32,37 @@ def panel(start_min: int, length_min: int, seats: int) -> BookingRequest:
     return BookingRequest(PANEL, start, start + timedelta(minutes=length_min), seats)
 
 
-def test_book_then_dial_in(store: Store, service: BookingService) -> None:
+def test_book_then_dial_in(store: Store, service: BookingService, dialin: DialInService) -> None:
     r = service.book(DAY, 60, 5)
     assert r.id is not None and r.status is ReservationStatus.ACTIVE
     assert r.starts_at == DAY and r.ends_at == DAY + timedelta(minutes=60)
 
     store.clock.advance(timedelta(days=1))  # now = the start
     number, pin, admin = r.room.conference_number, r.room.pin, r.room.admin_pin
-    joined = service.dial_in(number, pin)
+    joined = dialin.dial_in(number, pin)
     assert joined.admitted and joined.admission is not None and joined.admission.role is Role.PARTICIPANT
     assert joined.reservation == r
-    moderator = service.dial_in(number, admin)
+    moderator = dialin.dial_in(number, admin)
     assert moderator.admission is not None and moderator.admission.role is Role.MODERATOR
-    wrong = service.dial_in(number, "000000")
+    wrong = dialin.dial_in(number, "000000")
     assert wrong.status is DialInStatus.BAD_CREDENTIALS and wrong.reservation is None
     # No such conference sounds exactly like a wrong PIN.
-    unknown = service.dial_in("999999" if number != "999999" else "888888", pin)
+    unknown = dialin.dial_in("999999" if number != "999999" else "888888", pin)
     assert unknown.status is DialInStatus.BAD_CREDENTIALS and unknown.reservation is None
     # Stored times come back as aware UTC datetimes, to the microsecond.
     assert joined.reservation is not None and joined.reservation.starts_at is not None
     assert joined.reservation.starts_at.utcoffset() == timedelta(0)
 
     store.clock.advance(timedelta(minutes=61))
-    over = service.dial_in(number, pin)
+    over = dialin.dial_in(number, pin)
     assert over.admission is not None and over.admission.verdict is Verdict.OVER
 
 
-def test_anytime_room_holds_no_seats(service: BookingService) -> None:
+def test_anytime_room_holds_no_seats(service: BookingService, dialin: DialInService) -> None:
     anytime = service.book(None, None, 10)
     assert anytime.kind is ReservationKind.ANYTIME and anytime.starts_at is None
     assert service.book(DAY, 60, 10).status is ReservationStatus.ACTIVE
-    assert service.dial_in(anytime.room.conference_number, anytime.room.pin).admitted
+    assert dialin.dial_in(anytime.room.conference_number, anytime.room.pin).admitted
 
 
 def test_live_numbers_are_unique_in_the_database(store: Store) -> None:
@@ -150,7 +151,7 @@ def test_edit_rechecks_capacity_without_counting_itself(store: Store, service: B
         service.edit(service.profile_named("other").id, mine.id, seats=1)
 
 
-def test_delete_frees_seats_slot_and_number(store: Store) -> None:
+def test_delete_frees_seats_slot_and_number(store: Store, dialin: DialInService) -> None:
     service = store.service(system_capacity=10, max_active_per_profile=3)
     profile = service.profile_named("deleter")
     mine = [service.request(profile.id, panel(60 * i, 60, 10 if i == 0 else 1)) for i in range(3)]
@@ -166,7 +167,7 @@ def test_delete_frees_seats_slot_and_number(store: Store) -> None:
     assert service.request(profile.id, panel(300, 60, 1)).status is ReservationStatus.ACTIVE  # the slot
     assert service.book(DAY, 60, 10).status is ReservationStatus.ACTIVE  # the seats
     store.clock.advance(timedelta(days=1))
-    gone = service.dial_in(first.room.conference_number, first.room.pin)  # the number
+    gone = dialin.dial_in(first.room.conference_number, first.room.pin)  # the number
     assert gone.status is DialInStatus.BAD_CREDENTIALS
     with pytest.raises(NotFound):
         service.delete(profile.id, first.id)

@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 import booking.store
 from booking.domain.clock import FakeClock
 from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import alembic_config, downgrade, upgrade
@@ -95,8 +96,8 @@ def test_every_step_down_and_up_keeps_the_bookings(empty_url: str) -> None:
     assert _schema_diff(empty_url) == []
     engine = make_engine(empty_url)
     try:
-        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
-        outcome = svc.dial_in(booked.room.conference_number, booked.room.pin)
+        dialin = DialInService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
+        outcome = dialin.dial_in(booked.room.conference_number, booked.room.pin)
         assert outcome.reservation is not None
         assert outcome.reservation.id == booked.id
         assert outcome.reservation.seats == 5

@@ -23,9 +23,11 @@ from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
 from booking.store.pin_attempts import pin_attempts
 from booking.store.reservations import ReservationRepository
 from booking.store.tables import SPAN_CLASSES
+from booking.store.unit_of_work import SqlUnitOfWork
 from booking.store.usage import usage_legs
 from booking.store.web_sessions import web_sessions
 from booking.web.session import Viewer
@@ -84,7 +86,7 @@ def _load_history(store: Store, count: int, seed: int) -> None:
     load_bookings(store.engine, count, WINDOW - timedelta(days=14), 12, T0, seed=seed, lengths=SHORT)
 
 
-def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
+def test_every_statement_of_a_booking_uses_an_index(store: Store, dialin: DialInService) -> None:
     # A month, past and future, 20 profiles with ~1000 rooms each: to the planner a new profile
     # looks like one with a thousand rooms (the benchmark's proportions).
     load_bookings(store.engine, 20_000, T0 - timedelta(days=10), 30, T0, profiles_count=20)
@@ -114,7 +116,7 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store) -> None:
         assert big.id is not None
         service.queue()
         service.approve(big.id)
-        service.dial_in(mine.room.conference_number, mine.room.pin)
+        dialin.dial_in(mine.room.conference_number, mine.room.pin)
         service.delete(profile.id, mine.id)
         service.book(WINDOW, 60, 5, profile="planner")
     with statements(store.engine) as listing:
@@ -217,6 +219,7 @@ def test_the_pin_guard_and_the_web_sessions_read_by_index(store: Store) -> None:
     """A guessing flood leaves many counters; anytime rooms collect many legs; every signed-in
     request reads a session: none of their statements walks its table."""
     service = store.service(pin_per_conference=3, pin_conference_window_minutes=15)
+    dialin = store.dialin(pin_per_conference=3, pin_conference_window_minutes=15)
     r = service.book(None, None, 10)
     assert r.id is not None
     now = store.clock.now()
@@ -242,13 +245,13 @@ def test_the_pin_guard_and_the_web_sessions_read_by_index(store: Store) -> None:
               "expires_at": now + timedelta(hours=12)} for n in range(3000)],
         )  # fmt: skip
     analyze(store.engine)
-    sessions = SessionStore(service.uow, store.clock)
+    sessions = SessionStore(SqlUnitOfWork(store.engine), store.clock)
     viewer = Viewer("acme", profile_id=1, nonce="a-session-id")
     with statements(store.engine) as seen:
         for _ in range(4):  # past the budget: the known caller's history is read
-            service.dial_in(r.room.conference_number, "100000000", "+420700000001")
-        service.dial_in(r.room.conference_number, r.room.pin, "+420600000012")
-        service.dialin.web_sign_in(r.room.conference_number, "100000000", "192.0.2.1")
+            dialin.dial_in(r.room.conference_number, "100000000", "+420700000001")
+        dialin.dial_in(r.room.conference_number, r.room.pin, "+420600000012")
+        dialin.web_sign_in(r.room.conference_number, "100000000", "192.0.2.1")
         sessions.open(viewer, now + timedelta(hours=12))
         assert sessions.is_live(viewer.nonce)
         sessions.revoke(viewer.nonce)

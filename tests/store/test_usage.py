@@ -10,12 +10,13 @@ from booking.domain.errors import NotFound
 from booking.domain.usage import is_mobile
 from booking.services.booking import BookingService
 from booking.services.usage import LiveLeg, UsageService
+from booking.settings import BookingSettings
 from tests.store.conftest import Store
 
 
 @pytest.fixture
-def usage(store: Store, service: BookingService) -> UsageService:
-    return UsageService(service.uow, store.clock, service.settings)
+def usage(store: Store) -> UsageService:
+    return UsageService(store.uow, store.clock, BookingSettings())
 
 
 def test_a_join_is_written_once_and_a_leave_closes_it_once(

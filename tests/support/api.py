@@ -11,13 +11,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from booking.api.app import create_app
 from booking.domain.clock import FakeClock
 from booking.services.booking import BookingService
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import SqlUnitOfWork
+from conference_ivr.dialconf.services import Services
+from tests.support.services import api_app, services_on
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 OPERATOR_TOKEN = "operator-test-token"
@@ -41,6 +41,7 @@ class Api:
     client: TestClient
     service: BookingService
     clock: FakeClock
+    services: Services
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -71,9 +72,10 @@ def running_api(tmp_path: Path, settings: BookingSettings | None = None) -> Iter
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(NOW)
-    service = BookingService(SqlUnitOfWork(engine), clock, settings or BookingSettings())
+    services = services_on(engine, clock, settings, tmp_path)
     try:
-        with TestClient(create_app(service, OPERATOR_TOKEN)) as client:
-            yield Api(client, service, clock)
+        plain = api_app(services, OPERATOR_TOKEN, messaging=False, billing=False, dialout=False)
+        with TestClient(plain) as client:
+            yield Api(client, services.booking, clock, services)
     finally:
         engine.dispose()

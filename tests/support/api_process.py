@@ -91,12 +91,13 @@ def main() -> None:
 
     from booking.store.migrate import upgrade
     from conference_ivr.dialconf.api_server import api_config
-    from conference_ivr.dialconf.compose import build_api, build_booking
+    from conference_ivr.dialconf.compose import build_api
+    from conference_ivr.dialconf.services import build_services
     from conference_ivr.settings import Settings
 
     settings = Settings()
     upgrade(settings.database_url)
-    app = build_api(settings, build_booking(settings))
+    app = build_api(build_services(settings))
     uvicorn.Server(api_config(app, settings.api)).run()
 
 

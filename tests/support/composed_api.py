@@ -27,7 +27,8 @@ from booking.services.booking import BookingService
 from booking.settings import ApiLimits
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging
+from conference_ivr.dialconf.compose import build_api
+from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.settings import Settings
 from tests.support.api import NOW, bearer
 from tests.support.messaging import RecordingGateway
@@ -50,10 +51,14 @@ def composed_settings(tmp: Path, url: str, limits: ApiLimits | None = None) -> S
 @dataclass
 class Composed:
     client: TestClient
-    booking: BookingService
+    services: Services
     clock: FakeClock
     engine: Engine
     tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def booking(self) -> BookingService:
+        return self.services.booking
 
     @property
     def operator(self) -> dict[str, str]:
@@ -107,12 +112,11 @@ def store_digest(engine: Engine) -> str:
 
 def composed_app(
     tmp: Path, engine: Engine, clock: Clock, limits: ApiLimits | None = None
-) -> tuple[FastAPI, BookingService]:
+) -> tuple[FastAPI, Services]:
     settings = composed_settings(tmp, engine.url.render_as_string(hide_password=False), limits)
-    booking = build_booking(settings, clock, engine)
     gateway = RecordingGateway()
-    app = build_api(settings, booking, build_messaging(settings, booking, gateway, gateway), SMS_KEY)
-    return app, booking
+    services = build_services(settings, clock, engine, gateway, gateway)
+    return build_api(services, SMS_KEY), services
 
 
 @contextmanager
@@ -123,9 +127,9 @@ def composed_api(
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(start.astimezone(UTC))
-    app, booking = composed_app(tmp, engine, clock, limits)
+    app, services = composed_app(tmp, engine, clock, limits)
     try:
         with TestClient(app) as client:
-            yield Composed(client, booking, clock, engine)
+            yield Composed(client, services, clock, engine)
     finally:
         engine.dispose()

@@ -24,10 +24,10 @@ from typing import Any, NamedTuple
 from booking.adapters.kannel import (
     KannelProcess,
     KannelSecrets,
-    KannelSettings,
     KannelSmsGateway,
     is_gsm7,
 )
+from booking.settings import KannelSettings
 from tests.support.ports import free_ports
 
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")  # `dpkg -L kannel-extras`

@@ -14,13 +14,13 @@ import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from booking.api.app import create_app
 from booking.web.app import install_web
 from conference_ivr.dialconf.api_server import api_config
 from conference_ivr.dialconf.compose import controller_routers
 from conference_ivr.settings import ApiSettings
 from tests.support.poll import until
 from tests.support.ports import free_ports
+from tests.support.services import api_app
 from tests.support.signin import apost_sign_in
 from tests.support.system import System
 
@@ -29,14 +29,22 @@ OPERATOR = "operator-token-for-live-tests"
 
 def live_app(system: System) -> FastAPI:
     """The booking API with the web pages and the live page, on the system's controller."""
-    app = create_app(system.booking, OPERATOR)
-    install_web(app, "a-web-secret-for-live-tests", ZoneInfo("Europe/Prague"), [live_page_router(system)])
+    app = api_app(system.services, OPERATOR)
+    s = system.services
+    install_web(
+        app,
+        "a-web-secret-for-live-tests",
+        ZoneInfo("Europe/Prague"),
+        [live_page_router(system)],
+        sessions=s.web_sessions,
+        clock=s.clock,
+    )
     return app
 
 
 def live_page_router(system: System) -> APIRouter:
     """The live page on the system's controller, as the composition root builds it."""
-    return controller_routers(system.settings, system.booking, system.controller)[0]
+    return controller_routers(system.services, system.controller)[0]
 
 
 @asynccontextmanager

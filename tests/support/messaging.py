@@ -15,7 +15,7 @@ from booking.domain.messages import Channel, Inbound, Message, Outcome
 from booking.services.booking import BookingService
 from booking.services.gateways import DeliveryError
 from booking.services.messaging import MessagingService
-from conference_ivr.dialconf.compose import build_booking, build_messaging
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.settings import Settings
 
 
@@ -61,10 +61,9 @@ class Harness:
 
     def restart(self) -> None:
         """New service objects on the same store: what a process restart keeps is in the store."""
-        self.booking: BookingService = build_booking(self.settings, self.clock, self.engine)
-        self.messaging: MessagingService = build_messaging(
-            self.settings, self.booking, self.gateway, self.gateway
-        )
+        self.services = build_services(self.settings, self.clock, self.engine, self.gateway, self.gateway)
+        self.booking: BookingService = self.services.booking
+        self.messaging: MessagingService = self.services.messaging
 
     def sms(self, sender: str, text: str, message_id: str) -> Outcome:
         return self.messaging.desk.handle(Inbound(Channel.SMS, sender, text, message_id))
@@ -101,7 +100,7 @@ class Harness:
         return self.messaging.dispatcher.send_due()
 
     def outbox(self, recipient: str | None = None) -> list[Message]:
-        with self.booking.uow(read_only=True) as repo:
+        with self.services.uow(read_only=True) as repo:
             return repo.messages.outbox(recipient)
 
     def at(self, when: datetime) -> int:

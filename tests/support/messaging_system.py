@@ -18,7 +18,8 @@ from booking.services.booking import BookingService
 from booking.services.messaging import MessagingService
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.api_server import api_config
-from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging_runtime
+from conference_ivr.dialconf.compose import build_api, build_messaging_runtime
+from conference_ivr.dialconf.services import Services
 from conference_ivr.settings import Settings
 from tests.support.kannel import FakePhone, phone_connected, wait_until
 from tests.support.smtp import SmtpSink, smtp_sink
@@ -27,11 +28,18 @@ from tests.support.smtp import SmtpSink, smtp_sink
 @dataclass
 class MessagingSystem:
     settings: Settings
-    booking: BookingService
+    services: Services
     phone: FakePhone
     relay: SmtpSink
     sms_key: str
-    messaging: MessagingService
+
+    @property
+    def booking(self) -> BookingService:
+        return self.services.booking
+
+    @property
+    def messaging(self) -> MessagingService:
+        return self.services.messaging
 
     @property
     def api(self) -> str:
@@ -44,9 +52,9 @@ def running_messaging(
 ) -> Iterator[MessagingSystem]:
     """``dkim_dns``: answers the intake's DKIM key lookups (tests sign with their own keys)."""
     upgrade(settings.database_url)
-    booking = build_booking(settings)
-    messaging, runtime, key = build_messaging_runtime(settings, booking, dkim_dns)
-    app = build_api(settings, booking, messaging, key)
+    composed = build_messaging_runtime(settings, dkim_dns)
+    runtime, key = composed.runtime, composed.sms_key
+    app = build_api(composed.services, key)
     server = uvicorn.Server(api_config(app, settings.api))
     started, failed = threading.Event(), []
     stop: asyncio.Event | None = None
@@ -84,7 +92,7 @@ def running_messaging(
         phone.start()
         try:
             wait_until(lambda: phone_connected(kannel), 15, "fakesmsc to connect")
-            yield MessagingSystem(settings, booking, phone, relay, key, messaging)
+            yield MessagingSystem(settings, composed.services, phone, relay, key)
         finally:
             phone.stop()
             assert loop is not None and stop is not None

@@ -19,7 +19,8 @@ from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
-from conference_ivr.dialconf.compose import build_booking, build_controller
+from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.errors import AmiError
 from conference_ivr.ivr.sounds import install_sounds
 from conference_ivr.pbx.instance import AsteriskInstance
@@ -98,10 +99,17 @@ class System:
     settings: Settings
     asterisk: AsteriskProcess
     controller: Controller
-    booking: BookingService
+    services: Services
     ami: AmiClient  # the test's own AMI connection, separate from the controller's
     events: EventLog
-    clock: Clock
+
+    @property
+    def booking(self) -> BookingService:
+        return self.services.booking
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
 
     def controller_tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.controller.timezone)
@@ -120,10 +128,9 @@ async def running_system(
     settings: Settings, asterisk: AsteriskProcess, clock: Clock | None = None
 ) -> AsyncIterator[System]:
     upgrade(settings.database_url)
-    clock = clock or SystemClock()
-    booking = build_booking(settings, clock)
+    services = build_services(settings, clock or SystemClock())
     secret = asterisk.instance.ami_secret()
-    controller = build_controller(settings, booking, secret, asterisk.instance.inner("names"))
+    controller = build_controller(services, secret, asterisk.instance.inner("names"))
     await controller.start()
     a = settings.asterisk
     ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, secret)
@@ -132,7 +139,7 @@ async def running_system(
     await ami.connect(wait_s=10)
     await controller.ami.wait_ready(10)
     try:
-        yield System(settings, asterisk, controller, booking, ami, events, clock)
+        yield System(settings, asterisk, controller, services, ami, events)
     finally:
         with contextlib.suppress(AmiError):
             await ami.action({"Action": "Hangup", "Channel": "/^Local\\//"})

@@ -41,7 +41,7 @@ from booking.store.migrate import upgrade
 from booking.store.pin_attempts import pin_attempts
 from conference_ivr.agi.protocol import parse_headers, parse_reply
 from conference_ivr.agi.session import AgiSession
-from conference_ivr.dialconf.compose import build_booking
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.ivr.catalogue import catalogue
 from conference_ivr.ivr.journey import ANNOUNCER_HEADROOM, MAX_CONFERENCE_DIGITS, DialInJourney
 from conference_ivr.metrics import Metrics
@@ -288,7 +288,8 @@ def test_the_baseline_uses_the_projects_names_and_sounds() -> None:
 def test_the_lean_lookup_decides_as_the_booking_service(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bench.db'}"
     upgrade(url)
-    booking = build_booking(Settings(database_url=url, data_dir=tmp_path))
+    services = build_services(Settings(database_url=url, data_dir=tmp_path))
+    booking = services.booking
     anytime = booking.book(None, None, 12, profile="bench-a").room
     later = booking.book(datetime.now(UTC) + timedelta(hours=2), 60, 5, profile="bench-b").room
     locked = booking.book(None, None, 5, profile="bench-c").room
@@ -324,7 +325,7 @@ def test_the_lean_lookup_decides_as_the_booking_service(tmp_path: Path) -> None:
         "bad_credentials",
     ]
     assert decided[0][1:] == ("participant", 12) and decided[1][1] == "moderator"
-    booking.uow.engine.dispose()
+    services.close()
 
 
 # --- the report -------------------------------------------------------------------------------

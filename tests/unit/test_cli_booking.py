@@ -14,7 +14,7 @@ import structlog
 
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.cli import main
-from conference_ivr.dialconf.compose import build_booking
+from conference_ivr.dialconf.services import build_services
 from conference_ivr.settings import Settings
 
 
@@ -215,7 +215,7 @@ def test_profile_create_prints_a_working_token(capsys: pytest.CaptureFixture[str
     assert "profile 'acme' created" in out and "language cs" in out
     found = re.search(r"API token \(shown only now; keep it secret\): (\S+)", out)
     assert found
-    profile = build_booking(Settings()).profile_for_token(found.group(1))
+    profile = build_services(Settings()).booking.profile_for_token(found.group(1))
     assert profile is not None and profile.name == "acme" and profile.language == "cs"
 
 
@@ -266,19 +266,19 @@ def test_pin_lockouts_list_and_clear(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and out.strip() == "no lockouts"
     code, _, err = run(capsys, "pin-lockouts", "clear", "caller:+420600000009")
     assert code == 1 and "no wrong PINs recorded for caller:+420600000009" in err
-    booking = build_booking(Settings())
-    room = booking.book(None, None, 5).room
+    services = build_services(Settings())
+    room = services.booking.book(None, None, 5).room
     for _ in range(5):  # one caller's limit...
-        booking.dial_in(room.conference_number, "100000000", "+420600009999")
+        services.dialin.dial_in(room.conference_number, "100000000", "+420600009999")
     for n in range(5):  # ...and five more callers: the conference's budget of 10 is spent
-        booking.dial_in(room.conference_number, "100000000", f"+42060000{n:04d}")
+        services.dialin.dial_in(room.conference_number, "100000000", f"+42060000{n:04d}")
     code, out, _ = run(capsys, "pin-lockouts", "list")
     assert code == 0
     assert f"conference:{room.conference_number}  10 wrong PINs  throttled until" in out
     assert "caller:+420600009999  5 wrong PINs  locked out until" in out
     code, out, _ = run(capsys, "pin-lockouts", "clear", f"conference:{room.conference_number}")
     assert code == 0 and f"cleared conference:{room.conference_number}" in out
-    assert booking.dial_in(room.conference_number, room.pin, "+420600001234").admitted
+    assert services.dialin.dial_in(room.conference_number, room.pin, "+420600001234").admitted
 
 
 def test_sender_block_limit_unblock_and_list(capsys: pytest.CaptureFixture[str]) -> None:
@@ -391,7 +391,7 @@ def test_statement_lists_the_sessions(capsys: pytest.CaptureFixture[str]) -> Non
     number = re.search(r"conference number: (\d+)", out)
     assert number
     joined = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
-    with build_booking(Settings()).uow() as repo:
+    with build_services(Settings()).uow() as repo:
         usage = repo.usage
         leg = Leg(
             "u1", number.group(1), rid, "+420261000111", False, "participant", None, joined, session_id="s1"

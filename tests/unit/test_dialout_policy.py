@@ -19,7 +19,7 @@ from booking.domain.dialout_policy import (
     seconds_until_room,
 )
 from booking.domain.errors import RuleViolation, TooMany
-from conference_ivr.dialconf.compose import dialout_rules
+from conference_ivr.dialconf.services import dialout_rules
 from conference_ivr.settings import Settings
 
 NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)

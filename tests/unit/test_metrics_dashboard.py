@@ -16,13 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from booking.api.app import create_app
 from booking.domain.clock import FakeClock
-from booking.services.booking import BookingService
-from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from conference_ivr.agi.server import FastAgiServer
@@ -35,6 +31,7 @@ from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
 from tests.support.api import NOW, OPERATOR_TOKEN, Api
+from tests.support.services import api_app, services_on
 from tests.support.signin import post_sign_in
 
 FIGURE = re.compile(r'data-figure="([^"]+)"[^>]*>([^<]*)<')
@@ -66,17 +63,25 @@ def page(tmp_path: Path) -> Iterator[Page]:
     upgrade(url)
     engine = make_engine(url)
     clock = FakeClock(NOW)
-    booking = BookingService(SqlUnitOfWork(engine), clock, BookingSettings())
+    s = services_on(engine, clock, data_dir=tmp_path)
     metrics = Metrics()
     ami = AmiClient("127.0.0.1", 9, "nobody", "never-connected")
     agi, live = FastAgiServer(), LiveConferences(ami, metrics)
-    operations = OperationsPort(live, ami, agi, metrics, BookingGauges(booking, metrics))
+    operations = OperationsPort(live, ami, agi, metrics, BookingGauges(s.figures, metrics))
     controller = Controller(ControllerSettings(), agi, ami, live, metrics, operations=operations)
     # The web pages are installed before the client starts the app (its exception handlers).
-    app = create_app(booking, OPERATOR_TOKEN)
-    install_web(app, "a-web-secret-for-tests", ZoneInfo("Europe/Prague"), [dashboard_router(operations)])
+    app = api_app(s, OPERATOR_TOKEN)
+    tz = ZoneInfo("Europe/Prague")
+    install_web(
+        app,
+        "a-web-secret-for-tests",
+        tz,
+        [dashboard_router(operations)],
+        sessions=s.web_sessions,
+        clock=s.clock,
+    )
     with TestClient(app) as client:
-        yield Page(Api(client, booking, clock), controller)
+        yield Page(Api(client, s.booking, clock, s), controller)
     engine.dispose()
 
 

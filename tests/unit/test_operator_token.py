@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conference_ivr.dialconf.compose import operator_token, operator_token_file
+from conference_ivr.dialconf.services import operator_token, operator_token_file
 from conference_ivr.errors import DialconfError
 from conference_ivr.settings import ApiSettings, Settings
 

@@ -32,7 +32,7 @@ T = TypeVar("T")
 @asynccontextmanager
 async def serving(system: System) -> AsyncIterator[str]:
     s = system.settings
-    app = build_api(s, system.booking, routers=controller_routers(s, system.booking, system.controller))
+    app = build_api(system.services, routers=controller_routers(system.services, system.controller))
     (port,) = free_ports(1)
     server = uvicorn.Server(api_config(app, s.api, host="127.0.0.1", port=port))
     task = asyncio.create_task(server.serve())

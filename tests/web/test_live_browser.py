@@ -52,7 +52,7 @@ async def test_a_moderator_follows_and_controls_a_conference_in_the_browser(syst
     r = system.booking.book(datetime.now(UTC), 60, seats=5, profile=owner)
     bridge, live = names.bridge_name(r.room.conference_number), f"/panel/reservations/{r.id}/live"
     routers = [live_page_router(system)]
-    app = build_api(system.settings, system.booking, routers=routers)
+    app = build_api(system.services, routers=routers)
 
     async with serving(app) as url, chromium(url) as b:
 

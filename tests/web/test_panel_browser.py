@@ -26,7 +26,8 @@ from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.services.booking import BookingService
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.api_server import api_config
-from conference_ivr.dialconf.compose import build_api, build_booking, build_messaging, timezone
+from conference_ivr.dialconf.compose import build_api
+from conference_ivr.dialconf.services import build_services, timezone
 from tests.support.browser import Browser, browser
 from tests.support.messaging import RecordingGateway
 from tests.support.system import isolated_settings
@@ -62,10 +63,10 @@ def _wait(check: Callable[[], bool], timeout: float = 30, what: str = "the serve
 def _serving(tmp: Path) -> Iterator[Running]:
     settings = isolated_settings(tmp, "panel")
     upgrade(settings.database_url)
-    booking = build_booking(settings)
     gateway = RecordingGateway()
-    messaging = build_messaging(settings, booking, gateway, gateway)
-    app = build_api(settings, booking, messaging)
+    services = build_services(settings, sms=gateway, mail=gateway)
+    booking, messaging = services.booking, services.messaging
+    app = build_api(services)
     host, port = settings.api.bind_address, settings.api.port
     server = uvicorn.Server(api_config(app, settings.api))
     thread = threading.Thread(target=server.run, daemon=True)

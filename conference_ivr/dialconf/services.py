@@ -1,0 +1,138 @@
+"""Every use case of the booking store, built once per process from settings.
+
+``build_services`` is where the store, the clock and the services meet: each process's
+composition root (``dialconf run``/``serve``, every CLI command, a test's harness) calls it
+once and hands the services on. Nothing else constructs a service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from booking.adapters.kept_secret import EmptySecretFile, kept_secret
+from booking.domain.clock import Clock, SystemClock
+from booking.domain.compose import Composer
+from booking.domain.dialout_policy import CallCaps, NumberPolicy
+from booking.services.billing import BillingService
+from booking.services.booking import BookingService
+from booking.services.dialin import DialInService
+from booking.services.dialout import DialOutRules, DialOutService
+from booking.services.dispatcher import Dispatcher
+from booking.services.figures import FiguresService
+from booking.services.gateways import MailGateway, SmsGateway
+from booking.services.messaging import MessagingService
+from booking.services.notice_hook import MessagingHook
+from booking.services.notices import NoticePlanner
+from booking.services.orders import OrderDesk
+from booking.services.usage import UsageService
+from booking.store.engine import make_engine
+from booking.store.unit_of_work import SqlUnitOfWork, UnitOfWork
+from booking.web.session_store import SessionStore
+from conference_ivr.errors import DialconfError
+from conference_ivr.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    uow: UnitOfWork
+    booking: BookingService
+    dialin: DialInService
+    usage: UsageService
+    dialout: DialOutService
+    messaging: MessagingService
+    billing: BillingService
+    figures: FiguresService
+    web_sessions: SessionStore
+
+    def close(self) -> None:
+        """Close the store's connections (a process that is done with them)."""
+        if isinstance(self.uow, SqlUnitOfWork):
+            self.uow.engine.dispose()
+
+
+def timezone(settings: Settings) -> ZoneInfo:
+    """How dates are read and written in texts and pages: the service's time zone."""
+    return ZoneInfo(settings.messaging.timezone or settings.controller.timezone)
+
+
+def dialout_rules(settings: Settings) -> DialOutRules:
+    """Who may be called and how often (toll fraud: docs/security/dialout-and-agi.md)."""
+    d = settings.dialout
+    policy = NumberPolicy(
+        home_region=settings.booking.phone_region,
+        allowed_regions=frozenset(r.upper() for r in d.allowed_regions),
+        allowed_kinds=frozenset(d.allowed_types),
+        pattern=d.allowed_numbers,
+        dial_format=d.dial_format,
+    )
+    caps = CallCaps(
+        reservation_per_day=d.reservation_calls_per_day,
+        reservation_per_minute=d.reservation_calls_per_minute,
+        profile_per_hour=d.profile_calls_per_hour,
+        profile_per_day=d.profile_calls_per_day,
+    )
+    return DialOutRules(policy, caps, d.max_attempts, timedelta(seconds=d.retry_s))
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    sms: SmsGateway | None = None,
+    mail: MailGateway | None = None,
+) -> Services:
+    """Every service over one unit of work. ``sms``/``mail``: the gateways the outbox sends
+    through (without them it stays unsent: a process that only books, or a CLI command)."""
+    clock = clock or SystemClock()
+    uow = SqlUnitOfWork(engine or make_engine(settings.database_url))
+    rules, m = settings.booking, settings.messaging
+    planner = NoticePlanner(m.notices)
+    # Notices to invitees are planned inside the booking's own transactions.
+    booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner))
+    dialin = DialInService(uow, clock, rules)
+    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
+    desk = OrderDesk(booking, uow, clock, rules, composer, m)
+    dispatcher = Dispatcher(uow, clock, composer, m, sms, mail)
+    messaging = MessagingService(booking, uow, clock, rules, composer, planner, desk, dispatcher)
+    # A price change is announced by SMS (R62) through the outbox, which the running service's
+    # dispatcher sends, whichever process loaded the tariff.
+    billing = BillingService(uow, clock, timezone(settings), messaging.announce_price_change)
+    return Services(
+        settings=settings,
+        clock=clock,
+        uow=uow,
+        booking=booking,
+        dialin=dialin,
+        usage=UsageService(uow, clock, rules),
+        dialout=DialOutService(uow, clock, dialout_rules(settings)),
+        messaging=messaging,
+        billing=billing,
+        figures=FiguresService(uow, clock, rules, dialin),
+        web_sessions=SessionStore(uow, clock),
+    )
+
+
+def operator_token_file(settings: Settings) -> Path:
+    return settings.data_dir / "operator.token"
+
+
+def operator_token(settings: Settings) -> str:
+    """The configured operator token, or one generated once and kept (0600) in the data dir."""
+    if settings.api.operator_token:
+        return settings.api.operator_token
+    try:
+        return kept_secret(operator_token_file(settings))
+    except EmptySecretFile as e:
+        raise DialconfError(f"{e} (the operator token)") from e
+
+
+def web_secret(settings: Settings) -> str:
+    """What signs the web pages' session cookies: generated once, kept (0600) in the data dir."""
+    return kept_secret(settings.data_dir / "web.secret")
