@@ -1,4 +1,4 @@
-"""The exception tree of the conference controller.
+"""The exception tree of the conference controller and the ``dialconf`` command.
 
 DialconfError
  ├── ProvisioningError      Asterisk could not be found or installed
@@ -7,7 +7,16 @@ DialconfError
  │    ├── AgiHangup         the caller hung up (or the AGI socket closed)
  │    │    └── AgiReplyTimeout  the peer did not answer a command in time: the session is over
  │    └── AgiCommandError   Asterisk answered 510/520 or an unparsable line
- └── AmiError               an AMI action failed or the manager is unreachable
+ ├── AmiError               an AMI action failed
+ │    ├── AmiUnavailable    the manager is not connected, or the action timed out
+ │    └── AmiRefused        Asterisk answered Error (``message`` is its text)
+ │         ├── NoSuchConference  no conference by that name (or none at all)
+ │         └── NoSuchChannel     the channel is not (or no longer) there
+ ├── CallerGaveUp           a call ends before joining; ``reason`` labels the failure metric
+ └── UsageError             input a ``dialconf`` command cannot use (exit 2)
+
+The booking package's errors (booking.domain.errors, booking.store.errors) and the web pages'
+port (booking.web.ports) are trees of their own.
 """
 
 from __future__ import annotations
@@ -43,3 +52,43 @@ class AgiCommandError(AgiError):
 
 class AmiError(DialconfError):
     pass
+
+
+class AmiUnavailable(AmiError):
+    """Not connected to the manager, or no reply in time."""
+
+
+class AmiRefused(AmiError):
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"{action}: {message}")
+        self.action = action
+        self.message = message
+
+
+class NoSuchConference(AmiRefused):
+    """Asterisk 22 says "No Conference by that name found." or "No active conferences."."""
+
+
+class NoSuchChannel(AmiRefused):
+    """Asterisk 22 says "No Channel by that name found." (the member left meanwhile)."""
+
+
+def refusal(action: str, message: str) -> AmiRefused:
+    """Asterisk's Error answer to ``action``, typed by what it says (the one place that reads it)."""
+    if message.startswith(("No Conference", "No active conferences")):
+        return NoSuchConference(action, message)
+    if message.startswith("No Channel"):
+        return NoSuchChannel(action, message)
+    return AmiRefused(action, message)
+
+
+class CallerGaveUp(DialconfError):
+    """The call ends without joining; ``reason`` labels the failure metric."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UsageError(DialconfError):
+    """Input a ``dialconf`` command cannot use (exit 2)."""

@@ -27,7 +27,7 @@ import structlog
 
 from booking.adapters.kept_secret import kept_secret
 from booking.adapters.leftovers import end_leftovers, forget, remember
-from booking.services.gateways import DeliveryError
+from booking.domain.errors import DeliveryError, KannelError, Undeliverable
 from booking.settings import KannelSettings
 
 log = structlog.get_logger(__name__)
@@ -138,10 +138,6 @@ alt-charset = "UTF-8"
 omit-empty = true
 max-messages = 0
 """
-
-
-class KannelError(RuntimeError):
-    """Kannel did not start, answer or stop in time."""
 
 
 class KannelProcess:
@@ -274,7 +270,7 @@ class KannelSmsGateway:
     def send_sms(self, to: str, text: str) -> None:
         s = self.settings
         if sms_parts(text) > s.max_parts:  # Kannel would cut it silently
-            raise ValueError(f"text takes {sms_parts(text)} SMS, more than {s.max_parts}")
+            raise Undeliverable(f"text takes {sms_parts(text)} SMS, more than {s.max_parts}")
         query = {"username": s.username, "password": self.password, "from": s.sender, "to": to}
         query |= {"text": text, "charset": "UTF-8"}
         if not is_gsm7(text):

@@ -7,9 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-
-class EmptySecretFile(ValueError):
-    pass
+from booking.domain.errors import SecretFileError
 
 
 def kept_secret(path: Path, nbytes: int = 32) -> str:
@@ -23,5 +21,5 @@ def kept_secret(path: Path, nbytes: int = 32) -> str:
             f.write(secrets.token_urlsafe(nbytes) + "\n")
     value = path.read_text().strip()
     if not value:
-        raise EmptySecretFile(f"{path} is empty: delete it to generate a new secret")
+        raise SecretFileError(f"{path} is empty: delete it to generate a new secret")
     return value

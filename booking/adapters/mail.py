@@ -20,9 +20,9 @@ import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from booking.adapters.dkim_check import DkimVerifier
-from booking.adapters.mail_reading import MailRefused, from_address, parse_mail, read
+from booking.adapters.mail_reading import from_address, parse_mail, read
+from booking.domain.errors import DeliveryError, MailRefused
 from booking.domain.messages import Inbound
-from booking.services.gateways import DeliveryError
 from booking.settings import MailSettings
 from booking.store.errors import StoreError
 

@@ -19,19 +19,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-from booking.domain.addresses import AddressError, normalise_email
+from booking.domain.addresses import normalise_email
+from booking.domain.errors import AddressError, MailRefused
 from booking.domain.messages import Channel, Inbound
 
 MAX_FROM_CHARS = 998  # RFC 5322's line length: a longer From is no single mailbox
 _TAG = re.compile(r"<[^>]+>")
-
-
-class MailRefused(Exception):
-    """The message cannot be taken; ``reply`` is the SMTP answer (code, status, reason)."""
-
-    def __init__(self, reply: str) -> None:
-        super().__init__(reply)
-        self.reply = reply
 
 
 def read(raw: bytes) -> EmailMessage:

@@ -24,9 +24,9 @@ from booking.api.messaging_schemas import (
     SenderIn,
     SenderOut,
 )
+from booking.domain.errors import BadSender
 from booking.domain.messages import Channel, Inbound
 from booking.services.messaging import MessagingService
-from booking.services.orders import BadSender
 
 log = structlog.get_logger(__name__)
 

@@ -7,6 +7,7 @@ from email.utils import parseaddr
 
 import phonenumbers
 
+from booking.domain.errors import AddressError
 from booking.domain.messages import Channel, Invitee
 
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -14,10 +15,6 @@ _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # operator's name) is nobody we can answer, and vanity letters would be read as digits.
 _PHONE_CHARS = re.compile(r"^[0-9 \t+()./-]+$")
 MIN_PHONE_DIGITS = 3
-
-
-class AddressError(ValueError):
-    pass
 
 
 def normalise_phone(raw: str, region: str) -> str:

@@ -8,8 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from booking.domain.capacity import CapacityRefusal
-from booking.domain.errors import RuleViolation
-from booking.domain.keyword import KeywordError
+from booking.domain.errors import KeywordError, RuleViolation
 from booking.domain.messages import Channel, Kind
 from booking.domain.model import Reservation
 from booking.domain.texts import Texts

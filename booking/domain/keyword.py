@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from booking.domain.errors import KeywordError
+
 # The keyword names the reply language (R2): konf is Czech, conf English.
 ORDER_KEYWORDS = {"conf": "en", "konf": "cs"}
 STATUS_KEYWORDS = {"status": "en", "stav": "cs"}
@@ -34,19 +36,6 @@ _PHONE = re.compile(r"^\+?\d{6,15}$")
 _CONFERENCE = re.compile(r"^\d{3,12}$")
 _CODE = re.compile(r"^\d{4,12}$")
 _PUNCTUATION = ".,;:!?\"'()[]<>«»"
-
-
-class KeywordError(Exception):
-    """What is wrong with the text: ``code`` picks the message, ``params`` fill it in.
-
-    ``lang`` is the language the text itself names (None when even the keyword is unknown).
-    """
-
-    def __init__(self, code: str, lang: str | None, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.lang = lang
-        self.params = params
 
 
 @dataclass(frozen=True)

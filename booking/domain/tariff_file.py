@@ -9,11 +9,8 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 
+from booking.domain.errors import TariffError
 from booking.domain.tariff import CallerRule, Plan, Rate, Validity
-
-
-class TariffError(ValueError):
-    """A tariff file entry that cannot be used; the message names it and the field."""
 
 
 @dataclass(frozen=True)
@@ -48,9 +45,7 @@ def _rate(e: dict[str, Any], where: str, vat: Decimal) -> Rate:
             vat_included=bool(e.get("vat_included", False)),
             vat_rate=_decimal(e, "vat_rate", where, str(vat)),
         )
-    except ValueError as err:
-        if isinstance(err, TariffError):
-            raise
+    except ValueError as err:  # Rate's own checks
         raise TariffError(
             f"{where}: price, minimum and VAT must be 0 or more, the increment 1 or more"
         ) from err

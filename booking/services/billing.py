@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from booking.domain import tariff_file
 from booking.domain.bounds import FIRST_YEAR, LAST_YEAR
 from booking.domain.clock import Clock
-from booking.domain.errors import NotFound, RuleViolation
+from booking.domain.errors import NotFound, RuleViolation, TariffError
 from booking.domain.rating import RatedLeg, rate_leg
 from booking.domain.statement import ReportRow, Statement, session_report, statement, statement_csv
 from booking.domain.tariff import Plan, plan_for
 from booking.domain.tariff_changes import changed_entries, check_notice
-from booking.domain.tariff_file import TariffError, Tariffs
+from booking.domain.tariff_file import Tariffs
 from booking.domain.usage import Leg
 from booking.store.billing import BillingRepository
 from booking.store.unit_of_work import Transaction, UnitOfWork

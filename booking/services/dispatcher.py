@@ -17,10 +17,11 @@ import structlog
 
 from booking.domain.clock import Clock
 from booking.domain.compose import NOTICE_KINDS, Composer
+from booking.domain.errors import DeliveryError, Undeliverable
 from booking.domain.messages import Channel, Kind, Message
 from booking.domain.model import ReservationStatus
 from booking.domain.texts import Texts
-from booking.services.gateways import DeliveryError, MailGateway, SmsGateway
+from booking.services.gateways import MailGateway, SmsGateway
 from booking.settings import MessagingSettings
 from booking.store.unit_of_work import UnitOfWork
 
@@ -73,11 +74,11 @@ class Dispatcher:
                 gateway.send_sms(m.recipient, body)  # type: ignore[union-attr]
             else:
                 gateway.send_mail(m.recipient, subject, body, self._message_id(m))  # type: ignore[union-attr]
+        except Undeliverable as e:  # the gateway can never take it (too long): no point retrying
+            self._failed(m, str(e), give_up=True)
+            return False
         except DeliveryError as e:
             self._failed(m, str(e))
-            return False
-        except ValueError as e:  # the gateway can never take it (too long): no point retrying
-            self._failed(m, str(e), give_up=True)
             return False
         with self._uow() as tx:
             tx.messages.mark_sent(m.id, self._clock.now())

@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Protocol
 
 
-class DeliveryError(Exception):
-    """The gateway refused or could not take the message; the dispatcher retries later."""
-
-
 class SmsGateway(Protocol):
     def send_sms(self, to: str, text: str) -> None: ...
 

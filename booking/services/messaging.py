@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from booking.domain.addresses import AddressError, invitee_for, normalise_sender
+from booking.domain.addresses import invitee_for, normalise_sender
 from booking.domain.clock import Clock
 from booking.domain.compose import Composer, unknown_names
-from booking.domain.errors import NotFound, RuleViolation
+from booking.domain.errors import AddressError, NotFound, RuleViolation
 from booking.domain.messages import Channel, Invitation, Invitee, Kind, Message, Sender
 from booking.domain.model import Change, Reservation, ReservationStatus
 from booking.domain.texts import Texts

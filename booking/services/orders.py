@@ -20,26 +20,26 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from booking.domain.addresses import AddressError, invitee_for, normalise_sender
+from booking.domain.addresses import invitee_for, normalise_sender
 from booking.domain.clock import Clock
 from booking.domain.compose import Composer
-from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
-from booking.domain.keyword import (
-    CANCEL_KEYWORDS,
-    CancelOrder,
+from booking.domain.errors import (
+    AddressError,
+    BadSender,
+    CapacityExceeded,
+    CodeUsed,
     KeywordError,
-    Order,
-    StatusQuery,
-    confirmation_code,
-    parse,
+    NotFound,
+    RuleViolation,
 )
+from booking.domain.keyword import CANCEL_KEYWORDS, CancelOrder, Order, StatusQuery, confirmation_code, parse
 from booking.domain.messages import Channel, Inbound, Outcome, Sender
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
 from booking.domain.texts import Texts
 from booking.services.booking import BookingService
 from booking.services.confirmations import ConfirmationCodes
-from booking.services.replies import CodeUsed, Recorder
+from booking.services.replies import Recorder
 from booking.services.senders import SenderGate
 from booking.settings import BookingSettings, MessagingSettings
 from booking.store.errors import Duplicate
@@ -48,10 +48,6 @@ from booking.store.unit_of_work import Transaction, UnitOfWork
 log = structlog.get_logger(__name__)
 # Control characters (NUL above all: PostgreSQL cannot store it) never reach the store.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-class BadSender(AddressError):
-    """The sender is no phone number or e-mail address: nothing is stored, nobody answered."""
 
 
 def clean(text: str) -> str:

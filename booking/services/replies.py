@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from booking.domain.clock import Clock
+from booking.domain.errors import CodeUsed
 from booking.domain.messages import Channel, Inbound, Kind, Message, Outcome
 from booking.domain.texts import Texts
 from booking.store.unit_of_work import Transaction, UnitOfWork
-
-
-class CodeUsed(Exception):
-    """The confirmation this message would use was used (or voided) by another one first."""
 
 
 class Recorder:

@@ -21,7 +21,7 @@ import structlog
 from panoramisk import Manager
 
 from conference_ivr.ami.events import AmiEvent, FullyBooted, parse_event
-from conference_ivr.errors import AmiError
+from conference_ivr.errors import AmiUnavailable, refusal
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +105,7 @@ class AmiClient:
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError as exc:
-            raise AmiError(f"AMI not ready after {timeout}s") from exc
+            raise AmiUnavailable(f"AMI not ready after {timeout}s") from exc
 
     @property
     def ready(self) -> bool:
@@ -173,19 +173,20 @@ class AmiClient:
     async def action(self, fields: dict[str, Any], timeout: float | None = None) -> list[dict[str, str]]:
         """Send one action; returns its reply messages (first is the Response).
 
-        Raises AmiError when not connected, on timeout, or when Asterisk answers Error.
+        Raises AmiUnavailable when not connected or on timeout, AmiRefused (NoSuchConference,
+        NoSuchChannel) when Asterisk answers Error.
         """
         if self._manager.protocol is None or not self._ready.is_set():
-            raise AmiError(f"AMI not connected (action {fields.get('Action')})")
+            raise AmiUnavailable(f"AMI not connected (action {fields.get('Action')})")
         name = str(fields.get("Action", "")).lower()
         as_list = None if name in LIST_ACTIONS else False
         future = self._manager.send_action(dict(fields), as_list=as_list)
         try:
             reply = await asyncio.wait_for(future, timeout or self._action_timeout)
         except TimeoutError as exc:
-            raise AmiError(f"AMI action {fields.get('Action')} timed out") from exc
+            raise AmiUnavailable(f"AMI action {fields.get('Action')} timed out") from exc
         messages = reply if isinstance(reply, list) else [reply]
         out = [{str(k): str(v) for k, v in m.items()} for m in messages]
         if out and out[0].get("Response") == "Error":
-            raise AmiError(f"{fields.get('Action')}: {out[0].get('Message', 'error')}")
+            raise refusal(str(fields.get("Action")), out[0].get("Message", "error"))
         return out

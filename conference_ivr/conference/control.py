@@ -24,7 +24,7 @@ from conference_ivr.ami import events as ev
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.roster import Roster
-from conference_ivr.errors import AmiError
+from conference_ivr.errors import AmiError, NoSuchChannel, NoSuchConference
 from conference_ivr.pbx import names
 
 log = structlog.get_logger(__name__)
@@ -274,10 +274,8 @@ class LiveControl:
     async def _list(self, action: dict[str, str]) -> list[ev.AmiEvent]:
         try:
             return [ev.parse_event(m) for m in await self._ami.action(action)]
-        except AmiError as exc:
-            if "No active conferences" in str(exc) or "No Conference by that name" in str(exc):
-                return []
-            raise
+        except NoSuchConference:
+            return []
 
     # --- what the page does ----------------------------------------------------------------
 
@@ -326,12 +324,10 @@ class LiveControl:
             fields["Channel"] = channel
         try:
             await self._ami.action(fields)
-        except AmiError as exc:
-            if "No Conference" in str(exc) or "No active conferences" in str(exc):
-                raise NotRunning(f"{bridge} is not running") from exc
-            if "No Channel" in str(exc):
-                raise NotInConference(f"not in {bridge} any more") from exc
-            raise
+        except NoSuchConference as exc:
+            raise NotRunning(f"{bridge} is not running") from exc
+        except NoSuchChannel as exc:
+            raise NotInConference(f"not in {bridge} any more") from exc
 
     def _language(self, bridge: str) -> str:
         """The language of the first member we know, moderators first (as the lifecycle does)."""

@@ -16,7 +16,7 @@ from conference_ivr.ami.events import (
     ConfbridgeLeave,
     Hangup,
 )
-from conference_ivr.errors import AmiError
+from conference_ivr.errors import AmiError, NoSuchConference
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 
@@ -106,9 +106,7 @@ class LiveConferences:
     async def _list_into(self, rebuilt: dict[str, set[str]]) -> None:
         try:
             rooms = await self._ami.action({"Action": "ConfbridgeListRooms"})
-        except AmiError as exc:
-            if "No active conferences" not in str(exc):
-                raise
+        except NoSuchConference:
             rooms = []
         for room in rooms:
             if room.get("Event") != "ConfbridgeListRooms":

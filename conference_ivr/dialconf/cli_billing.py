@@ -21,6 +21,7 @@ from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.store.errors import StoreUnavailable
 from conference_ivr.dialconf.cli_booking import database_not_ready, fail
+from conference_ivr.errors import UsageError
 from conference_ivr.settings import Settings
 
 COMMANDS = ("tariff", "rate", "statement", "plan")
@@ -28,10 +29,6 @@ COMMANDS = ("tariff", "rate", "statement", "plan")
 UNUSABLE = frozenset({"bad_tariff", "bad_month", "unknown_plan"})
 # `tariff show` heads the TOML with this comment; `tariff load` drops it, so the two round-trip.
 _SHOWN = re.compile(r"\A# tariff version \d+ in force \(dialconf tariff show\)\r?\n")
-
-
-class _Unusable(Exception):
-    """Input the command cannot use (exit 2)."""
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,7 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return fail(f"refused: {exc.field}: {exc.reason}", 1)
     except BookingError as exc:  # NotFound and the rest
         return fail(str(exc), 1)
-    except _Unusable as exc:
+    except UsageError as exc:
         return fail(str(exc), 2)
     except StoreUnavailable as exc:
         return database_not_ready(exc)
@@ -111,7 +108,7 @@ def _read(name: str) -> str:
     try:
         return sys.stdin.read() if name == "-" else Path(name).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _Unusable(
+        raise UsageError(
             f"cannot read the tariff file {name}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
 

@@ -16,16 +16,13 @@ from typing import TYPE_CHECKING
 from booking.domain.errors import BookingError, CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.store.errors import StoreUnavailable
+from conference_ivr.errors import UsageError
 from conference_ivr.settings import Settings
 
 if TYPE_CHECKING:
     from conference_ivr.dialconf.services import Services
 
 COMMANDS = ("book", "list", "cancel", "queue", "approve", "reject", "profile", "pin-lockouts")
-
-
-class UsageError(Exception):
-    """Input the command cannot use (exit 2)."""
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

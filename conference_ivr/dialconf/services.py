@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from booking.adapters.kept_secret import EmptySecretFile, kept_secret
+from booking.adapters.kept_secret import kept_secret
 from booking.domain.clock import Clock, SystemClock
 from booking.domain.compose import Composer
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
+from booking.domain.errors import SecretFileError
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.services.dialin import DialInService
@@ -129,7 +130,7 @@ def operator_token(settings: Settings) -> str:
         return settings.api.operator_token
     try:
         return kept_secret(operator_token_file(settings))
-    except EmptySecretFile as e:
+    except SecretFileError as e:
         raise DialconfError(f"{e} (the operator token)") from e
 
 

@@ -23,9 +23,9 @@ from booking.services.dialout import DialOutService
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.dialout import call_of, channel_id
 from conference_ivr.conference.roster import Member
-from conference_ivr.errors import AgiHangup
+from conference_ivr.errors import AgiHangup, CallerGaveUp
 from conference_ivr.ivr.catalogue import LANGUAGES
-from conference_ivr.ivr.journey import CallerGaveUp, DialInJourney
+from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.pbx import names
 

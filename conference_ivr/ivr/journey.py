@@ -20,7 +20,7 @@ from booking.domain.model import Role, Verdict
 from booking.services.dialin import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.roster import Member, Roster
-from conference_ivr.errors import AgiHangup
+from conference_ivr.errors import AgiHangup, CallerGaveUp
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
 from conference_ivr.ivr.speaker import Speaker
@@ -46,14 +46,6 @@ ANNOUNCER_HEADROOM = 3
 
 def _count_parties(bridge: str, uniqueid: str, limit: int, parties: int) -> bool:
     return parties < limit
-
-
-class CallerGaveUp(Exception):
-    """The call ends without joining; ``reason`` labels the failure metric."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class DialInJourney:

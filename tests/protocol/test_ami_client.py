@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin
-from conference_ivr.errors import AmiError
+from conference_ivr.errors import AmiError, AmiRefused, AmiUnavailable, NoSuchChannel, NoSuchConference
 from tests.protocol.fake_ami import FakeAmi, message
 
 
@@ -111,6 +111,34 @@ async def test_error_response_raises(ami: FakeAmi, client: AmiClient) -> None:
     with pytest.raises(AmiError, match="No active conferences"):
         await client.action({"Action": "ConfbridgeListRooms"})
     assert (await client.action({"Action": "Ping"}))[0]["Response"] == "Success"
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("No active conferences.", NoSuchConference),
+        ("No Conference by that name found.", NoSuchConference),
+        ("No Channel by that name found.", NoSuchChannel),
+        ("Permission denied", AmiRefused),
+    ],
+)
+async def test_asterisks_error_answers_become_typed_errors(
+    ami: FakeAmi, client: AmiClient, said: str, kind: type[AmiRefused]
+) -> None:
+    ami.replies["confbridgekick"] = lambda a: message(Response="Error", ActionID=a["ActionID"], Message=said)
+    await client.connect(wait_s=5)
+    with pytest.raises(kind) as raised:
+        await client.action({"Action": "ConfbridgeKick", "Conference": "conf-1", "Channel": "x"})
+    assert (
+        type(raised.value) is kind
+        and raised.value.message == said
+        and raised.value.action == "ConfbridgeKick"
+    )
+
+
+async def test_a_client_that_is_not_connected_is_unavailable(client: AmiClient) -> None:
+    with pytest.raises(AmiUnavailable):
+        await client.action({"Action": "Ping"})
 
 
 async def test_an_unanswered_action_times_out(ami: FakeAmi) -> None:

@@ -24,7 +24,7 @@ from booking.adapters.kannel import (
     KannelSmsGateway,
     render_kannel_conf,
 )
-from booking.services.gateways import DeliveryError
+from booking.domain.errors import DeliveryError
 from booking.settings import KannelSettings
 from tests.support.kannel import (
     FakePhone,

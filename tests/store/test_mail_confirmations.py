@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.domain.clock import FakeClock
+from booking.domain.errors import BadSender
 from booking.domain.messages import Channel, Inbound, Outcome
 from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.texts import Texts
-from booking.services.orders import BadSender
 from booking.store.confirmation_tables import confirmations
 from booking.store.messaging_tables import inbound_messages, outbox, senders
 from booking.store.tables import profiles

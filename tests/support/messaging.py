@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 
 from booking.domain.addresses import normalise_email
 from booking.domain.clock import FakeClock
+from booking.domain.errors import DeliveryError
 from booking.domain.keyword import confirmation_code
 from booking.domain.messages import Channel, Inbound, Message, Outcome
 from booking.services.booking import BookingService
-from booking.services.gateways import DeliveryError
 from booking.services.messaging import MessagingService
 from conference_ivr.dialconf.services import build_services
 from conference_ivr.settings import Settings

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booking.domain.compose import Composer
-from booking.domain.keyword import CancelOrder, KeywordError, Order, StatusQuery, parse
+from booking.domain.errors import KeywordError
+from booking.domain.keyword import CancelOrder, Order, StatusQuery, parse
 from booking.domain.texts import Texts
 from booking.settings import BookingSettings
 

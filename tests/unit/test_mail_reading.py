@@ -9,8 +9,9 @@ import pytest
 
 from booking.adapters.dkim_check import DkimVerifier, aligned
 from booking.adapters.mail import take_mail
-from booking.adapters.mail_reading import MailRefused, parse_mail
-from booking.domain.addresses import AddressError, normalise_phone
+from booking.adapters.mail_reading import parse_mail
+from booking.domain.addresses import normalise_phone
+from booking.domain.errors import AddressError, MailRefused
 from booking.domain.keyword import confirmation_code
 from booking.settings import DkimSettings
 from tests.support.dkim import FakeDns, SigningKey, new_key, sign

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from booking.domain.errors import TariffError
 from booking.domain.rating import rate_leg
 from booking.domain.statement import statement
 from booking.domain.tariff import Rate, match, plan_for
-from booking.domain.tariff_file import TariffError, default_text, load
+from booking.domain.tariff_file import default_text, load
 from booking.domain.usage import Leg
 
 TARIFFS = load(default_text())
