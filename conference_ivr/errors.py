@@ -21,6 +21,24 @@ port (booking.web.ports) are trees of their own.
 
 from __future__ import annotations
 
+import enum
+
+
+class JoinFailure(enum.StrEnum):
+    """Why a call ended without joining (CallerGaveUp; the join-failure metric's labels)."""
+
+    BAD_CREDENTIALS = "bad_credentials"  # wrong conference number or PIN, every round used
+    PIN_LOCKED = "pin_locked"  # the caller number is locked out (PIN guessing)
+    PIN_THROTTLED = "pin_throttled"  # the conference is under guessing, the caller unknown to it
+    TOO_EARLY = "too_early"
+    OVER = "over"
+    LOCKED = "locked"
+    FULL = "full"
+    NO_INPUT = "no_input"
+    HANGUP = "hangup"
+    UNAVAILABLE = "unavailable"  # an error on our side
+    DECLINED = "declined"  # a dial-out call answered but not accepted
+
 
 class DialconfError(Exception):
     """Base of every error this package raises on purpose."""
@@ -85,8 +103,8 @@ def refusal(action: str, message: str) -> AmiRefused:
 class CallerGaveUp(DialconfError):
     """The call ends without joining; ``reason`` labels the failure metric."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: JoinFailure) -> None:
+        super().__init__(reason.value)
         self.reason = reason
 
 

@@ -11,20 +11,10 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from booking.domain.pin_guard import SCOPES
+from conference_ivr.errors import JoinFailure
 
 # Why a call ended without joining (conference_ivr.ivr.journey); tests/unit pins the list.
-JOIN_FAILURE_REASONS = (
-    "bad_credentials",
-    "pin_locked",
-    "pin_throttled",
-    "too_early",
-    "over",
-    "locked",
-    "full",
-    "no_input",
-    "hangup",
-    "unavailable",
-)
+JOIN_FAILURE_REASONS = tuple(r.value for r in JoinFailure)
 # Why a FastAGI connection was closed unserved (peer, capacity) or dropped (reply_timeout).
 AGI_DROP_REASONS = ("peer", "capacity", "reply_timeout")
 # Why a dial-out request was refused (booking.services.dialout.DialOutService), from the keypad or

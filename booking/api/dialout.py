@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from booking.api import errors
 from booking.api.auth import CurrentProfile, Service
 from booking.api.inputs import LINE, ReservationId
-from booking.domain.dialout import DialCall
+from booking.domain.dialout import DialCall, Requester
 from booking.services.dialout import DialOutService
 
 router = APIRouter(prefix="/api/reservations", tags=["dial-out"], responses=errors.UNAUTHORIZED)
@@ -39,14 +39,13 @@ class CallOut(BaseModel):
 
     @classmethod
     def of(cls, c: DialCall) -> CallOut:
-        assert c.id is not None
         return cls(
             id=c.id,
             number=c.number,
             state=c.state.value,
             attempts=c.attempts,
-            last_outcome=c.last_outcome,
-            requested_by=c.requested_by,
+            last_outcome=c.last_outcome.value if c.last_outcome else "",
+            requested_by=c.requested_by.value,
         )
 
 
@@ -85,4 +84,4 @@ def place_call(
     reservation_id: ReservationId, body: CallIn, profile: CurrentProfile, svc: Service, calls: Calls
 ) -> list[CallOut]:
     svc.get(profile.id, reservation_id)
-    return [CallOut.of(c) for c in calls.place(reservation_id, body.number or "", "web")]
+    return [CallOut.of(c) for c in calls.place(reservation_id, body.number or "", Requester.WEB)]

@@ -140,7 +140,6 @@ class ReservationOut(BaseModel):
 
     @classmethod
     def of(cls, r: Reservation) -> ReservationOut:
-        assert r.id is not None
         pending = r.status is ReservationStatus.PENDING
         return cls(
             id=r.id,
@@ -183,7 +182,6 @@ class RoomOut(BaseModel):
 
     @classmethod
     def of(cls, r: Reservation) -> RoomOut:
-        assert r.id is not None
         return cls(
             conference_number=r.room.conference_number,
             pin=r.room.pin,

@@ -8,7 +8,7 @@ from email.utils import parseaddr
 import phonenumbers
 
 from booking.domain.errors import AddressError
-from booking.domain.messages import Channel, Invitee
+from booking.domain.messages import Channel, InviteeDraft
 
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # What a phone number may be written with. Letters never: an alphanumeric SMS sender (an
@@ -46,8 +46,8 @@ def normalise_sender(channel: Channel, raw: str, region: str) -> str:
     return normalise_phone(raw, region) if channel is Channel.SMS else normalise_email(raw)
 
 
-def invitee_for(address: str, language: str, region: str) -> Invitee:
+def invitee_for(address: str, language: str, region: str) -> InviteeDraft:
     """An invitee from an address as a customer wrote it: e-mail if it has an @, else a phone."""
     if "@" in address:
-        return Invitee(Channel.EMAIL, normalise_email(address), language)
-    return Invitee(Channel.SMS, normalise_phone(address, region), language)
+        return InviteeDraft(Channel.EMAIL, normalise_email(address), language)
+    return InviteeDraft(Channel.SMS, normalise_phone(address, region), language)

@@ -7,7 +7,7 @@ and how often: booking.domain.dialout_policy.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 
@@ -30,18 +30,30 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # the trunk or the channel failed
 
 
+class Requester(enum.StrEnum):
+    """Who asked for a call."""
+
+    SCHEDULE = "schedule"  # the reservation's start (its invitees)
+    MODERATOR = "moderator"  # the keypad (key 8)
+    WEB = "web"  # the live page or the API
+
+
 @dataclass(frozen=True)
-class DialCall:
+class DialCallDraft:
     reservation_id: int
     number: str
     language: str
     next_at: datetime
-    id: int | None = None
     state: CallState = CallState.PENDING
     attempts: int = 0
-    last_outcome: str = ""
-    requested_by: str = "schedule"  # schedule | moderator | web
+    last_outcome: Outcome | None = None
+    requested_by: Requester = Requester.SCHEDULE
     uniqueid: str = ""
+
+
+@dataclass(frozen=True)
+class DialCall(DialCallDraft):
+    id: int = field(kw_only=True)
 
     def after_attempt(self, outcome: Outcome, now: datetime, max_attempts: int, retry: timedelta) -> DialCall:
         """The call after a failed attempt: again after ``retry``, or given up."""
@@ -50,7 +62,7 @@ class DialCall:
         return replace(
             self,
             attempts=attempts,
-            last_outcome=outcome.value,
+            last_outcome=outcome,
             state=CallState.PENDING if retry_again else CallState.FAILED,
             next_at=now + retry if retry_again else self.next_at,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -66,18 +66,24 @@ class Sender:
 
 
 @dataclass(frozen=True)
-class Invitee:
+class InviteeDraft:
+    """Someone to notify, as an order or the panel lists them (stored with the reservation)."""
+
     channel: Channel
     address: str
     language: str
-    id: int | None = None
-    reservation_id: int | None = None
-    added_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class Message:
-    """An outbox row. ``body`` None: rendered from the reservation when it is sent."""
+class Invitee(InviteeDraft):
+    id: int = field(kw_only=True)
+    reservation_id: int = field(kw_only=True)
+    added_at: datetime = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """An outbox row to add. ``body`` None: rendered from the reservation when it is sent."""
 
     key: str
     channel: Channel
@@ -90,7 +96,13 @@ class Message:
     subject: str = ""
     body: str | None = None
     paid: bool = False
-    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Message(MessageDraft):
+    """An outbox row as stored: its id, and how far sending it got."""
+
+    id: int = field(kw_only=True)
     status: Status = Status.PENDING
     attempts: int = 0
     sent_at: datetime | None = None

@@ -1,13 +1,17 @@
-"""Rooms, reservations and the dial-in admission decision."""
+"""Rooms, reservations and the dial-in admission decision.
+
+Each stored thing has two types: a draft (what is about to be stored: no id yet) and the
+stored one, which is the draft plus its id. A stored id is never optional.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 
-class Role(enum.Enum):
+class Role(enum.StrEnum):
     PARTICIPANT = "participant"
     MODERATOR = "moderator"
 
@@ -26,12 +30,16 @@ class ReservationKind(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Room:
+class RoomDraft:
     conference_number: str
     pin: str
     admin_pin: str
     profile_id: int
-    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Room(RoomDraft):
+    id: int = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,12 @@ class Profile:
 
 
 @dataclass(frozen=True)
-class Reservation:
+class ReservationDraft:
     room: Room
     kind: ReservationKind
     starts_at: datetime | None  # None for anytime rooms
     ends_at: datetime | None
     seats: int  # seats held in the shared capacity
-    id: int | None = None
     status: ReservationStatus = ReservationStatus.ACTIVE
     max_participants: int | None = None  # R43: the booker's own maximum (<= seats)
     title: str = ""
@@ -69,6 +76,11 @@ class Reservation:
 
     def opens_at(self, join_lead: timedelta) -> datetime | None:
         return None if self.starts_at is None else self.starts_at - join_lead
+
+
+@dataclass(frozen=True)
+class Reservation(ReservationDraft):
+    id: int = field(kw_only=True)
 
 
 @dataclass(frozen=True)

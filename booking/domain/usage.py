@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
+
+from booking.domain.model import Role
+
+
+class EndReason(enum.StrEnum):
+    """How a leg ended (stored with it; the statements and the live page show it)."""
+
+    LEFT = "left"  # the caller hung up or left with a key
+    KICKED = "kicked"  # a moderator removed them (keypad or live page)
+    ENDED = "ended"  # the conference reached its booked end (R9)
+    ENDED_BY_MODERATOR = "ended_by_moderator"
+    MOBILE_CAP = "mobile_cap"  # cut at the mobile cap (R10)
+    ENDED_WHILE_CONTROLLER_DOWN = "ended_while_controller_down"  # found gone at a resync
 
 
 @dataclass(frozen=True)
@@ -15,11 +29,11 @@ class Leg:
     reservation_id: int | None
     caller_number: str
     mobile: bool
-    role: str  # participant | moderator
+    role: Role
     name_file: str | None
     joined_at: datetime
     left_at: datetime | None = None
-    end_reason: str | None = None  # left, kicked, ended, mobile_cap, ended_while_controller_down
+    end_reason: EndReason | None = None
     session_id: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
     access_number: str = ""  # the number the caller dialled (rating by number, R61)
     outbound: bool = False  # a dial-out leg: the system called this participant (R40)

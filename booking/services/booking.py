@@ -21,9 +21,11 @@ from booking.domain.model import (
     Change,
     Profile,
     Reservation,
+    ReservationDraft,
     ReservationKind,
     ReservationStatus,
     Room,
+    RoomDraft,
 )
 from booking.domain.rules import BookingRequest
 from booking.settings import BookingSettings
@@ -108,7 +110,7 @@ class BookingService:
                 self._check_capacity(tx, req.starts_at, req.ends_at, req.seats, earliest=earliest)
             tx.reservations.release_expired_rooms(now - self._s.ended_visible, now)
             room = self._new_room(tx, profile_id, now)
-            draft = Reservation(
+            draft = ReservationDraft(
                 room,
                 req.kind,
                 req.starts_at,
@@ -147,7 +149,7 @@ class BookingService:
     def _new_room(self, tx: Transaction, profile_id: int, now: datetime) -> Room:
         pin, admin_pin = new_pins(self._s.pin_length)
         number = new_conference_number(tx.reservations.live_numbers(), self._s.conference_number_length)
-        return tx.reservations.add_room(Room(number, pin, admin_pin, profile_id), now)
+        return tx.reservations.add_room(RoomDraft(number, pin, admin_pin, profile_id), now)
 
     def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
         """Whether ``seats`` more fit over [start, end), exactly; cheaply when they clearly do.
@@ -294,7 +296,6 @@ class BookingService:
     def _delete(self, tx: Transaction, r: Reservation) -> None:
         deleted = dataclasses.replace(r, status=ReservationStatus.DELETED)
         tx.reservations.update_reservation(deleted)
-        assert r.room.id is not None
         tx.reservations.release_room(r.room.id, self._clock.now())
         self._changed(tx, r, deleted)
 
@@ -361,7 +362,6 @@ class BookingService:
                 raise NotFound(f"no queued request {reservation_id}")
             rejected = dataclasses.replace(r, status=ReservationStatus.REJECTED, note=reason[:500])
             tx.reservations.update_reservation(rejected)
-            assert r.room.id is not None
             tx.reservations.release_room(r.room.id, now)
             self._changed(tx, r, rejected)
             return rejected

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from booking.domain.clock import Clock
+from booking.domain.confirmation import Confirmation, ConfirmationDraft
 from booking.domain.messages import Inbound, Outcome, Sender
 from booking.domain.texts import Texts
 from booking.services.replies import Recorder
 from booking.settings import ConfirmSettings
-from booking.store.confirmations import Confirmation
 from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -66,7 +66,7 @@ class ConfirmationCodes:
                 self._rec.record(tx, msg, t.language, Outcome.REFUSED, text)
                 return Outcome.REFUSED
             store.add(
-                Confirmation(
+                ConfirmationDraft(
                     msg.channel,
                     msg.sender,
                     command,

@@ -128,10 +128,8 @@ class DialInService:
         number = caller.strip()
 
         def history(tx: Transaction, r: Reservation) -> History:
-            if r.id is None:
-                return History.NONE
             roles = tx.usage.roles_of(r.id, number)
-            if Role.MODERATOR.value in roles:
+            if Role.MODERATOR in roles:
                 return History.MODERATOR
             return History.PARTICIPANT if roles else History.NONE
 

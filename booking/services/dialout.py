@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from booking.domain.clock import Clock
-from booking.domain.dialout import CallState, DialCall, Outcome
+from booking.domain.dialout import CallState, DialCall, DialCallDraft, Outcome, Requester
 from booking.domain.dialout_policy import CallCaps, NumberPolicy, largest_that_fits
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.messages import Channel
@@ -72,7 +72,7 @@ class DialOutService:
             calls = tx.dialout
             for rid in calls.starts_due(now):
                 r = tx.reservations.get_reservation(rid)
-                assert r is not None and r.id is not None
+                assert r is not None
                 wanted = self._invitee_calls(tx, r, now, tell=r.id not in self._told)
                 profile = r.room.profile_id
                 calls.lock_profile(profile)
@@ -92,9 +92,8 @@ class DialOutService:
 
     def _invitee_calls(
         self, tx: Transaction, r: Reservation, now: datetime, tell: bool = True
-    ) -> list[DialCall]:
-        assert r.id is not None
-        found: dict[str, DialCall] = {}
+    ) -> list[DialCallDraft]:
+        found: dict[str, DialCallDraft] = {}
         for i in tx.messages.invitees(r.id):
             if i.channel is not Channel.SMS:
                 continue
@@ -104,11 +103,11 @@ class DialOutService:
                 if tell:
                     security.info("dialout.invitee_skipped", reservation=r.id, code=e.code)
                 continue
-            found.setdefault(number, DialCall(r.id, number, i.language, now))
+            found.setdefault(number, DialCallDraft(r.id, number, i.language, now))
         return list(found.values())
 
     def place(
-        self, reservation_id: int, number: str, by: str, presence: Presence | None = None
+        self, reservation_id: int, number: str, by: Requester, presence: Presence | None = None
     ) -> list[DialCall]:
         """A moderator's or the web's call (R50): ``number``, or "" to call again everyone
         dialled for this reservation who is not in the conference now. The calls queued
@@ -135,7 +134,7 @@ class DialOutService:
         self, tx: Transaction, reservation_id: int, presence: Presence | None, now: datetime
     ) -> tuple[Reservation, Presence]:
         r = tx.reservations.get_reservation(reservation_id)
-        if r is None or r.id is None or r.status is not ReservationStatus.ACTIVE:
+        if r is None or r.status is not ReservationStatus.ACTIVE:
             raise NotFound(f"no active reservation {reservation_id}")
         if not r.dial_out:
             raise RuleViolation(
@@ -148,11 +147,12 @@ class DialOutService:
             )
         return r, present
 
-    def _place(self, reservation_id: int, number: str, by: str, presence: Presence | None) -> list[DialCall]:
+    def _place(
+        self, reservation_id: int, number: str, by: Requester, presence: Presence | None
+    ) -> list[DialCall]:
         now = self._clock.now()
         with self._uow() as tx:
             r, present = self._open(tx, reservation_id, presence, now)
-            assert r.id is not None
             calls = tx.dialout
             if number:
                 e164 = self.policy.check(number)
@@ -174,9 +174,8 @@ class DialOutService:
             )
             if refusal is not None:
                 raise refusal
-            return [
-                calls.add(DialCall(r.id, n, lang, now, requested_by=by), now, profile) for n, lang in wanted
-            ]
+            drafts = [DialCallDraft(r.id, n, lang, now, requested_by=by) for n, lang in wanted]
+            return [calls.add(d, now, profile) for d in drafts]
 
     def _missing(self, earlier: list[DialCall], present: frozenset[str]) -> list[tuple[str, str]]:
         """R50: everyone dialled before who is neither in the conference nor being called,
@@ -204,7 +203,6 @@ class DialOutService:
         return Presence(bool(legs), frozenset(leg.caller_number for leg in legs))
 
     def _language(self, tx: Transaction, r: Reservation, number: str) -> str:
-        assert r.id is not None
         for i in tx.messages.invitees(r.id):
             if i.channel is Channel.SMS and self.policy.same_number(i.address) == number:
                 return i.language
@@ -274,7 +272,5 @@ class DialOutService:
                 if call.state is CallState.CALLING:
                     calls.put(dataclasses.replace(call, state=CallState.PENDING, next_at=self._clock.now()))
                 else:
-                    calls.put(
-                        dataclasses.replace(call, state=CallState.FAILED, last_outcome=Outcome.FAILED.value)
-                    )
+                    calls.put(dataclasses.replace(call, state=CallState.FAILED, last_outcome=Outcome.FAILED))
             return stale

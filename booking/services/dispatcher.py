@@ -58,7 +58,6 @@ class Dispatcher:
         return sum(self._send(m) for m in due)
 
     def _send(self, m: Message) -> bool:
-        assert m.id is not None
         gateway = self._gateways[m.channel]
         if gateway is None:
             return False  # that channel is off: the message waits until it is on
@@ -86,7 +85,6 @@ class Dispatcher:
         return True
 
     def _failed(self, m: Message, error: str, give_up: bool = False) -> None:
-        assert m.id is not None
         attempts = m.attempts + 1
         retry = None
         if attempts < self._s.max_attempts and not give_up:

@@ -10,7 +10,16 @@ from booking.domain.addresses import invitee_for, normalise_sender
 from booking.domain.clock import Clock
 from booking.domain.compose import Composer, unknown_names
 from booking.domain.errors import AddressError, NotFound, RuleViolation
-from booking.domain.messages import Channel, Invitation, Invitee, Kind, Message, Sender
+from booking.domain.messages import (
+    Channel,
+    Invitation,
+    Invitee,
+    InviteeDraft,
+    Kind,
+    Message,
+    MessageDraft,
+    Sender,
+)
 from booking.domain.model import Change, Reservation, ReservationStatus
 from booking.domain.texts import Texts
 from booking.services.booking import BookingService
@@ -67,7 +76,7 @@ class MessagingService:
         self.booking.get(profile_id, reservation_id)  # 404 unless it is this profile's
         language = self._language(profile_id)
         region = self._rules.phone_region
-        wanted: list[Invitee] = []
+        wanted: list[InviteeDraft] = []
         for n, (address, lang) in enumerate(addresses):
             try:
                 wanted.append(invitee_for(address, lang or language, region))
@@ -140,7 +149,7 @@ class MessagingService:
             for i in targets:
                 key = f"inv:{reservation_id}:{i.id}:{now:%Y%m%dT%H%M%S%f}"
                 store.enqueue(
-                    Message(
+                    MessageDraft(
                         key,
                         Channel.EMAIL,
                         i.address,
@@ -162,7 +171,6 @@ class MessagingService:
         return len(targets)
 
     def _default_invitation(self, r: Reservation, language: str) -> Invitation:
-        assert r.id is not None
         subject, body = self.composer.invitation_template(Texts(language))
         return Invitation(r.id, Texts(language).language, subject, body)
 
@@ -195,7 +203,7 @@ class MessagingService:
                     changes="; ".join(changes),
                 )
                 sent += store.enqueue(
-                    Message(
+                    MessageDraft(
                         f"price:{version}:{s.address}",
                         Channel.SMS,
                         s.address,
@@ -247,7 +255,7 @@ class MessagingService:
         cancelled: list[int] = []
         if cancel_bookings:
             for r in self.booking.visible_reservations(sender.profile_id):
-                if r.status in (ReservationStatus.ACTIVE, ReservationStatus.PENDING) and r.id is not None:
+                if r.status in (ReservationStatus.ACTIVE, ReservationStatus.PENDING):
                     try:
                         self.booking.cancel(r.id)
                     except NotFound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from booking.domain.messages import Kind, Message
+from booking.domain.messages import Kind, MessageDraft
 from booking.domain.model import Change, ReservationStatus
 from booking.services.notices import NoticePlanner
 from booking.store.unit_of_work import Transaction
@@ -22,7 +22,6 @@ class MessagingHook:
         before, r = change.before, change.after
         if before is None or before.status is not ReservationStatus.PENDING or r.status is before.status:
             return
-        assert r.id is not None
         store = tx.messages
         origin = store.origin(r.id)
         if origin is None:
@@ -30,6 +29,5 @@ class MessagingHook:
         channel, address, language = origin
         kind = Kind.CONFIRMATION if r.status is ReservationStatus.ACTIVE else Kind.REJECTION
         # The text is made when it is sent, from the reservation as it is then.
-        store.enqueue(
-            Message(f"o:{r.id}:{kind.value}", channel, address, language, kind, now, reservation_id=r.id), now
-        )
+        key = f"o:{r.id}:{kind.value}"
+        store.enqueue(MessageDraft(key, channel, address, language, kind, now, reservation_id=r.id), now)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from booking.domain.messages import Channel, Invitee, Kind, Message, Status
+from booking.domain.messages import Channel, Invitee, Kind, Message, MessageDraft, Status
 from booking.domain.model import Change, Reservation, ReservationStatus
 from booking.settings import NoticeSettings
 from booking.store.unit_of_work import Transaction
@@ -33,17 +33,17 @@ def plan(
     existing: Sequence[Message],
     now: datetime,
     s: NoticeSettings,
-) -> list[Message]:
+) -> list[MessageDraft]:
     """The notices that should be pending (or already sent) for this reservation now."""
     r = change.after
-    wanted: list[Message] = []
+    wanted: list[MessageDraft] = []
     for i in invitees:
         mine = [m for m in existing if m.invitee_id == i.id]
         told = any(m.status is Status.SENT for m in mine)
 
         def notice(kind: Kind, due: datetime, stamp: datetime | None = None, i: Invitee = i) -> None:
             wanted.append(
-                Message(
+                MessageDraft(
                     _key(r, i, kind, stamp),
                     i.channel,
                     i.address,
@@ -101,14 +101,11 @@ class NoticePlanner:
 
     def __call__(self, tx: Transaction, change: Change, now: datetime) -> None:
         r = change.after
-        assert r.id is not None
         store = tx.messages
         existing = store.messages_for(r.id)
         notices = [m for m in existing if m.invitee_id is not None]
         wanted = plan(change, store.invitees(r.id), notices, now, self._s)
         keys = {m.key for m in wanted}
-        store.cancel_messages(
-            [m.id for m in notices if m.status is Status.PENDING and m.key not in keys and m.id is not None]
-        )
+        store.cancel_messages([m.id for m in notices if m.status is Status.PENDING and m.key not in keys])
         for m in wanted:
             store.enqueue(m, now)

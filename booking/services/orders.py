@@ -172,7 +172,6 @@ class OrderDesk:
         found = self._codes.check(msg, sender, code)
         if isinstance(found, Outcome):
             return found
-        assert found.id is not None
         try:
             return self._carry_out(msg, sender, found.command, Texts(found.language), found.id)
         except CodeUsed:  # another delivery carried it out first
@@ -217,7 +216,6 @@ class OrderDesk:
             return self._rec.answer(msg, t.language, Outcome.INVALID, text, claim=claim)
 
         def within(tx: Transaction, r: Reservation) -> None:
-            assert r.id is not None
             tx.messages.replace_invitees(r.id, wanted, self._clock.now())
             queued = r.status is ReservationStatus.PENDING
             text = self._compose.queued(r, t) if queued else self._compose.confirmed(r, t, msg.channel)
@@ -261,7 +259,6 @@ class OrderDesk:
     def _cancel(
         self, msg: Inbound, sender: Sender, target: Reservation, t: Texts, claim: int | None = None
     ) -> Outcome:
-        assert target.id is not None
         try:
             self._booking.delete(sender.profile_id, target.id)
         except NotFound:

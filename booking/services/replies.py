@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from booking.domain.clock import Clock
 from booking.domain.errors import CodeUsed
-from booking.domain.messages import Channel, Inbound, Kind, Message, Outcome
+from booking.domain.messages import Channel, Inbound, Kind, MessageDraft, Outcome
 from booking.domain.texts import Texts
 from booking.store.unit_of_work import Transaction, UnitOfWork
 
@@ -51,7 +51,7 @@ class Recorder:
         if subject is None:
             subject = Texts(language)("reply.email_subject") if msg.channel is Channel.EMAIL else ""
         store.enqueue(
-            Message(
+            MessageDraft(
                 f"reply:{msg.channel.value}:{msg.external_id}",
                 msg.channel,
                 msg.sender,

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from booking.domain.clock import Clock
 from booking.domain.errors import NotFound
-from booking.domain.usage import Leg, is_mobile
+from booking.domain.model import Role
+from booking.domain.usage import EndReason, Leg, is_mobile
 from booking.services.dialin import pick_reservation
 from booking.settings import BookingSettings
 from booking.store.unit_of_work import UnitOfWork
@@ -58,7 +59,7 @@ class UsageService:
                 reservation_id=reservation.id if reservation else None,
                 caller_number=caller_number,
                 mobile=is_mobile(caller_number, self._s.phone_region),
-                role="moderator" if moderator else "participant",
+                role=Role.MODERATOR if moderator else Role.PARTICIPANT,
                 name_file=name_file,
                 joined_at=at,
                 session_id=session_id,
@@ -67,7 +68,9 @@ class UsageService:
             )
             return tx.usage.open(leg)
 
-    def record_leave(self, uniqueid: str, reason: str = "left", at: datetime | None = None) -> bool:
+    def record_leave(
+        self, uniqueid: str, reason: EndReason = EndReason.LEFT, at: datetime | None = None
+    ) -> bool:
         with self._uow() as tx:
             return tx.usage.close(uniqueid, at or self._clock.now(), reason)
 
@@ -78,7 +81,7 @@ class UsageService:
         present = {m.uniqueid for m in live}
         with self._uow() as tx:
             stale = [leg.uniqueid for leg in tx.usage.open_legs() if leg.uniqueid not in present]
-        closed = sum(self.record_leave(u, "ended_while_controller_down", now) for u in stale)
+        closed = sum(self.record_leave(u, EndReason.ENDED_WHILE_CONTROLLER_DOWN, now) for u in stale)
         opened = sum(
             self.record_join(m.uniqueid, m.conference_number, m.caller_number, m.moderator, at=now)
             for m in live

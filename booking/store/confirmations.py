@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from booking.domain.confirmation import Confirmation, ConfirmationDraft, ConfirmationState
 from booking.domain.messages import Channel, Outcome
 from booking.store.confirmation_tables import confirmations
 from booking.store.messaging_tables import inbound_messages, senders
 
-WAITING, USED, VOID = "waiting", "used", "void"
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    channel: Channel
-    address: str
-    command: str
-    language: str
-    code_salt: str
-    code_hash: str
-    requested_by: str
-    created_at: datetime
-    expires_at: datetime
-    wrong_codes: int = 0
-    state: str = WAITING
-    id: int | None = None
+WAITING, USED, VOID = (s.value for s in ConfirmationState)
 
 
 def _confirmation(row: Any) -> Confirmation:
@@ -42,9 +26,9 @@ def _confirmation(row: Any) -> Confirmation:
         row.requested_by,
         row.created_at,
         row.expires_at,
-        row.wrong_codes,
-        row.state,
-        row.id,
+        id=row.id,
+        wrong_codes=row.wrong_codes,
+        state=ConfirmationState(row.state),
     )
 
 
@@ -52,7 +36,7 @@ class ConfirmationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, c: Confirmation) -> int:
+    def add(self, c: ConfirmationDraft) -> int:
         result = self.conn.execute(
             insert(confirmations).values(
                 channel=c.channel.value,

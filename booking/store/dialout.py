@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 
-from booking.domain.dialout import CallState, DialCall
+from booking.domain.dialout import CallState, DialCall, DialCallDraft, Outcome, Requester
 from booking.domain.model import ReservationStatus
 from booking.store.tables import UtcDateTime, metadata, profiles, reservations
 
@@ -56,25 +56,36 @@ FIELDS = tuple(f.name for f in dataclasses.fields(DialCall))
 
 def _call(row: Any) -> DialCall:
     values = {name: getattr(row, name) for name in FIELDS}
-    return DialCall(**{**values, "state": CallState(row.state)})
+    return DialCall(
+        **{
+            **values,
+            "state": CallState(row.state),
+            "last_outcome": Outcome(row.last_outcome) if row.last_outcome else None,
+            "requested_by": Requester(row.requested_by),
+        }
+    )
+
+
+def _row(call: DialCallDraft) -> dict[str, Any]:
+    """The call's columns (no id): enums as their values, no outcome as ''."""
+    values = {f.name: getattr(call, f.name) for f in dataclasses.fields(DialCallDraft)}
+    return {**values, "last_outcome": call.last_outcome.value if call.last_outcome else ""}
 
 
 class DialOutRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, call: DialCall, now: datetime, profile_id: int) -> DialCall:
-        values = {k: v for k, v in dataclasses.asdict(call).items() if k != "id"}
+    def add(self, call: DialCallDraft, now: datetime, profile_id: int) -> DialCall:
         result = self.conn.execute(
-            insert(dialout_calls).values(**values, created_at=now, profile_id=profile_id)
+            insert(dialout_calls).values(**_row(call), created_at=now, profile_id=profile_id)
         )
         key = result.inserted_primary_key
         assert key is not None
-        return dataclasses.replace(call, id=int(key[0]))
+        return DialCall(**{f.name: getattr(call, f.name) for f in dataclasses.fields(call)}, id=int(key[0]))
 
     def put(self, call: DialCall) -> None:
-        values = {k: v for k, v in dataclasses.asdict(call).items() if k != "id"}
-        self.conn.execute(update(dialout_calls).where(dialout_calls.c.id == call.id).values(**values))
+        self.conn.execute(update(dialout_calls).where(dialout_calls.c.id == call.id).values(**_row(call)))
 
     def get(self, call_id: int) -> DialCall | None:
         row = self.conn.execute(select(dialout_calls).where(dialout_calls.c.id == call_id)).first()
@@ -119,7 +130,7 @@ class DialOutRepository:
         scheduled = exists().where(
             and_(
                 dialout_calls.c.reservation_id == reservations.c.id,
-                dialout_calls.c.requested_by == "schedule",
+                dialout_calls.c.requested_by == Requester.SCHEDULE.value,
             )
         )
         q = select(reservations.c.id).where(
@@ -142,7 +153,8 @@ class DialOutRepository:
         q = select(dialout_calls.c.created_at, dialout_calls.c.requested_by).where(
             dialout_calls.c.reservation_id == reservation_id, dialout_calls.c.created_at > since
         )
-        return [(row.created_at, row.requested_by != "schedule") for row in self.conn.execute(q)]
+        schedule = Requester.SCHEDULE.value
+        return [(row.created_at, row.requested_by != schedule) for row in self.conn.execute(q)]
 
     def profile_calls_since(self, profile_id: int, since: datetime) -> list[datetime]:
         q = select(dialout_calls.c.created_at).where(

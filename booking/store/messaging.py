@@ -10,7 +10,18 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from booking.domain.messages import Channel, Invitation, Invitee, Kind, Message, Outcome, Sender, Status
+from booking.domain.messages import (
+    Channel,
+    Invitation,
+    Invitee,
+    InviteeDraft,
+    Kind,
+    Message,
+    MessageDraft,
+    Outcome,
+    Sender,
+    Status,
+)
 from booking.store.messaging_tables import inbound_messages, invitations, invitees, outbox, senders
 
 
@@ -29,7 +40,14 @@ def _sender(row: Any) -> Sender:
 
 
 def _invitee(row: Any) -> Invitee:
-    return Invitee(Channel(row.channel), row.address, row.language, row.id, row.reservation_id, row.added_at)
+    return Invitee(
+        Channel(row.channel),
+        row.address,
+        row.language,
+        id=row.id,
+        reservation_id=row.reservation_id,
+        added_at=row.added_at,
+    )
 
 
 def _message(row: Any) -> Message:
@@ -154,7 +172,7 @@ class MessagingRepository:
         return [_invitee(r) for r in self.conn.execute(q)]
 
     def replace_invitees(
-        self, reservation_id: int, wanted: Sequence[Invitee], now: datetime
+        self, reservation_id: int, wanted: Sequence[InviteeDraft], now: datetime
     ) -> list[Invitee]:
         """Keep those still listed (with their history), add the new, drop the rest."""
         have = {(i.channel, i.address): i for i in self.invitees(reservation_id)}
@@ -182,7 +200,7 @@ class MessagingRepository:
 
     # --- outbox -------------------------------------------------------------------------
 
-    def enqueue(self, m: Message, now: datetime) -> bool:
+    def enqueue(self, m: MessageDraft, now: datetime) -> bool:
         """Add ``m`` unless a message with its key is pending or sent; True when added."""
         values = dict(
             key=m.key,

@@ -32,7 +32,15 @@ from sqlalchemy.types import NULLTYPE
 from booking.domain import capacity
 from booking.domain.bounds import STORE_INT_MAX
 from booking.domain.capacity import Booked
-from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus, Room
+from booking.domain.model import (
+    Profile,
+    Reservation,
+    ReservationDraft,
+    ReservationKind,
+    ReservationStatus,
+    Room,
+    RoomDraft,
+)
 from booking.store.tables import (
     RELEASE_AT_ONCE,
     SPAN_CLASSES,
@@ -158,7 +166,7 @@ class ReservationRepository:
         of the unique index, instead of reading every live number for each new room."""
         return _LiveNumbers(self.conn)
 
-    def add_room(self, room: Room, now: datetime) -> Room:
+    def add_room(self, room: RoomDraft, now: datetime) -> Room:
         res = self.conn.execute(
             _INSERT_ROOM,
             {
@@ -181,15 +189,13 @@ class ReservationRepository:
         or deleted: a range on the live rooms' ``releasable_at`` (ix_rooms_releasable)."""
         self.conn.execute(_RELEASE_EXPIRED, {"before": before, "now": now})
 
-    def _set_releasable(self, r: Reservation) -> None:
-        assert r.room.id is not None
+    def _set_releasable(self, r: ReservationDraft) -> None:
         at = RELEASE_AT_ONCE if r.status in RELEASED else r.ends_at
         self.conn.execute(_SET_RELEASABLE, {"room": r.room.id, "at": at})
 
     # --- reservations -----------------------------------------------------------------
 
-    def add_reservation(self, r: Reservation, now: datetime) -> Reservation:
-        assert r.room.id is not None
+    def add_reservation(self, r: ReservationDraft, now: datetime) -> Reservation:
         res = self.conn.execute(
             _INSERT_RESERVATION,
             {
@@ -211,7 +217,6 @@ class ReservationRepository:
         return Reservation(**{**r.__dict__, "id": _new_id(res)})
 
     def update_reservation(self, r: Reservation) -> None:
-        assert r.id is not None
         self.conn.execute(
             update(reservations)
             .where(reservations.c.id == r.id)

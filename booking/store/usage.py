@@ -21,7 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from booking.domain.usage import Leg
+from booking.domain.model import Role
+from booking.domain.usage import EndReason, Leg
 from booking.store.tables import UtcDateTime, metadata
 
 usage_legs = Table(
@@ -61,11 +62,11 @@ def _leg(row: Any) -> Leg:
         session_id=row.session_id,
         caller_number=row.caller_number,
         mobile=row.mobile,
-        role=row.role,
+        role=Role(row.role),
         name_file=row.name_file,
         joined_at=row.joined_at,
         left_at=row.left_at,
-        end_reason=row.end_reason,
+        end_reason=EndReason(row.end_reason) if row.end_reason else None,
         access_number=row.access_number,
         outbound=row.outbound,
     )
@@ -87,7 +88,7 @@ class UsageRepository:
             return False  # a concurrent writer recorded it first
         return True
 
-    def close(self, uniqueid: str, at: datetime, reason: str) -> bool:
+    def close(self, uniqueid: str, at: datetime, reason: EndReason) -> bool:
         """Close an open leg; a leg already closed keeps its first end."""
         done = self.conn.execute(
             update(usage_legs)
@@ -104,14 +105,14 @@ class UsageRepository:
         q = select(usage_legs).where(usage_legs.c.left_at.is_(None)).order_by(usage_legs.c.joined_at)
         return [_leg(r) for r in self.conn.execute(q)]
 
-    def roles_of(self, reservation_id: int, caller_number: str) -> set[str]:
+    def roles_of(self, reservation_id: int, caller_number: str) -> set[Role]:
         """The roles this caller number joined the reservation in (one index range)."""
         q = (
             select(usage_legs.c.role)
             .where(usage_legs.c.reservation_id == reservation_id, usage_legs.c.caller_number == caller_number)
             .group_by(usage_legs.c.role)
         )
-        return {str(role) for role in self.conn.execute(q).scalars()}
+        return {Role(role) for role in self.conn.execute(q).scalars()}
 
     def for_reservation(self, reservation_id: int) -> list[Leg]:
         q = (

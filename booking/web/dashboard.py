@@ -36,6 +36,7 @@ FAILURE_LABELS = {
     "no_input": "No key pressed",
     "hangup": "Hung up before joining",
     "unavailable": "Service unavailable (an error)",
+    "declined": "Dial-out call answered but not accepted",
 }
 HORIZON_LABELS = {"now": "Now", "1h": "Next hour", "2h": "Next 2 hours", "4h": "Next 4 hours"}
 

@@ -122,13 +122,13 @@ class LivePage:
     async def current(self, r: Reservation) -> bool:
         """Whether the conference under this number is this reservation's (numbers are reused
         once a reservation is over). Kept a few seconds: talking alone changes the page often."""
-        at, current = self._currents.get(r.id or 0, (-1e9, False))
+        at, current = self._currents.get(r.id, (-1e9, False))
         if asyncio.get_running_loop().time() - at > _CURRENT_TTL_S:
             found = await asyncio.to_thread(self._dialin.current_reservation, r.room.conference_number)
             current = found is not None and found.id == r.id
             if len(self._currents) > 1000:
                 self._currents.clear()
-            self._currents[r.id or 0] = (asyncio.get_running_loop().time(), current)
+            self._currents[r.id] = (asyncio.get_running_loop().time(), current)
         return current
 
     # --- what the page shows ----------------------------------------------------------------
@@ -169,7 +169,6 @@ class LivePage:
         return self.snapshot(r, await self.current(r))
 
     async def history(self, r: Reservation) -> list[PastSession]:
-        assert r.id is not None
         return past_sessions(await asyncio.to_thread(self._usage.history, r.room.profile_id, r.id))
 
     def open_watch(self, r: Reservation, session: str) -> Watch:
@@ -198,7 +197,7 @@ class LivePage:
                     yield ": keep-alive\n\n"
                     reasons = frozenset({"reservation"})
                 if "reservation" in reasons:  # extended (here, or by the lifecycle)
-                    reloaded: Reservation | None = await asyncio.to_thread(self._load, r.id or 0)
+                    reloaded: Reservation | None = await asyncio.to_thread(self._load, r.id)
                     r = reloaded or r
                     snap = await self.fresh(r)
                 else:
@@ -229,7 +228,7 @@ class LivePage:
         return answer(request, r, done)
 
     async def extend(self, request: Request, r: Reservation) -> Response:
-        if r.ends_at is None or r.id is None:
+        if r.ends_at is None:
             return answer(request, r, "no_end", 409)
         if self._clock.now() >= r.ends_at:
             return answer(request, r, "over", 409)
@@ -323,8 +322,6 @@ def live_router(
     ) -> Response:
         """R50: call a number now, or (no number) call again everyone dialled who is missing."""
         r = await page.reservation(request, viewer, reservation_id)
-        if r.id is None:
-            return answer(request, r, "not_running", 422)
         current = await page.current(r)  # the number may be another reservation's by now
         try:
             queued = await control.call(r.id, r.room.conference_number, number.strip(), current)

@@ -41,7 +41,6 @@ Text = Annotated[str, Form()]
 
 def _outcome(r: Reservation, done: str) -> Response:
     """Back to the list, which says what happened (and, when booked, the codes: R22)."""
-    assert r.id is not None
     pending = r.status is ReservationStatus.PENDING
     return see_other("/panel", done=f"{done}_pending" if pending else done, id=r.id)
 
@@ -79,7 +78,7 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         if req is None:
             return form_page(request, form, Answer(errors), keep)
         try:
-            if keep is None or keep.id is None:
+            if keep is None:
                 return _outcome(panel.booking.request(profile, req), "booked")
             maximum = req.max_participants
             if maximum is None and keep.max_participants is not None:

@@ -147,7 +147,7 @@ async def login_moderator(
     known = number in known_moderator_of(request)
     outcome = await asyncio.to_thread(_dialin(request).web_sign_in, number, code, client, known)
     r = outcome.reservation
-    if outcome.status is DialInStatus.DECIDED and r is not None and r.id is not None:
+    if outcome.status is DialInStatus.DECIDED and r is not None:
         assert outcome.admission is not None and outcome.admission.role is Role.MODERATOR
         viewer = Viewer(f"moderator of {r.room.conference_number}", reservation_id=r.id)
         response = RedirectResponse(_next(next, f"/panel/reservations/{r.id}/live"), status_code=303)

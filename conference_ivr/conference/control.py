@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from booking.domain.clock import Clock
+from booking.domain.usage import EndReason
 from booking.web.ports import NotInConference, NotRunning, TooManyWatchers
 from conference_ivr.ami import events as ev
 from conference_ivr.ami.client import AmiClient
@@ -79,7 +80,7 @@ class LiveControl:
         roster: Roster,
         announcer: Announcer,
         clock: Clock,
-        note_end: Callable[[str, str], None] = lambda _key, _reason: None,
+        note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
         refresh_min_s: float = 2.0,
         max_watches: int = 200,
         max_watches_per_session: int = 4,
@@ -288,7 +289,7 @@ class LiveControl:
     async def remove(self, bridge: str, uniqueid: str) -> None:
         """One member out (they hear why); their usage leg ends as "kicked"."""
         person = self._member(bridge, uniqueid)
-        self._note_end(uniqueid, "kicked")
+        self._note_end(uniqueid, EndReason.KICKED)
         await self._act("ConfbridgeKick", bridge, person.channel)
         log.info("live_control.removed", bridge=bridge)
 
@@ -310,7 +311,7 @@ class LiveControl:
         """Like the keypad's 9: everyone hears why, then everyone is out."""
         if not self.running(bridge):
             raise NotRunning(f"{bridge} is not running")
-        self._note_end(bridge, "ended_by_moderator")
+        self._note_end(bridge, EndReason.ENDED_BY_MODERATOR)
         with contextlib.suppress(AmiError):
             await self._announcer.play_and_wait(
                 bridge, ["dialconf/ended_by_moderator"], self._language(bridge), "ended_by_moderator", 15

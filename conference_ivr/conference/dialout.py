@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import structlog
 
 from booking.domain.clock import Clock
-from booking.domain.dialout import DialCall, Outcome, outcome_of, outcome_of_cause
+from booking.domain.dialout import DialCall, Outcome, Requester, outcome_of, outcome_of_cause
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.model import Reservation
 from booking.services.dialout import DialOutService, Presence
@@ -134,7 +134,6 @@ class DialOut:
         if free <= 0:
             return  # the rest wait their turn: an attempt that ends wakes the loop
         for call in (await asyncio.to_thread(self._calls.due))[:free]:
-            assert call.id is not None
             await asyncio.to_thread(self._calls.calling, call.id)
             # Each call rings on its own: the Originate's reply ends with its OriginateResponse.
             task = asyncio.create_task(self._originate(call))
@@ -147,7 +146,6 @@ class DialOut:
         self.wake()  # a line is free: the next due call may ring
 
     async def _originate(self, call: DialCall) -> None:
-        assert call.id is not None
         uid = channel_id(call)
         log.info("dialout.calling", call=call.id, attempt=call.attempts + 1, reservation=call.reservation_id)
         try:
@@ -212,7 +210,7 @@ class DialOut:
         return Presence(bool(members), frozenset(n for n in numbers if n))
 
     async def request(
-        self, reservation_id: int, bridge: str, number: str, by: str, current: bool = True
+        self, reservation_id: int, bridge: str, number: str, by: Requester, current: bool = True
     ) -> int:
         """A moderator's call (R50) into ``bridge``: ``number``, or "" to call again everyone
         dialled for this reservation who is not in it now. How many calls were queued;
@@ -250,7 +248,7 @@ class KeypadDial:
 
     async def _reservation_id(self, conference: str) -> int:
         r = await self._current(conference)
-        if r is None or r.id is None:
+        if r is None:
             raise RuleViolation("reservation_id", "no reservation runs under this number now", "not_running")
         return r.id
 
@@ -263,6 +261,6 @@ class KeypadDial:
     async def place(self, conference: str, bridge: str, number: str) -> int:
         try:
             rid = await self._reservation_id(conference)
-            return await self._dialout.request(rid, bridge, number, "moderator")
+            return await self._dialout.request(rid, bridge, number, Requester.MODERATOR)
         except NotFound as e:
             raise RuleViolation("reservation_id", "the reservation is over", "not_running") from e

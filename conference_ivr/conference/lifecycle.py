@@ -21,6 +21,7 @@ import structlog
 
 from booking.domain.clock import Clock
 from booking.domain.model import Reservation
+from booking.domain.usage import EndReason
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
@@ -58,7 +59,7 @@ class ConferenceLifecycle:
         is_mobile: Callable[[str], bool] = lambda _number: False,
         mobile_cap: timedelta = timedelta(minutes=70),
         mobile_warning: timedelta = timedelta(minutes=1),
-        note_end: Callable[[str, str], None] = lambda _key, _reason: None,
+        note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
     ) -> None:
         self._live = live
         self._roster = roster
@@ -130,7 +131,7 @@ class ConferenceLifecycle:
                     self._cut.add(uid)
                     self._metrics.mobile_cuts.inc()
                     log.info("lifecycle.mobile_cut", bridge=bridge)
-                    self._note_end(uid, "mobile_cap")
+                    self._note_end(uid, EndReason.MOBILE_CAP)
                     await self._ami.action(
                         {"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel}
                     )
@@ -151,7 +152,7 @@ class ConferenceLifecycle:
         if watch.ending:
             return
         reservation = await self._current(number)
-        if reservation is None or reservation.ends_at is None or reservation.id is None:
+        if reservation is None or reservation.ends_at is None:
             return  # anytime rooms run until their members leave
         now, end = self._clock.now(), reservation.ends_at
         if now >= end:
@@ -175,7 +176,7 @@ class ConferenceLifecycle:
         self._metrics.terminations.inc()
         log.info("lifecycle.terminated", bridge=bridge)
         language = self._language(bridge)
-        self._note_end(bridge, "ended")
+        self._note_end(bridge, EndReason.ENDED)
         with contextlib.suppress(AmiError):
             await self._announcer.play_and_wait(
                 bridge,

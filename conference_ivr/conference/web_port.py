@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from prometheus_client import Counter
 
+from booking.domain.dialout import Requester
 from booking.services.figures import BookingFigures
 from booking.web.ports import ControllerStatus, ControllerUnavailable, Participant, Watch
 from conference_ivr.agi.server import FastAgiServer
@@ -79,7 +80,7 @@ class LivePagePort:
 
     async def call(self, reservation_id: int, conference: str, number: str, current: bool) -> int:
         bridge = names.bridge_name(conference)
-        return await self._dialout.request(reservation_id, bridge, number, "web", current)
+        return await self._dialout.request(reservation_id, bridge, number, Requester.WEB, current)
 
 
 def _by_label(counter: Counter, label: str) -> dict[str, float]:

@@ -23,7 +23,7 @@ from booking.services.dialout import DialOutService
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.dialout import call_of, channel_id
 from conference_ivr.conference.roster import Member
-from conference_ivr.errors import AgiHangup, CallerGaveUp
+from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.speaker import Speaker
@@ -63,14 +63,13 @@ class DialOutInvitation:
             await agi.hangup()
             return
         call, reservation = found
-        assert call.id is not None
         await asyncio.to_thread(self._calls.answered, call.id, agi.headers.uniqueid)
         speaker = Speaker(agi, call.language if call.language in LANGUAGES else "en", self._tz)
         try:
             await speaker.set_language(speaker.language)
             member = await self._accept(speaker, call.number, reservation)
         except (AgiHangup, CallerGaveUp) as e:
-            reason = e.reason if isinstance(e, CallerGaveUp) else "hangup"
+            reason = e.reason if isinstance(e, CallerGaveUp) else JoinFailure.HANGUP
             await asyncio.to_thread(self._calls.failed, call.id, Outcome.DECLINED)
             log.info("dialout.declined", call=call.id, reason=reason)
             if isinstance(e, AgiHangup):
@@ -87,13 +86,13 @@ class DialOutInvitation:
             r.ends_at is not None and self._clock.now() >= r.ends_at
         ):
             await speaker.say("over")
-            raise CallerGaveUp("over")
+            raise CallerGaveUp(JoinFailure.OVER)
         for _ in range(self._tries):
             key = await speaker.ask(speaker.sounds("dialout_invite"), 1, self._timeout)
             if key == "1":
                 break
         else:
-            raise CallerGaveUp("declined")
+            raise CallerGaveUp(JoinFailure.DECLINED)
         bridge = names.bridge_name(r.room.conference_number)
         await self._journey.check_room(speaker, bridge, r.participant_limit)
         return Member(

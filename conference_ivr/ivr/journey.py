@@ -20,7 +20,7 @@ from booking.domain.model import Role, Verdict
 from booking.services.dialin import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.roster import Member, Roster
-from conference_ivr.errors import AgiHangup, CallerGaveUp
+from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
 from conference_ivr.ivr.speaker import Speaker
@@ -87,7 +87,7 @@ class DialInJourney:
             number, outcome = await self._identify(speaker)
             member = dataclasses.replace(await self._admit(speaker, number, outcome), access_number=access)
         except AgiHangup:
-            self._fail("hangup")
+            self._fail(JoinFailure.HANGUP)
             raise
         except CallerGaveUp as gave_up:
             self._fail(gave_up.reason)
@@ -96,13 +96,13 @@ class DialInJourney:
             return
         except Exception:
             log.exception("ivr.unavailable")
-            self._fail("unavailable")
+            self._fail(JoinFailure.UNAVAILABLE)
             await speaker.say("unavailable", "goodbye")
             await agi.hangup()
             return
         await self._join(speaker, member, answered)
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: JoinFailure) -> None:
         self._metrics.join_failures.labels(reason=reason).inc()
         log.info("ivr.failed", reason=reason)
 
@@ -120,7 +120,7 @@ class DialInJourney:
                 continue
             tries += 1
             await speaker.say("no_input" if not key else "error_menu")
-        raise CallerGaveUp("no_input")
+        raise CallerGaveUp(JoinFailure.NO_INPUT)
 
     async def _identify(self, speaker: Speaker) -> tuple[str, DialInOutcome]:
         """The conference number, then the code, then one verdict. A number that is no
@@ -154,7 +154,7 @@ class DialInJourney:
             if outcome.delay_s:
                 await speaker.agi.exec("Wait", f"{outcome.delay_s:g}")
             await speaker.say("try_again")
-        raise CallerGaveUp("bad_credentials" if guessed else "no_input")
+        raise CallerGaveUp(JoinFailure.BAD_CREDENTIALS if guessed else JoinFailure.NO_INPUT)
 
     async def _refuse_guessing(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> NoReturn:
         """A locked-out caller number, or a conference over its guessing budget for a caller it
@@ -164,10 +164,10 @@ class DialInJourney:
         if outcome.status is DialInStatus.CALLER_LOCKED:
             self._metrics.pin_lockouts.inc()
             security.warning("security.pin_locked_out", conference=number, caller=caller)
-            raise CallerGaveUp("pin_locked")
+            raise CallerGaveUp(JoinFailure.PIN_LOCKED)
         self._metrics.pin_throttled.inc()
         security.warning("security.pin_throttled", conference=number, caller=caller)
-        raise CallerGaveUp("pin_throttled")
+        raise CallerGaveUp(JoinFailure.PIN_THROTTLED)
 
     async def _admit(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> Member:
         """Schedule, lock and seat checks, then the name recording."""
@@ -176,10 +176,10 @@ class DialInJourney:
         if admission.verdict is Verdict.TOO_EARLY:
             assert reservation.starts_at is not None
             await speaker.say_with_time("too_early", reservation.starts_at)
-            raise CallerGaveUp("too_early")
+            raise CallerGaveUp(JoinFailure.TOO_EARLY)
         if admission.verdict is Verdict.OVER:
             await speaker.say("over")
-            raise CallerGaveUp("over")
+            raise CallerGaveUp(JoinFailure.OVER)
         moderator = admission.role is Role.MODERATOR
         bridge = names.bridge_name(number)
         if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
@@ -206,10 +206,10 @@ class DialInJourney:
         parties, _, locked = (info or "0,0").partition(",")
         if locked.strip() == "1":
             await speaker.say("locked")
-            raise CallerGaveUp("locked")
+            raise CallerGaveUp(JoinFailure.LOCKED)
         if not self._seats(bridge, speaker.agi.headers.uniqueid, limit, int(parties or 0)):
             await speaker.say("full")
-            raise CallerGaveUp("full")
+            raise CallerGaveUp(JoinFailure.FULL)
 
     async def enter(self, speaker: Speaker, member: Member, answered: float) -> None:
         """Send ``member`` into its conference (the dialplan runs ConfBridge after the route)."""

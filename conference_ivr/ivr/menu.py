@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from booking.domain.errors import RuleViolation
+from booking.domain.usage import EndReason
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
@@ -94,7 +95,7 @@ class KeypadMenu:
         metrics: Metrics,
         tz: ZoneInfo,
         confirm_timeout_s: float = 5.0,
-        note_end: Callable[[str, str], None] = lambda _key, _reason: None,
+        note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
         dial: DialRequest | None = None,
     ) -> None:
         self._remaining = remaining
@@ -175,7 +176,7 @@ class KeypadMenu:
             await speaker.say("error_menu")
             return
         uid, channel = last
-        self._note_end(uid, "kicked")
+        self._note_end(uid, EndReason.KICKED)
         await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel})
         log.info("menu.removed_last", bridge=bridge)
 
@@ -201,7 +202,7 @@ class KeypadMenu:
             return
         log.info("menu.end_conference", bridge=bridge)
         self._metrics.moderator_ends.inc()
-        self._note_end(bridge, "ended_by_moderator")
+        self._note_end(bridge, EndReason.ENDED_BY_MODERATOR)
         # Everyone else hears why; the moderator (outside the bridge right now) hears it here.
         await self._announcer.play_and_wait(
             bridge, ["dialconf/ended_by_moderator"], speaker.language, "ended_by_moderator", timeout=15

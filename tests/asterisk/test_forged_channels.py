@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from structlog.testing import capture_logs
 
-from booking.domain.dialout import CallState, DialCall
+from booking.domain.dialout import CallState, DialCallDraft
 from booking.domain.rules import BookingRequest, ReservationKind
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave, Hangup
 from conference_ivr.pbx import names
@@ -100,7 +100,7 @@ async def test_a_channel_with_another_calls_id_is_not_invited(system: System) ->
     assert r.id is not None
     with system.services.uow() as repo:  # a call the controller is placing right now
         call = repo.dialout.add(
-            DialCall(r.id, "+420601000100", "en", now, state=CallState.CALLING), now, r.room.profile_id
+            DialCallDraft(r.id, "+420601000100", "en", now, state=CallState.CALLING), now, r.room.profile_id
         )
     assert call.id is not None
     with capture_logs() as logs:

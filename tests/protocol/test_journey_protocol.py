@@ -23,8 +23,8 @@ from conference_ivr.settings import ControllerSettings
 
 LEAD = timedelta(minutes=5)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profile_id=1)
-ANYTIME = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=7)
+ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profile_id=1, id=1)
+ANYTIME = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=7, id=1)
 UNIQUEID = "1700000000.42"
 _SET = re.compile(r'^SET VARIABLE (\S+) "(.*)"$')
 _READ = re.compile(r'^EXEC Read "DIALCONF_DIGITS,dialconf/(\w+)')
@@ -308,7 +308,8 @@ async def test_no_key_pressed_at_all() -> None:
 
 
 async def test_too_early_is_told_the_start_time() -> None:
-    later = Reservation(ROOM, ReservationKind.PANEL, NOW + timedelta(hours=1), NOW + timedelta(hours=2), 5)
+    start = NOW + timedelta(hours=1)
+    later = Reservation(ROOM, ReservationKind.PANEL, start, start + timedelta(hours=1), 5, id=2)
     call = await dial(FakeDirectory(later), "1", ROOM.conference_number, ROOM.pin)
     assert call.played == ["too_early_a", "oclock", "too_early_b", "goodbye"]
     # 11:00 UTC is 12:00 in Prague (the default time zone), said by Asterisk in English

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from booking.domain.dialout import CallState, DialCall
-from booking.domain.messages import Channel, Invitee
+from booking.domain.messages import Channel, InviteeDraft
 from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
 from booking.services.usage import UsageService
@@ -84,7 +84,7 @@ def dial_out_reservation(system: System, numbers: list[str], dial_out: bool = Tr
     req = BookingRequest(
         ReservationKind.PANEL, now - timedelta(minutes=1), now + timedelta(hours=1), 5, dial_out=dial_out
     )
-    invitees = [Invitee(Channel.SMS, n, "en") for n in numbers]
+    invitees = [InviteeDraft(Channel.SMS, n, "en") for n in numbers]
     return booking.request(
         profile,
         req,

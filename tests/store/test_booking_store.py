@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
-from booking.domain.model import ReservationKind, ReservationStatus, Role, Room, Verdict
+from booking.domain.model import ReservationKind, ReservationStatus, Role, RoomDraft, Verdict
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.services.dialin import DialInService, DialInStatus
@@ -69,20 +69,20 @@ def test_live_numbers_are_unique_in_the_database(store: Store) -> None:
     uow = SqlUnitOfWork(store.engine)
     with uow() as repo:
         pid = repo.reservations.profile_id("p", T0)
-        first = repo.reservations.add_room(Room("482915", "111222", "333444", pid), T0)
+        first = repo.reservations.add_room(RoomDraft("482915", "111222", "333444", pid), T0)
         assert "482915" in repo.reservations.live_numbers()
         assert "482916" not in repo.reservations.live_numbers()
     with pytest.raises(Duplicate), uow() as repo:
-        repo.reservations.add_room(Room("482915", "555666", "777888", pid), T0)
+        repo.reservations.add_room(RoomDraft("482915", "555666", "777888", pid), T0)
     # Once the first room is released its number may be given out again.
     with uow() as repo:
         assert first.id is not None
         repo.reservations.release_room(first.id, T0)
         assert "482915" not in repo.reservations.live_numbers()
-        again = repo.reservations.add_room(Room("482915", "555666", "777888", pid), T0)
+        again = repo.reservations.add_room(RoomDraft("482915", "555666", "777888", pid), T0)
         assert again.id != first.id
     with pytest.raises(Duplicate), uow() as repo:
-        repo.reservations.add_room(Room("482915", "121314", "151617", pid), T0)
+        repo.reservations.add_room(RoomDraft("482915", "121314", "151617", pid), T0)
 
 
 def test_service_never_hands_out_a_live_number(service: BookingService) -> None:

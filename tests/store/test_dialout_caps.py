@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from booking.domain.clock import FakeClock
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import RuleViolation, TooMany
-from booking.domain.messages import Channel, Invitee
+from booking.domain.messages import Channel, InviteeDraft
 from booking.domain.model import Reservation
 from booking.domain.rules import BookingRequest, ReservationKind
 from booking.services.booking import BookingService
@@ -121,7 +121,7 @@ def test_the_start_plans_only_what_the_caps_and_the_policy_allow(
     req = BookingRequest(
         ReservationKind.PANEL, T0 - timedelta(minutes=1), T0 + timedelta(hours=1), 5, dial_out=True
     )
-    invitees = [Invitee(Channel.SMS, n, "en") for n in listed]
+    invitees = [InviteeDraft(Channel.SMS, n, "en") for n in listed]
     r = service.request(
         service.profile_named("acme").id,
         req,

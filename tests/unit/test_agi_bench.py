@@ -48,8 +48,8 @@ from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings, Settings
 
-ROOM = Room(conference_number="100000", pin="472915", admin_pin="860374", profile_id=1)
-RESERVATION = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=30)
+ROOM = Room(conference_number="100000", pin="472915", admin_pin="860374", profile_id=1, id=1)
+RESERVATION = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=30, id=1)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 CALLER = Caller([("1", "greeting key"), (ROOM.conference_number, "conference number"), (ROOM.pin, "PIN")])
 

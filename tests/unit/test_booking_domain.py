@@ -14,7 +14,7 @@ from booking.services.dialin import pick_reservation
 
 LEAD = timedelta(minutes=5)
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profile_id=1)
+ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profile_id=1, id=1)
 
 
 def scripted(*numbers: str) -> Callable[[int], int]:
@@ -90,7 +90,7 @@ def reservation(
 ) -> Reservation:
     ends = None if starts is None or minutes is None else starts + timedelta(minutes=minutes)
     kind = ReservationKind.ANYTIME if starts is None else ReservationKind.PANEL
-    return Reservation(room, kind, starts, ends, seats)
+    return Reservation(room, kind, starts, ends, seats, id=1)
 
 
 def test_admin_pin_admits_a_moderator() -> None:

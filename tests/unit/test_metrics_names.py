@@ -11,6 +11,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from booking.services.figures import HORIZONS
 from booking.web.dashboard import FAILURE_LABELS, HORIZON_LABELS
+from conference_ivr.errors import JoinFailure
 from conference_ivr.metrics import JOIN_FAILURE_REASONS, LOCKOUT_SCOPES, SEAT_HORIZONS, Metrics
 
 JOURNEY = Path(__file__).resolve().parents[2] / "conference_ivr" / "ivr" / "journey.py"
@@ -64,9 +65,10 @@ def test_known_label_values_are_series_from_the_start() -> None:
 
 def test_every_reason_the_journey_gives_is_known_and_labelled() -> None:
     source = JOURNEY.read_text()
-    given = set(re.findall(r'CallerGaveUp\("(\w+)"\)', source)) | set(re.findall(r'_fail\("(\w+)"\)', source))
+    given = set(re.findall(r"JoinFailure\.(\w+)", source))
     assert given, "no join failure reasons found in the journey?"
-    assert given <= set(JOIN_FAILURE_REASONS), given - set(JOIN_FAILURE_REASONS)
+    assert given <= {r.name for r in JoinFailure}, given - {r.name for r in JoinFailure}
+    assert tuple(r.value for r in JoinFailure) == JOIN_FAILURE_REASONS
     assert set(FAILURE_LABELS) == set(JOIN_FAILURE_REASONS)
 
 
