@@ -210,6 +210,9 @@ class ApiLimits(BaseModel):
             r"/api/reservations/[0-9]+/invitation": 256 * KIB,
         }
     )
+    # After a 413 the rest of the body is read and dropped for this long before the connection
+    # closes, so the answer reaches a client still uploading (booking.api.body_limit).
+    body_linger_s: float = Field(default=2.0, ge=0, le=30)
     # Requests being served at once (event streams leave the count when their answer starts);
     # beyond it 503 with Retry-After. Bounds the memory bodies in flight can hold.
     max_in_flight: int = Field(default=64, ge=1)

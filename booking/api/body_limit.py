@@ -5,10 +5,18 @@ before routing, the JSON or form parser, or the token check run. A body without 
 is counted as it streams in; the chunk that passes the cap is never handed on: the app is told
 the client left, and whatever it would answer is replaced by the 413. Either way the server
 holds at most the cap (plus one chunk) of any body.
+
+The 413 is sent whole, then the rest of the body is read and thrown away for at most
+``linger_s`` before the connection closes (Apache's and nginx's lingering close): closing a
+socket with unread data makes the kernel send a reset, and a reset that overtakes the answer
+makes the client's kernel discard it, so a client still uploading would see "connection reset"
+instead of the 413. Throwing away costs no memory; the time bound keeps a slow sender from
+holding the connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -46,7 +54,7 @@ def declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def too_large(send: Send, cap: int) -> None:
+async def too_large(send: Send, receive: Receive, cap: int, linger_s: float) -> None:
     body = json.dumps({"detail": f"the request body is over {cap} bytes"}).encode()
     headers = [
         (b"content-type", b"application/json"),
@@ -54,13 +62,22 @@ async def too_large(send: Send, cap: int) -> None:
         (b"connection", b"close"),  # the rest of the body is not read
     ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    # The whole answer is out (its length is declared); the response ends after the linger.
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    try:
+        async with asyncio.timeout(linger_s):
+            while (message := await receive())["type"] == "http.request" and message.get("more_body"):
+                pass
+    except TimeoutError:
+        pass
+    await send({"type": "http.response.body", "body": b""})
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, caps: BodyCaps) -> None:
+    def __init__(self, app: ASGIApp, caps: BodyCaps, linger_s: float) -> None:
         self.app = app
         self.caps = caps
+        self.linger_s = linger_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +86,7 @@ class BodyLimit:
         cap = self.caps.cap(scope["path"])
         declared = declared_length(scope)
         if declared is not None and declared > cap:
-            await too_large(send, cap)
+            await too_large(send, receive, cap, self.linger_s)
             return
         received = 0
         over = False  # the body passed the cap
@@ -93,7 +110,7 @@ class BodyLimit:
             if over and not started:
                 if not answered:  # the app's answer to a cut body is replaced by the 413
                     answered = True
-                    await too_large(send, cap)
+                    await too_large(send, receive, cap, self.linger_s)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -104,4 +121,4 @@ class BodyLimit:
             if not over or started:
                 raise
         if over and not answered and not started:
-            await too_large(send, cap)
+            await too_large(send, receive, cap, self.linger_s)

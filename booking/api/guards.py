@@ -23,7 +23,7 @@ from booking.settings import ApiLimits
 def install_guards(app: FastAPI, limits: ApiLimits, clock: Clock, session_cookie: str) -> None:
     # Each add_middleware wraps what is there: the last one added runs first.
     caps = BodyCaps(limits.max_body_bytes, limits.panel_max_body_bytes, limits.large_bodies)
-    app.add_middleware(BodyLimit, caps=caps)
+    app.add_middleware(BodyLimit, caps=caps, linger_s=limits.body_linger_s)
     app.add_middleware(InFlight, limit=limits.max_in_flight, retry_after_s=limits.busy_retry_after_s)
     if limits.rate_limit:
         app.add_middleware(RateLimit, limits=limits, clock=clock, session_cookie=session_cookie)

@@ -100,6 +100,26 @@ def test_a_20_mb_body_is_answered_413_at_once_and_costs_no_memory(server: ApiPro
     assert ok.status_code == 401  # a body under the cap is read as before
 
 
+def test_a_client_that_sends_its_whole_body_before_reading_still_gets_the_413(server: ApiProcess) -> None:
+    # Such a client (a plain upload) reads only when its body is out. Closing on unread data
+    # would reset the connection and its kernel would drop the answer: the server reads the
+    # rest away first (booking.api.body_limit, the linger).
+    for framing in (f"Content-Length: {BODY}", "Transfer-Encoding: chunked"):
+        chunked = framing.startswith("Transfer")
+        with socket.create_connection((server.host, server.port), timeout=10) as s:
+            s.sendall(f"POST /api/reservations HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n".encode())
+            piece = b"x" * 65536
+            for _ in range(BODY // len(piece)):
+                s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                s.sendall(b"0\r\n\r\n")
+            answer = b""
+            while data := s.recv(4096):
+                answer += data
+        assert answer.startswith(b"HTTP/1.1 413"), (framing, answer[:80])
+        assert b"over 65536 bytes" in answer
+
+
 def test_a_declared_length_over_the_cap_is_refused_without_reading(server: ApiProcess) -> None:
     with socket.create_connection((server.host, server.port), timeout=5) as s:
         s.sendall(b"PUT /api/tariff HTTP/1.1\r\nHost: x\r\nContent-Length: 524289\r\n\r\n")  # no body
