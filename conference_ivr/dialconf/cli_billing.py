@@ -15,12 +15,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from booking.domain.errors import BookingError, NotFound, RuleViolation
+from booking.domain.errors import NotFound
 from booking.domain.statement import Statement
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
-from booking.store.errors import StoreUnavailable
-from conference_ivr.dialconf.cli_booking import database_not_ready, fail
+from conference_ivr.dialconf.cli_answer import answered
 from conference_ivr.errors import UsageError
 from conference_ivr.settings import Settings
 
@@ -65,19 +64,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from conference_ivr.dialconf.services import build_services
 
     handlers: dict[str, Handler] = {"tariff": _tariff, "rate": _rate, "statement": _statement, "plan": _plan}
-    try:
+
+    def command() -> int:
         services = build_services(settings)
         return handlers[args.command](args, services.booking, services.billing)
-    except RuleViolation as exc:
-        if exc.code in UNUSABLE:
-            return fail(f"{exc.field}: {exc.reason}", 2)
-        return fail(f"refused: {exc.field}: {exc.reason}", 1)
-    except BookingError as exc:  # NotFound and the rest
-        return fail(str(exc), 1)
-    except UsageError as exc:
-        return fail(str(exc), 2)
-    except StoreUnavailable as exc:
-        return database_not_ready(exc)
+
+    return answered(command, UNUSABLE)
 
 
 def _profile_id(booking: BookingService, name: str) -> int:

@@ -8,14 +8,13 @@ exits 2. No tracebacks.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from booking.domain.errors import BookingError, CapacityExceeded, NotFound, RuleViolation
+from booking.domain.errors import NotFound
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
-from booking.store.errors import StoreUnavailable
+from conference_ivr.dialconf.cli_answer import answered
 from conference_ivr.errors import UsageError
 from conference_ivr.settings import Settings
 
@@ -87,37 +86,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "profile": _profile,
         "pin-lockouts": _pin_lockouts,
     }
-    try:
-        return handlers[args.command](args, build_services(settings))
-    except RuleViolation as exc:
-        return fail(f"refused: {exc.field}: {exc.reason}", 1)
-    except CapacityExceeded as exc:
-        return fail(f"refused: {exc}{_suggestions(exc)}", 1)
-    except BookingError as exc:  # NotFound and the rest
-        return fail(str(exc), 1)
-    except UsageError as exc:
-        return fail(str(exc), 2)
-    except StoreUnavailable as exc:
-        return database_not_ready(exc)
-
-
-def database_not_ready(exc: StoreUnavailable) -> int:
-    """The store is missing or behind: say how to fix it (exit 2)."""
-    first = (str(exc) or "unreachable").splitlines()[0]
-    return fail(f"database not ready ({first}): run `dialconf db upgrade`", 2)
-
-
-def fail(message: str, code: int) -> int:
-    """One line on stderr, no traceback; returns the exit code."""
-    print(f"dialconf: {message}", file=sys.stderr)
-    return code
-
-
-def _suggestions(exc: CapacityExceeded) -> str:
-    starts = exc.refusal.suggested_starts
-    if not starts:
-        return ""
-    return "; these starts fit: " + ", ".join(f"{s.astimezone():%Y-%m-%d %H:%M}" for s in starts)
+    return answered(lambda: handlers[args.command](args, build_services(settings)))
 
 
 def _profile_name(args: argparse.Namespace, settings: Settings) -> str:
