@@ -1,4 +1,5 @@
-"""`dialconf run` (what `make run` starts): the banner's demo room takes a SIP call; Ctrl-C stops all."""
+"""`dialconf run` (what `make run` starts): the banner names every page and each answers; its demo
+room takes a SIP call; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import signal
 import socket
 import sys
 from pathlib import Path
+
+import httpx
 
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import ConfbridgeJoin
@@ -31,6 +34,22 @@ async def _read_banner(stdout: asyncio.StreamReader, timeout: float = 60) -> str
     return "".join(lines)
 
 
+PAGES = ["/docs", "/openapi.json", "/panel", "/panel/reservations/<id>/live", "/panel/login", "/dashboard"]
+PAGES += ["/metrics"]  # the controller's
+
+
+async def _every_page_answers(banner: str) -> None:
+    """Each page the banner names answers (a page behind a sign-in leads to its sign-in form)."""
+    urls = re.findall(r"http://[0-9.:]+/[^\s),]*", banner)
+    assert sorted({u.split("/", 3)[3] for u in urls}) == sorted(p.lstrip("/") for p in PAGES), banner
+    reservation = re.search(r"reservation: (\d+)", banner)
+    assert reservation, banner
+    async with httpx.AsyncClient(follow_redirects=True, timeout=10) as client:
+        for url in urls:
+            answer = await client.get(url.replace("<id>", reservation.group(1)))
+            assert answer.status_code == 200, (url, answer.status_code)
+
+
 async def test_dialconf_run_serves_the_demo_room_and_stops_cleanly(tmp_path: Path) -> None:
     settings = isolated_settings(tmp_path, name="run")
     proc = await asyncio.create_subprocess_exec(
@@ -46,6 +65,7 @@ async def test_dialconf_run_serves_the_demo_room_and_stops_cleanly(tmp_path: Pat
         number = re.search(r"conference number: (\d+)", banner)
         pin = re.search(r"\bPIN: (\d+)", banner)
         assert number and pin, banner
+        await _every_page_answers(banner)
 
         a = settings.asterisk
         secret = AsteriskInstance(locate(a), settings).ami_secret()
