@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Container
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
     Connection,
     CursorResult,
-    DateTime,
     Integer,
     Select,
     String,
@@ -21,15 +18,11 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    type_coerce,
-    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.types import NULLTYPE
 
-from booking.domain import capacity
 from booking.domain.bounds import STORE_INT_MAX
 from booking.domain.capacity import Booked
 from booking.domain.model import (
@@ -41,15 +34,14 @@ from booking.domain.model import (
     Room,
     RoomDraft,
 )
+from booking.store import capacity_reads
 from booking.store.tables import (
     RELEASE_AT_ONCE,
-    SPAN_CLASSES,
     UtcDateTime,
     profiles,
     reservations,
     rooms,
     span_class,
-    span_limit,
 )
 
 # Any constant: the key of the PostgreSQL advisory lock that serialises capacity writers.
@@ -285,93 +277,22 @@ class ReservationRepository:
     def booked_overlapping(
         self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
     ) -> list[Booked]:
-        """Seats held by confirmed bookings overlapping [start, end).
-
-        A booking overlaps when it starts before ``end`` and ends after ``start``. One index
-        range per length class (ix_reservations_capacity): a booking of class k is at most
-        ``span_limit(k)`` long, so it can only overlap if it starts after ``start - span_limit(k)``
-        (the open-ended last class: after ``start - longest``, the longest window allowed).
-        What is read beyond the overlapping bookings is at most one class length of starts per
-        class, so the cost follows the bookings near the window, not the table size.
-        """
-        params = self._window_params(start, end, longest, exclude)
-        rows = self.conn.execute(_OVERLAPPING[exclude is not None], params)
-        # Plain DateTime columns and one replace each: the TypeDecorator per value costs more
-        # than the query when thousands of bookings lie near the window.
-        return [Booked(s.replace(tzinfo=UTC), e.replace(tzinfo=UTC), n) for s, e, n in rows]
+        """Seats held by confirmed bookings overlapping [start, end) (store.capacity_reads)."""
+        return capacity_reads.booked_overlapping(self.conn, start, end, longest, exclude)
 
     def seats_overlapping(
         self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
     ) -> int:
         """Every seat of the confirmed bookings overlapping [start, end), summed: never less than
-        the peak within the window, so a booking that fits beside it fits for sure.
-
-        The same index ranges as ``booked_overlapping``, summed by the database: one number comes
-        back, whatever the number of bookings near the window.
-        """
-        params = self._window_params(start, end, longest, exclude)
-        return int(self.conn.execute(_SEATS_OVERLAPPING[exclude is not None], params).scalar_one())
+        the peak within the window (store.capacity_reads)."""
+        return capacity_reads.seats_overlapping(self.conn, start, end, longest, exclude)
 
     def peak_reserved(
         self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
     ) -> int:
-        """Exactly the most seats confirmed bookings hold at once within [start, end).
-
-        The rows of ``booked_overlapping``, but as the database stores them (SQLite: text that
-        orders like the instants; PostgreSQL: naive datetimes), swept without a datetime or a
-        Booked per row.
-        """
-        params = self._window_params(start, end, longest, exclude)
-        return capacity.peak_seats(self.conn.execute(_OVERLAPPING_AS_STORED[exclude is not None], params))
-
-    @staticmethod
-    def _window_params(
-        start: datetime, end: datetime, longest: timedelta, exclude: int | None
-    ) -> dict[str, Any]:
-        params: dict[str, Any] = {"start": start, "end": end}
-        for k in range(SPAN_CLASSES):
-            limit = span_limit(k)
-            params[f"from_{k}"] = start - (longest if limit is None else min(limit, longest))
-        if exclude is not None:
-            params["exclude"] = exclude
-        return params
-
-
-def _overlapping(excluding: bool, *columns: ColumnElement[Any]) -> CompoundSelect[Any]:
-    """A capacity read, built once (its cache key too): a UNION ALL of one range per class."""
-    r = reservations.c
-    parts = []
-    for k in range(SPAN_CLASSES):
-        q = select(*columns).where(
-            r.span_class == k,
-            r.status == ReservationStatus.ACTIVE.value,
-            r.starts_at >= bindparam(f"from_{k}", type_=UtcDateTime()),
-            r.starts_at < bindparam("end", type_=UtcDateTime()),
-            r.ends_at > bindparam("start", type_=UtcDateTime()),
-        )
-        if excluding:
-            q = q.where(r.id != bindparam("exclude", type_=Integer()))
-        parts.append(q)
-    return union_all(*parts)
-
-
-def _seats_overlapping(excluding: bool) -> Select[Any]:
-    ranges = _overlapping(excluding, reservations.c.seats).subquery("overlapping")
-    return select(func.coalesce(func.sum(ranges.c.seats), 0))
-
-
-_R = reservations.c
-_EXCLUDING = (False, True)
-_OVERLAPPING = tuple(
-    _overlapping(x, type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats)
-    for x in _EXCLUDING
-)
-# The values as stored, unconverted (NullType: no result processing); they order like instants.
-_OVERLAPPING_AS_STORED = tuple(
-    _overlapping(x, type_coerce(_R.starts_at, NULLTYPE), type_coerce(_R.ends_at, NULLTYPE), _R.seats)
-    for x in _EXCLUDING
-)
-_SEATS_OVERLAPPING = tuple(_seats_overlapping(x) for x in _EXCLUDING)
+        """Exactly the most seats confirmed bookings hold at once within [start, end)
+        (store.capacity_reads)."""
+        return capacity_reads.peak_reserved(self.conn, start, end, longest, exclude)
 
 
 # The statements of every booking, built once with their cache keys: building one costs about
