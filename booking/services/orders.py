@@ -64,6 +64,9 @@ class OrderDesk:
         rules: BookingSettings,
         composer: Composer,
         settings: MessagingSettings,
+        recorder: Recorder,
+        gate: SenderGate,
+        codes: ConfirmationCodes,
     ) -> None:
         self._booking = booking
         self._uow = uow
@@ -71,9 +74,9 @@ class OrderDesk:
         self._rules = rules
         self._compose = composer
         self._s = settings
-        self._rec = Recorder(uow, clock)
-        self._gate = SenderGate(uow, clock, settings, self._rec)
-        self._codes = ConfirmationCodes(uow, clock, settings.mail.confirm, self._rec, composer.tz)
+        self._rec = recorder  # what became of each message, and its reply
+        self._gate = gate  # who may order (R12)
+        self._codes = codes  # e-mail orders wait for their one-time code
 
     @property
     def default_language(self) -> str:

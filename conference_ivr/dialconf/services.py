@@ -21,6 +21,7 @@ from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import SecretFileError
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
+from booking.services.confirmations import ConfirmationCodes
 from booking.services.dialin import DialInService
 from booking.services.dialout import DialOutRules, DialOutService
 from booking.services.dispatcher import Dispatcher
@@ -30,6 +31,8 @@ from booking.services.messaging import MessagingService
 from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
+from booking.services.replies import Recorder
+from booking.services.senders import SenderGate
 from booking.services.usage import UsageService
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -99,7 +102,10 @@ def build_services(
     booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner))
     dialin = DialInService(uow, clock, rules)
     composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
-    desk = OrderDesk(booking, uow, clock, rules, composer, m)
+    recorder = Recorder(uow, clock)
+    gate = SenderGate(uow, clock, m, recorder)
+    codes = ConfirmationCodes(uow, clock, m.mail.confirm, recorder, composer.tz)
+    desk = OrderDesk(booking, uow, clock, rules, composer, m, recorder, gate, codes)
     dispatcher = Dispatcher(uow, clock, composer, m, sms, mail)
     messaging = MessagingService(booking, uow, clock, rules, composer, planner, desk, dispatcher)
     # A price change is announced by SMS (R62) through the outbox, which the running service's
