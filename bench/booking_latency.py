@@ -26,11 +26,12 @@ from booking.domain.errors import CapacityExceeded, RuleViolation
 from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
+from booking.services.ports import Transaction
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.reservations import ReservationRepository
-from booking.store.unit_of_work import SqlUnitOfWork, Transaction
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.bulk import analyze, load_bookings
 
 SLOW_COMMIT_MS = 5.0  # a COMMIT this long did more than write the booking (SQLite: a WAL checkpoint in it)

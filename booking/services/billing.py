@@ -18,8 +18,7 @@ from booking.domain.tariff import Plan, plan_for
 from booking.domain.tariff_changes import changed_entries, check_notice
 from booking.domain.tariff_file import Tariffs
 from booking.domain.usage import Leg
-from booking.store.billing import BillingRepository
-from booking.store.unit_of_work import Transaction, UnitOfWork
+from booking.services.ports import Billing, Transaction, UnitOfWork
 
 DEFAULT_PLAN = "on_demand"
 # Tells customers of a price change by SMS (R62): (tariff version, first day, what changes) -> sent to.
@@ -148,7 +147,7 @@ class BillingService:
 
     @staticmethod
     def _plan(
-        store: BillingRepository,
+        store: Billing,
         plans: tuple[Plan, ...],
         profile_id: int | None,
         cache: dict[int, str],

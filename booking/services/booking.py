@@ -28,8 +28,8 @@ from booking.domain.model import (
     RoomDraft,
 )
 from booking.domain.rules import BookingRequest
+from booking.services.ports import Transaction, UnitOfWork
 from booking.settings import BookingSettings
-from booking.store.unit_of_work import Transaction, UnitOfWork
 
 
 def hash_token(token: str) -> str:

@@ -24,9 +24,9 @@ from booking.domain.clock import Clock
 from booking.domain.confirmation import Confirmation, ConfirmationDraft
 from booking.domain.messages import Inbound, Outcome, Sender
 from booking.domain.texts import Texts
+from booking.services.ports import UnitOfWork
 from booking.services.replies import Recorder
 from booking.settings import ConfirmSettings
-from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 DAY = timedelta(days=1)

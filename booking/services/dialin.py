@@ -32,9 +32,8 @@ from booking.domain.pin_guard import (
     web_client_key,
     web_conference_key,
 )
+from booking.services.ports import PinAttempts, Transaction, UnitOfWork
 from booking.settings import BookingSettings
-from booking.store.pin_attempts import PinAttemptsRepository
-from booking.store.unit_of_work import Transaction, UnitOfWork
 
 
 class DialInStatus(enum.Enum):
@@ -199,7 +198,7 @@ class DialInService:
 
     def _count_wrong(
         self,
-        guard: PinAttemptsRepository,
+        guard: PinAttempts,
         conference: Attempts,
         caller: Attempts | None,
         reservation: Reservation | None,

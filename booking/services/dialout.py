@@ -25,7 +25,7 @@ from booking.domain.dialout_policy import CallCaps, NumberPolicy, largest_that_f
 from booking.domain.errors import NotFound, RuleViolation
 from booking.domain.messages import Channel
 from booking.domain.model import Reservation, ReservationStatus
-from booking.store.unit_of_work import Transaction, UnitOfWork
+from booking.services.ports import Transaction, UnitOfWork
 
 log = structlog.get_logger(__name__)
 security = structlog.get_logger("dialconf.security")

@@ -22,8 +22,8 @@ from booking.domain.messages import Channel, Kind, Message
 from booking.domain.model import ReservationStatus
 from booking.domain.texts import Texts
 from booking.services.gateways import MailGateway, SmsGateway
+from booking.services.ports import UnitOfWork
 from booking.settings import MessagingSettings
-from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 

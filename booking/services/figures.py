@@ -16,8 +16,8 @@ from booking.domain.clock import Clock
 from booking.domain.model import Reservation
 from booking.domain.pin_guard import SCOPES, Attempts
 from booking.services.dialin import DialInService
+from booking.services.ports import UnitOfWork
 from booking.settings import BookingSettings
-from booking.store.unit_of_work import UnitOfWork
 
 # The label values of dialconf_seats_reserved (metrics.SEAT_HORIZONS, same order) and their spans.
 HORIZONS = {"now": timedelta(0), "1h": timedelta(hours=1), "2h": timedelta(hours=2), "4h": timedelta(hours=4)}

@@ -26,8 +26,8 @@ from booking.services.booking import BookingService
 from booking.services.dispatcher import Dispatcher
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
+from booking.services.ports import UnitOfWork
 from booking.settings import BookingSettings
-from booking.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from booking.domain.messages import Kind, MessageDraft
 from booking.domain.model import Change, ReservationStatus
 from booking.services.notices import NoticePlanner
-from booking.store.unit_of_work import Transaction
+from booking.services.ports import Transaction
 
 
 class MessagingHook:

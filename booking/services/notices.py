@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from booking.domain.messages import Channel, Invitee, Kind, Message, MessageDraft, Status
 from booking.domain.model import Change, Reservation, ReservationStatus
+from booking.services.ports import Transaction
 from booking.settings import NoticeSettings
-from booking.store.unit_of_work import Transaction
 
 
 def _key(r: Reservation, i: Invitee, kind: Kind, at: datetime | None = None) -> str:

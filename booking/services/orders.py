@@ -39,11 +39,11 @@ from booking.domain.rules import BookingRequest
 from booking.domain.texts import Texts
 from booking.services.booking import BookingService
 from booking.services.confirmations import ConfirmationCodes
+from booking.services.ports import Transaction, UnitOfWork
 from booking.services.replies import Recorder
 from booking.services.senders import SenderGate
 from booking.settings import BookingSettings, MessagingSettings
 from booking.store.errors import Duplicate
-from booking.store.unit_of_work import Transaction, UnitOfWork
 
 log = structlog.get_logger(__name__)
 # Control characters (NUL above all: PostgreSQL cannot store it) never reach the store.

@@ -6,7 +6,7 @@ from booking.domain.clock import Clock
 from booking.domain.errors import CodeUsed
 from booking.domain.messages import Channel, Inbound, Kind, MessageDraft, Outcome
 from booking.domain.texts import Texts
-from booking.store.unit_of_work import Transaction, UnitOfWork
+from booking.services.ports import Transaction, UnitOfWork
 
 
 class Recorder:

@@ -16,9 +16,9 @@ import structlog
 from booking.domain.clock import Clock
 from booking.domain.messages import Channel, Inbound, Outcome, Sender
 from booking.domain.texts import Texts
+from booking.services.ports import UnitOfWork
 from booking.services.replies import Recorder
 from booking.settings import MessagingSettings
-from booking.store.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 HOUR = timedelta(hours=1)

@@ -16,8 +16,8 @@ from booking.domain.errors import NotFound
 from booking.domain.model import Role
 from booking.domain.usage import EndReason, Leg, is_mobile
 from booking.services.dialin import pick_reservation
+from booking.services.ports import UnitOfWork
 from booking.settings import BookingSettings
-from booking.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,24 @@
 """A unit of work: one transaction, committed on success, rolled back on any error, and every
 repository over it.
 
-``UnitOfWork()`` yields a ``Transaction`` whose attributes are the repositories, one per
-aggregate. Errors of the driver become the store's own (booking.store.errors) here, so no
-caller above the store catches SQLAlchemy's.
+``SqlUnitOfWork()`` yields a ``SqlTransaction`` whose attributes are the SQL repositories, one
+per aggregate. They implement the services' ports (booking.services.ports: ``UnitOfWork``,
+``Transaction`` and a protocol per repository) structurally; mypy checks that below. Errors of
+the driver become the store's own (booking.store.errors) here, so no caller above the store
+catches SQLAlchemy's.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from functools import cached_property
-from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from booking.services.ports import Transaction, UnitOfWork
 from booking.store.billing import BillingRepository
 from booking.store.confirmations import ConfirmationRepository
 from booking.store.dialout import DialOutRepository
@@ -29,8 +31,8 @@ from booking.store.usage import UsageRepository
 from booking.store.web_sessions import WebSessionRepository
 
 
-class Transaction:
-    """The repositories of one transaction (built when first used)."""
+class SqlTransaction:
+    """The SQL repositories of one transaction (built when first used)."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -75,12 +77,6 @@ class Transaction:
         return WebSessionRepository(self._conn)
 
 
-class UnitOfWork(Protocol):
-    """What services are given: ``with uow() as tx`` (a write), ``uow(read_only=True)`` (a read)."""
-
-    def __call__(self, read_only: bool = False) -> AbstractContextManager[Transaction]: ...
-
-
 class SqlUnitOfWork:
     """The unit of work over an engine (SQLite or PostgreSQL)."""
 
@@ -91,7 +87,7 @@ class SqlUnitOfWork:
         self._checkpointer = wal_checkpointer(engine)
 
     @contextmanager
-    def __call__(self, read_only: bool = False) -> Iterator[Transaction]:
+    def __call__(self, read_only: bool = False) -> Iterator[SqlTransaction]:
         """A transaction. On SQLite a writer takes the write lock at BEGIN (IMMEDIATE), after
         waiting its turn among this process's writers (engine.WriterQueue); ``read_only`` units
         use a deferred BEGIN and never block behind writers (WAL)."""
@@ -103,7 +99,7 @@ class SqlUnitOfWork:
                 with self.engine.connect() as conn:
                     conn.info["read_only"] = read_only
                     with conn.begin():
-                        yield Transaction(conn)
+                        yield SqlTransaction(conn)
             finally:
                 if queue is not None:
                     queue.release()
@@ -127,3 +123,9 @@ def _translated(e: DBAPIError) -> StoreError:
             return StoreBusy(text)
         return StoreUnavailable(text)
     return StoreError(text)
+
+
+def _implements_the_ports(uow: SqlUnitOfWork, tx: SqlTransaction) -> tuple[UnitOfWork, Transaction]:
+    """Never called: mypy proves here that the SQL store is what the services are written
+    against (each repository against its protocol), so a missing or changed method fails lint."""
+    return uow, tx

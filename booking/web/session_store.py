@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 
 from booking.domain.clock import Clock
-from booking.store.unit_of_work import UnitOfWork
+from booking.services.ports import UnitOfWork
 from booking.web.session import Viewer
 
 

@@ -35,7 +35,7 @@ from booking.services.replies import Recorder
 from booking.services.senders import SenderGate
 from booking.services.usage import UsageService
 from booking.store.engine import make_engine
-from booking.store.unit_of_work import SqlUnitOfWork, UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 from booking.web.session_store import SessionStore
 from conference_ivr.errors import DialconfError
 from conference_ivr.settings import Settings
@@ -45,7 +45,7 @@ from conference_ivr.settings import Settings
 class Services:
     settings: Settings
     clock: Clock
-    uow: UnitOfWork
+    uow: SqlUnitOfWork  # the services take it as their port (booking.services.ports.UnitOfWork)
     booking: BookingService
     dialin: DialInService
     usage: UsageService
@@ -57,8 +57,7 @@ class Services:
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
-        if isinstance(self.uow, SqlUnitOfWork):
-            self.uow.engine.dispose()
+        self.uow.engine.dispose()
 
 
 def timezone(settings: Settings) -> ZoneInfo:

@@ -16,7 +16,7 @@ from booking.services.dialin import DialInService, DialInStatus
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine, wal_checkpointer
 from booking.store.migrate import upgrade
-from booking.store.unit_of_work import SqlUnitOfWork, Transaction
+from booking.store.unit_of_work import SqlTransaction, SqlUnitOfWork
 from tests.store.conftest import SQLITE_ONLY, Store
 
 
@@ -28,7 +28,7 @@ class CountingUnitOfWork(SqlUnitOfWork):
         self.opened: list[str] = []
 
     @contextmanager
-    def __call__(self, read_only: bool = False) -> Iterator[Transaction]:
+    def __call__(self, read_only: bool = False) -> Iterator[SqlTransaction]:
         self.opened.append("read" if read_only else "write")
         with super().__call__(read_only) as repo:
             yield repo

@@ -6,7 +6,8 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection
 
-from booking.store.unit_of_work import SqlUnitOfWork, UnitOfWork
+from booking.services.ports import UnitOfWork
+from booking.store.unit_of_work import SqlUnitOfWork
 
 
 def sql(uow: UnitOfWork) -> AbstractContextManager[Connection]:
