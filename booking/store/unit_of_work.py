@@ -3,9 +3,10 @@ repository over it.
 
 ``SqlUnitOfWork()`` yields a ``SqlTransaction`` whose attributes are the SQL repositories, one
 per aggregate. They implement the services' ports (booking.services.ports: ``UnitOfWork``,
-``Transaction`` and a protocol per repository) structurally; mypy checks that below. Errors of
-the driver become the store's own (booking.store.errors) here, so no caller above the store
-catches SQLAlchemy's.
+``Transaction`` and a protocol per repository) structurally, without importing them (the
+store depends on no service); the composition root hands them over, and mypy checks them there.
+Errors of the driver become the store's own (booking.store.errors) here, so no caller above
+the store catches SQLAlchemy's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from functools import cached_property
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from booking.services.ports import Transaction, UnitOfWork
 from booking.store.billing import BillingRepository
 from booking.store.confirmations import ConfirmationRepository
 from booking.store.dialout import DialOutRepository
@@ -123,9 +123,3 @@ def _translated(e: DBAPIError) -> StoreError:
             return StoreBusy(text)
         return StoreUnavailable(text)
     return StoreError(text)
-
-
-def _implements_the_ports(uow: SqlUnitOfWork, tx: SqlTransaction) -> tuple[UnitOfWork, Transaction]:
-    """Never called: mypy proves here that the SQL store is what the services are written
-    against (each repository against its protocol), so a missing or changed method fails lint."""
-    return uow, tx

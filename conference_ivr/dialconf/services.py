@@ -31,11 +31,12 @@ from booking.services.messaging import MessagingService
 from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
+from booking.services.ports import Transaction, UnitOfWork
 from booking.services.replies import Recorder
 from booking.services.senders import SenderGate
 from booking.services.usage import UsageService
 from booking.store.engine import make_engine
-from booking.store.unit_of_work import SqlUnitOfWork
+from booking.store.unit_of_work import SqlTransaction, SqlUnitOfWork
 from booking.web.session_store import SessionStore
 from conference_ivr.errors import DialconfError
 from conference_ivr.settings import Settings
@@ -142,3 +143,9 @@ def operator_token(settings: Settings) -> str:
 def web_secret(settings: Settings) -> str:
     """What signs the web pages' session cookies: generated once, kept (0600) in the data dir."""
     return kept_secret(settings.data_dir / "web.secret")
+
+
+def _sql_store_implements_the_ports(uow: SqlUnitOfWork, tx: SqlTransaction) -> tuple[UnitOfWork, Transaction]:
+    """Never called: mypy proves here that the SQL store is what the services are written
+    against (each repository against its protocol), so a missing or changed method fails lint."""
+    return uow, tx
