@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
 from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
+from tests.support.poll import until, until_async
 from tests.support.system import System
 
 
@@ -18,13 +19,6 @@ def joined(c: LocalCaller) -> Callable[[AmiEvent], bool]:
 
 def commands_of(system: System, c: LocalCaller) -> list[str]:
     return [e.get("Command") for e in system.events.matching(lambda e: e.get("Uniqueid") == c.uniqueid)]
-
-
-async def until(check: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "not reached before the deadline"
-        await asyncio.sleep(0.05)
 
 
 async def heard_out(system: System, c: LocalCaller, sound: str) -> None:
@@ -37,9 +31,14 @@ async def heard_out(system: System, c: LocalCaller, sound: str) -> None:
     await asyncio.sleep(0.3)
 
 
-async def room(system: System, bridge: str) -> dict[str, str]:
-    rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
-    return next(r for r in rooms if r.get("Conference") == bridge)
+async def room_shows(system: System, bridge: str, key: str, value: str) -> None:
+    """Until ConfbridgeListRooms reports ``key: value`` for the conference."""
+
+    async def shows() -> bool:
+        rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
+        return any(r.get("Conference") == bridge and r.get(key) == value for r in rooms)
+
+    await until_async(shows, what=f"{bridge} {key}: {value}")
 
 
 async def in_conference(system: System, seats: int = 5) -> tuple[str, LocalCaller, LocalCaller]:
@@ -93,14 +92,14 @@ async def test_moderator_mutes_all_locks_and_removes_the_last_joined(system: Sys
     bridge, moderator, participant = await in_conference(system)
 
     await moderator.press("4")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Muted") == "Yes")
+    await room_shows(system, bridge, "Muted", "Yes")
     await moderator.press("4")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Muted") == "No")
+    await room_shows(system, bridge, "Muted", "No")
 
     await moderator.press("5")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Locked") == "Yes")
+    await room_shows(system, bridge, "Locked", "Yes")
     await moderator.press("5")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Locked") == "No")
+    await room_shows(system, bridge, "Locked", "No")
 
     await moderator.press("6")
     await system.events.wait_for(
@@ -148,10 +147,3 @@ async def test_moderator_ends_the_conference_for_everyone(system: System) -> Non
     )
     left = system.events.matching(lambda e: isinstance(e, ConfbridgeLeave) and e.conference == bridge)
     assert {participant.uniqueid, moderator.uniqueid} <= {e.get("Uniqueid") for e in left}
-
-
-async def until_async(fetch, check, timeout: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check(await fetch()):
-        assert asyncio.get_running_loop().time() < deadline, "not reached before the deadline"
-        await asyncio.sleep(0.1)

@@ -19,7 +19,7 @@ from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 from tests.support.caller import LocalCaller
-from tests.support.events import EventLog
+from tests.support.events import EventLog, Predicate
 from tests.support.system import isolated_settings, running_asterisk, settings_env
 
 ROUNDS = 4
@@ -121,9 +121,9 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
     assert all(leg.left_at is not None for leg in legs), [leg for leg in legs if leg.left_at is None]
 
 
-def _joined(c: LocalCaller):
+def _joined(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
 
 
-def _left(c: LocalCaller):
+def _left(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == c.uniqueid

@@ -14,9 +14,11 @@ import pytest
 from booking.domain.clock import ScaledClock
 from booking.domain.model import Reservation
 from booking.settings import BookingSettings
-from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave, Hangup
 from conference_ivr.ivr.sounds import WARNING_TONE_HZ
 from conference_ivr.pbx import names
+from tests.support.caller import LocalCaller
+from tests.support.events import Predicate
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 from tests.support.tone import tone_windows
 
@@ -82,12 +84,16 @@ async def _tone_when_written(heard: Path) -> list[float]:
     return beeps
 
 
+def _of(c: LocalCaller) -> Predicate:
+    return lambda e: e.get("Uniqueid") == c.uniqueid
+
+
 async def _warned_and_closed(fast: System, conf: Reservation, records: list[PurePosixPath]) -> None:
     assert conf.ends_at is not None
     members = [fast.caller(record=str(r)) for r in records]
     for m in members:
         await m.join(conf.room.conference_number, conf.room.pin)
-        await fast.events.wait_for(lambda e, m=m: isinstance(e, ConfbridgeJoin) and e.uniqueid == m.uniqueid)
+        await fast.events.wait_for_kind(ConfbridgeJoin, _of(m))
     bridge = names.bridge_name(conf.room.conference_number)
 
     await fast.events.wait_for(
@@ -109,7 +115,7 @@ async def _warned_and_closed(fast: System, conf: Reservation, records: list[Pure
 
     # every member heard the beeps, a few seconds before the end
     for m, inner in zip(members, records, strict=True):
-        await fast.events.wait_for(lambda e, m=m: e.name == "Hangup" and e.get("Uniqueid") == m.uniqueid)
+        await fast.events.wait_for_kind(Hangup, _of(m))
         heard = fast.asterisk.instance.install.host_path(inner.with_name(inner.name + "-heard.wav"))
         beeps = await _tone_when_written(Path(heard))
         assert len(beeps) >= 6, f"no {WARNING_TONE_HZ} Hz beeps in what {m.uniqueid} heard"  # 3 x 0.25 s

@@ -79,6 +79,7 @@ def send(system: MessagingSystem, raw: bytes, envelope_from: str = "someone@exam
 def refused(system: MessagingSystem, raw: bytes) -> tuple[int, str]:
     with pytest.raises(smtplib.SMTPDataError) as e:
         send(system, raw)
+    assert isinstance(e.value.smtp_error, bytes)  # smtplib keeps the server's reply as it came
     return e.value.smtp_code, e.value.smtp_error.decode()
 
 

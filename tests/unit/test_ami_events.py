@@ -164,5 +164,6 @@ def test_repeated_headers_are_joined() -> None:
 
 def test_events_are_immutable() -> None:
     event = parse_event({"Event": "ConfbridgeJoin", **MEMBER})
+    assert isinstance(event, ConfbridgeJoin)
     with pytest.raises(AttributeError):
-        event.channel = "other"  # type: ignore[misc]
+        event.channel = "other"  # type: ignore[misc]  # the assignment a frozen event refuses
