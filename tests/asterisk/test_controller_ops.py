@@ -14,15 +14,8 @@ from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
+from tests.support.poll import until
 from tests.support.system import System
-
-
-async def _poll(check, timeout: float = 10.0) -> None:
-    """Poll ``check()`` until it is true or the deadline passes."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.05)
 
 
 async def test_metrics_count_the_call_and_the_join(system: System) -> None:
@@ -32,7 +25,9 @@ async def test_metrics_count_the_call_and_the_join(system: System) -> None:
     await system.events.wait_for(lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == caller.uniqueid)
     url = f"http://127.0.0.1:{system.controller.metrics_port}/metrics"
     async with httpx.AsyncClient() as http:
-        await _poll(lambda: system.controller.live.members.get(names.bridge_name(r.room.conference_number)))
+        await until(
+            lambda: system.controller.live.members.get(names.bridge_name(r.room.conference_number)), 10
+        )
         text = (await http.get(url)).text
         health = (await http.get(url.replace("/metrics", "/healthz"))).json()
     samples = {
@@ -66,7 +61,7 @@ async def test_a_new_controller_rebuilds_live_state_from_asterisk(system: System
     await second.start()
     try:
         # issue 5: the state is rebuilt from Asterisk's lists within 2 seconds of a (re)start
-        await _poll(lambda: caller.uniqueid in second.live.members.get(bridge, set()), timeout=2.0)
+        await until(lambda: caller.uniqueid in second.live.members.get(bridge, set()), timeout=2.0)
     finally:
         await second.close()
     await caller.hangup()
@@ -76,11 +71,11 @@ async def test_a_new_controller_rebuilds_live_state_from_asterisk(system: System
 async def test_ami_reconnects_and_resyncs_after_asterisk_restart(system: System) -> None:
     controller = system.controller
     await asyncio.to_thread(system.asterisk.stop)
-    await _poll(lambda: not controller.ami.ready)
+    await until(lambda: not controller.ami.ready, 10)
     await asyncio.to_thread(system.asterisk.start)
     await controller.ami.wait_ready(15)
     await system.ami.wait_ready(15)
-    await _poll(lambda: controller.live.members == {} or not any(controller.live.members.values()))
+    await until(lambda: controller.live.members == {} or not any(controller.live.members.values()), 10)
 
     # and the bridge works again end to end
     r = system.booking.book(datetime.now(UTC), 60, seats=3)

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave
 from conference_ivr.pbx import names
+from tests.support.events import Predicate
 from tests.support.system import System
 
 
-def _joined(uniqueid: str):
+def _joined(uniqueid: str) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == uniqueid
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from structlog.testing import capture_logs
 
 from booking.domain.dialout import CallState, DialCallDraft
-from booking.domain.rules import BookingRequest, ReservationKind
+from booking.domain.model import ReservationKind
+from booking.domain.rules import BookingRequest
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave, Hangup
 from conference_ivr.pbx import names
 from tests.support.system import System

@@ -8,14 +8,20 @@ from datetime import UTC, datetime, timedelta
 from conference_ivr.ami.events import ConfbridgeJoin, Hangup
 from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
+from tests.support.events import Predicate
+from tests.support.poll import until_async
 from tests.support.system import System
 
 
-def joined(c: LocalCaller):
+def joined(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
 
 
-def hung_up(c: LocalCaller):
+def of_caller(c: LocalCaller) -> Predicate:
+    return lambda e: e.get("Uniqueid") == c.uniqueid
+
+
+def hung_up(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, Hangup) and e.uniqueid == c.uniqueid
 
 
@@ -159,7 +165,7 @@ async def test_a_locked_conference_turns_participants_away(system: System) -> No
     await system.events.wait_for(joined(moderator))
     await moderator.press("5")  # lock
     bridge = names.bridge_name(r.room.conference_number)
-    await _until_room(system, bridge, lambda room: room.get("Locked") == "Yes")
+    await until_async(lambda: locked(system, bridge), 10, f"{bridge} locked")
     late = system.caller()
     await enter(late, r.room.conference_number)
     await late.answer_prompt("pin", r.room.pin + "#")
@@ -179,10 +185,7 @@ async def test_two_access_numbers_reach_the_same_conference_in_their_languages(s
         (event,) = await system.events.wait_for(joined(c))
         assert isinstance(event, ConfbridgeJoin) and event.conference == bridge
     language_of = {
-        c.uniqueid: [
-            e.get("Command") for e in system.events.matching(lambda e, c=c: e.get("Uniqueid") == c.uniqueid)
-        ]
-        for c in (english, czech)
+        c.uniqueid: [e.get("Command") for e in system.events.matching(of_caller(c))] for c in (english, czech)
     }
     assert 'SET VARIABLE CHANNEL(language) "en"' in language_of[english.uniqueid]
     assert 'SET VARIABLE CHANNEL(language) "cs"' in language_of[czech.uniqueid]
@@ -257,12 +260,6 @@ async def test_a_controller_dying_mid_call_still_ends_with_an_apology(system: Sy
         server.close()
 
 
-async def _until_room(system: System, bridge: str, check, timeout: float = 10) -> dict[str, str]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
-        room = next((r for r in rooms if r.get("Conference") == bridge), None)
-        if room is not None and check(room):
-            return room
-        assert asyncio.get_running_loop().time() < deadline, f"room {bridge} never matched: {room}"
-        await asyncio.sleep(0.1)
+async def locked(system: System, bridge: str) -> bool:
+    rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
+    return any(r.get("Conference") == bridge and r.get("Locked") == "Yes" for r in rooms)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
 from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
+from tests.support.poll import until, until_async
 from tests.support.system import System
 
 
@@ -20,26 +21,27 @@ def commands_of(system: System, c: LocalCaller) -> list[str]:
     return [e.get("Command") for e in system.events.matching(lambda e: e.get("Uniqueid") == c.uniqueid)]
 
 
-async def until(check: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "not reached before the deadline"
-        await asyncio.sleep(0.05)
-
-
-async def heard_out(system: System, c: LocalCaller, sound: str) -> None:
-    """Wait until ``sound`` finished playing to ``c`` and the caller is back in the bridge:
-    keys pressed while the controller still talks would be lost, as for a real caller."""
+async def heard_out(system: System, c: LocalCaller, sound: str, count: int = 1) -> None:
+    """Wait until ``sound`` finished playing to ``c`` (the ``count``-th time), then pause as a
+    caller does: keys pressed while the controller still talks would be lost, as for a real caller."""
     await system.events.wait_for(
         lambda e: e.name == "AGIExecEnd" and e.get("Uniqueid") == c.uniqueid and sound in e.get("Command"),
         timeout=20,
+        count=count,
     )
+    # Not a wait for a condition: the menu hook's return to the bridge raises no AMI event, so
+    # the caller pauses after the prompt the way a person does before pressing the next key.
     await asyncio.sleep(0.3)
 
 
-async def room(system: System, bridge: str) -> dict[str, str]:
-    rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
-    return next(r for r in rooms if r.get("Conference") == bridge)
+async def room_shows(system: System, bridge: str, key: str, value: str) -> None:
+    """Until ConfbridgeListRooms reports ``key: value`` for the conference."""
+
+    async def shows() -> bool:
+        rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
+        return any(r.get("Conference") == bridge and r.get(key) == value for r in rooms)
+
+    await until_async(shows, what=f"{bridge} {key}: {value}")
 
 
 async def in_conference(system: System, seats: int = 5) -> tuple[str, LocalCaller, LocalCaller]:
@@ -78,8 +80,9 @@ async def test_participant_keys_mute_count_time_and_help(system: System) -> None
     await participant.press("*")
     await heard_out(system, participant, "dialconf/menu_participant")
 
-    await participant.press("7")  # a moderator key does nothing for a participant
-    await asyncio.sleep(1)
+    await participant.press("7")  # a moderator key does nothing for a participant...
+    await participant.press("2")  # ...as the next key shows: keys are handled in order
+    await heard_out(system, participant, "dialconf/participants_b", count=2)
     assert not any("dialconf/roll_call" in c for c in commands_of(system, participant))
     actions = system.controller.metrics.registry.get_sample_value(
         "dialconf_menu_actions_total", {"action": "count"}
@@ -93,14 +96,14 @@ async def test_moderator_mutes_all_locks_and_removes_the_last_joined(system: Sys
     bridge, moderator, participant = await in_conference(system)
 
     await moderator.press("4")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Muted") == "Yes")
+    await room_shows(system, bridge, "Muted", "Yes")
     await moderator.press("4")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Muted") == "No")
+    await room_shows(system, bridge, "Muted", "No")
 
     await moderator.press("5")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Locked") == "Yes")
+    await room_shows(system, bridge, "Locked", "Yes")
     await moderator.press("5")
-    await until_async(lambda: room(system, bridge), lambda r: r.get("Locked") == "No")
+    await room_shows(system, bridge, "Locked", "No")
 
     await moderator.press("6")
     await system.events.wait_for(
@@ -148,10 +151,3 @@ async def test_moderator_ends_the_conference_for_everyone(system: System) -> Non
     )
     left = system.events.matching(lambda e: isinstance(e, ConfbridgeLeave) and e.conference == bridge)
     assert {participant.uniqueid, moderator.uniqueid} <= {e.get("Uniqueid") for e in left}
-
-
-async def until_async(fetch, check, timeout: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check(await fetch()):
-        assert asyncio.get_running_loop().time() < deadline, "not reached before the deadline"
-        await asyncio.sleep(0.1)

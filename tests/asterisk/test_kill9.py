@@ -19,7 +19,8 @@ from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 from tests.support.caller import LocalCaller
-from tests.support.events import EventLog
+from tests.support.events import EventLog, Predicate
+from tests.support.poll import until, until_async
 from tests.support.system import isolated_settings, running_asterisk, settings_env
 
 ROUNDS = 4
@@ -42,14 +43,14 @@ class Controller:
         )  # fmt: skip
         url = f"http://127.0.0.1:{self.settings.controller.metrics_port}/healthz"
         async with httpx.AsyncClient() as http:
-            for _ in range(200):
+
+            async def up() -> bool:
                 try:
-                    if (await http.get(url, timeout=1)).json().get("ami"):
-                        return
+                    return bool((await http.get(url, timeout=1)).json().get("ami"))
                 except (httpx.HTTPError, ValueError):
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the controller did not come up")
+                    return False
+
+            await until_async(up, 20, "the controller up, logged in to AMI")
 
     async def kill(self) -> None:
         assert self.proc is not None
@@ -88,7 +89,8 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
                 racing = LocalCaller(ami, events, "8000", f"+4202210{n}001")  # the kill lands on its way
                 callers = [steady, racing]
                 joining = asyncio.create_task(racing.join(r.room.conference_number, r.room.pin))
-                await asyncio.sleep(rng.uniform(0.2, 12.0))  # a random moment: mid-IVR, mid-join, in
+                # not a wait: the kill lands at a random moment (mid-IVR, mid-join, in)
+                await asyncio.sleep(rng.uniform(0.2, 12.0))
                 await controller.kill()
                 await asyncio.gather(joining, return_exceptions=True)  # it may never get in
                 await controller.start()
@@ -107,11 +109,13 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
                 if not names.is_announcer_channel(e.get("Channel"))
             }
             assert len(joined) >= 2, "the test never got anyone in: it proves nothing"
-            for _ in range(100):  # the controller writes asynchronously: poll until a deadline
-                legs = usage.history(r.room.profile_id, r.id or 0)
-                if {leg.uniqueid for leg in legs} >= joined and all(leg.left_at for leg in legs):
-                    break
-                await asyncio.sleep(0.1)
+
+            def recorded() -> bool:  # the controller writes asynchronously
+                legs = usage.history(r.room.profile_id, r.id)
+                return {leg.uniqueid for leg in legs} >= joined and all(leg.left_at for leg in legs)
+
+            await until(recorded, 10, "every leg recorded and closed", blocking=True)
+            legs = usage.history(r.room.profile_id, r.id)
         finally:
             await controller.stop()
             await ami.close()
@@ -121,9 +125,9 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
     assert all(leg.left_at is not None for leg in legs), [leg for leg in legs if leg.left_at is None]
 
 
-def _joined(c: LocalCaller):
+def _joined(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
 
 
-def _left(c: LocalCaller):
+def _left(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == c.uniqueid

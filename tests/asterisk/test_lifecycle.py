@@ -3,7 +3,6 @@ warning tone into every member and termination when the seats are needed; extens
 
 from __future__ import annotations
 
-import asyncio
 import wave
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,9 +13,12 @@ import pytest
 from booking.domain.clock import ScaledClock
 from booking.domain.model import Reservation
 from booking.settings import BookingSettings
-from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave, Hangup
 from conference_ivr.ivr.sounds import WARNING_TONE_HZ
 from conference_ivr.pbx import names
+from tests.support.caller import LocalCaller
+from tests.support.events import Predicate
+from tests.support.poll import until
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 from tests.support.tone import tone_windows
 
@@ -49,7 +51,8 @@ def metric(system: System, name: str, **labels: str) -> float:
 async def until_clock(system: System, at: datetime) -> None:
     clock = system.clock
     assert isinstance(clock, ScaledClock)
-    await asyncio.sleep(max(0.0, clock.real_seconds(at - clock.now())))
+    real = max(0.0, clock.real_seconds(at - clock.now()))
+    await until(lambda: clock.now() >= at, real + 5, f"the clock at {at}")
 
 
 async def test_warning_tone_then_termination_when_the_seats_are_needed(fast: System) -> None:
@@ -70,16 +73,22 @@ async def test_warning_tone_then_termination_when_the_seats_are_needed(fast: Sys
 async def _tone_when_written(heard: Path) -> list[float]:
     """MixMonitor finishes the file (its header's sizes) when it closes it, just after the
     hangup: read until the beeps are there or a deadline passes."""
-    beeps: list[float] = []
-    for _ in range(100):
+
+    def beeps() -> list[float]:
         try:
-            beeps = tone_windows(heard, WARNING_TONE_HZ)
+            return tone_windows(heard, WARNING_TONE_HZ)
         except (FileNotFoundError, EOFError, wave.Error):
-            beeps = []
-        if len(beeps) >= 6:
-            break
-        await asyncio.sleep(0.1)
-    return beeps
+            return []
+
+    def enough() -> list[float] | None:
+        found = beeps()
+        return found if len(found) >= 6 else None  # 3 x 0.25 s
+
+    return await until(enough, 10, f"{WARNING_TONE_HZ} Hz beeps in {heard}")
+
+
+def _of(c: LocalCaller) -> Predicate:
+    return lambda e: e.get("Uniqueid") == c.uniqueid
 
 
 async def _warned_and_closed(fast: System, conf: Reservation, records: list[PurePosixPath]) -> None:
@@ -87,7 +96,7 @@ async def _warned_and_closed(fast: System, conf: Reservation, records: list[Pure
     members = [fast.caller(record=str(r)) for r in records]
     for m in members:
         await m.join(conf.room.conference_number, conf.room.pin)
-        await fast.events.wait_for(lambda e, m=m: isinstance(e, ConfbridgeJoin) and e.uniqueid == m.uniqueid)
+        await fast.events.wait_for_kind(ConfbridgeJoin, _of(m))
     bridge = names.bridge_name(conf.room.conference_number)
 
     await fast.events.wait_for(
@@ -109,10 +118,9 @@ async def _warned_and_closed(fast: System, conf: Reservation, records: list[Pure
 
     # every member heard the beeps, a few seconds before the end
     for m, inner in zip(members, records, strict=True):
-        await fast.events.wait_for(lambda e, m=m: e.name == "Hangup" and e.get("Uniqueid") == m.uniqueid)
+        await fast.events.wait_for_kind(Hangup, _of(m))
         heard = fast.asterisk.instance.install.host_path(inner.with_name(inner.name + "-heard.wav"))
-        beeps = await _tone_when_written(Path(heard))
-        assert len(beeps) >= 6, f"no {WARNING_TONE_HZ} Hz beeps in what {m.uniqueid} heard"  # 3 x 0.25 s
+        assert await _tone_when_written(Path(heard)), f"nothing in what {m.uniqueid} heard"
 
 
 async def test_extended_when_capacity_allows(fast: System) -> None:

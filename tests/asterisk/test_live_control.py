@@ -101,7 +101,7 @@ async def join(system: System, r: Reservation, moderator: bool = False) -> Local
 
 async def locked(system: System, bridge: str) -> str:
     rooms = await system.ami.action({"Action": "ConfbridgeListRooms"})
-    return next(room.get("Locked") for room in rooms if room.get("Conference") == bridge)
+    return next(room.get("Locked", "") for room in rooms if room.get("Conference") == bridge)
 
 
 class Page:

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from conference_ivr.ami.events import ConfbridgeJoin
 from conference_ivr.pbx import names
 from conference_ivr.pbx.confparse import parse_conf_file
-from tests.support.poll import until
+from tests.support.poll import until, until_async
 from tests.support.system import System
 from tests.unit.test_metrics_grafana import ASTERISK_METRICS
 
@@ -104,10 +104,11 @@ async def test_asterisk_serves_its_own_metrics_on_loopback(system: System) -> No
     await system.events.wait_for(lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == caller.uniqueid)
     try:
         # metrics are built at scrape time: poll until the conference's bridge is in them
-        deadline = asyncio.get_running_loop().time() + 10
-        while f'name="{bridge}"' not in (seen := await get(url)):
-            assert asyncio.get_running_loop().time() < deadline, "the conference's bridge never showed"
-            await asyncio.sleep(0.1)
+        async def with_bridge() -> str | None:
+            text = await get(url)
+            return text if f'name="{bridge}"' in text else None
+
+        seen = await until_async(with_bridge, 10, "the conference's bridge in the metrics")
         samples = asterisk_samples(seen)
         ours = [v for labels, v in samples["asterisk_bridges_channels_count"] if f'name="{bridge}"' in labels]
         assert ours and ours[0] >= 1  # the member (and ConfBridge's announcer channel)

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.domain.clock import ScaledClock
+from booking.domain.usage import Leg
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin, ConfbridgeLeave
 from tests.support.caller import LocalCaller
+from tests.support.events import Predicate
 from tests.support.poll import until
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 
@@ -32,7 +34,7 @@ async def fast(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System
         yield system
 
 
-def joined(c: LocalCaller):
+def joined(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
 
 
@@ -62,16 +64,20 @@ async def test_mobile_caller_is_warned_then_cut_and_rejoins_without_a_new_name(f
     cut_at = fast.clock.now()
     assert in_at + timedelta(minutes=7, seconds=30) <= cut_at <= in_at + timedelta(minutes=10)
     # the landline caller was never warned and is still in
-    assert not any("mobile_warning" in e.command for e in fast.events.matching(
-        lambda e: isinstance(e, AgiExecStart) and e.get("Uniqueid") == landline.uniqueid))  # fmt: skip
+    assert not any("mobile_warning" in e.command for e in fast.events.of_kind(
+        AgiExecStart, lambda e: e.get("Uniqueid") == landline.uniqueid))  # fmt: skip
     assert landline.uniqueid in fast.controller.live.members.get(f"conf-{r.room.conference_number}", set())
     cuts = fast.controller.metrics.registry.get_sample_value("dialconf_mobile_cuts_total")
     assert cuts == 1
     assert fast.controller.recorder is not None
     usage = fast.services.usage
+
     # The controller hears the Leave on its own AMI connection, maybe after this test's one did.
-    cut_leg = await until(lambda: (leg := usage.leg(mobile.uniqueid)) and leg.left_at and leg, blocking=True,
-                          what="the mobile leg closed")  # fmt: skip
+    def closed_leg() -> Leg | None:
+        leg = usage.leg(mobile.uniqueid)
+        return leg if leg is not None and leg.left_at is not None else None
+
+    cut_leg = await until(closed_leg, blocking=True, what="the mobile leg closed")
     assert cut_leg.mobile and cut_leg.end_reason == "mobile_cap"
     landline_leg = usage.leg(landline.uniqueid)
     assert landline_leg is not None and not landline_leg.mobile and landline_leg.left_at is None
@@ -83,8 +89,8 @@ async def test_mobile_caller_is_warned_then_cut_and_rejoins_without_a_new_name(f
     await again.answer_prompt("conference_number", r.room.conference_number + "#")
     await again.answer_prompt("pin", r.room.pin + "#")
     await fast.events.wait_for(joined(again))
-    commands = [e.command for e in fast.events.matching(
-        lambda e: isinstance(e, AgiExecStart) and e.get("Uniqueid") == again.uniqueid)]  # fmt: skip
+    commands = [e.command for e in fast.events.of_kind(
+        AgiExecStart, lambda e: e.get("Uniqueid") == again.uniqueid)]  # fmt: skip
     assert not any(c.startswith("RECORD FILE") for c in commands)
     for c in (landline, again):
         await c.hangup()

@@ -18,12 +18,17 @@ from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, Hangup
 from conference_ivr.settings import ApiSettings
 from tests.support.caller import LocalCaller
+from tests.support.events import Predicate
 from tests.support.live_web import live_app, serving
 from tests.support.poll import until
 from tests.support.signin import signin_token
 from tests.support.system import System
 
 _spoofed = itertools.count(1)
+
+
+def joined(c: LocalCaller) -> Predicate:
+    return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
 
 
 def spoofed() -> str:
@@ -93,9 +98,7 @@ async def test_a_flood_from_spoofed_numbers_throttles_strangers_not_known_caller
     for pin, caller_id in ((r.room.pin, participant), (r.room.admin_pin, moderator)):
         c = system.caller(caller_id=caller_id)
         await c.join(number, pin)
-        (event,) = await system.events.wait_for(
-            lambda e, c=c: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
-        )
+        (event,) = await system.events.wait_for(joined(c))
         assert isinstance(event, ConfbridgeJoin)
         await c.hangup()
     refused = [e for e in security_log if e["event"] == "security.pin_throttled"]
@@ -139,9 +142,7 @@ async def test_twenty_wrong_web_admin_pins_then_a_phone_caller_with_the_right_pi
     for pin in (r.room.pin, r.room.admin_pin):
         c = system.caller(caller_id=spoofed())
         await c.join(number, pin)
-        await system.events.wait_for(
-            lambda e, c=c: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
-        )
+        await system.events.wait_for(joined(c))
         assert "pin_locked" not in c.played()
         await c.hangup()
     held = {a.key for a in system.services.dialin.pin_lockouts()}

@@ -16,8 +16,9 @@ import pytest
 
 from booking.domain.clock import ScaledClock
 from booking.domain.rating import RatedLeg
-from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave, ConfbridgeMember
 from tests.support.caller import LocalCaller
+from tests.support.events import Predicate
 from tests.support.poll import until
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 
@@ -36,7 +37,7 @@ async def fast(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System
         yield system
 
 
-def event(kind: type, c: LocalCaller):  # type: ignore[no-untyped-def]
+def event(kind: type[ConfbridgeMember], c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, kind) and e.uniqueid == c.uniqueid
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import UTC, datetime
 
+from booking.domain.usage import Leg
 from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
 from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.settings import ControllerSettings
+from tests.support.poll import until
 from tests.support.system import System
 
 
@@ -48,15 +49,16 @@ async def test_a_new_controller_closes_legs_that_ended_while_it_was_down(system:
     services = dataclasses.replace(system.services, settings=settings)
     second = build_controller(services, system.asterisk.instance.ami_secret())
     await second.start()
+
+    def ghost_closed() -> Leg | None:
+        ghost = usage.leg("ghost-1")
+        return ghost if ghost is not None and ghost.left_at is not None else None
+
     try:
-        for _ in range(100):
-            ghost = usage.leg("ghost-1")
-            if ghost is not None and ghost.left_at is not None:
-                break
-            await asyncio.sleep(0.1)
+        ghost = await until(ghost_closed, 10, "the ghost leg closed", blocking=True)
     finally:
         await second.close()
-    assert ghost is not None and ghost.end_reason == "ended_while_controller_down"
+    assert ghost.end_reason == "ended_while_controller_down"
     legs = [leg for leg in usage.history(r.room.profile_id, r.id or 0) if leg.uniqueid == staying.uniqueid]
     assert len(legs) == 1 and legs[0].left_at is None  # the live call: one open leg, not doubled
     await staying.hangup()

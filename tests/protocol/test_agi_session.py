@@ -35,16 +35,18 @@ class FakeAsterisk:
         self.commands: list[str] = []
 
     async def run(self) -> None:
-        for answer in self._answers:
-            line = await self._reader.readline()
-            if not line:
-                return
-            self.commands.append(line.decode().rstrip("\n"))
-            if answer is None:
-                break
-            self._writer.write(answer.encode())
-            await self._writer.drain()
-        self._writer.close()
+        try:
+            for answer in self._answers:
+                line = await self._reader.readline()
+                if not line:
+                    return
+                self.commands.append(line.decode().rstrip("\n"))
+                if answer is None:
+                    break
+                self._writer.write(answer.encode())
+                await self._writer.drain()
+        finally:  # also when the test is done first and cancels it waiting for a line
+            self._writer.close()
 
 
 @asynccontextmanager
@@ -199,7 +201,7 @@ async def test_a_command_that_waits_by_itself_gets_its_own_time_on_top() -> None
 
     async def slow_peer() -> None:
         await peer_reader.readline()
-        await asyncio.sleep(0.5)  # longer than 0.2, shorter than 0.2 + Wait's 0.6
+        await asyncio.sleep(0.5)  # the peer stalls on purpose: longer than 0.2, shorter than 0.2 + 0.6
         peer_writer.write(b"200 result=0\n")
         await peer_writer.drain()
 

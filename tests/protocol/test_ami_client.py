@@ -12,7 +12,9 @@ from structlog.testing import capture_logs
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin
 from conference_ivr.errors import AmiError, AmiRefused, AmiUnavailable, NoSuchChannel, NoSuchConference
-from tests.protocol.fake_ami import FakeAmi, message
+from tests.fixtures.ami_streams import JOIN, NO_CONFERENCES, NO_SUCH_CONFERENCE, error, list_rooms
+from tests.support.fake_ami import FakeAmi, message
+from tests.support.poll import until
 
 
 @pytest.fixture
@@ -73,25 +75,10 @@ async def test_play_dtmf_reply_does_not_kill_the_connection(ami: FakeAmi, client
     assert pong[0]["Ping"] == "Pong"
 
 
-def _rooms_stream(action: dict[str, str]) -> str:
-    aid = action["ActionID"]
-    rooms = [("conf-583920", "2"), ("conf-700100", "1")]
-    return (
-        message(
-            Response="Success", ActionID=aid, EventList="start", Message="Confbridge list rooms will follow"
-        )
-        + "".join(
-            message(
-                Event="ConfbridgeListRooms", ActionID=aid, Conference=c, Parties=p, Marked="0", Locked="No"
-            )
-            for c, p in rooms
-        )
-        + message(Event="ConfbridgeListRoomsComplete", ActionID=aid, EventList="Complete", ListItems="2")
-    )
-
-
 async def test_list_action_returns_the_whole_stream(ami: FakeAmi, client: AmiClient) -> None:
-    ami.replies["confbridgelistrooms"] = _rooms_stream
+    ami.replies["confbridgelistrooms"] = lambda a: list_rooms(
+        a["ActionID"], {"conf-583920": 2, "conf-700100": 1}
+    )
     await client.connect(wait_s=5)
     reply = await client.action({"Action": "ConfbridgeListRooms"})
     assert [m.get("Event", m.get("Response")) for m in reply] == [
@@ -104,9 +91,7 @@ async def test_list_action_returns_the_whole_stream(ami: FakeAmi, client: AmiCli
 
 
 async def test_error_response_raises(ami: FakeAmi, client: AmiClient) -> None:
-    ami.replies["confbridgelistrooms"] = lambda a: message(
-        Response="Error", ActionID=a["ActionID"], Message="No active conferences."
-    )
+    ami.replies["confbridgelistrooms"] = lambda a: error(a["ActionID"], NO_CONFERENCES)
     await client.connect(wait_s=5)
     with pytest.raises(AmiError, match="No active conferences"):
         await client.action({"Action": "ConfbridgeListRooms"})
@@ -116,8 +101,8 @@ async def test_error_response_raises(ami: FakeAmi, client: AmiClient) -> None:
 @pytest.mark.parametrize(
     ("said", "kind"),
     [
-        ("No active conferences.", NoSuchConference),
-        ("No Conference by that name found.", NoSuchConference),
+        (NO_CONFERENCES, NoSuchConference),
+        (NO_SUCH_CONFERENCE, NoSuchConference),
         ("No Channel by that name found.", NoSuchChannel),
         ("Permission denied", AmiRefused),
     ],
@@ -166,19 +151,6 @@ async def test_reconnects_by_itself_and_resyncs_again(ami: FakeAmi, client: AmiC
     assert (await client.action({"Action": "Ping"}))[0]["Ping"] == "Pong"
 
 
-JOIN = message(
-    Event="ConfbridgeJoin",
-    Privilege="call,all",
-    Conference="conf-583920",
-    Channel="Local/s@dialconf-access-00000003;2",
-    CallerIDNum="+420602000001",
-    Uniqueid="1700000000.7",
-    Linkedid="1700000000.6",
-    Admin="Yes",
-    Muted="No",
-)
-
-
 async def _joins(queue: asyncio.Queue[AmiEvent]) -> ConfbridgeJoin:
     while not isinstance(event := await asyncio.wait_for(queue.get(), 2), ConfbridgeJoin):
         pass
@@ -200,7 +172,7 @@ async def test_a_failing_async_handler_is_logged_and_others_still_run(
         ami.send(JOIN)
         join = await _joins(received)  # the failing handler's task ran first: its log is there
     assert (join.conference, join.channel, join.uniqueid) == (
-        "conf-583920",
+        "conf-123456",
         "Local/s@dialconf-access-00000003;2",
         "1700000000.7",
     )
@@ -230,9 +202,7 @@ async def test_a_failing_sync_handler_does_not_starve_the_next_one(ami: FakeAmi,
 async def test_close_while_reconnecting_stays_closed(ami: FakeAmi, client: AmiClient) -> None:
     await client.connect(wait_s=5)
     ami.drop()
-    async with asyncio.timeout(2):
-        while client.ready:  # noqa: ASYNC110 - the client exposes no disconnect event
-            await asyncio.sleep(0.01)
+    await until(lambda: not client.ready, 2, "the client to see the drop")  # it has no disconnect event
     await client.close()
     with contextlib.suppress(TimeoutError):
         await ami.wait_for("Login", count=2, timeout=2.5)  # reconnect_s=1: it would be back by now

@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking.domain.clock import FakeClock
+from booking.domain.model import Role
 from booking.domain.tariff_file import default_text
-from booking.domain.usage import Leg
+from booking.domain.usage import EndReason, Leg
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.support.api import NOW, OPERATOR_TOKEN, Api, at, bearer, parse
@@ -70,14 +71,14 @@ def held(api: Api, who: str = "acme", session: str = "s1") -> dict[str, Any]:
                 r["id"],
                 caller,
                 caller.startswith("+4206"),
-                "participant",
+                Role.PARTICIPANT,
                 f"/names/{uid}",
                 joined,
                 session_id=session,
                 access_number=access,
             )
             usage.open(leg)
-            usage.close(uid, joined + timedelta(seconds=seconds), "left")
+            usage.close(uid, joined + timedelta(seconds=seconds), EndReason.LEFT)
     return r
 
 

@@ -52,7 +52,7 @@ def refused(
     return first
 
 
-RESERVATION_BODIES = [
+RESERVATION_BODIES: list[tuple[dict[str, Any], str, str]] = [
     # (change to a valid booking, field, error type)
     ({"seats": BIG}, "seats", "less_than_equal"),
     ({"seats": 2**64}, "seats", "less_than_equal"),

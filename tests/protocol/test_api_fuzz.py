@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from structlog.testing import capture_logs
 
@@ -74,7 +75,9 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_no_route_answers_5xx_and_no_refusal_stores_anything(api: Composed) -> None:
-    document = api.client.app.openapi()
+    app = api.client.app
+    assert isinstance(app, FastAPI)  # the composed API itself, no middleware wrapped around it
+    document = app.openapi()
     credentials = {
         "operator token": {"Authorization": f"Bearer {OPERATOR_TOKEN}"},
         "profile token": api.profile("acme"),

@@ -32,6 +32,7 @@ from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.support.api_process import ApiProcess, api_process
 from tests.support.composed_api import OPERATOR_TOKEN, composed_app
+from tests.support.poll import until_sync
 from tests.support.ports import free_ports
 
 MB = 1024 * 1024
@@ -168,10 +169,7 @@ def test_requests_beyond_the_in_flight_cap_are_503_and_event_streams_do_not_coun
     thread.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)  # polling uvicorn's flag until the deadline
+        until_sync(lambda: server.started, 15, "uvicorn started")
         with httpx.Client(base_url=base, timeout=20) as web, ThreadPoolExecutor(8) as pool:
             streams = [web.stream("GET", "/panel/test-events") for _ in range(3)]
             for s in streams:

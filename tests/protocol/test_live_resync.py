@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.metrics import Metrics
-from tests.protocol.fake_ami import FakeAmi, message
+from tests.fixtures import ami_streams
+from tests.support.fake_ami import FakeAmi, message
+from tests.support.poll import until
 
 ANNOUNCER = "Local/s@dialconf-announcer-0001;2"
 # conference -> [(channel, uniqueid, admin)]; conf-999000 ends between the two list actions
@@ -26,56 +27,11 @@ ROOMS: dict[str, list[tuple[str, str, str]]] = {
 
 
 def list_rooms(action: dict[str, str]) -> str:
-    aid = action["ActionID"]
-    return (
-        message(
-            Response="Success", ActionID=aid, EventList="start", Message="Confbridge list rooms will follow"
-        )
-        + "".join(
-            message(
-                Event="ConfbridgeListRooms",
-                ActionID=aid,
-                Conference=conf,
-                Parties=str(len(members)),
-                Marked="0",
-                Locked="No",
-                Muted="No",
-            )
-            for conf, members in ROOMS.items()
-        )
-        + message(Event="ConfbridgeListRoomsComplete", ActionID=aid, EventList="Complete", ListItems="3")
-    )
+    return ami_streams.list_rooms(action["ActionID"], {conf: len(members) for conf, members in ROOMS.items()})
 
 
 def list_members(action: dict[str, str]) -> str:
-    aid, conf = action["ActionID"], action["Conference"]
-    if not ROOMS[conf]:
-        return message(Response="Error", ActionID=aid, Message="No Conference by that name found.")
-    return (
-        message(
-            Response="Success", ActionID=aid, EventList="start", Message="Confbridge user list will follow"
-        )
-        + "".join(
-            message(
-                Event="ConfbridgeList",
-                ActionID=aid,
-                Conference=conf,
-                Admin=admin,
-                MarkedUser="No",
-                WaitMarked="No",
-                EndMarked="No",
-                Waiting="No",
-                Muted="No",
-                Talking="No",
-                AnsweredTime="12",
-                Channel=channel,
-                Uniqueid=uniqueid,
-                Linkedid=uniqueid,
-            )
-            for channel, uniqueid, admin in ROOMS[conf]
-        )
-        + message(Event="ConfbridgeListComplete", ActionID=aid, EventList="Complete", ListItems="1")
-    )
+    return ami_streams.list_members(action["ActionID"], action["Conference"], ROOMS[action["Conference"]])
 
 
 @pytest.fixture
@@ -100,12 +56,6 @@ async def wired(ami: FakeAmi) -> AsyncIterator[tuple[AmiClient, LiveConferences,
     await client.close()
 
 
-async def until(check: Callable[[], bool], timeout: float = 3) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():  # noqa: ASYNC110 - state changes come from handler tasks
-            await asyncio.sleep(0.01)
-
-
 def gauges(metrics: Metrics) -> tuple[float | None, float | None]:
     r = metrics.registry
     return r.get_sample_value("dialconf_conferences_live"), r.get_sample_value("dialconf_members_live")
@@ -119,7 +69,7 @@ async def test_resync_after_login_fills_members_without_the_announcer(
 ) -> None:
     client, live, metrics = wired
     await client.connect(wait_s=5)
-    await until(lambda: bool(live.members))
+    await until(lambda: bool(live.members), 3)
     assert live.members == EXPECTED
     assert gauges(metrics) == (2, 3)
     asked = [a["Conference"] for a in ami.named("ConfbridgeList")]
@@ -131,12 +81,12 @@ async def test_resync_with_no_active_conferences_clears_everything(
 ) -> None:
     client, live, metrics = wired
     live.members = {"conf-123456": {"1700000000.77"}}  # stale state from before a restart
-    ami.replies["confbridgelistrooms"] = lambda a: message(
-        Response="Error", ActionID=a["ActionID"], Message="No active conferences."
+    ami.replies["confbridgelistrooms"] = lambda a: ami_streams.error(
+        a["ActionID"], ami_streams.NO_CONFERENCES
     )
     await client.connect(wait_s=5)
     await ami.wait_for("ConfbridgeListRooms")
-    await until(lambda: not live.members)
+    await until(lambda: not live.members, 3)
     assert gauges(metrics) == (0, 0)
 
 
@@ -145,16 +95,16 @@ async def test_events_after_resync_keep_members_current(
 ) -> None:
     client, live, metrics = wired
     await client.connect(wait_s=5)
-    await until(lambda: live.members == EXPECTED)
+    await until(lambda: live.members == EXPECTED, 3)
     join = dict(Privilege="call,all", Conference="conf-700100", Admin="No", Muted="No")
     ami.send(message(Event="ConfbridgeJoin", **join, Channel=ANNOUNCER, Uniqueid="1700000000.10"))
     ami.send(
         message(Event="ConfbridgeJoin", **join, Channel="PJSIP/anonymous-0011", Uniqueid="1700000000.11")
     )
-    await until(lambda: "1700000000.11" in live.members["conf-700100"])
+    await until(lambda: "1700000000.11" in live.members["conf-700100"], 3)
     assert live.members["conf-700100"] == {"1700000000.5", "1700000000.11"}
     ami.send(message(Event="ConfbridgeEnd", Privilege="call,all", Conference="conf-583920"))
-    await until(lambda: "conf-583920" not in live.members)
+    await until(lambda: "conf-583920" not in live.members, 3)
     assert gauges(metrics) == (1, 2)
 
 
@@ -180,6 +130,6 @@ async def test_a_join_during_resync_is_not_lost(
     ami.replies["confbridgelist"] = list_then_join
     await client.connect(wait_s=5)
     await ami.wait_for("ConfbridgeList", count=3)
-    await until(lambda: "conf-700100" in live.members)
+    await until(lambda: "conf-700100" in live.members, 3)
     assert live.members["conf-583920"] == EXPECTED["conf-583920"] | {"1700000000.12"}
     assert gauges(metrics) == (2, 4)

@@ -47,6 +47,7 @@ def _send(settings: MailSettings, raw: bytes) -> tuple[int, str]:
         with smtplib.SMTP(settings.bind_address, settings.intake_port, timeout=10) as smtp:
             smtp.sendmail("eva@example.com", [settings.booking_address], raw)
     except smtplib.SMTPDataError as e:
+        assert isinstance(e.smtp_error, bytes)  # smtplib keeps the server's reply as it came
         return e.smtp_code, e.smtp_error.decode()
     return 250, "OK"
 

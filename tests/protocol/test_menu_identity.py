@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from booking.domain.errors import RuleViolation
 from conference_ivr.agi.server import FastAgiServer
+from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import parse_event
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
@@ -25,15 +26,16 @@ _SOUND = re.compile(r"dialconf/(\w+)")
 FORGED = {"DIALCONF_ROLE": "moderator", "DIALCONF_BRIDGE": "conf-999999", "DIALCONF_CONFERENCE": "999999"}
 
 
-class FakeAmi:
-    """Records actions; enough for the menu's ConfbridgeKick and the announcer."""
-
-    ready = True
+class FakeAmi(AmiClient):
+    """Records actions; enough for the menu's ConfbridgeKick and the announcer. Never connects:
+    it is an AmiClient only so the controller's parts take it as theirs."""
 
     def __init__(self) -> None:
-        self.actions: list[dict[str, str]] = []
+        super().__init__("127.0.0.1", 0, "fake", "fake")
+        self._ready.set()
+        self.actions: list[dict[str, Any]] = []
 
-    async def action(self, fields: dict[str, str], **_: Any) -> list[dict[str, str]]:
+    async def action(self, fields: dict[str, Any], timeout: float | None = None) -> list[dict[str, str]]:
         self.actions.append(fields)
         return [{"Response": "Success"}]
 
@@ -96,8 +98,8 @@ def played(commands: list[str]) -> list[str]:
 
 def build(roster: Roster, ami: FakeAmi, dial: FakeDial | None = None) -> tuple[KeypadMenu, LiveConferences]:
     metrics = Metrics()
-    live = LiveConferences(ami, metrics)  # type: ignore[arg-type]
-    announcer = Announcer(ami, metrics)  # type: ignore[arg-type]
+    live = LiveConferences(ami, metrics)
+    announcer = Announcer(ami, metrics)
     menu = KeypadMenu(
         remaining,
         live,
@@ -107,7 +109,7 @@ def build(roster: Roster, ami: FakeAmi, dial: FakeDial | None = None) -> tuple[K
         metrics,
         ZoneInfo("Europe/Prague"),
         0.2,
-        dial=dial,  # type: ignore[arg-type]
+        dial=dial,
     )
     return menu, live
 

@@ -10,7 +10,7 @@ from conference_ivr.conference.live import LiveConferences
 from conference_ivr.controller import Controller
 from conference_ivr.metrics import Metrics
 from conference_ivr.settings import ControllerSettings
-from tests.protocol.fake_ami import FakeAmi
+from tests.support.fake_ami import FakeAmi
 from tests.support.poll import until
 
 

@@ -139,7 +139,7 @@ def test_an_expired_session_is_a_signed_out_visitor(web: Api) -> None:
 
 def test_cookies_are_secure_by_setting_not_by_proxy_headers(tmp_path: Path) -> None:
     for api in _web(tmp_path, CookiePolicy(secure=True)):
-        api.client.base_url = "https://testserver"  # type: ignore[assignment]
+        api.client.base_url = "https://testserver"
         ok = post_sign_in(
             api.client, "/panel/login/operator", {"token": OPERATOR_TOKEN}, follow_redirects=False
         )

@@ -22,8 +22,9 @@ import pytest
 
 from booking.domain.dialout import CallState, DialCall
 from booking.domain.messages import Channel, InviteeDraft
-from booking.domain.model import Reservation
-from booking.domain.rules import BookingRequest, ReservationKind
+from booking.domain.model import Reservation, ReservationKind
+from booking.domain.rules import BookingRequest
+from booking.services.ports import Transaction
 from booking.services.usage import UsageService
 from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin
 from conference_ivr.settings import DialOutSettings
@@ -85,12 +86,11 @@ def dial_out_reservation(system: System, numbers: list[str], dial_out: bool = Tr
         ReservationKind.PANEL, now - timedelta(minutes=1), now + timedelta(hours=1), 5, dial_out=dial_out
     )
     invitees = [InviteeDraft(Channel.SMS, n, "en") for n in numbers]
-    return booking.request(
-        profile,
-        req,
-        operator=True,
-        within=lambda repo, r: repo.messages.replace_invitees(r.id or 0, invitees, now),
-    )
+
+    def invite(tx: Transaction, made: Reservation) -> None:
+        tx.messages.replace_invitees(made.id, invitees, now)
+
+    return booking.request(profile, req, operator=True, within=invite)
 
 
 def calls_of(system: System, r: Reservation) -> list[DialCall]:
@@ -106,9 +106,7 @@ def invited(far_end_log: Path) -> list[str]:
 async def test_at_the_start_everyone_listed_is_called_and_joins_without_a_pin(trunk: System) -> None:
     r = dial_out_reservation(trunk, [ANSWERS])
     bridge = f"conf-{r.room.conference_number}"
-    joined = await trunk.events.wait_for(
-        lambda e: isinstance(e, ConfbridgeJoin) and e.conference == bridge, timeout=40
-    )
+    joined = await trunk.events.wait_for_kind(ConfbridgeJoin, lambda e: e.conference == bridge, timeout=40)
     [call] = await until(
         lambda: [c for c in calls_of(trunk, r) if c.state is CallState.JOINED],
         blocking=True,
@@ -162,10 +160,9 @@ async def test_a_moderator_calls_a_new_number_and_calls_again_who_is_missing(
     await moderator.press("8")
     await moderator.wait_prompt("dialout_number")
     await moderator.press("601000155#")  # a national number: read in the home region
-    joined = await trunk.events.wait_for(
-        lambda e: (
-            isinstance(e, ConfbridgeJoin) and e.conference == bridge and e.uniqueid.startswith("dialout-")
-        ),
+    joined = await trunk.events.wait_for_kind(
+        ConfbridgeJoin,
+        lambda e: e.conference == bridge and e.uniqueid.startswith("dialout-"),
         timeout=40,
     )
     assert any(c.number == "+420601000155" and c.requested_by == "moderator" for c in calls_of(trunk, r))

@@ -24,15 +24,15 @@ async def test_sipp_caller_joins_over_pjsip(system: System, tmp_path: Path) -> N
     result = await run_sipp(xml, tmp_path, "8000", target, sip_port, media_port)
 
     assert result.returncode == 0, result.output[-2000:]
-    joins = system.events.matching(
-        lambda e: isinstance(e, ConfbridgeJoin) and e.conference == bridge and e.channel.startswith("PJSIP/")
+    joins = system.events.of_kind(
+        ConfbridgeJoin, lambda e: e.conference == bridge and e.channel.startswith("PJSIP/")
     )
     assert len(joins) == 1, _debug(system)
-    assert isinstance(joins[0], ConfbridgeJoin)
-    assert not joins[0].admin
-    assert joins[0].caller_number == "+420603000003"
+    (join,) = joins
+    assert not join.admin
+    assert join.caller_number == "+420603000003"
     await system.events.wait_for(
-        lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == joins[0].uniqueid, timeout=10
+        lambda e: isinstance(e, ConfbridgeLeave) and e.uniqueid == join.uniqueid, timeout=10
     )
 
 

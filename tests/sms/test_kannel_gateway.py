@@ -32,8 +32,8 @@ from tests.support.kannel import (
     kannel_settings,
     phone_connected,
     running_kannel,
-    wait_until,
 )
+from tests.support.poll import until_sync
 from tests.support.ports import free_ports
 
 SHORT_NUMBER = "8000"
@@ -150,7 +150,7 @@ def test_kannel_sends_no_reply_of_its_own(kannel: RunningKannel, stub: IncomingS
     stub.wait_for(lambda r: r.get("sender") == number)
     # smsbox logs its decision once the forward is answered; then a marker sent after it
     # must be the only SMS that phone ever gets.
-    wait_until(
+    until_sync(
         lambda: kannel.log("smsbox.log").count("No reply sent, denied.") > declined, 15, "smsbox's decision"
     )
     kannel.gateway.send_sms(number, "marker")
@@ -223,9 +223,9 @@ def test_an_sms_bearerbox_took_survives_its_crash(tmp_path: Path, stub: Incoming
         phone = FakePhone(settings.host, settings.fake_smsc_port, tmp_path / "fakesmsc.log")
         phone.start()
         try:
-            wait_until(lambda: phone_connected(process), 15, "fakesmsc to connect")
+            until_sync(lambda: phone_connected(process), 15, "fakesmsc to connect")
             phone.send(number, SHORT_NUMBER, "Konference zítra")
-            wait_until(lambda: "store size 1" in (process.status() or ""), 15, "the SMS in the store")
+            until_sync(lambda: "store size 1" in (process.status() or ""), 15, "the SMS in the store")
             os.kill(process.bearerbox.pid, signal.SIGKILL)
         finally:
             phone.stop()

@@ -22,7 +22,7 @@ from booking.settings import KannelSettings
 settings = KannelSettings.model_validate_json(sys.argv[1])
 k = KannelProcess(settings).start(Path(sys.argv[2]))
 print("PIDS", json.dumps([k.bearerbox.pid, k.smsbox.pid]), flush=True)
-time.sleep(600)
+time.sleep(600)  # a parent that lives on until the test kills it, not a wait
 """
 
 
@@ -48,6 +48,8 @@ def test_the_next_start_ends_a_kannel_left_by_a_killed_parent(tmp_path: Path) ->
     finally:
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(10)
+        assert parent.stdout is not None
+        parent.stdout.close()
     try:
         assert all(alive(pid) for pid in old)  # orphans now, still holding the ports
         with KannelProcess(settings).start(tmp_path) as k:

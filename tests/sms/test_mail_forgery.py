@@ -25,8 +25,8 @@ from booking.domain.model import Reservation, ReservationStatus
 from booking.domain.texts import Texts
 from booking.store.messaging_tables import inbound_messages, senders
 from tests.support.dkim import FakeDns, SigningKey, new_key, sign
-from tests.support.kannel import wait_until
 from tests.support.messaging_system import MessagingSystem, running_messaging
+from tests.support.poll import until_sync
 from tests.support.smtp import body
 from tests.support.sql import sql
 from tests.support.system import isolated_settings
@@ -79,6 +79,7 @@ def send(system: MessagingSystem, raw: bytes, envelope_from: str = "someone@exam
 def refused(system: MessagingSystem, raw: bytes) -> tuple[int, str]:
     with pytest.raises(smtplib.SMTPDataError) as e:
         send(system, raw)
+    assert isinstance(e.value.smtp_error, bytes)  # smtplib keeps the server's reply as it came
     return e.value.smtp_code, e.value.smtp_error.decode()
 
 
@@ -257,11 +258,11 @@ def test_an_sms_from_a_sender_that_is_no_number_is_taken_once_with_nothing_store
     # Through the fake SMSC, bearerbox and smsbox: an operator's name, and a customer.
     system.phone.send("abc", "8000", order())
     system.phone.send("+420601777002", "8000", "status")
-    wait_until(lambda: len(seen) == 2, 20, "Kannel's forwards of both SMS")
+    until_sync(lambda: len(seen) == 2, 20, "Kannel's forwards of both SMS")
     assert sorted(seen) == [("+420601777002", "status"), ("abc", "BadSender")]
     # Kannel retries any answer but 200 and 202, after http_retry_delay_s: none comes.
     quiet_until = time.monotonic() + 3 * system.settings.messaging.kannel.http_retry_delay_s
-    wait_until(lambda: len(seen) > 2 or time.monotonic() > quiet_until, 10, "a retry or the quiet time")
+    until_sync(lambda: len(seen) > 2 or time.monotonic() > quiet_until, 10, "a retry or the quiet time")
     assert len(seen) == 2, seen
     assert _forward(system, "abc", order(), "abc-1") == 200  # what Kannel got
     assert _forward(system, "Vodafone", "konf\x00 0101", "abc-2") == 200

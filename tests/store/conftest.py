@@ -58,7 +58,7 @@ class Store:
         return self.engine.dialect.name
 
     def service(self, **settings: object) -> BookingService:
-        return BookingService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))  # type: ignore[arg-type]
+        return BookingService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))
 
     @property
     def uow(self) -> SqlUnitOfWork:
@@ -66,7 +66,7 @@ class Store:
 
     def dialin(self, **settings: object) -> DialInService:
         """The dial-in decisions under the same rules as ``service(**settings)``."""
-        return DialInService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))  # type: ignore[arg-type]
+        return DialInService(SqlUnitOfWork(self.engine), self.clock, BookingSettings(**settings))
 
 
 @pytest.fixture

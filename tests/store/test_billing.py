@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.domain.errors import NotFound, RuleViolation
-from booking.domain.model import Reservation
+from booking.domain.model import Reservation, Role
 from booking.domain.tariff_file import default_text
-from booking.domain.usage import Leg
+from booking.domain.usage import EndReason, Leg
 from booking.services.billing import BillingService
 from tests.store.conftest import Store
 
@@ -46,14 +46,14 @@ def add_legs(
                     r.id,
                     caller,
                     caller.startswith("+4206"),
-                    "participant",
+                    Role.PARTICIPANT,
                     f"/names/{uid}",
                     joined,
                     session_id=session,
                     access_number=access,
                 )
             )
-            usage.close(uid, joined + timedelta(seconds=seconds), "left")
+            usage.close(uid, joined + timedelta(seconds=seconds), EndReason.LEFT)
             ids.append(uid)
     return ids
 
@@ -162,9 +162,12 @@ valid_from = {day}
 
 def test_price_changes_are_announced_31_days_ahead_by_sms(store: Store) -> None:
     told: list[tuple[int, date, list[str]]] = []
-    billing = BillingService(
-        store.uow, store.clock, PRAGUE, lambda v, d, what: told.append((v, d, what)) or 7
-    )
+
+    def announce(version: int, day: date, what: list[str]) -> int:
+        told.append((version, day, what))
+        return 7
+
+    billing = BillingService(store.uow, store.clock, PRAGUE, announce)
     store.clock._now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     billing.tariffs()  # the default is in force
     with pytest.raises(RuleViolation, match=r"at least 31 days ahead \(R62\), so on 2027-04-01"):

@@ -7,7 +7,6 @@ Only a wrong guess opens a write transaction (to count it, under the counters' l
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,6 +17,7 @@ from booking.store.engine import make_engine, wal_checkpointer
 from booking.store.migrate import upgrade
 from booking.store.unit_of_work import SqlTransaction, SqlUnitOfWork
 from tests.store.conftest import SQLITE_ONLY, Store
+from tests.support.poll import until_sync
 
 
 class CountingUnitOfWork(SqlUnitOfWork):
@@ -75,10 +75,8 @@ def test_the_wal_is_checkpointed_in_the_background_not_in_a_commit(store: Store)
     for i in range(3 * 50):
         service.book(start + timedelta(minutes=i), 60, seats=1)
 
-    deadline = time.monotonic() + 10
-    while checkpointer.checkpoints < 2:  # the thread runs a checkpoint every 50 commits
-        assert time.monotonic() < deadline, f"{checkpointer.checkpoints} background checkpoints"
-        time.sleep(0.02)
+    # the thread runs a checkpoint every 50 commits
+    until_sync(lambda: checkpointer.checkpoints >= 2, 10, "two background checkpoints")
     with store.engine.connect() as conn:  # a pooled connection: our PRAGMAs are set on it
         autocheckpoint = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
     assert autocheckpoint is not None and autocheckpoint > 1000  # SQLite's own stays out of the way

@@ -12,13 +12,15 @@ from sqlalchemy import text
 from structlog.testing import capture_logs
 
 from booking.domain.clock import FakeClock
+from booking.domain.dialout import Requester
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import RuleViolation, TooMany
 from booking.domain.messages import Channel, InviteeDraft
-from booking.domain.model import Reservation
-from booking.domain.rules import BookingRequest, ReservationKind
+from booking.domain.model import Reservation, ReservationKind
+from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.services.dialout import DialOutRules, DialOutService, Presence
+from booking.services.ports import Transaction
 from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
@@ -53,7 +55,7 @@ def test_concurrent_requests_never_pass_the_profile_cap_together(
         start.wait()
         r = rooms[i % 2]
         try:
-            got = svc.place(r.id or 0, f"+420601{i:06d}", "web", RUNNING)
+            got = svc.place(r.id or 0, f"+420601{i:06d}", Requester.WEB, RUNNING)
         except TooMany as e:
             with lock:
                 refused.append(e.code)
@@ -75,15 +77,15 @@ def test_a_number_being_called_is_not_queued_twice_and_refusals_store_nothing(
 ) -> None:
     r = dial_out_room(service)
     svc = calls(store, CallCaps())
-    [first] = svc.place(r.id or 0, "601 000 111", "web", RUNNING)
-    [again] = svc.place(r.id or 0, "+420601000111", "moderator", RUNNING)
+    [first] = svc.place(r.id or 0, "601 000 111", Requester.WEB, RUNNING)
+    [again] = svc.place(r.id or 0, "+420601000111", Requester.MODERATOR, RUNNING)
     assert again.id == first.id and first.number == "+420601000111"
     for number, why in (("+88213000000", "premium"), ("+447911123456", "abroad"), ("112", "not_allowed")):
         with pytest.raises(RuleViolation) as e:
-            svc.place(r.id or 0, number, "web", RUNNING)
+            svc.place(r.id or 0, number, Requester.WEB, RUNNING)
         assert e.value.code == why
     with pytest.raises(RuleViolation) as e:
-        svc.place(r.id or 0, "601000222", "web")  # no presence given: the store has no open legs
+        svc.place(r.id or 0, "601000222", Requester.WEB)  # no presence given: the store has no open legs
     assert e.value.code == "not_running"
     assert [c.number for c in svc.calls(r.id or 0)] == ["+420601000111"]
 
@@ -122,12 +124,11 @@ def test_the_start_plans_only_what_the_caps_and_the_policy_allow(
         ReservationKind.PANEL, T0 - timedelta(minutes=1), T0 + timedelta(hours=1), 5, dial_out=True
     )
     invitees = [InviteeDraft(Channel.SMS, n, "en") for n in listed]
-    r = service.request(
-        service.profile_named("acme").id,
-        req,
-        operator=True,
-        within=lambda repo, r: repo.messages.replace_invitees(r.id or 0, invitees, T0),
-    )
+
+    def invite(tx: Transaction, made: Reservation) -> None:
+        tx.messages.replace_invitees(made.id, invitees, T0)
+
+    r = service.request(service.profile_named("acme").id, req, operator=True, within=invite)
     svc = calls(store, CallCaps(reservation_per_day=3))
     with capture_logs() as logs:
         planned = svc.start_due()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from booking.domain.clock import FakeClock
 from booking.domain.messages import Channel, Outcome
-from booking.domain.model import ReservationStatus
+from booking.domain.model import Reservation, ReservationStatus
 from tests.store.conftest import Store
 from tests.support.messaging import Harness, messaging_settings
 
@@ -26,7 +26,7 @@ def h(store: Store) -> Iterator[Harness]:
     yield Harness(store.engine, FakeClock(NOW))
 
 
-def reservations(h: Harness, sender: str = PHONE) -> list[object]:
+def reservations(h: Harness, sender: str = PHONE) -> list[Reservation]:
     return h.booking.reservations_of(f"sms:{sender}")
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from booking.domain.errors import NotFound
-from booking.domain.usage import is_mobile
+from booking.domain.usage import EndReason, is_mobile
 from booking.services.booking import BookingService
 from booking.services.usage import LiveLeg, UsageService
 from booking.settings import BookingSettings
@@ -27,9 +27,9 @@ def test_a_join_is_written_once_and_a_leave_closes_it_once(
     assert usage.record_join("1700.1", number, "+420602123456", moderator=False, name_file="/n/1700.1")
     assert not usage.record_join("1700.1", number, "+420602123456", moderator=False)  # a replay
     store.clock.advance(timedelta(minutes=3))
-    assert usage.record_leave("1700.1", "left")
+    assert usage.record_leave("1700.1", EndReason.LEFT)
     store.clock.advance(timedelta(minutes=3))
-    assert not usage.record_leave("1700.1", "left")  # the first end stands
+    assert not usage.record_leave("1700.1", EndReason.LEFT)  # the first end stands
     (leg,) = usage.history(r.room.profile_id, r.id or 0)
     assert leg.reservation_id == r.id and leg.role == "participant" and leg.mobile
     assert leg.name_file == "/n/1700.1" and leg.seconds == 180 and leg.end_reason == "left"

@@ -12,12 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.poll import until_sync
 from tests.support.ports import free_ports
 
 OPERATOR_TOKEN = "operator-token-of-the-api-process"
@@ -68,13 +68,13 @@ def api_process(tmp: Path, **env: str) -> Iterator[ApiProcess]:
         cwd=Path(__file__).resolve().parents[2],
     )
     try:
-        deadline = time.monotonic() + 30
-        while not _accepts("127.0.0.1", port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"the API process did not start: {(tmp / 'api-process.log').read_text()}"
-                )
-            time.sleep(0.05)  # polling a port until the deadline
+
+        def accepting() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"the API process exited: {(tmp / 'api-process.log').read_text()}")
+            return _accepts("127.0.0.1", port)
+
+        until_sync(accepting, 30, "the API process accepting connections")
         yield ApiProcess(proc.pid, "127.0.0.1", port)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -43,8 +43,8 @@ def composed_settings(tmp: Path, url: str, limits: ApiLimits | None = None) -> S
         data_dir=tmp,
         database_url=url,
         access_numbers={"+420222111000": "cs"},
-        api={"operator_token": OPERATOR_TOKEN, "limits": limits or ApiLimits()},  # type: ignore[arg-type]
-        controller={"timezone": "Europe/Prague"},  # type: ignore[arg-type]
+        api={"operator_token": OPERATOR_TOKEN, "limits": limits or ApiLimits()},
+        controller={"timezone": "Europe/Prague"},
     )
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
 
 from conference_ivr.ami.events import AmiEvent
 
 Predicate = Callable[[AmiEvent], bool]
+E = TypeVar("E", bound=AmiEvent)
+
+
+def _every(_event: AmiEvent) -> bool:
+    return True
 
 
 class EventLog:
@@ -22,6 +28,17 @@ class EventLog:
 
     def matching(self, pred: Predicate) -> list[AmiEvent]:
         return [e for e in self.events if pred(e)]
+
+    def of_kind(self, kind: type[E], pred: Callable[[E], bool] = _every) -> list[E]:
+        """The events of one type that match, typed as that type (its fields are attributes)."""
+        return [e for e in self.events if isinstance(e, kind) and pred(e)]
+
+    async def wait_for_kind(
+        self, kind: type[E], pred: Callable[[E], bool] = _every, timeout: float = 15.0, count: int = 1
+    ) -> list[E]:
+        """``wait_for`` events of one type, returned as that type."""
+        found = await self.wait_for(lambda e: isinstance(e, kind) and pred(e), timeout, count)
+        return [e for e in found if isinstance(e, kind)]
 
     async def wait_for(self, pred: Predicate, timeout: float = 15.0, count: int = 1) -> list[AmiEvent]:
         """Wait until ``count`` events match; fail with what was seen otherwise."""

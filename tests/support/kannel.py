@@ -13,7 +13,6 @@ import re
 import subprocess
 import termios
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from booking.adapters.kannel import (
     is_gsm7,
 )
 from booking.settings import KannelSettings
+from tests.support.poll import until_sync
 from tests.support.ports import free_ports
 
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")  # `dpkg -L kannel-extras`
@@ -39,14 +39,6 @@ class Sms(NamedTuple):
     sender: str
     receiver: str
     text: str
-
-
-def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 class FakePhone:
@@ -117,15 +109,17 @@ class FakePhone:
         if self._master is not None:
             os.close(self._master)  # fakesmsc reads EOF on its terminal and ends
             self._master = None
-        if self._proc is not None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
             try:
-                self._proc.wait(5)
+                proc.wait(5)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
-            self._proc = None
+                proc.kill()
+                proc.wait(5)
         if self._reader is not None:
             self._reader.join(5)
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()  # the reader read it to its end
 
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -227,7 +221,7 @@ def running_kannel(tmp_dir: Path, incoming_url: str, **overrides: Any) -> Iterat
         phone = FakePhone(settings.host, settings.fake_smsc_port, tmp_dir / "fakesmsc.log")
         try:
             phone.start()
-            wait_until(lambda: phone_connected(process), 15, "fakesmsc to connect")
+            until_sync(lambda: phone_connected(process), 15, "fakesmsc to connect")
             gateway = KannelSmsGateway(settings, process.secrets.password)
             yield RunningKannel(process, process.secrets, phone, gateway, tmp_dir)
         finally:

@@ -113,6 +113,6 @@ def messaging_settings(**booking: object) -> Settings:
     """Settings for messaging tests: Prague time, one access number, 200 seats unless told."""
     return Settings(
         access_numbers={"+420222111000": "cs", "+420222111001": "en"},
-        booking=dict({"system_capacity": 200}, **booking),  # type: ignore[arg-type]
-        controller={"timezone": "Europe/Prague"},  # type: ignore[arg-type]
+        booking=dict({"system_capacity": 200}, **booking),
+        controller={"timezone": "Europe/Prague"},
     )

@@ -21,7 +21,8 @@ from conference_ivr.dialconf.api_server import api_config
 from conference_ivr.dialconf.compose import build_api, build_messaging_runtime
 from conference_ivr.dialconf.services import Services
 from conference_ivr.settings import Settings
-from tests.support.kannel import FakePhone, phone_connected, wait_until
+from tests.support.kannel import FakePhone, phone_connected
+from tests.support.poll import until, until_sync
 from tests.support.smtp import SmtpSink, smtp_sink
 
 
@@ -70,8 +71,7 @@ def running_messaging(
             started.set()
             return
         serving = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110 (uvicorn offers only a flag)
-            await asyncio.sleep(0.02)
+        await until(lambda: server.started, 30, "uvicorn started")  # it offers only a flag
         started.set()
         await stop.wait()
         server.should_exit = True
@@ -91,7 +91,7 @@ def running_messaging(
         phone = FakePhone(k.host, k.fake_smsc_port, tmp / "fakesmsc.log")
         phone.start()
         try:
-            wait_until(lambda: phone_connected(kannel), 15, "fakesmsc to connect")
+            until_sync(lambda: phone_connected(kannel), 15, "fakesmsc to connect")
             yield MessagingSystem(settings, composed.services, phone, relay, key)
         finally:
             phone.stop()

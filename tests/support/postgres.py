@@ -23,11 +23,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.poll import until_sync
 from tests.support.ports import free_ports
 
 DATABASE = "dialconf"
@@ -203,9 +203,8 @@ def _stop(bindir: Path, datadir: Path) -> None:
         return
     with contextlib.suppress(PostgresError, subprocess.TimeoutExpired):
         _run([*_as_owner(), str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"])
-    deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with contextlib.suppress(AssertionError):  # still up after 10 s: killed below
+        until_sync(lambda: not _alive(pid), 10, "the postmaster gone")
     if _alive(pid):  # our own postmaster, by its pid: it takes its children with it
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

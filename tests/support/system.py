@@ -54,7 +54,7 @@ def isolated_settings(tmp: Path, name: str = "t") -> Settings:
         ),
         controller=ControllerSettings(agi_port=agi, metrics_port=metrics, digit_timeout_ms=4000),
         api={"port": api},
-        messaging={  # type: ignore[arg-type]
+        messaging={
             "mail": {"intake_port": intake, "relay_port": relay},
             "kannel": {
                 "admin_port": k_admin,

@@ -17,7 +17,7 @@ import pytest
 from asterisk.agi import AGI
 from sqlalchemy import insert
 
-from bench import agi_bench
+from bench import agi_bench, agi_report
 from bench import pyst2_baseline_script as script
 from bench.agi_peer import (
     Asterisk,
@@ -366,25 +366,25 @@ RUNS = [
 
 
 def test_ratios_compare_each_baseline_with_the_controller_at_its_level_and_at_200() -> None:
-    rats = agi_bench.ratios(RUNS)
+    rats = agi_report.ratios(RUNS)
     lean = [r for r in rats if r["baseline"] == "pyst2 sqlite3"]
     assert [(r["controller_concurrency"], r["cpu_per_join"], r["exchange_p99"]) for r in lean] == [
         (50, 12.0, 10.0),
         (200, 15.0, 5.0),
     ]
-    lines, ok = agi_bench.verdict(RUNS, rats, [])
+    lines, ok = agi_report.verdict(RUNS, rats, [])
     assert ok
     assert lines[0].startswith("Controller p99 per AGI exchange at 200 concurrent calls compressed")
     assert "6.0 ms" in lines[0] and "MISSED" in lines[0]
     # The target is read at callers' pace when that level ran; the compressed one follows it.
-    paced, _ = agi_bench.verdict([*RUNS, run("controller real pace", 200, 3.0, 4.0)], rats, [])
+    paced, _ = agi_report.verdict([*RUNS, run("controller real pace", 200, 3.0, 4.0)], rats, [])
     assert paced[0].startswith(
         "Controller p99 per AGI exchange at 200 concurrent calls at callers' pace: 3.0 ms"
     )
     assert "target <= 5 ms met" in paced[0] and "stress" in paced[1]
     assert any("pyst2 service / controller at 50 concurrent: 120.0x: target >= 10x met" in x for x in lines)
     failed = [*RUNS, {**run("controller", 1, 1.0, 9.0), "not_joined": 2}]
-    assert not agi_bench.verdict(failed, rats, [])[1]
+    assert not agi_report.verdict(failed, rats, [])[1]
 
 
 def test_deltas_of_the_servers_counters() -> None:
@@ -426,15 +426,15 @@ def test_the_report_renders_and_keeps_todays_earlier_runs(tmp_path: Path) -> Non
         "rooms": 200,
         "media_per_call_s": 1.7,
         "runs": RUNS,
-        "ratios": agi_bench.ratios(RUNS),
+        "ratios": agi_report.ratios(RUNS),
         "verdict": ["v"],
     }
     path = tmp_path / "agi-2026-11-22.json"
-    assert earlier_runs(path, agi_bench.headline) == []
+    assert earlier_runs(path, agi_report.headline) == []
     path.write_text(json.dumps(report))
-    earlier = earlier_runs(path, agi_bench.headline)
+    earlier = earlier_runs(path, agi_report.headline)
     assert earlier[0]["runs"]["controller x200"] == [0.2, 6.0, 4.0]
-    text = agi_bench.markdown({**report, "earlier_runs": earlier})
+    text = agi_report.markdown({**report, "earlier_runs": earlier})
     assert "| controller | 200 |" in text and "## Inside the controller" in text
     assert (
         "## Spread over today's runs" in text

@@ -17,31 +17,7 @@ from conference_ivr.ami.events import (
     Hangup,
     parse_event,
 )
-
-BRIDGE = {
-    "Privilege": "call,all",
-    "Conference": "conf-123456",
-    "BridgeUniqueid": "6e1f8a2c-0b7e-4c44-9d6a-6a1c2f8b9e01",
-    "BridgeType": "base",
-    "BridgeTechnology": "softmix",
-    "BridgeCreator": "ConfBridge",
-    "BridgeName": "conf-123456",
-    "BridgeNumChannels": "2",
-    "BridgeVideoSourceMode": "none",
-}
-MEMBER = {
-    **BRIDGE,
-    "Channel": "Local/s@dialconf-access-00000003;2",
-    "ChannelState": "6",
-    "ChannelStateDesc": "Up",
-    "CallerIDNum": "+420602000001",
-    "CallerIDName": "<unknown>",
-    "Context": "dialconf-ivr",
-    "Exten": "s",
-    "Priority": "7",
-    "Uniqueid": "1700000000.7",
-    "Linkedid": "1700000000.6",
-}
+from tests.fixtures.ami_streams import BRIDGE, MEMBER
 
 
 @pytest.mark.parametrize(("admin", "expected"), [("Yes", True), ("No", False)])
@@ -164,5 +140,6 @@ def test_repeated_headers_are_joined() -> None:
 
 def test_events_are_immutable() -> None:
     event = parse_event({"Event": "ConfbridgeJoin", **MEMBER})
+    assert isinstance(event, ConfbridgeJoin)
     with pytest.raises(AttributeError):
-        event.channel = "other"  # type: ignore[misc]
+        event.channel = "other"  # type: ignore[misc]  # the assignment a frozen event refuses

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import structlog
 
+from booking.domain.model import Role
+from booking.domain.usage import EndReason
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.cli import main
 from conference_ivr.dialconf.services import build_services
@@ -394,10 +396,18 @@ def test_statement_lists_the_sessions(capsys: pytest.CaptureFixture[str]) -> Non
     with build_services(Settings()).uow() as repo:
         usage = repo.usage
         leg = Leg(
-            "u1", number.group(1), rid, "+420261000111", False, "participant", None, joined, session_id="s1"
+            "u1",
+            number.group(1),
+            rid,
+            "+420261000111",
+            False,
+            Role.PARTICIPANT,
+            None,
+            joined,
+            session_id="s1",
         )
         usage.open(leg)
-        usage.close("u1", joined + timedelta(seconds=600), "left")
+        usage.close("u1", joined + timedelta(seconds=600), EndReason.LEFT)
     code, out, _ = run(capsys, "statement", "acme", "2027-03")
     assert code == 0
     row = next(line for line in out.splitlines() if line.startswith("2027-03-10 10:00"))  # Prague time

@@ -142,7 +142,7 @@ def dns(key: SigningKey) -> FakeDns:
 
 
 def verifier(dns: FakeDns, **settings: object) -> DkimVerifier:
-    return DkimVerifier(DkimSettings(trust=True, **settings), dns.lookup)  # type: ignore[arg-type]
+    return DkimVerifier(DkimSettings(trust=True, **settings), dns.lookup)
 
 
 SIGNED = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,12 +23,12 @@ def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError(f"unexpected subprocess.run{args}")
 
-    monkeypatch.setattr(provision.subprocess, "run", refuse)
+    monkeypatch.setattr(subprocess, "run", refuse)
 
 
 @pytest.fixture
 def nothing_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provision.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +54,7 @@ def test_find_installed_none_when_not_on_path(nothing_on_path: None, no_subproce
 
 
 def test_find_installed_checks_the_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provision.shutil, "which", lambda _name: "/usr/sbin/asterisk")
+    monkeypatch.setattr(shutil, "which", lambda _name: "/usr/sbin/asterisk")
     monkeypatch.setattr(provision, "_asterisk_version", lambda _cmd: (18, "18.10.0"))
     assert provision.find_installed(20) is None
     monkeypatch.setattr(provision, "_asterisk_version", lambda _cmd: (22, "22.10.1"))
@@ -80,7 +82,12 @@ def test_cached_root_with_every_package(tmp_path: Path, monkeypatch: pytest.Monk
     settings = AsteriskSettings(root_cache=tmp_path / "asterisk-root", packages=["asterisk", "sox"])
     root = _ready_root(tmp_path, ["asterisk", "sox", "asterisk-prompt-de"])
     seen: list[list[str]] = []
-    monkeypatch.setattr(provision, "_asterisk_version", lambda cmd: seen.append(cmd) or (22, "22.10.1"))
+
+    def version(cmd: list[str]) -> tuple[int, str]:
+        seen.append(cmd)
+        return 22, "22.10.1"
+
+    monkeypatch.setattr(provision, "_asterisk_version", version)
     assert cached_root(settings) == AsteriskInstall(root, "22.10.1")
     assert seen == [["chroot", str(root), "asterisk"]]
 
@@ -119,7 +126,7 @@ def test_cached_root_marker_with_other_packages_is_not_ready(
 def test_provision_refuses_to_build_without_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nothing_on_path: None, no_subprocess: None
 ) -> None:
-    monkeypatch.setattr(provision.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     built: list[object] = []
     monkeypatch.setattr(provision, "_build_root", built.append)
     settings = AsteriskSettings(root_cache=tmp_path / "cache" / "asterisk-root")
@@ -133,7 +140,7 @@ def test_provision_uses_an_installed_asterisk_without_building(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(provision, "find_installed", lambda _min: AsteriskInstall(None, "22.10.1"))
-    monkeypatch.setattr(provision.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     settings = AsteriskSettings(root_cache=tmp_path / "cache" / "asterisk-root")
     assert provision.provision(settings) == AsteriskInstall(None, "22.10.1")
     assert not (tmp_path / "cache").exists()
@@ -147,13 +154,13 @@ def test_ensure_debootstrap_without_apt_says_how_to_fix(nothing_on_path: None, n
 def test_ensure_debootstrap_present_runs_nothing(
     monkeypatch: pytest.MonkeyPatch, no_subprocess: None
 ) -> None:
-    monkeypatch.setattr(provision.shutil, "which", lambda name: f"/usr/sbin/{name}")
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/sbin/{name}")
     provision._ensure_debootstrap()
 
 
 def test_run_reports_the_tail_of_a_failed_command(monkeypatch: pytest.MonkeyPatch) -> None:
     result = subprocess.CompletedProcess(["x"], 100, stdout="line1\n", stderr="E: Unable to locate package\n")
-    monkeypatch.setattr(provision.subprocess, "run", lambda *a, **k: result)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: result)
     with pytest.raises(ProvisioningError, match="Unable to locate package") as err:
         provision._run(["chroot", "/r", "apt-get", "install", "asterisk"])
     assert "(100)" in str(err.value)

@@ -123,7 +123,7 @@ def test_access_log_lines_drop_the_query_string() -> None:
 def test_a_serving_process_freezes_what_it_built_and_shortens_the_gil_switch() -> None:
     before = sys.getswitchinterval()
     try:
-        tune_for_serving(Settings(controller={"gil_switch_ms": 2.0}))  # type: ignore[arg-type]
+        tune_for_serving(Settings(controller={"gil_switch_ms": 2.0}))
         assert sys.getswitchinterval() == pytest.approx(0.002)
         assert gc.get_freeze_count() > 0
     finally:

@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booking.domain.errors import TariffError
+from booking.domain.model import Role
 from booking.domain.rating import rate_leg
 from booking.domain.statement import statement
 from booking.domain.tariff import Rate, match, plan_for
 from booking.domain.tariff_file import default_text, load
-from booking.domain.usage import Leg
+from booking.domain.usage import EndReason, Leg
 
 TARIFFS = load(default_text())
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -30,11 +31,11 @@ def leg(seconds: float, caller: str = "+420261000111", access: str = "8000", uid
         1,
         caller,
         False,
-        "participant",
+        Role.PARTICIPANT,
         None,
         T0,
         T0 + timedelta(seconds=seconds),
-        "left",
+        EndReason.LEFT,
         "s1",
         access,
     )

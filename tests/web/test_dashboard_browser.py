@@ -19,7 +19,8 @@ from selenium.webdriver.common.by import By
 
 from conference_ivr.ami.events import ConfbridgeJoin
 from conference_ivr.dialconf.api_server import api_config
-from conference_ivr.dialconf.compose import build_api, controller_routers, operator_token
+from conference_ivr.dialconf.compose import build_api, controller_routers
+from conference_ivr.dialconf.services import operator_token
 from conference_ivr.pbx import names
 from tests.support.browser import Browser, browser
 from tests.support.poll import until

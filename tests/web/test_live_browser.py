@@ -19,9 +19,9 @@ from selenium.webdriver.support import expected_conditions
 from conference_ivr.ami.events import ConfbridgeEnd, ConfbridgeLeave, ConfbridgeMute
 from conference_ivr.dialconf.compose import build_api
 from conference_ivr.pbx import names
-from tests.asterisk.test_live_control import join, new_owner, of, serving
+from tests.asterisk.test_live_control import join, of
 from tests.support.browser import Browser, browser
-from tests.support.live_web import live_page_router
+from tests.support.live_web import live_page_router, new_owner, serving
 from tests.support.system import System
 
 

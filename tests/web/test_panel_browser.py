@@ -5,7 +5,6 @@ port. Screenshots of each main step land in test-artifacts/screenshots/panel-*.p
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from conference_ivr.dialconf.compose import build_api
 from conference_ivr.dialconf.services import build_services, timezone
 from tests.support.browser import Browser, browser
 from tests.support.messaging import RecordingGateway
+from tests.support.poll import until_sync
 from tests.support.system import isolated_settings
 
 
@@ -51,14 +51,6 @@ class Running:
         return self.booking.visible_reservations(profile.id)
 
 
-def _wait(check: Callable[[], bool], timeout: float = 30, what: str = "the server") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not ready within {timeout} s")
-        time.sleep(0.02)  # polling a flag uvicorn sets; the deadline bounds it
-
-
 @contextmanager
 def _serving(tmp: Path) -> Iterator[Running]:
     settings = isolated_settings(tmp, "panel")
@@ -72,7 +64,7 @@ def _serving(tmp: Path) -> Iterator[Running]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        _wait(lambda: server.started, what="uvicorn")
+        until_sync(lambda: server.started, 30, "uvicorn started")
         assert messaging.dispatcher is not None
         yield Running(
             f"http://{host}:{port}", booking, gateway, timezone(settings), messaging.dispatcher.send_due

@@ -9,6 +9,10 @@ Reply = Callable[[dict[str, str]], str | None]
 EOL = "\r\n"
 
 
+def no_reply(_action: dict[str, str]) -> None:
+    """What an action without a scripted reply gets: silence, as from a busy Asterisk."""
+
+
 def message(**headers: str) -> str:
     return "".join(f"{k}: {v}{EOL}" for k, v in headers.items()) + EOL
 
@@ -65,7 +69,9 @@ class FakeAmi:
         return message(Response="Success", ActionID=action["ActionID"], Ping="Pong", Timestamp="1700000000.0")
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._tasks.add(asyncio.current_task())  # type: ignore[arg-type]
+        task = asyncio.current_task()
+        assert task is not None  # a connection is served by its own task
+        self._tasks.add(task)
         self._writers.append(writer)
         writer.write(b"Asterisk Call Manager/11.0.0\r\n")
         try:
@@ -75,7 +81,7 @@ class FakeAmi:
                 async with self._changed:
                     self.actions.append(action)
                     self._changed.notify_all()
-                reply = self.replies.get(action.get("Action", "").lower(), lambda _a: None)(action)
+                reply = self.replies.get(action.get("Action", "").lower(), no_reply)(action)
                 if reply:
                     writer.write(reply.encode())
         except (asyncio.IncompleteReadError, ConnectionError):
