@@ -1,6 +1,6 @@
 """The booking REST API (FastAPI) and the guards in front of it and the web pages.
 
-Booking exceptions become HTTP answers in :mod:`booking.api.errors`; the one exception of its
-own, ``booking.api.body_limit.BodyTooLarge``, is raised into the app when a body passes its cap
-(answered 413).
+Booking exceptions become HTTP answers in :mod:`booking.api.errors`; the API raises none of its
+own (a body past its cap is cut before the app reads it: the app is told the client left, and
+the guard answers 413, booking.api.body_limit).
 """

@@ -25,10 +25,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from booking.api.traffic import is_panel
 
 
-class BodyTooLarge(Exception):
-    """Raised into the app by ``receive`` when the body passes the cap."""
-
-
 class BodyCaps:
     """The cap of each path: a large-body route's own, else the panel's or the API's."""
 
