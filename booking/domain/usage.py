@@ -37,6 +37,10 @@ class Leg:
     session_id: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
     access_number: str = ""  # the number the caller dialled (rating by number, R61)
     outbound: bool = False  # a dial-out leg: the system called this participant (R40)
+    language: str = ""  # the language the caller chose (the conference speaks its moderator's)
+    # when the caller heard the one-minute warning of the mobile cap (R10): stored, so a
+    # controller restarted after it does not warn again
+    cap_warned_at: datetime | None = None
 
     @property
     def seconds(self) -> float | None:

@@ -24,6 +24,7 @@ from booking.store.confirmations import ConfirmationRepository
 from booking.store.dialout import DialOutRepository
 from booking.store.engine import wal_checkpointer, writer_queue
 from booking.store.errors import Duplicate, StoreBusy, StoreError, StoreUnavailable
+from booking.store.live import LiveRepository
 from booking.store.messaging import MessagingRepository
 from booking.store.pin_attempts import PinAttemptsRepository
 from booking.store.reservations import ReservationRepository
@@ -71,6 +72,11 @@ class SqlTransaction:
     @cached_property
     def billing(self) -> BillingRepository:
         return BillingRepository(self._conn)
+
+    @cached_property
+    def live(self) -> LiveRepository:
+        """The live conferences' end decisions and live seats."""
+        return LiveRepository(self._conn)
 
     @cached_property
     def web_sessions(self) -> WebSessionRepository:

@@ -41,6 +41,8 @@ usage_legs = Table(
     Column("end_reason", String(32), nullable=True),
     Column("access_number", String(32), nullable=False, server_default=""),
     Column("outbound", Boolean, nullable=False, server_default=false()),
+    Column("language", String(8), nullable=False, server_default=""),
+    Column("cap_warned_at", UtcDateTime, nullable=True),
 )
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
 # A caller number's history in a reservation (the PIN guard's known callers).
@@ -69,6 +71,8 @@ def _leg(row: Any) -> Leg:
         end_reason=EndReason(row.end_reason) if row.end_reason else None,
         access_number=row.access_number,
         outbound=row.outbound,
+        language=row.language,
+        cap_warned_at=row.cap_warned_at,
     )
 
 
@@ -121,3 +125,33 @@ class UsageRepository:
             .order_by(usage_legs.c.joined_at, usage_legs.c.uniqueid)
         )
         return [_leg(r) for r in self.conn.execute(q)]
+
+    def mark_cap_warned(self, uniqueid: str, at: datetime) -> bool:
+        """The caller heard the mobile cap's warning (once: a second mark keeps the first)."""
+        done = self.conn.execute(
+            update(usage_legs)
+            .where(usage_legs.c.uniqueid == uniqueid, usage_legs.c.cap_warned_at.is_(None))
+            .values(cap_warned_at=at)
+        )
+        return bool(done.rowcount)
+
+    def recorded_name(self, reservation_id: int, caller_number: str) -> str | None:
+        """The name this caller number last recorded in the reservation (one index range)."""
+        q = (
+            select(usage_legs.c.name_file)
+            .where(
+                usage_legs.c.reservation_id == reservation_id,
+                usage_legs.c.caller_number == caller_number,
+                usage_legs.c.name_file.is_not(None),
+            )
+            .order_by(usage_legs.c.joined_at.desc())
+            .limit(1)
+        )
+        return self.conn.execute(q).scalar_one_or_none()
+
+    def name_files(self, reservation_id: int) -> list[str]:
+        """Every recorded name a reservation's legs refer to (deleted with the reservation)."""
+        q = select(usage_legs.c.name_file).where(
+            usage_legs.c.reservation_id == reservation_id, usage_legs.c.name_file.is_not(None)
+        )
+        return [n for n in self.conn.execute(q).scalars() if n]

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from booking.services.ports.access import PinAttempts, WebSessions
 from booking.services.ports.calls import Billing, DialOuts, Usage
+from booking.services.ports.live import Live
 from booking.services.ports.messaging import Confirmations, Messages
 from booking.services.ports.reservations import Reservations
 
@@ -39,6 +40,8 @@ class Transaction(Protocol):
     def billing(self) -> Billing: ...
     @property
     def web_sessions(self) -> WebSessions: ...
+    @property
+    def live(self) -> Live: ...
 
 
 class UnitOfWork(Protocol):
@@ -51,6 +54,7 @@ __all__ = [
     "Billing",
     "Confirmations",
     "DialOuts",
+    "Live",
     "Messages",
     "PinAttempts",
     "Reservations",

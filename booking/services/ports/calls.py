@@ -34,6 +34,16 @@ class Usage(Protocol):
 
     def for_reservation(self, reservation_id: int) -> list[Leg]: ...
 
+    def mark_cap_warned(self, uniqueid: str, at: datetime) -> bool:
+        """The caller heard the mobile cap's warning (a second mark keeps the first)."""
+        ...
+
+    def recorded_name(self, reservation_id: int, caller_number: str) -> str | None:
+        """The name this caller number last recorded in the reservation."""
+        ...
+
+    def name_files(self, reservation_id: int) -> list[str]: ...
+
 
 class DialOuts(Protocol):
     """Dial-out calls: durable, so a controller restart neither loses nor repeats one."""

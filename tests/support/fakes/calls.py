@@ -78,3 +78,21 @@ class FakeUsage:
     def for_reservation(self, reservation_id: int) -> list[Leg]:
         mine = (g for g in self._s.legs.values() if g.reservation_id == reservation_id)
         return sorted(mine, key=lambda g: (g.joined_at, g.uniqueid))
+
+    def mark_cap_warned(self, uniqueid: str, at: datetime) -> bool:
+        leg = self._s.legs.get(uniqueid)
+        if leg is None or leg.cap_warned_at is not None:
+            return False
+        self._s.legs[uniqueid] = dataclasses.replace(leg, cap_warned_at=at)
+        return True
+
+    def recorded_name(self, reservation_id: int, caller_number: str) -> str | None:
+        named = [
+            g
+            for g in self._s.legs.values()
+            if g.reservation_id == reservation_id and g.caller_number == caller_number and g.name_file
+        ]
+        return max(named, key=lambda g: g.joined_at).name_file if named else None
+
+    def name_files(self, reservation_id: int) -> list[str]:
+        return [g.name_file for g in self.for_reservation(reservation_id) if g.name_file]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from booking.domain.live import EndDecision, LiveSeat
 from booking.domain.model import Profile, Reservation, Room
 from booking.domain.pin_guard import Attempts
 from booking.domain.usage import Leg
@@ -37,6 +38,8 @@ class FakeState:
     reservations: dict[int, Reservation] = field(default_factory=dict)
     pins: dict[str, Attempts] = field(default_factory=dict)
     legs: dict[str, Leg] = field(default_factory=dict)
+    decisions: dict[tuple[int, datetime], EndDecision] = field(default_factory=dict)
+    seats: dict[str, LiveSeat] = field(default_factory=dict)
     last_id: int = 0
 
     def new_id(self) -> int:
