@@ -28,6 +28,7 @@ class LiveLeg:
     conference_number: str
     caller_number: str
     moderator: bool
+    joined_at: datetime | None = None  # as near as Asterisk tells (its channel's answer)
 
 
 class UsageService:
@@ -47,6 +48,7 @@ class UsageService:
         session_id: str | None = None,
         access_number: str = "",
         outbound: bool = False,
+        language: str = "",
     ) -> bool:
         """Open a leg (once per unique id); returns whether this call wrote it."""
         at = at or self._clock.now()
@@ -65,6 +67,7 @@ class UsageService:
                 session_id=session_id,
                 access_number=access_number,
                 outbound=outbound,
+                language=language,
             )
             return tx.usage.open(leg)
 
@@ -83,10 +86,30 @@ class UsageService:
             stale = [leg.uniqueid for leg in tx.usage.open_legs() if leg.uniqueid not in present]
         closed = sum(self.record_leave(u, EndReason.ENDED_WHILE_CONTROLLER_DOWN, now) for u in stale)
         opened = sum(
-            self.record_join(m.uniqueid, m.conference_number, m.caller_number, m.moderator, at=now)
+            self.record_join(
+                m.uniqueid, m.conference_number, m.caller_number, m.moderator, at=m.joined_at or now
+            )
             for m in live
         )
         return closed, opened
+
+    def open_legs(self) -> dict[str, Leg]:
+        """The legs still open, by unique id: what a restarted controller remembers of its members."""
+        with self._uow(read_only=True) as tx:
+            return {leg.uniqueid: leg for leg in tx.usage.open_legs()}
+
+    def cap_warned(self, uniqueid: str) -> bool:
+        """The member heard the mobile cap's warning (R10): stored, so it is said once."""
+        with self._uow() as tx:
+            return tx.usage.mark_cap_warned(uniqueid, self._clock.now())
+
+    def recorded_name(self, reservation_id: int, caller_number: str) -> str | None:
+        """The name this caller number recorded in this reservation before (a caller cut at
+        the mobile cap dials in again and is not asked twice)."""
+        if not caller_number:
+            return None
+        with self._uow(read_only=True) as tx:
+            return tx.usage.recorded_name(reservation_id, caller_number)
 
     def leg(self, uniqueid: str) -> Leg | None:
         with self._uow(read_only=True) as tx:

@@ -14,9 +14,9 @@ import contextlib
 import structlog
 
 from conference_ivr.ami.client import AmiClient
-from conference_ivr.ami.events import AmiEvent, ConfbridgeJoin, ConfbridgeLeave
+from conference_ivr.ami.events import AmiEvent, ConfbridgeLeave
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.roster import Roster
+from conference_ivr.conference.members import Member
 from conference_ivr.errors import AmiError
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -79,30 +79,21 @@ class Announcer:
 class NameAnnouncements:
     """ "<recorded name> has joined / has left", in the language of the one who came or went."""
 
-    def __init__(
-        self, announcer: Announcer, roster: Roster, live: LiveConferences, enabled: bool = True
-    ) -> None:
+    def __init__(self, announcer: Announcer, live: LiveConferences, enabled: bool = True) -> None:
         self._announcer = announcer
-        self._roster = roster
         self._live = live
-        self._enabled = enabled
+        if enabled:
+            live.on_joined(lambda m: self._announce(m, "has_joined"))
+            live.on_left(lambda m: self._announce(m, "has_left"))
 
-    async def on_event(self, event: AmiEvent) -> None:
-        if not self._enabled or not isinstance(event, ConfbridgeJoin | ConfbridgeLeave):
+    async def _announce(self, member: Member, phrase: str) -> None:
+        if member.name_file is None:
             return
-        if names.is_announcer_channel(event.channel):
-            return
-        member = self._roster.get(event.uniqueid)
-        if isinstance(event, ConfbridgeLeave):
-            self._roster.discard(event.uniqueid)
-        if member is None or member.name_file is None:
-            return
-        others = self._live.members.get(event.conference, set()) - {event.uniqueid}
-        if not others:
+        conference = self._live.conference(member.bridge)
+        if conference is None or not set(conference.members) - {member.uniqueid}:
             return  # nobody to tell
-        phrase = "has_joined" if isinstance(event, ConfbridgeJoin) else "has_left"
         sounds = [str(member.name_file), f"dialconf/{phrase}"]
         try:
-            await self._announcer.play(event.conference, sounds, member.language, phrase)
+            await self._announcer.play(member.bridge, sounds, member.language or conference.language, phrase)
         except AmiError:
-            log.warning("announce.failed", conference=event.conference, kind=phrase)
+            log.warning("announce.failed", conference=member.bridge, kind=phrase)

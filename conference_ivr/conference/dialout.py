@@ -33,7 +33,6 @@ from booking.services.dialout import DialOutService, Presence
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, Hangup
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.roster import Roster
 from conference_ivr.errors import AmiError
 from conference_ivr.pbx import names
 from conference_ivr.settings import DialOutSettings
@@ -79,7 +78,6 @@ class DialOut:
         settings: DialOutSettings,
         clock: Clock,
         live: LiveConferences | None = None,
-        roster: Roster | None = None,
         on_refused: RefusalObserver = lambda _code: None,
     ) -> None:
         self._ami = ami
@@ -87,7 +85,6 @@ class DialOut:
         self._s = settings
         self._clock = clock
         self._live = live
-        self._roster = roster or Roster()
         self._on_refused = on_refused
         self.most_ringing = 0  # the most attempts in flight at once so far (tests, logs)
         self._task: asyncio.Task[None] | None = None
@@ -198,16 +195,12 @@ class DialOut:
 
     def presence(self, bridge: str) -> Presence:
         """Who is in ``bridge`` now, from the live state: the number a member was called at or
-        joined from (the roster's, as the caller id of a called member is ours), else the
-        caller id Asterisk reports."""
-        if self._live is None:
+        joined from (the caller id of a called member is ours: the model keeps the number called)."""
+        conference = self._live.conference(bridge) if self._live is not None else None
+        if conference is None:
             return Presence(False)
-        members = self._live.members.get(bridge, set())
-        numbers = set()
-        for uid in members:
-            member = self._roster.get(uid)
-            numbers.add(member.caller_number if member is not None else self._live.callers.get(uid, ""))
-        return Presence(bool(members), frozenset(n for n in numbers if n))
+        numbers = {m.caller_number for m in conference.members.values()}
+        return Presence(bool(conference.members), frozenset(n for n in numbers if n))
 
     async def request(
         self, reservation_id: int, bridge: str, number: str, by: Requester, current: bool = True

@@ -1,12 +1,16 @@
-"""Keep every live conference true to its booking (R9, D3).
+"""Keep every live conference true to its booking (R9, R10, D3).
 
 Each tick, for each conference with members: ``lead`` (5 minutes) before its reservation's
-end, try to extend it by one period; the shared capacity decides (no other booking may need
-the seats). Extended: nothing to hear, and the same rule applies before the new end. Not
-extended: every member hears the warning tone now, and at the end the conference is closed
-with a spoken goodbye. Extending at the warning time, not at the end, means that a caller
-never hears the warning and is then kept, and that seats promised to the conference cannot
-be booked away in its last five minutes. Decisions are logged and counted.
+end, the end is decided once (booking.services.endings): extended by one period when the shared
+capacity allows (nothing to hear; the same rule applies before the new end), else every member
+hears the warning tone and at the end the conference is closed with a spoken goodbye.
+Extending at the warning time, not at the end, means that a caller never hears the warning and
+is then kept, and that seats promised to the conference cannot be booked away in its last five
+minutes. The decision and the warning are stored, so a controller restarted at any moment plays
+a warning not yet played, closes a conference whose end has passed, and keeps an extension.
+
+A caller from a mobile network is cut ``mobile_cap`` after their own join (the stored join time
+of their leg, not when this controller first saw them), warned ``mobile_warning`` before, once.
 """
 
 from __future__ import annotations
@@ -14,18 +18,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
 
 from booking.domain.clock import Clock
+from booking.domain.live import EndDecision, EndOutcome
 from booking.domain.model import Reservation
 from booking.domain.usage import EndReason
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.roster import Roster
+from conference_ivr.conference.members import DEFAULT_LANGUAGE, Conference, Member
 from conference_ivr.errors import AmiError
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -33,22 +38,18 @@ from conference_ivr.pbx import names
 log = structlog.get_logger(__name__)
 
 CurrentReservation = Callable[[str], Awaitable[Reservation | None]]
-Extend = Callable[[int, datetime], Awaitable[bool]]
-
-
-@dataclass
-class _Watch:
-    decided_for: datetime | None = None  # the end a decision (extend or warn) was made for
-    ending: bool = False
+Decide = Callable[[int, datetime, datetime], Awaitable[EndDecision]]  # (reservation, end, until)
+Warned = Callable[[int, datetime], Awaitable[None]]  # (reservation, end): the tone was played
+CapWarned = Callable[[str], Awaitable[None]]  # unique id: the member heard the cap's warning
 
 
 class ConferenceLifecycle:
     def __init__(
         self,
         live: LiveConferences,
-        roster: Roster,
         current: CurrentReservation,
-        extend: Extend,
+        decide: Decide,
+        warned: Warned,
         announcer: Announcer,
         clock: Clock,
         metrics: Metrics,
@@ -60,27 +61,28 @@ class ConferenceLifecycle:
         mobile_cap: timedelta = timedelta(minutes=70),
         mobile_warning: timedelta = timedelta(minutes=1),
         note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
+        cap_warned: CapWarned | None = None,
     ) -> None:
         self._live = live
-        self._roster = roster
         self._current = current
-        self._extend = extend
+        self._decide = decide
+        self._warned = warned
         self._announcer = announcer
         self._clock = clock
         self._metrics = metrics
         self._lead = lead
         self._period = period
         self._tick_s = tick_s
-        self._watch: dict[str, _Watch] = {}
         self._task: asyncio.Task[None] | None = None
         self._ami = ami
         self._is_mobile = is_mobile
         self._mobile_cap = mobile_cap
         self._mobile_warning = mobile_warning
         self._note_end = note_end  # tells the usage records why a leg is about to end
-        self._first_seen: dict[str, datetime] = {}  # unique id -> when this controller saw it in
-        self._warned: set[str] = set()
-        self._cut: set[str] = set()
+        self._cap_warned = cap_warned
+        self._decided: dict[tuple[int, datetime], EndDecision] = {}  # what the store said
+        self._ending: set[str] = set()  # bridges being closed now
+        self._cut: set[str] = set()  # members kicked at the cap, their leave not seen yet
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -100,82 +102,95 @@ class ConferenceLifecycle:
             await asyncio.sleep(self._tick_s)
 
     async def tick(self) -> None:
-        live = {bridge for bridge, members in self._live.members.items() if members}
-        for bridge in list(self._watch):
-            if bridge not in live:
-                del self._watch[bridge]  # the session ended with its last member
-        for bridge in live:
-            number = names.parse_bridge_name(bridge)
+        conferences = self._live.conferences()
+        live = {c.bridge for c in conferences}
+        self._ending &= live  # the session ended with its last member
+        present = {m.uniqueid for c in conferences for m in c.members.values()}
+        self._cut &= present
+        for c in conferences:
+            number = names.parse_bridge_name(c.bridge)
             if number is not None:
-                await self._check(bridge, number)
-        await self._mobile_cap_check()
+                await self._check(c.bridge, number)
+        await self._mobile_cap_check(conferences)
 
-    async def _mobile_cap_check(self) -> None:
-        """R10: a caller from a mobile network is cut after the cap, warned a minute before."""
+    async def _mobile_cap_check(self, conferences: list[Conference]) -> None:
+        """R10: a caller from a mobile network is cut after the cap, warned before it."""
         if self._ami is None:
             return
         now = self._clock.now()
-        present = {u: b for b, members in self._live.members.items() for u in members}
-        for uid in list(self._first_seen):
-            if uid not in present:
-                del self._first_seen[uid]
-                self._warned.discard(uid)
-                self._cut.discard(uid)
-        for uid, bridge in present.items():
-            since = self._first_seen.setdefault(uid, now)
-            if not self._is_mobile(self._live.callers.get(uid, "")) or uid in self._cut:
-                continue
-            channel = self._live.channels.get(uid, ("", False, 0))[0]
-            try:
-                if now >= since + self._mobile_cap:
-                    self._cut.add(uid)
-                    self._metrics.mobile_cuts.inc()
-                    log.info("lifecycle.mobile_cut", bridge=bridge)
-                    self._note_end(uid, EndReason.MOBILE_CAP)
-                    await self._ami.action(
-                        {"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel}
-                    )
-                elif now >= since + self._mobile_cap - self._mobile_warning and uid not in self._warned:
-                    self._warned.add(uid)
-                    log.info("lifecycle.mobile_warned", bridge=bridge)
-                    # "press" the member's hidden menu key: ConfBridge runs the controller's
-                    # menu route on that channel alone, which says the warning to that caller
-                    for digit in names.MOBILE_WARNING_KEYS:
-                        await self._ami.action(
-                            {"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Receive": "true"}
-                        )
-            except AmiError:
-                log.warning("lifecycle.mobile_action_failed", bridge=bridge)
+        for c in conferences:
+            for m in list(c.members.values()):
+                if m.uniqueid in self._cut or not self._is_mobile(m.caller_number):
+                    continue
+                try:
+                    if now >= m.joined_at + self._mobile_cap:
+                        await self._cut_member(c.bridge, m)
+                    elif now >= m.joined_at + self._mobile_cap - self._mobile_warning and not m.cap_warned:
+                        await self._warn_member(c.bridge, m)
+                except AmiError:
+                    log.warning("lifecycle.mobile_action_failed", bridge=c.bridge)
+
+    async def _cut_member(self, bridge: str, m: Member) -> None:
+        self._cut.add(m.uniqueid)
+        self._metrics.mobile_cuts.inc()
+        log.info("lifecycle.mobile_cut", bridge=bridge)
+        self._note_end(m.uniqueid, EndReason.MOBILE_CAP)
+        await self._ami_action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": m.channel})
+
+    async def _warn_member(self, bridge: str, m: Member) -> None:
+        m.cap_warned = True
+        log.info("lifecycle.mobile_warned", bridge=bridge)
+        # "press" the member's hidden menu key: ConfBridge runs the controller's menu route on
+        # that channel alone, which says the warning to that caller
+        for digit in names.MOBILE_WARNING_KEYS:
+            await self._ami_action(
+                {"Action": "PlayDTMF", "Channel": m.channel, "Digit": digit, "Receive": "true"}
+            )
+        if self._cap_warned is not None:
+            await self._cap_warned(m.uniqueid)
+
+    async def _ami_action(self, fields: dict[str, str]) -> None:
+        assert self._ami is not None
+        await self._ami.action(fields)
 
     async def _check(self, bridge: str, number: str) -> None:
-        watch = self._watch.setdefault(bridge, _Watch())
-        if watch.ending:
+        if bridge in self._ending:
             return
         reservation = await self._current(number)
-        if reservation is None or reservation.ends_at is None:
+        if reservation is None or reservation.ends_at is None or reservation.id is None:
             return  # anytime rooms run until their members leave
         now, end = self._clock.now(), reservation.ends_at
+        if now < end - self._lead:
+            return
+        decision = self._decided.get((reservation.id, end))
+        if decision is None:
+            decision = await self._decide(reservation.id, end, end + self._period)
+            self._decided[(reservation.id, end)] = decision
+            self._count(number, decision, end)
+        if decision.outcome is EndOutcome.EXTENDED:
+            return  # the reservation's end moved: the next tick looks at the new one
         if now >= end:
-            if watch.decided_for == end:
-                await self._terminate(bridge, watch)
-            return
-        if now < end - self._lead or watch.decided_for == end:
-            return
-        watch.decided_for = end
-        until = end + self._period
-        if await self._extend(reservation.id, until):
-            self._metrics.extensions.labels(result="granted").inc()
-            log.info("lifecycle.extended", conference=number, until=until.isoformat())
-            return
-        self._metrics.extensions.labels(result="denied").inc()
-        log.info("lifecycle.warned", conference=number, end=end.isoformat())
-        await self._play(bridge, ["dialconf/warning_tone"], "warning_tone")
+            await self._terminate(bridge)
+        elif decision.warned_at is None:
+            if not await self._play(bridge, ["dialconf/warning_tone"], "warning_tone"):
+                return  # tried again next tick
+            await self._warned(reservation.id, end)
+            self._decided[(reservation.id, end)] = replace(decision, warned_at=now)
 
-    async def _terminate(self, bridge: str, watch: _Watch) -> None:
-        watch.ending = True
+    def _count(self, number: str, decision: EndDecision, end: datetime) -> None:
+        if decision.outcome is EndOutcome.EXTENDED:
+            self._metrics.extensions.labels(result="granted").inc()
+            log.info("lifecycle.extended", conference=number, until=(end + self._period).isoformat())
+        else:
+            self._metrics.extensions.labels(result="denied").inc()
+            log.info("lifecycle.warned", conference=number, end=end.isoformat())
+
+    async def _terminate(self, bridge: str) -> None:
+        self._ending.add(bridge)
         self._metrics.terminations.inc()
         log.info("lifecycle.terminated", bridge=bridge)
-        language = self._language(bridge)
+        conference = self._live.conference(bridge)
+        language = conference.language if conference is not None else DEFAULT_LANGUAGE
         self._note_end(bridge, EndReason.ENDED)
         with contextlib.suppress(AmiError):
             await self._announcer.play_and_wait(
@@ -188,17 +203,15 @@ class ConferenceLifecycle:
         try:
             await self._announcer.kick_all(bridge)
         except AmiError:
-            watch.ending = False  # try again next tick
+            self._ending.discard(bridge)  # try again next tick
             log.warning("lifecycle.kick_failed", bridge=bridge)
 
-    async def _play(self, bridge: str, sounds: list[str], kind: str) -> None:
+    async def _play(self, bridge: str, sounds: list[str], kind: str) -> bool:
+        conference = self._live.conference(bridge)
+        language = conference.language if conference is not None else DEFAULT_LANGUAGE
         try:
-            await self._announcer.play(bridge, sounds, self._language(bridge), kind)
+            await self._announcer.play(bridge, sounds, language, kind)
         except AmiError:
             log.warning("lifecycle.play_failed", bridge=bridge, kind=kind)
-
-    def _language(self, bridge: str) -> str:
-        """The conference speaks the language of its first member we know (moderator first)."""
-        members = [self._roster.get(u) for u in self._live.members.get(bridge, ())]
-        known = sorted((m for m in members if m is not None), key=lambda m: not m.moderator)
-        return known[0].language if known else "en"
+            return False
+        return True

@@ -135,11 +135,10 @@ class OperationsPort:
         self._gauges = gauges
 
     def status(self) -> ControllerStatus:
-        admins = {uid for uid, (_channel, admin, _order) in self._live.channels.items() if admin}
         rooms = {
-            number: (len(uids), sum(1 for u in uids if u in admins))
-            for bridge, uids in self._live.members.items()
-            if uids and (number := names.parse_bridge_name(bridge)) is not None
+            number: (len(c.members), sum(1 for m in c.members.values() if m.moderator))
+            for c in self._live.conferences()
+            if (number := names.parse_bridge_name(c.bridge)) is not None
         }
         m = self._metrics
         return ControllerStatus(self._ami.ready, self._agi.active_sessions, rooms, counters(m), failures(m))

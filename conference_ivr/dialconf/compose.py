@@ -21,8 +21,9 @@ from booking.adapters.kannel import KannelProcess, KannelSecrets, KannelSmsGatew
 from booking.adapters.mail import MailIntake, SmtpMailGateway
 from booking.adapters.messaging_runtime import MessagingRuntime, mail_handler
 from booking.api.app import create_app
+from booking.domain.live import EndDecision
 from booking.domain.model import Reservation
-from booking.domain.usage import is_mobile
+from booking.domain.usage import Leg, is_mobile
 from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
@@ -38,7 +39,6 @@ from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut, KeypadDial
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.roster import Roster
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
@@ -143,7 +143,7 @@ def build_controller(
     ``names_dir`` is where Asterisk records callers' names (a path as Asterisk sees it);
     without it the journey skips the name recording.
     """
-    settings, booking, clock = services.settings, services.booking, services.clock
+    settings, clock = services.settings, services.clock
     metrics = Metrics()
     a, c = settings.asterisk, settings.controller
     ami = AmiClient(
@@ -155,19 +155,19 @@ def build_controller(
         events=",".join(names.CONTROLLER_AMI_EVENTS),
         typed_only=True,
     )
-    live = LiveConferences(ami, metrics)
-    roster = Roster()
+    usage = services.usage
+
+    async def open_legs() -> dict[str, Leg]:
+        return await asyncio.to_thread(usage.open_legs)
+
+    # The one model of the live conferences: everything below reads it or listens to it.
+    live = LiveConferences(ami, metrics, clock, open_legs)
     announcer = Announcer(ami, metrics)
-    for handler in (
-        live.on_event,
-        announcer.on_event,
-        NameAnnouncements(announcer, roster, live, c.announce_names).on_event,
-    ):
-        ami.on_event(handler)
+    ami.on_event(live.on_event)
+    ami.on_event(announcer.on_event)
     ami.on_resync(live.resync)
-    recorder = UsageRecorder(services.usage, roster, live, clock)
-    ami.on_event(recorder.on_event)
-    live.on_rebuilt(recorder.reconcile)
+    NameAnnouncements(announcer, live, c.announce_names)
+    recorder = UsageRecorder(usage, live, clock)
 
     def observe(command: str, seconds: float) -> None:
         metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
@@ -186,15 +186,19 @@ def build_controller(
         on_dropped=dropped,
     )
     directory = ThreadedDirectory(dialin, c.lookup_threads)
+
+    async def known_name(reservation_id: int, caller: str) -> str | None:
+        return await asyncio.to_thread(usage.recorded_name, reservation_id, caller)
+
     journey = DialInJourney(
         directory,
         c,
         metrics,
         settings.access_numbers,
-        roster,
         names_dir,
-        on_join=live.expect_join,
+        on_join=live.expect,
         seats=live.take_seat,
+        known_name=known_name,
     )
 
     async def remaining(number: str) -> float | None:
@@ -206,7 +210,7 @@ def build_controller(
     def refused(code: str) -> None:
         metrics.dialout_refused.labels(reason=code).inc()
 
-    dialout = DialOut(ami, calls, d, clock, live, roster, on_refused=refused)
+    dialout = DialOut(ami, calls, d, clock, live, on_refused=refused)
     ami.on_event(dialout.on_event)
 
     async def current(number: str) -> Reservation | None:
@@ -215,7 +219,6 @@ def build_controller(
     menu = KeypadMenu(
         remaining,
         live,
-        roster,
         announcer,
         ami,
         metrics,
@@ -235,14 +238,22 @@ def build_controller(
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
     agi.add_route(names.AGI_ROUTE_DIALOUT, invitation.__call__)
 
-    async def extend(reservation_id: int, until: datetime) -> bool:
-        return await asyncio.to_thread(booking.try_extend, reservation_id, until)
+    endings = services.endings
+
+    async def decide(reservation_id: int, end: datetime, until: datetime) -> EndDecision:
+        return await asyncio.to_thread(endings.decide, reservation_id, end, until)
+
+    async def warned(reservation_id: int, end: datetime) -> None:
+        await asyncio.to_thread(endings.warned, reservation_id, end)
+
+    async def cap_warned(uniqueid: str) -> None:
+        await asyncio.to_thread(usage.cap_warned, uniqueid)
 
     lifecycle = ConferenceLifecycle(
         live,
-        roster,
         current,
-        extend,
+        decide,
+        warned,
         announcer,
         clock,
         metrics,
@@ -254,18 +265,17 @@ def build_controller(
         mobile_cap=timedelta(minutes=c.mobile_cap_minutes),
         mobile_warning=timedelta(minutes=c.mobile_warning_minutes),
         note_end=recorder.note_end,
+        cap_warned=cap_warned,
     )
     control = LiveControl(
         ami,
-        roster,
+        live,
         announcer,
         clock,
         note_end=recorder.note_end,
         max_watches=c.live_streams_max,
         max_watches_per_session=c.live_streams_per_session,
     )
-    ami.on_event(control.on_event)
-    live.on_rebuilt(control.resync)
     gauges = BookingGauges(services.figures, metrics)  # seats and lockouts of /metrics and the dashboard
     controller = Controller(
         c,

@@ -25,6 +25,7 @@ from booking.services.confirmations import ConfirmationCodes
 from booking.services.dialin import DialInService
 from booking.services.dialout import DialOutRules, DialOutService
 from booking.services.dispatcher import Dispatcher
+from booking.services.endings import EndDecisions
 from booking.services.figures import FiguresService
 from booking.services.gateways import MailGateway, SmsGateway
 from booking.services.messaging import MessagingService
@@ -55,6 +56,7 @@ class Services:
     billing: BillingService
     figures: FiguresService
     web_sessions: SessionStore
+    endings: EndDecisions  # the booked end of running conferences, decided once (R9)
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
@@ -123,6 +125,7 @@ def build_services(
         billing=billing,
         figures=FiguresService(uow, clock, rules, dialin),
         web_sessions=SessionStore(uow, clock),
+        endings=EndDecisions(uow, clock, booking),
     )
 
 

@@ -22,7 +22,7 @@ from booking.domain.model import Reservation, ReservationStatus
 from booking.services.dialout import DialOutService
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.dialout import call_of, channel_id
-from conference_ivr.conference.roster import Member
+from conference_ivr.conference.members import Arrival
 from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import DialInJourney
@@ -81,7 +81,7 @@ class DialOutInvitation:
         await asyncio.to_thread(self._calls.joined, call.id)
         log.info("dialout.joined", call=call.id, reservation=reservation.id)
 
-    async def _accept(self, speaker: Speaker, number: str, r: Reservation) -> Member:
+    async def _accept(self, speaker: Speaker, number: str, r: Reservation) -> Arrival:
         if r.status is not ReservationStatus.ACTIVE or (
             r.ends_at is not None and self._clock.now() >= r.ends_at
         ):
@@ -95,7 +95,7 @@ class DialOutInvitation:
             raise CallerGaveUp(JoinFailure.DECLINED)
         bridge = names.bridge_name(r.room.conference_number)
         await self._journey.check_room(speaker, bridge, r.participant_limit)
-        return Member(
+        return Arrival(
             uniqueid=speaker.agi.headers.uniqueid,
             conference_number=r.room.conference_number,
             bridge=bridge,

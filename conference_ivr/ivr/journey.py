@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ import structlog
 from booking.domain.model import Role, Verdict
 from booking.services.dialin import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
-from conference_ivr.conference.roster import Member, Roster
+from conference_ivr.conference.members import Arrival
 from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
@@ -35,8 +35,10 @@ MAX_CONFERENCE_DIGITS = 12
 MAX_PIN_DIGITS = 12
 TRIES = 3
 
-# Called with the channel's unique id and the answer time when a caller is sent to ConfBridge.
-JoinObserver = Callable[[str, float], None]
+# Told of each caller sent into ConfBridge, with the monotonic time the call was answered.
+JoinObserver = Callable[[Arrival, float], None]
+# (reservation id, caller number) -> the name this caller recorded in it before, if any
+KnownName = Callable[[int, str], Awaitable[str | None]]
 # Holds a seat: (bridge, unique id, participant limit, ConfBridge's party count) -> granted?
 SeatGate = Callable[[str, str, int, int], bool]
 # ConfBridge's own max_members is only a backstop above the controller's seat count: it also
@@ -48,6 +50,10 @@ def _count_parties(bridge: str, uniqueid: str, limit: int, parties: int) -> bool
     return parties < limit
 
 
+async def _no_name(reservation_id: int, caller_number: str) -> str | None:
+    return None
+
+
 class DialInJourney:
     def __init__(
         self,
@@ -55,16 +61,16 @@ class DialInJourney:
         settings: ControllerSettings,
         metrics: Metrics,
         access_languages: dict[str, str],
-        roster: Roster | None = None,
         names_dir: PurePosixPath | None = None,
         on_join: JoinObserver | None = None,
         seats: SeatGate = _count_parties,
+        known_name: KnownName = _no_name,
     ) -> None:
         self._directory = directory
         self._settings = settings
         self._metrics = metrics
         self._access_languages = access_languages
-        self._roster = roster or Roster()
+        self._known_name = known_name
         self._names_dir = names_dir
         self._on_join = on_join
         self._seats = seats
@@ -169,7 +175,7 @@ class DialInJourney:
         security.warning("security.pin_throttled", conference=number, caller=caller)
         raise CallerGaveUp(JoinFailure.PIN_THROTTLED)
 
-    async def _admit(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> Member:
+    async def _admit(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> Arrival:
         """Schedule, lock and seat checks, then the name recording."""
         assert outcome.admission is not None and outcome.reservation is not None
         admission, reservation = outcome.admission, outcome.reservation
@@ -184,9 +190,9 @@ class DialInJourney:
         bridge = names.bridge_name(number)
         if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
             await self.check_room(speaker, bridge, reservation.participant_limit)
-        known = self._roster.known_name(number, speaker.agi.headers.callerid)
-        name_file = known or await self._record_name(speaker)
-        return Member(
+        known = await self._known_name(reservation.id or 0, speaker.agi.headers.callerid)
+        name_file = PurePosixPath(known) if known else await self._record_name(speaker, reservation.id or 0)
+        return Arrival(
             uniqueid=speaker.agi.headers.uniqueid,
             conference_number=number,
             bridge=bridge,
@@ -211,14 +217,15 @@ class DialInJourney:
             await speaker.say("full")
             raise CallerGaveUp(JoinFailure.FULL)
 
-    async def enter(self, speaker: Speaker, member: Member, answered: float) -> None:
+    async def enter(self, speaker: Speaker, member: Arrival, answered: float) -> None:
         """Send ``member`` into its conference (the dialplan runs ConfBridge after the route)."""
         await self._join(speaker, member, answered)
 
-    async def _record_name(self, speaker: Speaker) -> PurePosixPath | None:
+    async def _record_name(self, speaker: Speaker, reservation_id: int) -> PurePosixPath | None:
+        """Recorded under the reservation's number, so its names go when it goes."""
         if self._names_dir is None:
             return None
-        path = self._names_dir / speaker.agi.headers.uniqueid
+        path = self._names_dir / f"{reservation_id}-{speaker.agi.headers.uniqueid}"
         await speaker.say("say_name")
         ms = self._settings.name_max_ms
         reply = await speaker.agi.command(f'RECORD FILE {path} wav "#" {ms} 0 BEEP s=2')
@@ -228,7 +235,7 @@ class DialInJourney:
             return None  # nothing was said: the name stays unknown (roll call says so)
         return path
 
-    async def _join(self, speaker: Speaker, member: Member, answered: float) -> None:
+    async def _join(self, speaker: Speaker, member: Arrival, answered: float) -> None:
         agi = speaker.agi
         await speaker.say("joining")
         await agi.set_variable(names.confbridge_option("bridge", "template"), names.BRIDGE_PROFILE)
@@ -244,9 +251,8 @@ class DialInJourney:
             names.VAR_MENU, names.MENU_MODERATOR if member.moderator else names.MENU_PARTICIPANT
         )
         await agi.set_variable(names.VAR_ACTION, names.ACTION_JOIN)
-        self._roster.add(member)
         role = "moderator" if member.moderator else "participant"
         self._metrics.joins.labels(role=role).inc()
         log.info("ivr.join", conference=member.conference_number, role=role, language=member.language)
         if self._on_join is not None:
-            self._on_join(member.uniqueid, answered)
+            self._on_join(member, answered)

@@ -6,9 +6,9 @@ mute all, remove last) need no controller.
 
 Who presses the key, and in which conference, is the controller's own knowledge, looked up by
 the channel's unique id, never what channel variables say (anything that can set a variable
-could claim to be a moderator): the roster (filled by the journey), else the live state (AMI
-ConfbridgeJoin/ConfbridgeList, which carry ConfBridge's admin flag; it survives a controller
-restart as the roster does not). When neither knows the member, moderator actions are refused.
+could claim to be a moderator): the live model (conference_ivr.conference.live, from AMI
+ConfbridgeJoin/ConfbridgeList, which carry ConfBridge's admin flag, so it survives a controller
+restart). When it does not know the member, moderator actions are refused.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from conference_ivr.agi.session import AgiSession
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.roster import Roster
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
@@ -70,18 +69,14 @@ class Seat:
 
     bridge: str
     conference: str
-    moderator: bool | None  # None: neither the roster nor Asterisk said
+    moderator: bool | None  # None: Asterisk did not say
 
 
-def seat_of(uniqueid: str, roster: Roster, live: LiveConferences) -> Seat | None:
-    member = roster.get(uniqueid)
-    if member is not None:
-        return Seat(member.bridge, member.conference_number, member.moderator)
-    bridge = next((b for b, uids in live.members.items() if uniqueid in uids), None)
-    if bridge is None:
+def seat_of(uniqueid: str, live: LiveConferences) -> Seat | None:
+    member = live.member(uniqueid)
+    if member is None:
         return None
-    channel = live.channels.get(uniqueid)
-    return Seat(bridge, names.parse_bridge_name(bridge) or "", None if channel is None else channel[1])
+    return Seat(member.bridge, names.parse_bridge_name(member.bridge) or "", member.moderator)
 
 
 class KeypadMenu:
@@ -89,7 +84,6 @@ class KeypadMenu:
         self,
         remaining: RemainingLookup,
         live: LiveConferences,
-        roster: Roster,
         announcer: Announcer,
         ami: AmiClient,
         metrics: Metrics,
@@ -100,7 +94,6 @@ class KeypadMenu:
     ) -> None:
         self._remaining = remaining
         self._live = live
-        self._roster = roster
         self._announcer = announcer
         self._ami = ami
         self._metrics = metrics
@@ -113,7 +106,7 @@ class KeypadMenu:
         action = agi.headers.args[0] if agi.headers.args else ""
         language = agi.headers.language if agi.headers.language in LANGUAGES else "en"
         speaker = Speaker(agi, language, self._tz)
-        seat = seat_of(agi.headers.uniqueid, self._roster, self._live)
+        seat = seat_of(agi.headers.uniqueid, self._live)
         bridge = seat.bridge if seat is not None else ""
         moderator = seat is not None and seat.moderator is True
         if action in MODERATOR_ONLY and not moderator:
@@ -160,9 +153,9 @@ class KeypadMenu:
 
     async def _roll_call(self, speaker: Speaker, bridge: str) -> None:
         await speaker.say("roll_call")
-        for uniqueid in sorted(self._live.members.get(bridge, set())):
-            member = self._roster.get(uniqueid)
-            if member is not None and member.name_file is not None:
+        conference = self._live.conference(bridge)
+        for member in conference.in_order() if conference else []:
+            if member.name_file is not None:
                 await speaker.agi.stream_file(str(member.name_file))
             else:
                 await speaker.say("unnamed")
@@ -171,13 +164,13 @@ class KeypadMenu:
     async def _kick_last(self, speaker: Speaker, bridge: str) -> None:
         """Remove the participant who joined last. Done here, not by ConfBridge's admin_kick_last,
         which picks an announcer (an admin) if one is playing and then refuses."""
-        last = self._live.last_joined_participant(bridge)
+        conference = self._live.conference(bridge)
+        last = conference.last_joined_participant() if conference else None
         if last is None:
             await speaker.say("error_menu")
             return
-        uid, channel = last
-        self._note_end(uid, EndReason.KICKED)
-        await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": channel})
+        self._note_end(last.uniqueid, EndReason.KICKED)
+        await self._ami.action({"Action": "ConfbridgeKick", "Conference": bridge, "Channel": last.channel})
         log.info("menu.removed_last", bridge=bridge)
 
     async def _dial_out(self, speaker: Speaker, bridge: str, conference: str) -> None:

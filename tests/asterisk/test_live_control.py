@@ -26,7 +26,6 @@ from conference_ivr.ami.events import (
 )
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.control import LiveControl
-from conference_ivr.conference.roster import Roster
 from conference_ivr.conference.web_port import LivePagePort
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -289,7 +288,9 @@ async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_
             control.changed(bridge)
         assert await slow.next(0.1) == {"members"} and await slow.next(0.01) == set()
 
-    small = LiveControl(system.ami, Roster(), Announcer(system.ami, Metrics()), system.clock, max_watches=1)
+    small = LiveControl(
+        system.ami, system.controller.live, Announcer(system.ami, Metrics()), system.clock, max_watches=1
+    )
     crowded = page_on(system, small, keepalive_s=0.2, stream_max_s=0.5)
     with small.watch(bridge):
         assert [chunk async for chunk in crowded.stream(r)] == ["event: busy\ndata: {}\n\n"]

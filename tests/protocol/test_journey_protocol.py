@@ -131,7 +131,7 @@ async def dial(
         metrics,
         {"8000": "en", "8420": "cs"},
         names_dir=PurePosixPath("/var/lib/dialconf/t/names") if names else None,
-        on_join=lambda uid, _answered: joined.append(uid),
+        on_join=lambda arrival, _answered: joined.append(arrival.uniqueid),
     )
     server = FastAgiServer()
     server.add_route("ivr", journey)
@@ -279,10 +279,13 @@ async def test_locked_and_full_conferences_turn_participants_away() -> None:
     assert full.failures("full") == 1
 
 
-async def test_the_name_is_recorded_under_the_channel_id() -> None:
+async def test_the_name_is_recorded_under_the_reservation_and_the_channel_id() -> None:
     call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin, names=True)
     assert call.played == ["say_name", "joining"]
-    assert f'RECORD FILE /var/lib/dialconf/t/names/{UNIQUEID} wav "#" 4000 0 BEEP s=2' in call.commands
+    assert (
+        f'RECORD FILE /var/lib/dialconf/t/names/{ANYTIME.id}-{UNIQUEID} wav "#" 4000 0 BEEP s=2'
+        in call.commands
+    )
 
 
 async def test_no_number_or_no_pin_keyed_asks_again() -> None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from booking.domain.clock import FakeClock
+from booking.domain.model import Role
+from booking.domain.usage import Leg
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.ami.events import parse_event
 from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.members import Arrival
 from conference_ivr.metrics import Metrics
 from tests.fixtures import ami_streams
 from tests.support.fake_ami import FakeAmi, message
@@ -80,7 +86,11 @@ async def test_resync_with_no_active_conferences_clears_everything(
     ami: FakeAmi, wired: tuple[AmiClient, LiveConferences, Metrics]
 ) -> None:
     client, live, metrics = wired
-    live.members = {"conf-123456": {"1700000000.77"}}  # stale state from before a restart
+    stale = dict(
+        Event="ConfbridgeJoin", Conference="conf-123456", Channel="PJSIP/a-1", Uniqueid="1700000000.77"
+    )
+    await live.on_event(parse_event(stale | {"Admin": "No", "Muted": "No"}))  # from before a restart
+    assert live.members == {"conf-123456": {"1700000000.77"}}
     ami.replies["confbridgelistrooms"] = lambda a: ami_streams.error(
         a["ActionID"], ami_streams.NO_CONFERENCES
     )
@@ -133,3 +143,56 @@ async def test_a_join_during_resync_is_not_lost(
     await until(lambda: "conf-700100" in live.members, 3)
     assert live.members["conf-583920"] == EXPECTED["conf-583920"] | {"1700000000.12"}
     assert gauges(metrics) == (2, 4)
+
+
+T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+async def test_a_rebuilt_member_is_what_its_stored_leg_says(ami: FakeAmi) -> None:
+    """After a restart: the join time, language, name and cap warning come from the store (the
+    mobile cap counts from the real join); a member the store never saw joined when answered."""
+    leg = Leg("1700000000.1", "583920", 4, "+420602000001", True, Role.PARTICIPANT, "/names/4-1700000000.1",
+              T0 - timedelta(minutes=50), language="cs", cap_warned_at=T0 - timedelta(minutes=1))  # fmt: skip
+
+    async def stored() -> dict[str, Leg]:
+        return {leg.uniqueid: leg}
+
+    client = AmiClient("127.0.0.1", ami.port, "u", "s", reconnect_s=1, action_timeout_s=2)
+    live = LiveConferences(client, Metrics(), FakeClock(T0), stored)
+    client.on_resync(live.resync)
+    try:
+        await client.connect(wait_s=5)
+        await until(lambda: live.members == EXPECTED, 3)
+    finally:
+        await client.close()
+    known, unknown = live.member("1700000000.1"), live.member("1700000000.3")
+    assert known is not None and unknown is not None
+    assert known.joined_at == T0 - timedelta(minutes=50) and known.language == "cs" and known.cap_warned
+    assert str(known.name_file) == "/names/4-1700000000.1" and known.caller_number == "+420602000001"
+    assert unknown.joined_at == T0 - timedelta(seconds=12) and unknown.moderator and not unknown.language
+    conference = live.conference("conf-583920")
+    assert conference is not None and conference.language == "cs"  # nobody else chose one
+
+
+async def test_nothing_of_a_member_stays_after_everyone_leaves() -> None:
+    """With no listener at all (name announcements off): the model forgets whoever leaves, and
+    an arrival whose caller hung up before joining."""
+    live = LiveConferences(AmiClient("127.0.0.1", 9, "u", "s"), Metrics(), FakeClock(T0))
+    bridge = "conf-583920"
+
+    def event(name: str, uid: str) -> dict[str, str]:
+        return dict(
+            Event=name, Conference=bridge, Channel=f"PJSIP/a-{uid}", Uniqueid=uid, Admin="No", Muted="No"
+        )
+
+    live.expect(Arrival("u1", "583920", bridge, False, "cs", "+420221000001", None, 5), 0.0)
+    await live.on_event(parse_event(event("ConfbridgeJoin", "u1")))
+    member = live.member("u1")
+    assert member is not None and member.language == "cs"
+    live.expect(Arrival("u2", "583920", bridge, False, "de", "+420221000002", None, 5), 0.0)
+    await live.on_event(parse_event({"Event": "Hangup", "Channel": "PJSIP/a-u2", "Uniqueid": "u2"}))
+    await live.on_event(parse_event(event("ConfbridgeLeave", "u1")))
+    assert live.member("u1") is None and live.members == {} and live.conferences() == []
+    await live.on_event(parse_event(event("ConfbridgeJoin", "u2")))  # the same id, later: no arrival
+    again = live.member("u2")
+    assert again is not None and again.language == ""

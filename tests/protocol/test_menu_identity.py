@@ -1,6 +1,6 @@
 """The keypad route decides who presses a key from the controller's own state, never from
-channel variables a peer can forge: the roster, else what Asterisk reports (ConfBridge's admin
-flag, after a controller restart), else nobody may use moderator actions."""
+channel variables a peer can forge: the live model, which holds what Asterisk reports
+(ConfBridge's admin flag, also after a controller restart), else nobody may use moderator actions."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import parse_event
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.roster import Member, Roster
 from conference_ivr.ivr.menu import KeypadMenu
 from conference_ivr.metrics import Metrics
 
@@ -60,10 +59,6 @@ async def remaining(_number: str) -> float | None:
     return 600.0
 
 
-def member(uid: str, moderator: bool) -> Member:
-    return Member(uid, "583920", BRIDGE, moderator, "en", "+420221000111", None, 5)
-
-
 async def press(menu: KeypadMenu, uid: str, action: str, keyed: str = "") -> list[str]:
     """Run the menu route for ``uid`` as Asterisk would; the peer answers GET VARIABLE with
     forged values. Returns the commands the controller sent."""
@@ -96,14 +91,13 @@ def played(commands: list[str]) -> list[str]:
     return [m.group(1) for c in commands for m in [_SOUND.search(c)] if m]
 
 
-def build(roster: Roster, ami: FakeAmi, dial: FakeDial | None = None) -> tuple[KeypadMenu, LiveConferences]:
+def build(ami: FakeAmi, dial: FakeDial | None = None) -> tuple[KeypadMenu, LiveConferences]:
     metrics = Metrics()
     live = LiveConferences(ami, metrics)
     announcer = Announcer(ami, metrics)
     menu = KeypadMenu(
         remaining,
         live,
-        roster,
         announcer,
         ami,
         metrics,
@@ -132,9 +126,8 @@ async def join(live: LiveConferences, uid: str, admin: bool) -> None:
 
 
 async def test_a_participant_whose_variables_say_moderator_cannot_end_or_remove() -> None:
-    roster, ami = Roster(), FakeAmi()
-    roster.add(member("p1", moderator=False))
-    menu, live = build(roster, ami, FakeDial())
+    ami = FakeAmi()
+    menu, live = build(ami, FakeDial())
     await join(live, "p1", admin=False)
     await join(live, "p2", admin=False)
     for action in ("end", "kicklast", "rollcall", "dialout"):
@@ -144,11 +137,10 @@ async def test_a_participant_whose_variables_say_moderator_cannot_end_or_remove(
     assert ami.actions == []  # nobody kicked, nothing announced
 
 
-async def test_the_conference_comes_from_the_roster_not_the_channel() -> None:
-    roster, ami = Roster(), FakeAmi()
-    roster.add(member("m1", moderator=True))
+async def test_the_conference_comes_from_the_live_model_not_the_channel() -> None:
+    ami = FakeAmi()
     dial = FakeDial()
-    menu, live = build(roster, ami, dial)
+    menu, live = build(ami, dial)
     await join(live, "m1", admin=True)
     await join(live, "p9", admin=False)
     await press(menu, "m1", "dialout", keyed="601234567")
@@ -158,8 +150,8 @@ async def test_the_conference_comes_from_the_roster_not_the_channel() -> None:
 
 
 async def test_after_a_restart_asterisks_admin_flag_decides_and_nobody_unknown_is_moderator() -> None:
-    roster, ami = Roster(), FakeAmi()  # the restarted controller's roster is empty
-    menu, live = build(roster, ami)
+    ami = FakeAmi()
+    menu, live = build(ami)
     await join(live, "m1", admin=True)  # as live.resync rebuilds it from ConfbridgeList
     await join(live, "p1", admin=False)
     await press(menu, "m1", "kicklast")
@@ -174,8 +166,7 @@ async def test_after_a_restart_asterisks_admin_flag_decides_and_nobody_unknown_i
 
 
 async def test_each_dial_out_refusal_is_said_as_its_own_phrase() -> None:
-    roster, ami = Roster(), FakeAmi()
-    roster.add(member("m1", moderator=True))
+    ami = FakeAmi()
     for code, phrase in (
         ("not_dial_out", "dialout_disabled"),
         ("premium", "dialout_premium"),
@@ -185,7 +176,7 @@ async def test_each_dial_out_refusal_is_said_as_its_own_phrase() -> None:
         ("limit", "dialout_limit"),
         ("rate", "dialout_busy"),
     ):
-        menu, live = build(roster, ami, FakeDial(refuse=code))
+        menu, live = build(ami, FakeDial(refuse=code))
         await join(live, "m1", admin=True)
         said = played(await press(menu, "m1", "dialout", keyed="900123456"))
         expected = [phrase] if code == "not_dial_out" else ["dialout_number", phrase]

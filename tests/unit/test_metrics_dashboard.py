@@ -6,6 +6,7 @@ set by hand, the booking store is a SQLite file.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.ami.events import parse_event
 from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.web_port import OperationsPort
@@ -103,9 +105,15 @@ def test_the_figures_come_from_the_live_state_the_counters_and_the_store(page: P
     number = booking.book(NOW, 60, seats=8).room.conference_number
     booking.book(NOW + timedelta(minutes=90), 60, seats=4)
     live, m = page.controller.live, page.controller.metrics
-    live.members[names.bridge_name(number)] = {"u1", "u2"}
-    live.channels.update({"u1": ("Local/a;2", True, 1), "u2": ("Local/b;2", False, 2)})
-    live.members["conf-000000"] = set()  # an emptied room is not live
+
+    def event(name: str, bridge: str, uid: str, admin: bool = False) -> None:
+        fields = {"Event": name, "Conference": bridge, "Channel": f"Local/{uid};2", "Uniqueid": uid}
+        asyncio.run(live.on_event(parse_event(fields | {"Admin": "Yes" if admin else "No", "Muted": "No"})))
+
+    event("ConfbridgeJoin", names.bridge_name(number), "u1", admin=True)
+    event("ConfbridgeJoin", names.bridge_name(number), "u2")
+    event("ConfbridgeJoin", "conf-000000", "u3")
+    event("ConfbridgeLeave", "conf-000000", "u3")  # an emptied room is not live
     m.join_failures.labels(reason="bad_credentials").inc()
     m.join_failures.labels(reason="full").inc(2)
     m.extensions.labels(result="granted").inc()

@@ -1,0 +1,48 @@
+"""The booked end of a running conference, decided once and kept (R9, D3).
+
+``lead`` before a reservation's end the controller asks ``decide``: the reservation is extended
+by one period when the shared capacity allows it (no other booking needs its seats), otherwise
+the members are to be warned and the conference ends at its end. The decision is stored with
+the end it was for, so a controller restarted at any moment finds it: a warning not yet played
+is played, an end already past closes the conference, an extension granted stays granted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from booking.domain.clock import Clock
+from booking.domain.live import EndDecision, EndOutcome
+from booking.services.booking import BookingService
+from booking.services.ports import UnitOfWork
+
+
+class EndDecisions:
+    def __init__(self, uow: UnitOfWork, clock: Clock, booking: BookingService) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._booking = booking
+
+    def decide(self, reservation_id: int, ends_at: datetime, until: datetime) -> EndDecision:
+        """The decision for this end: the stored one, else taken now (extend to ``until`` or warn).
+
+        The extension commits in its own transaction before the decision is written: a crash
+        between the two leaves the reservation extended, and its old end is never asked about
+        again, so nothing is decided twice the other way.
+        """
+        with self._uow(read_only=True) as tx:
+            found = tx.live.decision(reservation_id, ends_at)
+        if found is not None:
+            return found
+        granted = self._booking.try_extend(reservation_id, until)
+        outcome = EndOutcome.EXTENDED if granted else EndOutcome.WARNED
+        with self._uow() as tx:
+            tx.live.decide(EndDecision(reservation_id, ends_at, outcome, self._clock.now()))
+            stored = tx.live.decision(reservation_id, ends_at)
+        assert stored is not None
+        return stored
+
+    def warned(self, reservation_id: int, ends_at: datetime) -> None:
+        """The warning tone for this end was played into the conference."""
+        with self._uow() as tx:
+            tx.live.mark_warned(reservation_id, ends_at, self._clock.now())
