@@ -144,6 +144,10 @@ class ControllerSettings(BaseModel):
     name_max_ms: int = 4000  # the recorded name is short
     timezone: str = "Europe/Prague"  # how start times are spoken
     announce_names: bool = True  # "<name> has joined / has left" into the conference
+    # Recorded names are deleted this long after the call that recorded them ended (at once
+    # when their reservation is deleted); checked every names_sweep_s.
+    names_retention_days: float = 30
+    names_sweep_s: float = 600
     warning_lead_minutes: float = 5  # R9: the warning tone this long before a booked end
     extension_minutes: float = 15  # R9: a conference is extended a period at a time
     lifecycle_tick_s: float = 1.0  # how often (real seconds) live conferences are checked

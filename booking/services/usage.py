@@ -9,7 +9,7 @@ but missing from the store are opened. Replayed events change nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from booking.domain.clock import Clock
 from booking.domain.errors import NotFound
@@ -110,6 +110,17 @@ class UsageService:
             return None
         with self._uow(read_only=True) as tx:
             return tx.usage.recorded_name(reservation_id, caller_number)
+
+    def expired_names(self, retention: timedelta) -> list[tuple[str, str]]:
+        """(unique id, name file) of the recorded names due for deletion: a deleted or refused
+        reservation's at once, any other ``retention`` after its leg ended."""
+        with self._uow(read_only=True) as tx:
+            return tx.usage.expired_names(self._clock.now() - retention)
+
+    def forget_names(self, uniqueids: list[str]) -> int:
+        """Those names were deleted from disk: their legs no longer point at them."""
+        with self._uow() as tx:
+            return tx.usage.forget_names(uniqueids)
 
     def leg(self, uniqueid: str) -> Leg | None:
         with self._uow(read_only=True) as tx:

@@ -15,15 +15,16 @@ from sqlalchemy import (
     Table,
     false,
     insert,
+    or_,
     select,
     text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
-from booking.domain.model import Role
+from booking.domain.model import ReservationStatus, Role
 from booking.domain.usage import EndReason, Leg
-from booking.store.tables import UtcDateTime, metadata
+from booking.store.tables import UtcDateTime, metadata, reservations
 
 usage_legs = Table(
     "usage_legs",
@@ -47,6 +48,13 @@ usage_legs = Table(
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
 # A caller number's history in a reservation (the PIN guard's known callers).
 Index("ix_usage_legs_caller", usage_legs.c.reservation_id, usage_legs.c.caller_number, usage_legs.c.role)
+# Recorded names by when their leg ended, for the retention sweep.
+Index(
+    "ix_usage_legs_names",
+    usage_legs.c.left_at,
+    sqlite_where=text("name_file IS NOT NULL"),
+    postgresql_where=text("name_file IS NOT NULL"),
+)
 # Open legs, for the reconcile after a restart.
 Index(
     "ix_usage_legs_open",
@@ -155,3 +163,26 @@ class UsageRepository:
             usage_legs.c.reservation_id == reservation_id, usage_legs.c.name_file.is_not(None)
         )
         return [n for n in self.conn.execute(q).scalars() if n]
+
+    def expired_names(self, left_before: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        """(unique id, name file) of the recorded names to delete: every one of a reservation
+        deleted or refused, and every one whose leg ended before ``left_before``."""
+        gone = select(reservations.c.id).where(
+            reservations.c.status.in_([ReservationStatus.DELETED.value, ReservationStatus.REJECTED.value])
+        )
+        u = usage_legs.c
+        q = (
+            select(u.uniqueid, u.name_file)
+            .where(u.name_file.is_not(None), u.left_at.is_not(None))
+            .where(or_(u.left_at < left_before, u.reservation_id.in_(gone)))
+            .order_by(u.left_at)
+            .limit(limit)
+        )
+        return [(uid, name) for uid, name in self.conn.execute(q)]
+
+    def forget_names(self, uniqueids: list[str]) -> int:
+        """The legs' recorded names were deleted from disk."""
+        if not uniqueids:
+            return 0
+        q = update(usage_legs).where(usage_legs.c.uniqueid.in_(uniqueids)).values(name_file=None)
+        return int(self.conn.execute(q).rowcount)

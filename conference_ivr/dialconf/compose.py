@@ -8,10 +8,10 @@ the booking API with the web pages, and the controller.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI
@@ -39,6 +39,7 @@ from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut, KeypadDial
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.name_keeper import NameKeeper
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
@@ -136,12 +137,16 @@ def controller_routers(services: Services, controller: Controller) -> list[APIRo
 
 
 def build_controller(
-    services: Services, ami_secret: str, names_dir: PurePosixPath | None = None
+    services: Services,
+    ami_secret: str,
+    names_dir: PurePosixPath | None = None,
+    names_host: Callable[[PurePosixPath], Path] | None = None,
 ) -> Controller:
     """The controller: FastAGI routes (journey, keypad menu), AMI, live state, announcements.
 
     ``names_dir`` is where Asterisk records callers' names (a path as Asterisk sees it);
-    without it the journey skips the name recording.
+    without it the journey skips the name recording. ``names_host`` turns such a path into
+    the file on this host, for deleting the names past their retention.
     """
     settings, clock = services.settings, services.clock
     metrics = Metrics()
@@ -292,4 +297,7 @@ def build_controller(
         operations=OperationsPort(live, ami, agi, metrics, gauges),
     )
     controller.run_beside("booking_gauges", gauges.run)
+    if names_host is not None:
+        retention = timedelta(days=c.names_retention_days)
+        controller.run_beside("names", NameKeeper(usage, names_host, retention, c.names_sweep_s).run)
     return controller

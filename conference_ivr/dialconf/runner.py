@@ -83,7 +83,7 @@ def serve(settings: Settings) -> int:
 
 async def _serve(settings: Settings, messaging: Messaging, inst: AsteriskInstance, banner: str = "") -> None:
     services, runtime = messaging.services, messaging.runtime
-    controller = build_controller(services, inst.ami_secret(), inst.inner("names"))
+    controller = build_controller(services, inst.ami_secret(), inst.inner("names"), inst.install.host_path)
     # Before anything starts: a bad token file stops here.
     app = build_api(services, messaging.sms_key, controller_routers(services, controller))
     await controller.start()

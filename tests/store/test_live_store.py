@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from booking.domain.live import EndDecision, EndOutcome, LiveSeat
 from booking.domain.model import Role
-from booking.domain.usage import Leg
+from booking.domain.usage import EndReason, Leg
 from tests.store.conftest import T0, Store
 
 END = T0 + timedelta(minutes=30)
@@ -75,3 +75,31 @@ def test_a_leg_keeps_its_language_the_cap_warning_and_the_callers_last_name(stor
         assert tx.usage.recorded_name(3, "+420602000002") is None
         assert tx.usage.recorded_name(4, "+420602000001") is None
         assert sorted(tx.usage.name_files(3)) == ["/names/3/u1", "/names/3/u2"]
+
+
+def test_names_expire_with_their_reservation_or_after_the_retention(store: Store) -> None:
+    service = store.service()
+    kept, deleted = service.book(None, None, 5), service.book(None, None, 5)
+    assert kept.id is not None and deleted.id is not None
+    legs = [
+        ("old", kept.id, "/n/old", T0 - timedelta(days=40)),
+        ("recent", kept.id, "/n/recent", T0 - timedelta(days=2)),
+        ("unnamed", kept.id, None, T0 - timedelta(days=40)),
+        ("of-deleted", deleted.id, "/n/of-deleted", T0 - timedelta(minutes=5)),
+        ("still-in", deleted.id, "/n/still-in", None),
+    ]
+    with store.uow() as tx:
+        for uid, rid, name, left in legs:
+            tx.usage.open(
+                Leg(uid, "1", rid, "+420221000001", False, Role.PARTICIPANT, name, T0 - timedelta(days=41))
+            )
+            if left is not None:
+                tx.usage.close(uid, left, EndReason.LEFT)
+    service.delete(deleted.room.profile_id, deleted.id)
+    with store.uow(read_only=True) as tx:
+        due = tx.usage.expired_names(T0 - timedelta(days=30))
+    assert due == [("old", "/n/old"), ("of-deleted", "/n/of-deleted")]  # by when they ended
+    with store.uow() as tx:
+        assert tx.usage.forget_names(["old", "of-deleted"]) == 2
+        assert tx.usage.expired_names(T0 - timedelta(days=30)) == []
+        assert tx.usage.recorded_name(kept.id, "+420221000001") == "/n/recent"

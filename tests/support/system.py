@@ -130,7 +130,8 @@ async def running_system(
     upgrade(settings.database_url)
     services = build_services(settings, clock or SystemClock())
     secret = asterisk.instance.ami_secret()
-    controller = build_controller(services, secret, asterisk.instance.inner("names"))
+    inst = asterisk.instance
+    controller = build_controller(services, secret, inst.inner("names"), inst.install.host_path)
     await controller.start()
     a = settings.asterisk
     ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, secret)

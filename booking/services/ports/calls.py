@@ -44,6 +44,13 @@ class Usage(Protocol):
 
     def name_files(self, reservation_id: int) -> list[str]: ...
 
+    def expired_names(self, left_before: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        """(unique id, name file) of names to delete: a deleted or refused reservation's, and
+        those whose leg ended before ``left_before``."""
+        ...
+
+    def forget_names(self, uniqueids: list[str]) -> int: ...
+
 
 class DialOuts(Protocol):
     """Dial-out calls: durable, so a controller restart neither loses nor repeats one."""

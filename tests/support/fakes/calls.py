@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from booking.domain.model import Role
+from booking.domain.model import ReservationStatus, Role
 from booking.domain.pin_guard import Attempts
 from booking.domain.usage import EndReason, Leg
 from tests.support.fakes.state import FakeState
@@ -96,3 +96,21 @@ class FakeUsage:
 
     def name_files(self, reservation_id: int) -> list[str]:
         return [g.name_file for g in self.for_reservation(reservation_id) if g.name_file]
+
+    def expired_names(self, left_before: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        gone = {ReservationStatus.DELETED, ReservationStatus.REJECTED}
+
+        def expired(g: Leg) -> bool:
+            r = self._s.reservations.get(g.reservation_id or 0)
+            return g.left_at is not None and (g.left_at < left_before or (r is not None and r.status in gone))
+
+        found = sorted(
+            (g for g in self._s.legs.values() if g.name_file and expired(g)), key=lambda g: g.left_at or 0
+        )
+        return [(g.uniqueid, g.name_file or "") for g in found[:limit]]
+
+    def forget_names(self, uniqueids: list[str]) -> int:
+        named = [u for u in uniqueids if u in self._s.legs and self._s.legs[u].name_file]
+        for u in named:
+            self._s.legs[u] = dataclasses.replace(self._s.legs[u], name_file=None)
+        return len(named)

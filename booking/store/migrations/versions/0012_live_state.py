@@ -1,5 +1,5 @@
 """The live conferences' durable state: end decisions, live seats, and on each usage leg the
-caller's language and the mobile cap's warning.
+caller's language and the mobile cap's warning; recorded names by when their leg ended.
 
 Revision ID: 0012
 Revises: 0011
@@ -36,9 +36,17 @@ def upgrade() -> None:
     with op.batch_alter_table("usage_legs") as batch:
         batch.add_column(sa.Column("language", sa.String(8), nullable=False, server_default=""))
         batch.add_column(sa.Column("cap_warned_at", UtcDateTime, nullable=True))
+    op.create_index(
+        "ix_usage_legs_names",
+        "usage_legs",
+        ["left_at"],
+        sqlite_where=sa.text("name_file IS NOT NULL"),
+        postgresql_where=sa.text("name_file IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_usage_legs_names", table_name="usage_legs")
     with op.batch_alter_table("usage_legs") as batch:
         batch.drop_column("cap_warned_at")
         batch.drop_column("language")
