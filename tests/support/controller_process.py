@@ -8,6 +8,7 @@ time (``EpochScaledClock``), however often the child is started again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -41,10 +42,6 @@ class ControllerProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
-
     async def start(self, timeout: float = 20) -> None:
         """Start the child and wait until its /healthz says it is logged in to AMI."""
         assert self.proc is None, "already running"
@@ -72,9 +69,12 @@ class ControllerProcess:
             await until_async(up, timeout, "the controller up, logged in to AMI")
 
     async def kill(self) -> None:
-        """SIGKILL: no cleanup, no goodbye, whatever the controller was doing."""
-        assert self.proc is not None, "not running"
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        """SIGKILL: no cleanup, no goodbye, whatever the controller was doing (a child that
+        already died is only reaped)."""
+        assert self.proc is not None, "not started"
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):  # it died just now
+                os.killpg(self.proc.pid, signal.SIGKILL)
         await self.proc.wait()
         self.proc = None
 
