@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
@@ -227,6 +227,21 @@ class ApiSettings(BaseModel):
         return self.cookie_secure if self.cookie_secure is not None else not is_loopback(self.bind_address)
 
 
+class ClockSettings(BaseModel):
+    """For tests and demos only: time runs ``speed`` times faster from ``epoch``.
+
+    Every duration (booked ends, warnings, mobile caps) is read from this clock, so a demo shows
+    a two-hour conference in minutes. Two processes given the same epoch and speed read the same
+    time (``booking.domain.clock.EpochScaledClock``): a test kills the controller and starts it
+    again in compressed time. Never on a system with real callers.
+    """
+
+    speed: float = Field(default=1.0, gt=0)
+    # An ISO 8601 time with its offset, e.g. 2025-01-01T12:00:00+00:00. None: when the process
+    # starts (then no other process shares this clock).
+    epoch: AwareDatetime | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIALCONF_", env_nested_delimiter="__", extra="ignore")
 
@@ -241,3 +256,4 @@ class Settings(BaseSettings):
     dialout: DialOutSettings = Field(default_factory=DialOutSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)
+    clock: ClockSettings = Field(default_factory=ClockSettings)

@@ -8,14 +8,15 @@ once and hands the services on. Nothing else constructs a service.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import Engine
 
 from booking.adapters.kept_secret import kept_secret
-from booking.domain.clock import Clock, SystemClock
+from booking.domain.clock import Clock, EpochScaledClock, SystemClock
 from booking.domain.compose import Composer
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import SecretFileError
@@ -40,7 +41,9 @@ from booking.store.engine import make_engine
 from booking.store.unit_of_work import SqlTransaction, SqlUnitOfWork
 from booking.web.session_store import SessionStore
 from conference_ivr.errors import DialconfError
-from conference_ivr.settings import Settings
+from conference_ivr.settings import ClockSettings, Settings
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,16 @@ def dialout_rules(settings: Settings) -> DialOutRules:
     return DialOutRules(policy, caps, d.max_attempts, timedelta(seconds=d.retry_s))
 
 
+def clock_from(settings: ClockSettings) -> Clock:
+    """The process's clock: the system's, unless a test or a demo compresses time."""
+    if settings.speed == 1:
+        return SystemClock()  # epoch + (now - epoch) * 1 is now, whatever the epoch
+    epoch = settings.epoch or datetime.now(UTC)
+    # Loud on purpose: on a system with real callers this would end their conferences early.
+    log.warning("clock.compressed", speed=settings.speed, epoch=epoch.isoformat())
+    return EpochScaledClock(epoch, settings.speed)
+
+
 def build_services(
     settings: Settings,
     clock: Clock | None = None,
@@ -95,8 +108,9 @@ def build_services(
     mail: MailGateway | None = None,
 ) -> Services:
     """Every service over one unit of work. ``sms``/``mail``: the gateways the outbox sends
-    through (without them it stays unsent: a process that only books, or a CLI command)."""
-    clock = clock or SystemClock()
+    through (without them it stays unsent: a process that only books, or a CLI command).
+    ``clock``: a test's; without it, the one the settings give (``clock_from``)."""
+    clock = clock or clock_from(settings.clock)
     uow = SqlUnitOfWork(engine or make_engine(settings.database_url))
     rules, m = settings.booking, settings.messaging
     planner = NoticePlanner(m.notices)

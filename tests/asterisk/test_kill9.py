@@ -6,63 +6,20 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
-import sys
 from pathlib import Path
-
-import httpx
 
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
 from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
-from conference_ivr.settings import Settings
 from tests.support.caller import LocalCaller
+from tests.support.controller_process import ControllerProcess
 from tests.support.events import EventLog, Predicate
-from tests.support.poll import until, until_async
-from tests.support.system import isolated_settings, running_asterisk, settings_env
+from tests.support.poll import until
+from tests.support.system import isolated_settings, running_asterisk
 
 ROUNDS = 4
-# This test is about usage legs: no SMS gateway or mail intake to be orphaned by each kill -9.
-QUIET_MESSAGING = {"DIALCONF_MESSAGING__SMS": "false", "DIALCONF_MESSAGING__MAIL__INTAKE": "false"}
-
-
-class Controller:
-    """`dialconf serve` as a child process that can be killed hard and started again."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "conference_ivr", "serve",
-            env=QUIET_MESSAGING | settings_env(self.settings), stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{self.settings.controller.metrics_port}/healthz"
-        async with httpx.AsyncClient() as http:
-
-            async def up() -> bool:
-                try:
-                    return bool((await http.get(url, timeout=1)).json().get("ami"))
-                except (httpx.HTTPError, ValueError):
-                    return False
-
-            await until_async(up, 20, "the controller up, logged in to AMI")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        await self.proc.wait()
-        self.proc = None
-
-    async def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.proc.wait(), 20)
-            self.proc = None
 
 
 async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path) -> None:
@@ -78,7 +35,7 @@ async def test_kill_9_at_random_moments_loses_and_doubles_no_leg(tmp_path: Path)
         events = EventLog()
         ami.on_event(events.add)
         await ami.connect(wait_s=10)
-        controller = Controller(settings)
+        controller = ControllerProcess(settings)
         await controller.start()
         inside: list[LocalCaller] = []
         try:

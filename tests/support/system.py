@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import socket
@@ -12,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from booking.domain.clock import Clock, SystemClock
 from booking.services.booking import BookingService
@@ -172,4 +175,18 @@ def settings_env(s: Settings) -> dict[str, str]:
         "DIALCONF_MESSAGING__KANNEL__SMSBOX_PORT": str(k.smsbox_port),
         "DIALCONF_MESSAGING__KANNEL__FAKE_SMSC_PORT": str(k.fake_smsc_port),
         "DIALCONF_MESSAGING__KANNEL__SENDSMS_PORT": str(k.sendsms_port),
+        # every controller, booking and clock setting the test changed (compressed lifecycle
+        # minutes, capacity, PIN limits, the shared clock): the subprocess must run the same rules
+        **_changed("CONTROLLER", c),
+        **_changed("BOOKING", s.booking),
+        **_changed("CLOCK", s.clock),
+    }
+
+
+def _changed(section: str, model: BaseModel) -> dict[str, str]:
+    """``DIALCONF_<SECTION>__<FIELD>`` for each field that differs from its default (flat
+    sections: a value that is not a string goes as JSON, which pydantic-settings reads)."""
+    return {
+        f"DIALCONF_{section}__{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in model.model_dump(mode="json", exclude_defaults=True).items()
     }
