@@ -81,13 +81,17 @@ class ConferenceLifecycle:
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._cap_warned = cap_warned
         self._decided: dict[tuple[int, datetime], EndDecision] = {}  # what the store said
-        self._ending: set[str] = set()  # bridges being closed now
+        # bridges being closed now, each by its own task: a goodbye (up to 20 s) must not hold
+        # up the other conferences' ends and mobile caps
+        self._ending: dict[str, asyncio.Task[None]] = {}
         self._cut: set[str] = set()  # members kicked at the cap, their leave not seen yet
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
+        for closing in self._ending.values():
+            closing.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -104,7 +108,8 @@ class ConferenceLifecycle:
     async def tick(self) -> None:
         conferences = self._live.conferences()
         live = {c.bridge for c in conferences}
-        self._ending &= live  # the session ended with its last member
+        for bridge in [b for b, t in self._ending.items() if t.done() and b not in live]:
+            del self._ending[bridge]  # the session ended with its last member
         present = {m.uniqueid for c in conferences for m in c.members.values()}
         self._cut &= present
         for c in conferences:
@@ -154,7 +159,7 @@ class ConferenceLifecycle:
         await self._ami.action(fields)
 
     async def _check(self, bridge: str, number: str) -> None:
-        if bridge in self._ending:
+        if bridge in self._ending and not self._ending[bridge].done():
             return
         reservation = await self._current(number)
         if reservation is None or reservation.ends_at is None or reservation.id is None:
@@ -170,7 +175,8 @@ class ConferenceLifecycle:
         if decision.outcome is EndOutcome.EXTENDED:
             return  # the reservation's end moved: the next tick looks at the new one
         if now >= end:
-            await self._terminate(bridge)
+            if bridge not in self._ending:
+                self._ending[bridge] = asyncio.create_task(self._terminate(bridge))
         elif decision.warned_at is None:
             if not await self._play(bridge, ["dialconf/warning_tone"], "warning_tone"):
                 return  # tried again next tick
@@ -186,7 +192,6 @@ class ConferenceLifecycle:
             log.info("lifecycle.warned", conference=number, end=end.isoformat())
 
     async def _terminate(self, bridge: str) -> None:
-        self._ending.add(bridge)
         self._metrics.terminations.inc()
         log.info("lifecycle.terminated", bridge=bridge)
         conference = self._live.conference(bridge)
@@ -203,7 +208,7 @@ class ConferenceLifecycle:
         try:
             await self._announcer.kick_all(bridge)
         except AmiError:
-            self._ending.discard(bridge)  # try again next tick
+            self._ending.pop(bridge, None)  # try again next tick
             log.warning("lifecycle.kick_failed", bridge=bridge)
 
     async def _play(self, bridge: str, sounds: list[str], kind: str) -> bool:
