@@ -124,7 +124,7 @@ def build_services(
         dialout=DialOutService(uow, clock, dialout_rules(settings)),
         messaging=messaging,
         billing=billing,
-        figures=FiguresService(uow, clock, rules, dialin),
+        figures=FiguresService(uow, clock, rules, dialin, seats),
         seats=seats,
         web_sessions=SessionStore(uow, clock),
     )
