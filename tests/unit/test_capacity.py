@@ -118,7 +118,9 @@ def test_a_refusal_counts_the_live_seats_and_suggests_starts_after_them() -> Non
     assert check(booked, at(30), at(90), 4, 10, at(0), at(180), live=live) is None
 
 
-@given(st.lists(windows, max_size=15), st.lists(st.integers(1, 300), max_size=12), windows, st.integers(1, 40))
+@given(
+    st.lists(windows, max_size=15), st.lists(st.integers(1, 300), max_size=12), windows, st.integers(1, 40)
+)
 def test_check_with_live_seats_agrees_with_counting_them_over_the_window(
     booked: list[Booked], ends: list[int], want: Booked, cap: int
 ) -> None:
