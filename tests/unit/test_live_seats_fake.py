@@ -108,6 +108,19 @@ def test_a_timed_booking_must_fit_beside_the_live_members(bridge: Bridge) -> Non
     assert bridge.booking.book(T0 + HOLD, 60, seats=3).seats == 3  # 7 + 3 there: full, but fits
 
 
+def test_a_copy_and_a_change_fit_beside_the_live_members(bridge: Bridge) -> None:
+    past = bridge.booking.book(at(-120), 60, seats=8)
+    later = bridge.booking.book(at(90), 60, seats=8)
+    profile = past.room.profile_id
+    bridge.join("m1", "m2", "m3")
+    with pytest.raises(CapacityExceeded) as refused:
+        bridge.booking.copy(profile, past.id or 0, at(15))  # R48: the same 8 seats, started again
+    assert refused.value.refusal.peak_reserved == 3
+    with pytest.raises(CapacityExceeded):
+        bridge.booking.edit(profile, later.id or 0, starts_at=at(20), ends_at=at(80))
+    assert bridge.booking.copy(profile, past.id or 0, T0 + HOLD).seats == 8  # once they are not counted
+
+
 def test_an_extension_counts_the_live_members(bridge: Bridge) -> None:
     timed = bridge.booking.book(at(40), 30, seats=6)  # past the joins' hold: not counted by them
     assert timed.id is not None
