@@ -39,6 +39,11 @@ class BookingSettings(BaseModel):
     # No reservation, even one an operator approves, is longer than this: it bounds the
     # capacity query to bookings that start within this span before the window.
     absolute_max_window_days: int = 14
+    # R7 for anytime rooms, which reserve nothing in advance: a live member's seat counts as held
+    # from the join until this far ahead, renewed while they talk (booking.services.seats). A
+    # booking, or an extension, starting within it must fit beside them; a join that would push
+    # the system past what the timed bookings hold is refused.
+    live_seat_hold_minutes: int = Field(30, ge=1)
 
     phone_region: str = "CZ"  # how caller numbers without a country code are read (mobile or not)
 
@@ -66,6 +71,10 @@ class BookingSettings(BaseModel):
     @property
     def ended_visible(self) -> timedelta:
         return timedelta(minutes=self.ended_visible_minutes)
+
+    @property
+    def live_seat_hold(self) -> timedelta:
+        return timedelta(minutes=self.live_seat_hold_minutes)
 
 
 # --- the SMS gateway (Kannel) ------------------------------------------------------------

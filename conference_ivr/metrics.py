@@ -139,6 +139,12 @@ class Metrics:
         self.seats_capacity = Gauge(
             "dialconf_seats_capacity", "Seats all bookings share at any instant.", registry=r
         )
+        self.live_seats = Gauge(
+            "dialconf_live_seats",
+            "Seats live members of anytime rooms hold now in the shared capacity, beside the "
+            "seats reserved (an anytime room reserves none in advance).",
+            registry=r,
+        )
         self.pin_lockouts_active = Gauge(
             "dialconf_pin_lockouts_active",
             "PIN-guessing keys held now, by scope: a caller number or web client locked out, a "

@@ -5,6 +5,12 @@ only those (an index on ends_at/starts_at), so a check costs O(k log k) in the k
 bookings, not in the size of the table. A booking that clearly fits costs less still: the seats
 of every overlapping booking, summed by the database, bound the peak from above, and the exact
 sweep (``peak_seats``, over the database's raw values) runs only when that bound leaves no room.
+
+Live seats (an anytime room's members, booking.services.seats) share the same capacity. Each is
+held from its member's join until ``held_until``, which moves ahead while they talk: that end is
+how far the seat is known to be held, not when it will be free. So a live seat counts over all
+of any window it reaches into (``live_within``), never as ending inside it; a window that starts
+at or after every ``held_until`` does not count them.
 """
 
 from __future__ import annotations
@@ -57,8 +63,21 @@ def peak(booked: Iterable[Booked], start: datetime, end: datetime) -> tuple[int,
     return best, best_at
 
 
-def fits(booked: Sequence[Booked], start: datetime, end: datetime, seats: int, capacity: int) -> bool:
-    return peak(booked, start, end)[0] + seats <= capacity
+def live_within(live: Iterable[Booked], start: datetime, end: datetime) -> int:
+    """The live seats that count against [start, end): every one reaching into it, as if all
+    were held for the whole window (their ends are only renewed, never known)."""
+    return sum(b.seats for b in live if b.ends_at > start and b.starts_at < end)
+
+
+def fits(
+    booked: Sequence[Booked],
+    start: datetime,
+    end: datetime,
+    seats: int,
+    capacity: int,
+    live: Sequence[Booked] = (),
+) -> bool:
+    return peak(booked, start, end)[0] + live_within(live, start, end) + seats <= capacity
 
 
 def peak_seats(overlapping: Iterable[tuple[_Ordered, _Ordered, int]]) -> int:
@@ -89,24 +108,29 @@ def check(
     not_before: datetime,
     not_after: datetime,
     suggestions: int = 3,
+    live: Sequence[Booked] = (),
 ) -> CapacityRefusal | None:
     """None when ``seats`` fit over [start, end); otherwise a refusal with alternatives.
 
     ``booked`` must hold every reservation overlapping [not_before, not_after + length]:
     alternatives are searched within that horizon only (starts allowed by the booking rules).
+    ``live``: the live seats (each counted over any window it reaches into: ``live_within``);
+    the refusal's peak includes those reaching into the window.
     """
     reserved, busiest = peak(booked, start, end)
+    reserved += live_within(live, start, end)
     if reserved + seats <= capacity:
         return None
     length = end - start
-    # A free slot can only open where some booking ends (moving later) or where the window's
-    # end meets a booking's start (moving earlier); those are the only candidate starts.
-    candidates = {b.ends_at for b in booked} | {b.starts_at - length for b in booked}
+    # A free slot can only open where some booking or live seat ends (moving later) or where the
+    # window's end meets a booking's start (moving earlier); those are the only candidate starts.
+    # (Live seats began before any allowed start: moving earlier never frees one.)
+    candidates = {b.ends_at for b in (*booked, *live)} | {b.starts_at - length for b in booked}
     fitting = sorted(
         (
             c
             for c in candidates
-            if not_before <= c <= not_after and fits(booked, c, c + length, seats, capacity)
+            if not_before <= c <= not_after and fits(booked, c, c + length, seats, capacity, live)
         ),
         key=lambda c: (abs(c - start), c),
     )

@@ -2,7 +2,8 @@
 
 Every write that can take seats runs check-then-insert inside one transaction that holds
 the capacity lock, so concurrent bookings never overbook (SQLite: BEGIN IMMEDIATE;
-PostgreSQL: an advisory transaction lock).
+PostgreSQL: an advisory transaction lock). The seats the live members of anytime rooms hold
+(booking.services.seats) are in the same ledger: a booking or an extension must fit beside them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from booking.domain.model import (
 )
 from booking.domain.rules import BookingRequest
 from booking.services.ports import Transaction, UnitOfWork
+from booking.services.seats import live_booked, seats_fit
 from booking.settings import BookingSettings
 
 
@@ -152,17 +154,9 @@ class BookingService:
         return tx.reservations.add_room(RoomDraft(number, pin, admin_pin, profile_id), now)
 
     def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
-        """Whether ``seats`` more fit over [start, end), exactly; cheaply when they clearly do.
-
-        First every seat of every overlapping booking, summed by the database: the peak is never
-        more, so if those fit, the booking does (one number read, whatever the bookings near the
-        window). Otherwise the exact peak decides (the overlapping rows swept as stored).
-        """
-        longest = timedelta(days=self._s.absolute_max_window_days)
-        room = self._s.system_capacity - seats
-        if tx.reservations.seats_overlapping(start, end, longest, exclude) <= room:
-            return True
-        return tx.reservations.peak_reserved(start, end, longest, exclude) <= room
+        """Whether ``seats`` more fit over [start, end) beside the bookings and the live seats
+        (booking.services.seats.seats_fit: exactly; cheaply when they clearly do)."""
+        return seats_fit(tx, self._s, start, end, seats, exclude)
 
     def _check_capacity(
         self,
@@ -174,7 +168,7 @@ class BookingService:
         earliest: datetime | None = None,
     ) -> None:
         if start is None or end is None:
-            return  # anytime rooms hold no seats in advance; joins are checked live
+            return  # anytime rooms hold no seats in advance; their members do (services.seats)
         # The wider span (for suggested alternatives) is read only when the booking does not fit.
         if self._fits(tx, start, end, seats, exclude):
             return
@@ -192,6 +186,7 @@ class BookingService:
             not_before=max(start - search, now),
             not_after=start + search,
             suggestions=self._s.suggestions,
+            live=live_booked(tx),  # anytime rooms' live members (R7)
         )
         if refusal is not None:
             raise CapacityExceeded(refusal, seats)
@@ -322,7 +317,8 @@ class BookingService:
 
     def try_extend(self, reservation_id: int, until: datetime) -> bool:
         """Extend a running reservation to ``until`` if the shared capacity has room for its
-        seats until then (no other booking needs them). Atomic with other bookings."""
+        seats until then (no other booking, nor a live member of an anytime room, needs them).
+        Atomic with other bookings and live seats."""
         with self._uow() as tx:
             tx.reservations.lock_capacity()
             r = tx.reservations.get_reservation(reservation_id)

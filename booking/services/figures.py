@@ -1,4 +1,6 @@
-"""Seats and PIN lockouts from the booking store, for /metrics and the operations dashboard.
+"""Seats and PIN lockouts from the booking store, for /metrics and the operations dashboard:
+the seats booked now and over the next hours, the seats live members of anytime rooms hold
+(booking.services.seats), the capacity they all share, and the PIN lockouts.
 
 Blocking: read in a worker thread, never on the event loop (the controller's BookingGauges
 does, every period and when the dashboard is viewed).
@@ -17,6 +19,7 @@ from booking.domain.model import Reservation
 from booking.domain.pin_guard import SCOPES, Attempts
 from booking.services.dialin import DialInService
 from booking.services.ports import UnitOfWork
+from booking.services.seats import LiveSeats
 from booking.settings import BookingSettings
 
 # The label values of dialconf_seats_reserved (metrics.SEAT_HORIZONS, same order) and their spans.
@@ -29,6 +32,7 @@ class BookingFigures:
     capacity: int  # seats every booking shares at any instant
     reserved: dict[str, int]  # horizon -> seats reserved (now; or the peak until now+horizon)
     lockouts: list[Attempts]  # keys locked out now
+    live_seats: int  # seats live members of anytime rooms hold now, beside the reserved ones
     # conference number -> the reservation it runs under now (only for the numbers asked)
     running: dict[str, Reservation | None] = field(default_factory=dict)
 
@@ -46,12 +50,18 @@ def reserved_at(booked: Iterable[Booked], at: datetime) -> int:
 
 class FiguresService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, dialin: DialInService
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        settings: BookingSettings,
+        dialin: DialInService,
+        seats: LiveSeats,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._s = settings
         self._dialin = dialin
+        self._seats = seats
 
     def read(self, live_numbers: Iterable[str] = ()) -> BookingFigures:
         """Blocking (the store): call it in a thread. A few indexed reads, whatever the table size."""
@@ -64,4 +74,6 @@ class FiguresService:
             for name, span in HORIZONS.items()
         }
         running = {number: self._dialin.current_reservation(number) for number in live_numbers}
-        return BookingFigures(now, self._s.system_capacity, reserved, self._dialin.pin_lockouts(), running)
+        return BookingFigures(
+            now, self._s.system_capacity, reserved, self._dialin.pin_lockouts(), self._seats.held(), running
+        )

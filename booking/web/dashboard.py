@@ -2,7 +2,8 @@
 
 Live conferences, members and counters come from the running controller, through its port
 (booking.web.ports.Operations: its own state, and the figures a scrape of its registry would
-give), and the seats and PIN lockouts from the booking store, read in a worker thread. The
+give), and the seats (reserved, and held live by anytime rooms' members) and PIN lockouts from
+the booking store, read in a worker thread. The
 handlers are ``async`` on purpose: they run on the controller's event loop, the only place its
 live state may be read. The page refreshes its
 figures every few seconds with a small script (a fragment from ``/dashboard/figures``); without
@@ -57,10 +58,11 @@ class SeatRow:
     reserved: int
     capacity: int
     used: int | None  # members now (only for the "now" row)
+    live: int | None = None  # seats live members of anytime rooms hold now (only for "now")
 
     @property
     def free(self) -> int:
-        return max(0, self.capacity - self.reserved)
+        return max(0, self.capacity - self.reserved - (self.live or 0))
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,14 @@ async def gather(operations: Operations) -> Dashboard:
         rows.append(LiveRow(number, members, moderators, r.seats if r else None, r.ends_at if r else None))
     used = sum(row.members for row in rows)
     seats = [
-        SeatRow(h, HORIZON_LABELS.get(h, h), n, figures.capacity, used if h == "now" else None)
+        SeatRow(
+            h,
+            HORIZON_LABELS.get(h, h),
+            n,
+            figures.capacity,
+            used if h == "now" else None,
+            figures.live_seats if h == "now" else None,
+        )
         for h, n in figures.reserved.items()
     ]
     failures = [(r, FAILURE_LABELS.get(r, r.replace("_", " ")), n) for r, n in status.failures]

@@ -1,4 +1,5 @@
-"""The seat and PIN-lockout gauges of /metrics, kept true to the booking store.
+"""The seat and PIN-lockout gauges of /metrics, kept true to the booking store (the seats
+reserved, the live seats of anytime rooms' members, the capacity, the lockouts).
 
 The store is read in a worker thread, never on the event loop: every ``period_s`` by a job
 that runs beside the controller, and on demand when the dashboard is viewed. Each read sets
@@ -37,6 +38,7 @@ class BookingGauges:
     def publish(self, figures: BookingFigures) -> None:
         m = self._metrics
         m.seats_capacity.set(figures.capacity)
+        m.live_seats.set(figures.live_seats)
         for horizon, seats in figures.reserved.items():
             m.seats_reserved.labels(horizon=horizon).set(seats)
         for scope, count in figures.lockouts_by_scope().items():

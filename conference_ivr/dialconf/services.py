@@ -35,6 +35,7 @@ from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import Transaction, UnitOfWork
 from booking.services.replies import Recorder
+from booking.services.seats import LiveSeats
 from booking.services.senders import SenderGate
 from booking.services.usage import UsageService
 from booking.store.engine import make_engine
@@ -58,6 +59,7 @@ class Services:
     messaging: MessagingService
     billing: BillingService
     figures: FiguresService
+    seats: LiveSeats  # the seats live members of anytime rooms hold (R7)
     web_sessions: SessionStore
     endings: EndDecisions  # the booked end of running conferences, decided once (R9)
 
@@ -117,6 +119,7 @@ def build_services(
     # Notices to invitees are planned inside the booking's own transactions.
     booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner))
     dialin = DialInService(uow, clock, rules)
+    seats = LiveSeats(uow, clock, rules)
     composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
     recorder = Recorder(uow, clock)
     gate = SenderGate(uow, clock, m, recorder)
@@ -137,7 +140,8 @@ def build_services(
         dialout=DialOutService(uow, clock, dialout_rules(settings)),
         messaging=messaging,
         billing=billing,
-        figures=FiguresService(uow, clock, rules, dialin),
+        figures=FiguresService(uow, clock, rules, dialin, seats),
+        seats=seats,
         web_sessions=SessionStore(uow, clock),
         endings=EndDecisions(uow, clock, booking),
     )

@@ -12,6 +12,8 @@ from booking.domain.model import ReservationKind, ReservationStatus, Role, RoomD
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.services.dialin import DialInService, DialInStatus
+from booking.services.seats import LiveSeats
+from booking.settings import BookingSettings
 from booking.store.errors import Duplicate
 from booking.store.reservations import ReservationRepository
 from booking.store.unit_of_work import SqlUnitOfWork
@@ -58,11 +60,19 @@ def test_book_then_dial_in(store: Store, service: BookingService, dialin: DialIn
     assert over.admission is not None and over.admission.verdict is Verdict.OVER
 
 
-def test_anytime_room_holds_no_seats(service: BookingService, dialin: DialInService) -> None:
+def test_an_anytime_room_reserves_nothing_in_advance_but_its_live_members_hold_seats(
+    store: Store, service: BookingService, dialin: DialInService
+) -> None:
     anytime = service.book(None, None, 10)
-    assert anytime.kind is ReservationKind.ANYTIME and anytime.starts_at is None
-    assert service.book(DAY, 60, 10).status is ReservationStatus.ACTIVE
+    assert anytime.kind is ReservationKind.ANYTIME and anytime.starts_at is None and anytime.id is not None
+    assert service.book(DAY, 60, 10).status is ReservationStatus.ACTIVE  # its 10 seats: a maximum
     assert dialin.dial_in(anytime.room.conference_number, anytime.room.pin).admitted
+    # A member who joins holds a seat now (booking.services.seats): a booking now must fit beside it.
+    assert LiveSeats(store.uow, store.clock, BookingSettings(system_capacity=10)).hold(anytime.id, "m1")
+    with pytest.raises(CapacityExceeded) as refused:
+        service.book(T0 + timedelta(minutes=5), 60, 10)
+    assert refused.value.refusal.peak_reserved == 1
+    assert service.book(T0 + timedelta(minutes=5), 60, 9).status is ReservationStatus.ACTIVE
 
 
 def test_live_numbers_are_unique_in_the_database(store: Store) -> None:

@@ -3,6 +3,8 @@
 Eight threads hammer the same hours with random seat counts against 50 seats, for a bounded
 number of attempts (and a time limit). Afterwards the confirmed seats, swept over every instant,
 never exceed the capacity, and some attempts were refused, so the writers really contended.
+The live seats of anytime rooms' members take the same lock: two joins racing for the last seat
+get it once, and joins, leaves and bookings racing together never overbook.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from booking.domain.errors import CapacityExceeded
 from booking.domain.model import ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
+from booking.services.seats import LiveSeats
 from booking.settings import BookingSettings
 from booking.store.engine import WriterQueue, make_engine
 from booking.store.migrate import upgrade
@@ -125,6 +128,120 @@ def test_concurrent_writers_never_overbook(store: Store) -> None:
         with store.engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert_race_free(*hammer(store.url))
+
+
+def test_two_joins_racing_for_the_last_seat_get_it_once(store: Store) -> None:
+    """Round after round, the timed bookings leave one seat and two members of anytime rooms,
+    each on their own connection, ask for it at once: one is held, the other refused."""
+    rounds = 15
+    settings = BookingSettings(system_capacity=CAPACITY, panel_max_seats=CAPACITY)
+    setup = BookingService(store.uow, store.clock, settings)
+    assert setup.book(T0, 120, CAPACITY - 1).status is ReservationStatus.ACTIVE
+    room = setup.book(None, None, 2)
+    assert room.id is not None
+    won: list[list[bool]] = [[False] * rounds for _ in range(2)]
+    tally = Tally()
+    seats = LiveSeats(store.uow, store.clock, settings)
+
+    def free_the_seat() -> None:  # once both asked, for the next round (run by one of them)
+        seats.release(f"{n}-{r}" for n in (0, 1) for r in range(rounds))
+
+    asked, go = threading.Barrier(2, action=free_the_seat), threading.Barrier(2)
+
+    def member(n: int) -> None:
+        engine = make_engine(store.url)
+        mine = LiveSeats(SqlUnitOfWork(engine), FakeClock(T0), settings)
+        try:
+            for r in range(rounds):
+                go.wait(TIME_LIMIT)
+                won[n][r] = mine.hold(room.id or 0, f"{n}-{r}")
+                asked.wait(TIME_LIMIT)
+        except BaseException as exc:
+            with tally.lock:
+                tally.errors.append(exc)
+            go.abort()
+            asked.abort()
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=member, args=(n,), daemon=True) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIME_LIMIT + 30)
+    assert not any(t.is_alive() for t in threads), "a member is stuck (deadlock?)"
+    assert tally.errors == [], tally.errors
+    assert [a + b for a, b in zip(*won, strict=True)] == [1] * rounds, won
+
+
+def _joiner(
+    url: str, room_id: int, settings: BookingSettings, seed: int, tally: Tally, start: threading.Barrier
+) -> None:
+    """Joins the anytime room, leaves it and books the next hour, at random, for 25 turns."""
+    rand = random.Random(seed)
+    engine = make_engine(url)
+    uow, clock = SqlUnitOfWork(engine), FakeClock(T0)
+    booking, seats = BookingService(uow, clock, settings), LiveSeats(uow, clock, settings)
+    mine: list[str] = []
+    try:
+        booking.profile_named("racers")
+        start.wait(TIME_LIMIT)
+        for turn in range(25):
+            pick = rand.random()
+            if pick < 0.55:
+                uid = f"{seed}-{turn}"
+                held = seats.hold(room_id, uid)
+                mine += [uid] if held else []
+                outcome = "held" if held else "refused"
+            elif pick < 0.7 and mine:
+                seats.release([mine.pop(rand.randrange(len(mine)))])
+                outcome = "left"
+            else:
+                begins = T0 + timedelta(minutes=rand.choice((0, 10, 20, 40)))
+                try:
+                    booking.book(begins, rand.choice((30, 60)), rand.randint(1, 5), profile="racers")
+                    outcome = "booked"
+                except CapacityExceeded:
+                    outcome = "refused"
+            with tally.lock:
+                tally.outcomes[outcome] += 1
+    except BaseException as exc:
+        with tally.lock:
+            tally.errors.append(exc)
+        start.abort()
+    finally:
+        engine.dispose()
+
+
+def test_joins_leaves_and_bookings_racing_never_overbook(store: Store) -> None:
+    """Writers on their own connections join an anytime room, leave it and book the next hour at
+    once: the timed bookings' peak over the joins' hold, beside the seats held, never passes
+    the capacity (every live seat is held from now, T0, for the hold)."""
+    capacity = 30
+    settings = BookingSettings(system_capacity=capacity)
+    hold = settings.live_seat_hold
+    room = BookingService(store.uow, store.clock, settings).book(None, None, capacity)
+    assert room.id is not None
+    tally = Tally()
+    barrier = threading.Barrier(THREADS)
+    threads = [
+        threading.Thread(
+            target=_joiner, args=(store.url, room.id, settings, seed, tally, barrier), daemon=True
+        )
+        for seed in range(THREADS)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIME_LIMIT + 30)
+    assert not any(t.is_alive() for t in threads), "a writer is stuck (deadlock?)"
+    assert tally.errors == [], tally.errors
+    assert tally.outcomes["refused"] > 0 and tally.outcomes["held"] > 0, tally.outcomes
+    with store.uow(read_only=True) as tx:
+        booked = tx.reservations.booked_overlapping(T0, T0 + hold, timedelta(days=14))
+        live = tx.live.seats_held(T0, T0 + hold)
+    most, when = peak(booked, T0, T0 + hold)
+    assert most + live <= capacity, f"overbooked: {most} booked at {when} beside {live} live seats"
 
 
 @pytest.mark.parametrize("default", ["repeatable read", "serializable"])

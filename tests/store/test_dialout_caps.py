@@ -11,17 +11,15 @@ import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from booking.domain.clock import FakeClock
 from booking.domain.dialout import Requester
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import RuleViolation, TooMany
 from booking.domain.messages import Channel, InviteeDraft
-from booking.domain.model import Reservation, ReservationKind
+from booking.domain.model import Reservation, ReservationDraft, ReservationKind, RoomDraft
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.services.dialout import DialOutRules, DialOutService, Presence
 from booking.services.ports import Transaction
-from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.unit_of_work import SqlUnitOfWork
@@ -94,8 +92,20 @@ def test_migration_0009_gives_earlier_calls_their_profile(empty_url: str) -> Non
     upgrade(empty_url, "0008")
     engine = make_engine(empty_url)
     try:
-        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
-        r = dial_out_room(svc)
+        # Stored through the repository: today's booking service also reads later tables
+        # (the live seats, 0012) that this schema does not have yet.
+        with SqlUnitOfWork(engine)() as tx:
+            profile_id = tx.reservations.profile_id("acme", T0)
+            room = tx.reservations.add_room(RoomDraft("482915", "111222333", "444555666", profile_id), T0)
+            draft = ReservationDraft(
+                room,
+                ReservationKind.PANEL,
+                T0 - timedelta(minutes=5),
+                T0 + timedelta(hours=2),
+                5,
+                dial_out=True,
+            )
+            r = tx.reservations.add_reservation(draft, T0)
         with engine.begin() as conn:
             conn.execute(
                 text(

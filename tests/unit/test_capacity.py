@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking.domain.capacity import Booked, check, fits, horizon, peak, peak_seats
+from booking.domain.capacity import Booked, check, fits, horizon, live_within, peak, peak_seats
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -93,6 +93,46 @@ def test_check_agrees_with_a_minute_by_minute_count(booked: list[Booked], want: 
         length = want.ends_at - want.starts_at
         for start in refusal.suggested_starts:
             assert fits(booked, start, start + length, want.seats, cap)
+
+
+def test_a_live_seat_counts_over_all_of_any_window_it_reaches_into() -> None:
+    # Held from -10 until +20 (renewed while its member talks): a window it reaches into counts it
+    # for the whole window, beside the booking that starts after +20.
+    live = [b(-10, 20, 1), b(-5, 30, 1)]
+    assert live_within(live, at(0), at(60)) == 2
+    assert live_within(live, at(20), at(60)) == 1  # [a, b) and [b, c) do not overlap
+    assert live_within(live, at(30), at(60)) == 0
+    booked = [b(25, 60, 8)]
+    assert peak(booked + live, at(0), at(60))[0] == 9  # never 10 at one instant, by their ends
+    assert not fits(booked, at(0), at(60), 1, 10, live)  # but the live members go on talking
+    assert fits(booked, at(30), at(60), 2, 10, live)
+
+
+def test_a_refusal_counts_the_live_seats_and_suggests_starts_after_them() -> None:
+    live = [b(-10, 30, 1)] * 3
+    booked = [b(0, 120, 6)]
+    refusal = check(booked, at(0), at(60), 2, 10, not_before=at(0), not_after=at(180), live=live)
+    assert refusal is not None
+    assert (refusal.peak_reserved, refusal.free_seats) == (9, 1)
+    assert refusal.suggested_starts == (at(30), at(120))  # once the live seats are not counted
+    assert check(booked, at(30), at(90), 4, 10, at(0), at(180), live=live) is None
+
+
+@given(
+    st.lists(windows, max_size=15), st.lists(st.integers(1, 300), max_size=12), windows, st.integers(1, 40)
+)
+def test_check_with_live_seats_agrees_with_counting_them_over_the_window(
+    booked: list[Booked], ends: list[int], want: Booked, cap: int
+) -> None:
+    live = [b(0, end, 1) for end in ends]  # all held from now (0), as far as they are known
+    held = peak(booked, want.starts_at, want.ends_at)[0] + sum(1 for x in live if x.ends_at > want.starts_at)
+    refusal = check(booked, want.starts_at, want.ends_at, want.seats, cap, at(0), at(800), live=live)
+    assert (refusal is None) == (held + want.seats <= cap)
+    if refusal is not None:
+        assert refusal.peak_reserved == held
+        length = want.ends_at - want.starts_at
+        for start in refusal.suggested_starts:
+            assert fits(booked, start, start + length, want.seats, cap, live)
 
 
 def test_peak_seats_counts_back_to_back_bookings_once() -> None:

@@ -49,7 +49,7 @@ def test_figures_give_seats_now_and_the_peak_of_each_horizon(services: Services)
     booking.book(at(30), 60, seats=20)  # +30..+90
     booking.book(at(60), 120, seats=15)  # +60..+180: with the one before, 35 at +60
     booking.book(at(300), 60, seats=5)  # beyond every horizon
-    booking.book(None, None, seats=7)  # anytime rooms hold no seats in advance
+    anytime = booking.book(None, None, seats=7)  # anytime rooms hold no seats in advance
     gone = booking.book(at(0), 60, seats=9)
     booking.cancel(gone.id or 0)  # a deleted booking frees its seats
     clock = services.clock
@@ -60,6 +60,9 @@ def test_figures_give_seats_now_and_the_peak_of_each_horizon(services: Services)
 
     assert figures.at == NOW and figures.capacity == 50
     assert figures.reserved == {"now": 10, "1h": 20, "2h": 35, "4h": 35}
+    assert figures.live_seats == 0
+    assert services.seats.hold(anytime.id or 0, "m1") and services.seats.hold(anytime.id or 0, "m2")
+    assert services.figures.read().live_seats == 2  # but its live members do
     running = figures.running[a.room.conference_number]
     assert running is not None and running.seats == 10
     assert figures.running["999999"] is None
@@ -78,6 +81,7 @@ async def test_gauges_follow_the_store_and_lockouts_by_scope(services: Services)
     assert [a.key for a in figures.lockouts] == ["caller:+420777000111"]
     sample = metrics.registry.get_sample_value
     assert sample("dialconf_seats_capacity") == 50
+    assert sample("dialconf_live_seats") == 0
     assert sample("dialconf_seats_reserved", {"horizon": "now"}) == 12
     assert sample("dialconf_seats_reserved", {"horizon": "4h"}) == 12
     assert sample("dialconf_pin_lockouts_active", {"scope": "caller"}) == 1
@@ -85,5 +89,8 @@ async def test_gauges_follow_the_store_and_lockouts_by_scope(services: Services)
     assert (sample("dialconf_booking_figures_timestamp_seconds") or 0) > 0
 
     services.dialin.clear_pin_lockout("caller:+420777000111")
+    anytime = services.booking.book(None, None, seats=5)
+    assert services.seats.hold(anytime.id or 0, "m1")
     await BookingGauges(services.figures, metrics).refresh()
     assert sample("dialconf_pin_lockouts_active", {"scope": "caller"}) == 0
+    assert sample("dialconf_live_seats") == 1

@@ -104,6 +104,9 @@ def test_the_figures_come_from_the_live_state_the_counters_and_the_store(page: P
     booking = page.api.service
     number = booking.book(NOW, 60, seats=8).room.conference_number
     booking.book(NOW + timedelta(minutes=90), 60, seats=4)
+    anytime = booking.book(None, None, seats=10)
+    for member in ("a1", "a2", "a3"):  # members of an anytime room hold live seats
+        assert page.api.services.seats.hold(anytime.id or 0, member)
     live, m = page.controller.live, page.controller.metrics
 
     def event(name: str, bridge: str, uid: str, admin: bool = False) -> None:
@@ -131,12 +134,14 @@ def test_the_figures_come_from_the_live_state_the_counters_and_the_store(page: P
     assert f[f"members-{number}"] == "2" and f[f"seats-{number}"] == "8"
     assert (f["reserved-now"], f["reserved-1h"], f["reserved-2h"], f["used"]) == ("8", "8", "8", "2")
     assert f["capacity-now"] == "200"
+    assert (f["live_seats"], f["live-now"], f["taken-now"]) == ("3", "3", "11")
     assert f["failures-bad_credentials"] == "1" and f["failures-full"] == "2" and f["failures-over"] == "0"
     assert f["calls"] == "5" and f["extensions_granted"] == "1" and f["extensions_denied"] == "0"
     assert f["ended_at_booked_end"] == "1" and f["ended_by_moderator"] == "1" and f["mobile_cap_cuts"] == "1"
     assert f["lockouts"] == "0"
     # viewing the page also refreshed the gauges a scrape reports
     assert m.registry.get_sample_value("dialconf_seats_reserved", {"horizon": "now"}) == 8
+    assert m.registry.get_sample_value("dialconf_live_seats") == 3
     # the fragment the page's script fetches carries the same figures, without the layout
     fragment = page.client.get("/dashboard/figures")
     assert fragment.headers["cache-control"] == "no-store" and "<html" not in fragment.text

@@ -92,6 +92,7 @@ def test_the_dashboard_covers_the_operations_metrics() -> None:
         "dialconf_members_live",
         "dialconf_seats_reserved",
         "dialconf_seats_capacity",
+        "dialconf_live_seats",
         "dialconf_join_failures_total",
         "dialconf_pin_lockouts_active",
         "dialconf_extensions_total",

@@ -87,6 +87,7 @@ def test_the_new_metrics_are_exposed_with_their_types() -> None:
     found = families(m.registry)
     assert found["dialconf_seats_reserved"] == "gauge"
     assert found["dialconf_seats_capacity"] == "gauge"
+    assert found["dialconf_live_seats"] == "gauge"
     assert found["dialconf_pin_lockouts_active"] == "gauge"
     assert found["dialconf_booking_figures_timestamp_seconds"] == "gauge"
     assert found["dialconf_moderator_ends"] == "counter"

@@ -116,7 +116,7 @@ async def test_the_operator_signs_in_and_watches_a_live_call(system: System) -> 
             phone.open("/panel/login?next=/dashboard")
             phone.fill("Operator token", token)
             phone.click("Sign in as operator")
-            phone.wait_text("Seats: reserved, used and capacity")
+            phone.wait_text("Seats: reserved, live, used and capacity")
             phone.shot("dashboard-phone")
             width = phone.driver.execute_script("return document.documentElement.scrollWidth")
             return int(width), int(phone.driver.execute_script("return window.innerWidth"))

@@ -1,0 +1,123 @@
+"""Live seats: the members of anytime rooms take seats in the shared capacity (R7, R8).
+
+An anytime room reserves nothing in advance, so each of its live members holds a seat of their
+own (booking.domain.live.LiveSeat) in the same ledger the bookings are checked against: from
+the join until ``live_seat_hold_minutes`` ahead, moved on while they talk. A join is refused
+when the timed bookings and the seats already held leave no room over that span; a booking or
+an extension that reaches into a live seat must fit beside it (``seats_fit``). A timed room's
+members sit in its booking's seats (R8 caps them there) and hold no live seat.
+
+The controller holds a seat when a member of an anytime room joins, renews the seats of the
+members still in on each tick, releases them as members leave, and reconciles after a resync.
+Every write that can take a seat runs under the capacity lock, as a booking does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+
+from booking.domain.capacity import Booked
+from booking.domain.clock import Clock
+from booking.domain.live import LiveSeat
+from booking.services.ports import Transaction, UnitOfWork
+from booking.settings import BookingSettings
+
+INSTANT = timedelta(microseconds=1)  # the store keeps microseconds: [now, now + INSTANT) is now
+
+
+def seats_fit(
+    tx: Transaction,
+    settings: BookingSettings,
+    start: datetime,
+    end: datetime,
+    seats: int,
+    exclude: int | None = None,
+) -> bool:
+    """Whether ``seats`` more fit over [start, end) beside the timed bookings and the live seats,
+    exactly; cheaply when they clearly do. Call it holding the capacity lock.
+
+    The live seats reaching into the window count over all of it (booking.domain.capacity:
+    their ends are renewed, never known). Then every seat of every overlapping booking, summed
+    by the database: the peak is never more, so if those fit, the seats do (one number read,
+    whatever the bookings near the window). Otherwise the exact peak decides (the overlapping
+    rows swept as stored). ``exclude``: a reservation being changed, not counted against itself.
+    """
+    longest = timedelta(days=settings.absolute_max_window_days)
+    room = settings.system_capacity - seats - tx.live.seats_held(start, end)
+    if room < 0:
+        return False
+    if tx.reservations.seats_overlapping(start, end, longest, exclude) <= room:
+        return True
+    return tx.reservations.peak_reserved(start, end, longest, exclude) <= room
+
+
+def live_booked(tx: Transaction) -> list[Booked]:
+    """The live seats as the capacity rules take them (one seat each), for a refusal's search."""
+    return [Booked(s.held_from, s.held_until, 1) for s in tx.live.seats()]
+
+
+class _NoRoom(Exception):
+    """The seat just held does not fit: the unit of work is rolled back."""
+
+
+class LiveSeats:
+    """The seats live members of anytime rooms hold (one unit of work per call; blocking: the
+    controller calls it off its event loop)."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._s = settings
+
+    def hold(self, reservation_id: int, uniqueid: str) -> bool:
+        """Hold a seat for the member on channel ``uniqueid`` of an anytime room, from now for
+        ``live_seat_hold_minutes``: True when held (or held already: a replay changes nothing),
+        False when the system is full (the timed bookings' peak over that span, with the live
+        seats and this one, would pass the capacity; nothing is held)."""
+        now = self._clock.now()
+        until = now + self._s.live_seat_hold
+        try:
+            with self._uow() as tx:
+                tx.reservations.lock_capacity()
+                if not tx.live.hold_seat(LiveSeat(uniqueid, reservation_id, now, until)):
+                    return True  # held already, by an earlier join of this channel
+                # The new seat now counts among the live ones: all must fit beside the bookings.
+                if not seats_fit(tx, self._s, now, until, 0):
+                    raise _NoRoom
+        except _NoRoom:
+            return False
+        return True
+
+    def release(self, uniqueids: Iterable[str]) -> int:
+        """Free the seats of members who left; how many were held."""
+        ids = list(uniqueids)
+        if not ids:
+            return 0
+        with self._uow() as tx:
+            return tx.live.release_seats(ids)
+
+    def renew(self, uniqueids: Iterable[str]) -> int:
+        """The members are still in: their seats are held until ``live_seat_hold_minutes`` from
+        now (never moved back); how many moved."""
+        ids = list(uniqueids)
+        if not ids:
+            return 0
+        with self._uow() as tx:
+            return tx.live.renew_seats(ids, self._clock.now() + self._s.live_seat_hold)
+
+    def reconcile(self, present: Collection[str]) -> int:
+        """After a resync: free every seat whose channel is not among ``present`` (members who
+        left while nobody listened); how many were freed."""
+        with self._uow() as tx:
+            gone = [s.uniqueid for s in tx.live.seats() if s.uniqueid not in present]
+            return tx.live.release_seats(gone)
+
+    def held(self) -> int:
+        """Seats live members hold now (the dashboard's figure)."""
+        now = self._clock.now()
+        with self._uow(read_only=True) as tx:
+            return tx.live.seats_held(now, now + INSTANT)
+
+
+__all__ = ["INSTANT", "LiveSeats", "live_booked", "seats_fit"]
