@@ -34,6 +34,7 @@ class JoinFailure(enum.StrEnum):
     OVER = "over"
     LOCKED = "locked"
     FULL = "full"
+    SYSTEM_FULL = "system_full"  # every seat of the system is held (R7): an anytime room's join
     NO_INPUT = "no_input"
     HANGUP = "hangup"
     UNAVAILABLE = "unavailable"  # an error on our side

@@ -148,6 +148,9 @@ class ControllerSettings(BaseModel):
     # when their reservation is deleted); checked every names_sweep_s.
     names_retention_days: float = 30
     names_sweep_s: float = 600
+    # How often (real seconds) anytime rooms' members renew the seats they hold (R7); well
+    # under booking.live_seat_hold_minutes, which they are held ahead for.
+    live_seat_renew_s: float = 60
     warning_lead_minutes: float = 5  # R9: the warning tone this long before a booked end
     extension_minutes: float = 15  # R9: a conference is extended a period at a time
     lifecycle_tick_s: float = 1.0  # how often (real seconds) live conferences are checked

@@ -113,6 +113,11 @@ class LiveSeats:
             gone = [s.uniqueid for s in tx.live.seats() if s.uniqueid not in present]
             return tx.live.release_seats(gone)
 
+    def holders(self) -> set[str]:
+        """The channels that hold a live seat (what a restarted controller must renew)."""
+        with self._uow(read_only=True) as tx:
+            return {s.uniqueid for s in tx.live.seats()}
+
     def held(self) -> int:
         """Seats live members hold now (the dashboard's figure)."""
         now = self._clock.now()

@@ -34,6 +34,7 @@ FAILURE_LABELS = {
     "over": "Reservation over",
     "locked": "Conference locked",
     "full": "Conference full",
+    "system_full": "Every seat of the system taken",
     "no_input": "No key pressed",
     "hangup": "Hung up before joining",
     "unavailable": "Service unavailable (an error)",

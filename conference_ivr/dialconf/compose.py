@@ -40,6 +40,7 @@ from conference_ivr.conference.dialout import DialOut, KeypadDial
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.name_keeper import NameKeeper
+from conference_ivr.conference.seat_keeper import SeatKeeper
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
@@ -136,6 +137,38 @@ def controller_routers(services: Services, controller: Controller) -> list[APIRo
     return [live, dashboard_router(controller.operations)]  # the live page, the dashboard (issue 8)
 
 
+def _ami_client(settings: Settings, secret: str) -> AmiClient:
+    a, c = settings.asterisk, settings.controller
+    return AmiClient(
+        host=a.ami_host,
+        port=a.ami_port,
+        username=a.ami_user,
+        secret=secret,
+        reconnect_s=c.ami_reconnect_s,
+        events=",".join(names.CONTROLLER_AMI_EVENTS),
+        typed_only=True,
+    )
+
+
+def _agi_server(settings: Settings, metrics: Metrics) -> FastAgiServer:
+    c = settings.controller
+
+    def observe(command: str, seconds: float) -> None:
+        metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
+
+    def dropped(reason: str) -> None:
+        metrics.agi_dropped.labels(reason=reason).inc()
+
+    return FastAgiServer(
+        header_timeout=c.agi_header_timeout_s,
+        observer=observe,
+        reply_timeout=c.agi_reply_timeout_s,
+        max_sessions=c.agi_max_sessions,
+        allowed_peers=c.agi_allowed_peers,
+        on_dropped=dropped,
+    )
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
@@ -150,16 +183,8 @@ def build_controller(
     """
     settings, clock = services.settings, services.clock
     metrics = Metrics()
-    a, c = settings.asterisk, settings.controller
-    ami = AmiClient(
-        host=a.ami_host,
-        port=a.ami_port,
-        username=a.ami_user,
-        secret=ami_secret,
-        reconnect_s=c.ami_reconnect_s,
-        events=",".join(names.CONTROLLER_AMI_EVENTS),
-        typed_only=True,
-    )
+    c = settings.controller
+    ami = _ami_client(settings, ami_secret)
     usage = services.usage
 
     async def open_legs() -> dict[str, Leg]:
@@ -173,23 +198,11 @@ def build_controller(
     ami.on_resync(live.resync)
     NameAnnouncements(announcer, live, c.announce_names)
     recorder = UsageRecorder(usage, live, clock)
-
-    def observe(command: str, seconds: float) -> None:
-        metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
+    seat_keeper = SeatKeeper(services.seats, live, c.live_seat_renew_s)
+    ami.on_event(seat_keeper.on_event)
 
     dialin = services.dialin
-
-    def dropped(reason: str) -> None:
-        metrics.agi_dropped.labels(reason=reason).inc()
-
-    agi = FastAgiServer(
-        header_timeout=c.agi_header_timeout_s,
-        observer=observe,
-        reply_timeout=c.agi_reply_timeout_s,
-        max_sessions=c.agi_max_sessions,
-        allowed_peers=c.agi_allowed_peers,
-        on_dropped=dropped,
-    )
+    agi = _agi_server(settings, metrics)
     directory = ThreadedDirectory(dialin, c.lookup_threads)
 
     async def known_name(reservation_id: int, caller: str) -> str | None:
@@ -204,6 +217,7 @@ def build_controller(
         on_join=live.expect,
         seats=live.take_seat,
         known_name=known_name,
+        live_seat=seat_keeper.hold,
     )
 
     async def remaining(number: str) -> float | None:
@@ -297,6 +311,7 @@ def build_controller(
         operations=OperationsPort(live, ami, agi, metrics, gauges),
     )
     controller.run_beside("booking_gauges", gauges.run)
+    controller.run_beside("live_seats", seat_keeper.run)
     if names_host is not None:
         retention = timedelta(days=c.names_retention_days)
         controller.run_beside("names", NameKeeper(usage, names_host, retention, c.names_sweep_s).run)

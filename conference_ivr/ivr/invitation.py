@@ -95,6 +95,7 @@ class DialOutInvitation:
             raise CallerGaveUp(JoinFailure.DECLINED)
         bridge = names.bridge_name(r.room.conference_number)
         await self._journey.check_room(speaker, bridge, r.participant_limit)
+        await self._journey.check_system(speaker, r)
         return Arrival(
             uniqueid=speaker.agi.headers.uniqueid,
             conference_number=r.room.conference_number,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from booking.domain.model import Role, Verdict
+from booking.domain.model import Reservation, Role, Verdict
 from booking.services.dialin import DialInOutcome, DialInStatus
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.members import Arrival
@@ -39,6 +39,9 @@ TRIES = 3
 JoinObserver = Callable[[Arrival, float], None]
 # (reservation id, caller number) -> the name this caller recorded in it before, if any
 KnownName = Callable[[int, str], Awaitable[str | None]]
+# Holds a seat of the system's capacity for a caller into an anytime room (R7):
+# (reservation id, unique id) -> granted?
+LiveSeatGate = Callable[[int, str], Awaitable[bool]]
 # Holds a seat: (bridge, unique id, participant limit, ConfBridge's party count) -> granted?
 SeatGate = Callable[[str, str, int, int], bool]
 # ConfBridge's own max_members is only a backstop above the controller's seat count: it also
@@ -54,6 +57,10 @@ async def _no_name(reservation_id: int, caller_number: str) -> str | None:
     return None
 
 
+async def _any_seat(reservation_id: int, uniqueid: str) -> bool:
+    return True
+
+
 class DialInJourney:
     def __init__(
         self,
@@ -65,12 +72,14 @@ class DialInJourney:
         on_join: JoinObserver | None = None,
         seats: SeatGate = _count_parties,
         known_name: KnownName = _no_name,
+        live_seat: LiveSeatGate = _any_seat,
     ) -> None:
         self._directory = directory
         self._settings = settings
         self._metrics = metrics
         self._access_languages = access_languages
         self._known_name = known_name
+        self._live_seat = live_seat
         self._names_dir = names_dir
         self._on_join = on_join
         self._seats = seats
@@ -190,6 +199,7 @@ class DialInJourney:
         bridge = names.bridge_name(number)
         if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
             await self.check_room(speaker, bridge, reservation.participant_limit)
+        await self.check_system(speaker, reservation)
         known = await self._known_name(reservation.id or 0, speaker.agi.headers.callerid)
         name_file = PurePosixPath(known) if known else await self._record_name(speaker, reservation.id or 0)
         return Arrival(
@@ -216,6 +226,16 @@ class DialInJourney:
         if not self._seats(bridge, speaker.agi.headers.uniqueid, limit, int(parties or 0)):
             await speaker.say("full")
             raise CallerGaveUp(JoinFailure.FULL)
+
+    async def check_system(self, speaker: Speaker, reservation: Reservation) -> None:
+        """An anytime room's caller (moderator too) takes a seat of the system's capacity,
+        which timed bookings were promised (R7): refused, with its own reason, when none is
+        left. A timed room's callers sit in the seats its booking holds."""
+        if reservation.ends_at is not None or reservation.id is None:
+            return
+        if not await self._live_seat(reservation.id, speaker.agi.headers.uniqueid):
+            await speaker.say("system_full")
+            raise CallerGaveUp(JoinFailure.SYSTEM_FULL)
 
     async def enter(self, speaker: Speaker, member: Arrival, answered: float) -> None:
         """Send ``member`` into its conference (the dialplan runs ConfBridge after the route)."""
