@@ -9,19 +9,35 @@ is played, an end already past closes the conference, an extension granted stays
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from booking.domain.clock import Clock
 from booking.domain.live import EndDecision, EndOutcome
 from booking.services.booking import BookingService
+from booking.services.dialin import pick_reservation
 from booking.services.ports import UnitOfWork
+from booking.settings import BookingSettings
 
 
 class EndDecisions:
-    def __init__(self, uow: UnitOfWork, clock: Clock, booking: BookingService) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, booking: BookingService, settings: BookingSettings
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._booking = booking
+        self._s = settings
+
+    def extend_now(self, conference_number: str, period: timedelta) -> bool | None:
+        """A moderator asks for one period more (keypad 0): True extended, False refused (the
+        seats are booked after it), None no end to move (an anytime room, or none running)."""
+        now = self._clock.now()
+        with self._uow(read_only=True) as tx:
+            found = tx.reservations.reservations_for_number(conference_number)
+        r = pick_reservation(found, now, self._s.join_lead)
+        if r is None or r.id is None or r.ends_at is None or r.ended(now):
+            return None
+        return self._booking.try_extend(r.id, r.ends_at + period)
 
     def decide(self, reservation_id: int, ends_at: datetime, until: datetime) -> EndDecision:
         """The decision for this end: the stored one, else taken now (extend to ``until`` or warn).

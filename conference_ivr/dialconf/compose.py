@@ -8,7 +8,7 @@ the booking API with the web pages, and the controller.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -169,6 +169,15 @@ def _agi_server(settings: Settings, metrics: Metrics) -> FastAgiServer:
     )
 
 
+def _keypad_extend(services: Services) -> Callable[[str], Awaitable[bool | None]]:
+    period = timedelta(minutes=services.settings.controller.extension_minutes)
+
+    async def extend(number: str) -> bool | None:
+        return await asyncio.to_thread(services.endings.extend_now, number, period)
+
+    return extend
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
@@ -244,6 +253,7 @@ def build_controller(
         ZoneInfo(c.timezone),
         note_end=recorder.note_end,
         dial=KeypadDial(dialout, current),
+        extend=_keypad_extend(services),
     )
     invitation = DialOutInvitation(
         calls,

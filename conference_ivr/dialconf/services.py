@@ -143,7 +143,7 @@ def build_services(
         figures=FiguresService(uow, clock, rules, dialin, seats),
         seats=seats,
         web_sessions=SessionStore(uow, clock),
-        endings=EndDecisions(uow, clock, booking),
+        endings=EndDecisions(uow, clock, booking, rules),
     )
 
 

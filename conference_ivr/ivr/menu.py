@@ -27,6 +27,7 @@ from conference_ivr.agi.session import AgiSession
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
+from conference_ivr.errors import AmiError
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
@@ -37,7 +38,10 @@ security = structlog.get_logger("dialconf.security")
 
 # Seconds left in the reservation with this conference number (None: no end), off the loop.
 RemainingLookup = Callable[[str], Awaitable[float | None]]
-MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout"})
+# Extend the reservation with this conference number by a period (R9): True extended, False
+# refused (its seats are booked after it), None it has no end (an anytime room).
+ExtendRequest = Callable[[str], Awaitable[bool | None]]
+MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout", "extend"})
 
 
 class DialRequest(Protocol):
@@ -91,6 +95,7 @@ class KeypadMenu:
         confirm_timeout_s: float = 5.0,
         note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
         dial: DialRequest | None = None,
+        extend: ExtendRequest | None = None,
     ) -> None:
         self._remaining = remaining
         self._live = live
@@ -101,6 +106,7 @@ class KeypadMenu:
         self._confirm_timeout = confirm_timeout_s
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._dial = dial
+        self._extend = extend
 
     async def __call__(self, agi: AgiSession) -> None:
         action = agi.headers.args[0] if agi.headers.args else ""
@@ -134,6 +140,9 @@ class KeypadMenu:
             await self._roll_call(speaker, bridge)
         elif action == "end":
             await self._end(speaker, bridge)
+        elif action == "extend" and self._extend is not None:
+            assert seat is not None
+            await self._extend_now(speaker, bridge, seat.conference)
         elif action == "kicklast":
             await self._kick_last(speaker, bridge)
         elif action == "dialout" and self._dial is not None:
@@ -160,6 +169,24 @@ class KeypadMenu:
             else:
                 await speaker.say("unnamed")
         await speaker.say("roll_call_done")
+
+    async def _extend_now(self, speaker: Speaker, bridge: str, conference: str) -> None:
+        """The moderator's 0: one period more if the shared capacity allows. Granted, everyone
+        hears it (some heard the warning tone); refused or endless, the moderator hears why."""
+        assert self._extend is not None
+        extended = await self._extend(conference)
+        log.info(
+            "menu.extend", bridge=bridge, result={True: "granted", False: "refused", None: "no_end"}[extended]
+        )
+        if extended is None:
+            await speaker.say("no_end")
+        elif not extended:
+            await speaker.say("extend_refused")
+        else:
+            try:
+                await self._announcer.play(bridge, ["dialconf/extended"], speaker.language, "extended")
+            except AmiError:
+                await speaker.say("extended")
 
     async def _kick_last(self, speaker: Speaker, bridge: str) -> None:
         """Remove the participant who joined last. Done here, not by ConfBridge's admin_kick_last,

@@ -158,6 +158,25 @@ async def test_a_full_conference_turns_the_next_participant_away(system: System)
         await c.hangup()
 
 
+async def test_the_bookers_own_lower_maximum_turns_the_next_participant_away(system: System) -> None:
+    """R43: 5 seats booked, at most 2 in at once by the booker's choice."""
+    booked = system.booking.book(datetime.now(UTC), 60, seats=5)
+    assert booked.id is not None
+    r = system.booking.edit(booked.room.profile_id, booked.id, max_participants=2)
+    assert r.participant_limit == 2
+    inside = [system.caller(), system.caller()]
+    for c in inside:
+        await c.join(r.room.conference_number, r.room.pin)
+        await system.events.wait_for(joined(c))
+    third = system.caller()
+    await enter(third, r.room.conference_number)
+    await third.answer_prompt("pin", r.room.pin + "#")
+    await system.events.wait_for(hung_up(third))
+    assert third.played()[-2:] == ["full", "goodbye"]
+    for c in inside:
+        await c.hangup()
+
+
 async def test_a_locked_conference_turns_participants_away(system: System) -> None:
     r = system.booking.book(datetime.now(UTC), 60, seats=5)
     moderator = system.caller()

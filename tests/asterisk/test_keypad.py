@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave
 from conference_ivr.pbx import names
@@ -133,6 +133,67 @@ async def test_names_are_announced_and_read_in_the_roll_call(system: System) -> 
     said = commands_of(system, moderator)
     assert any("names/" in c and f"-{participant.uniqueid}" in c for c in said)
     assert any("names/" in c and f"-{moderator.uniqueid}" in c for c in said)
+    # the participant hangs up: the moderator, still in, hears "<name> has left"
+    await participant.hangup()
+    (gone,) = await system.events.wait_for(
+        lambda e: (
+            e.get("UserEvent") == "DialconfPlay"
+            and participant.uniqueid in e.get("Sound")
+            and "dialconf/has_left" in e.get("Sound")
+        ),
+        timeout=15,
+    )
+    assert gone.get("Bridge") == bridge
+    await moderator.hangup()
+
+
+async def test_moderator_extends_by_key_when_the_seats_allow_and_hears_why_not(system: System) -> None:
+    bridge, moderator, participant = await in_conference(system)
+    number = names.parse_bridge_name(bridge)
+    assert number is not None
+    before = system.services.dialin.current_reservation(number)
+    assert before is not None and before.ends_at is not None
+    period = timedelta(minutes=system.settings.controller.extension_minutes)
+    await moderator.press("0")
+    # granted: everyone hears it, played into the conference
+    await system.events.wait_for(
+        lambda e: (
+            e.get("UserEvent") == "DialconfPlay"
+            and e.get("Bridge") == bridge
+            and "dialconf/extended" in e.get("Sound")
+        ),
+        timeout=15,
+    )
+    after = system.services.dialin.current_reservation(number)
+    assert after is not None and after.ends_at == before.ends_at + period
+    await system.events.wait_for(
+        lambda e: (
+            isinstance(e, ConfbridgeLeave)
+            and e.conference == bridge
+            and names.is_announcer_channel(e.channel)
+        ),
+        timeout=15,
+    )
+    # Not a wait for a condition: back in the bridge after the menu hook, the moderator pauses
+    # before the next key as a person does (see heard_out).
+    await asyncio.sleep(0.5)
+    # the system's seats are booked right after the new end: refused, the moderator hears why
+    # (20 seats each: a bigger booking would wait for an operator, holding nothing, R3)
+    blockers = [
+        system.booking.book(after.ends_at, 30, seats=20)
+        for _ in range(system.settings.booking.system_capacity // 20)
+    ]
+    await moderator.press("0")
+    await heard_out(system, moderator, "dialconf/extend_refused")
+    still = system.services.dialin.current_reservation(number)
+    assert still is not None and still.ends_at == after.ends_at
+    await participant.press("0")  # not a participant's key
+    await participant.press("2")
+    await heard_out(system, participant, "dialconf/participants_b")
+    assert not any("extend" in c for c in commands_of(system, participant))
+    for b in blockers:
+        assert b.id is not None
+        system.booking.cancel(b.id)
     for c in (moderator, participant):
         await c.hangup()
 

@@ -23,8 +23,9 @@ PERIOD = timedelta(minutes=30)
 
 def setup() -> tuple[FakeClock, BookingService, EndDecisions]:
     uow, clock = FakeUnitOfWork(), FakeClock(T0)
-    booking = BookingService(uow, clock, BookingSettings(system_capacity=10))
-    return clock, booking, EndDecisions(uow, clock, booking)
+    settings = BookingSettings(system_capacity=10)
+    booking = BookingService(uow, clock, settings)
+    return clock, booking, EndDecisions(uow, clock, booking, settings)
 
 
 def ends(booking: BookingService, reservation_id: int) -> datetime | None:
@@ -62,3 +63,19 @@ def test_an_end_whose_seats_are_needed_is_warned_and_stays_warned_when_they_free
     again = endings.decide(r.id, r.ends_at, r.ends_at + PERIOD)
     assert again.warned_at == T0 + timedelta(seconds=5)
     assert ends(booking, r.id) == r.ends_at
+
+
+def test_a_moderator_extends_a_running_conference_when_the_seats_are_free() -> None:
+    clock, booking, endings = setup()
+    r = booking.book(T0 - timedelta(minutes=30), 60, seats=4)
+    assert r.id is not None and r.ends_at is not None
+    number = r.room.conference_number
+    assert endings.extend_now(number, PERIOD) is True
+    assert ends(booking, r.id) == r.ends_at + PERIOD
+    booking.book(r.ends_at + PERIOD, 60, seats=10)  # the seats are needed after the new end
+    assert endings.extend_now(number, PERIOD) is False
+    assert ends(booking, r.id) == r.ends_at + PERIOD
+    assert endings.extend_now(booking.book(None, None, seats=2).room.conference_number, PERIOD) is None
+    assert endings.extend_now("999999", PERIOD) is None  # no such conference
+    clock.advance(timedelta(hours=2))  # over: nothing to extend
+    assert endings.extend_now(number, PERIOD) is None
