@@ -24,7 +24,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import compress, pairwise
 
 from booking.domain.capacity import Booked, peak
 
@@ -187,7 +187,8 @@ def suggest(
     if c <= last_c:
         # Beyond them the room is the same for every start: runs lie between the slots that
         # are too full, at least k slots apart.
-        bad = [c - 1] + [i for i in range(c, min(len(p), last_c + k)) if p[i] > room] + [last_c + k]
+        to = min(len(p), last_c + k)
+        bad = [c - 1, *compress(range(c, to), map(room.__lt__, p[c:to])), last_c + k]
         for a, b in pairwise(bad):
             lo, hi = a + 1, min(b - k, last_c)
             if lo <= hi:

@@ -25,6 +25,8 @@ from booking.services.ports import Transaction, UnitOfWork
 from booking.settings import BookingSettings
 
 INSTANT = timedelta(microseconds=1)  # the store keeps microseconds: [now, now + INSTANT) is now
+NEAR_FIRST = timedelta(hours=2)  # a refusal's suggestions: looked for this near the start first,
+FAR_GROUP = 15  # then farther, in slots this many times as long
 
 
 def seats_fit(
@@ -62,28 +64,37 @@ def refusal(
     """Why ``seats`` do not fit over [start, end), and what would, from the ledger: the peak and
     its instant (the window's slots), the largest seat count that fits, and the nearest starts
     before and after (from ``not_before``, within ``suggestion_search_hours``) where the seats
-    fit beside the bookings and the live seats (each counted while it is held at that start)."""
+    fit beside the bookings and the live seats (each counted while it is held at that start):
+    booking.domain.ledger.suggest, first within NEAR_FIRST of the start, then the whole span."""
     tx.reservations.ensure_ledger(settings.capacity_slot)
     reserved, busiest = tx.reservations.ledger_busiest(start, end, exclude)
     live = live_booked(tx)
     reserved += capacity.live_within(live, start, end)
-    search = timedelta(hours=settings.suggestion_search_hours)
-    lo, hi = max(start - search, not_before), start + search
     length = end - start
+    live_ends = sorted(b.ends_at for b in live)
     starts: tuple[datetime, ...] = ()
-    if lo <= hi and settings.suggestions > 0:
-        slots = tx.reservations.ledger_slots(lo, hi + length, exclude)
-        starts = ledger.suggest(
-            slots,
-            start,
-            length,
-            settings.system_capacity - seats,
-            sorted(b.ends_at for b in live),
-            lo,
-            hi,
-            settings.suggestions,
-        )
+    # Near the start first, slot by slot: where the nearest start before and the nearest after
+    # lie there (or enough starts), none farther off could be nearer. Otherwise the whole span,
+    # in slots of FAR_GROUP (their peaks summed up by the database: fewer rows, still bounds).
+    full = timedelta(hours=settings.suggestion_search_hours)
+    room = settings.system_capacity - seats
+    for search, group in ((min(NEAR_FIRST, full), 1), (full, FAR_GROUP)):
+        lo, hi = max(start - search, not_before), start + search
+        if lo > hi or settings.suggestions <= 0:
+            break
+        slots = tx.reservations.ledger_slots(lo, hi + length, exclude, group)
+        found = ledger.suggest(slots, start, length, room, live_ends, lo, hi, settings.suggestions)
+        starts = found if group == 1 else _merged(starts, found, start, settings.suggestions)
+        if len(starts) == settings.suggestions or (starts and starts[0] < start < starts[-1]):
+            break  # the nearest before and after are here: farther ones are not looked for
     return CapacityRefusal(reserved, busiest, max(0, settings.system_capacity - reserved), starts)
+
+
+def _merged(
+    near: tuple[datetime, ...], far: tuple[datetime, ...], start: datetime, count: int
+) -> tuple[datetime, ...]:
+    """The nearest ``count`` of both searches' starts (the near one's, slot by slot, first)."""
+    return tuple(sorted(sorted(set(near) | set(far), key=lambda s: (abs(s - start), s))[:count]))
 
 
 def live_booked(tx: Transaction) -> list[Booked]:

@@ -25,7 +25,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from booking.domain.bounds import STORE_INT_MAX
 from booking.domain.capacity import Booked
-from booking.domain.ledger import SlotPeaks
 from booking.domain.model import (
     Profile,
     Reservation,
@@ -36,6 +35,7 @@ from booking.domain.model import (
     RoomDraft,
 )
 from booking.store import capacity_reads
+from booking.store.capacity_reads import LedgerReads
 from booking.store.ledger import SlotLedger
 from booking.store.tables import (
     RELEASE_AT_ONCE,
@@ -95,7 +95,7 @@ def _held(r: ReservationDraft) -> Booked | None:
     return Booked(r.starts_at, r.ends_at, r.seats)
 
 
-class ReservationRepository:
+class ReservationRepository(LedgerReads):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.ledger = SlotLedger(conn)
@@ -328,27 +328,6 @@ class ReservationRepository:
         """Exactly the most seats confirmed bookings hold at once within [start, end)
         (store.capacity_reads)."""
         return capacity_reads.peak_reserved(self.conn, start, end, longest, exclude)
-
-    # --- the capacity ledger (store.ledger) ----------------------------------------------
-
-    def ensure_ledger(self, slot: timedelta) -> None:
-        """The ledger kept in slots of ``slot`` (rebuilt if kept in others)."""
-        self.ledger.ensure(slot)
-
-    def ledger_peak(self, start: datetime, end: datetime, exclude: int | None = None) -> int:
-        """Exactly the most seats confirmed bookings hold at once within [start, end), from the
-        window's own slots."""
-        return self.ledger.window_peak(start, end, exclude)[0]
-
-    def ledger_busiest(
-        self, start: datetime, end: datetime, exclude: int | None = None
-    ) -> tuple[int, datetime]:
-        """That peak, and the first instant it is held."""
-        return self.ledger.window_peak(start, end, exclude, instant=True)
-
-    def ledger_slots(self, start: datetime, end: datetime, exclude: int | None = None) -> SlotPeaks:
-        """The peak of every slot [start, end) reaches into, for a refusal's suggestions."""
-        return self.ledger.slot_peaks(start, end, exclude)
 
 
 # The statements of every booking, built once with their cache keys: building one costs about

@@ -140,4 +140,5 @@ def test_each_check_reads_only_what_it_needs(
     assert refused.value.refusal.peak_reserved == 10
     assert refused.value.refusal.busiest_at == at(30)
     assert [r[0] for r in reads] == ["ledger_peak", "ledger_busiest", "ledger_slots"]
-    assert reads[2][1:] == (at(30) - timedelta(hours=24), at(90) + timedelta(hours=24))  # suggestions
+    # The suggestions: slot by slot within 2 h first; the nearest before and after lie there.
+    assert reads[2][1:] == (at(30) - timedelta(hours=2), at(90) + timedelta(hours=2))

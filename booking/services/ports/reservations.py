@@ -113,7 +113,10 @@ class Reservations(Protocol):
         """That peak, and the first instant it is held."""
         ...
 
-    def ledger_slots(self, start: datetime, end: datetime, exclude: int | None = None) -> SlotPeaks:
+    def ledger_slots(
+        self, start: datetime, end: datetime, exclude: int | None = None, group: int = 1
+    ) -> SlotPeaks:
         """The peak of every slot [start, end) reaches into (``exclude`` taken out where it
-        holds a slot whole): an upper bound for any window within them."""
+        holds a slot whole): an upper bound for any window within them. ``group`` > 1: slots
+        ``group`` times as long, each with the most of its own (``exclude`` counted)."""
         ...

@@ -179,11 +179,14 @@ class FakeReservations:
     ) -> tuple[int, datetime]:
         return capacity.peak(self._held(exclude), start, end)
 
-    def ledger_slots(self, start: datetime, end: datetime, exclude: int | None = None) -> SlotPeaks:
-        built = ledger.build(self._held(exclude), self._slot)
-        first = ledger.slot_of(start, self._slot)
-        to = ledger.slot_of(end - timedelta(microseconds=1), self._slot) + 1
-        return SlotPeaks(self._slot, first, [built.get(i, (0, 0))[1] for i in range(first, to)])
+    def ledger_slots(
+        self, start: datetime, end: datetime, exclude: int | None = None, group: int = 1
+    ) -> SlotPeaks:
+        slot = self._slot * group
+        built = ledger.build(self._held(exclude if group == 1 else None), slot)
+        first = ledger.slot_of(start, slot)
+        to = ledger.slot_of(end - timedelta(microseconds=1), slot) + 1
+        return SlotPeaks(slot, first, [built.get(i, (0, 0))[1] for i in range(first, to)])
 
 
 def _by_start(r: Reservation) -> tuple[bool, datetime, int]:
