@@ -49,7 +49,8 @@ class SlotLedger:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._slot: timedelta | None = None
+        self._slot: timedelta | None = None  # read in this transaction
+        self._wanted: timedelta | None = None  # what ``ensure`` asked, not yet compared
 
     # --- the slot length --------------------------------------------------------------
 
@@ -57,16 +58,23 @@ class SlotLedger:
         if self._slot is None:
             seconds = self.conn.execute(_SLOT_SECONDS).scalar()
             if seconds is None:  # never built (a database made without migration 0013)
-                self.rebuild(DEFAULT_SLOT)
+                self.rebuild(self._wanted or DEFAULT_SLOT)
             else:
                 self._slot = timedelta(seconds=int(seconds))
+                self.conn.info[_SEEN] = self._slot
+        if self._wanted is not None:
+            wanted, self._wanted = self._wanted, None
+            if wanted != self._slot:
+                self.rebuild(wanted)
         assert self._slot is not None
         return self._slot
 
     def ensure(self, slot: timedelta) -> None:
-        """The ledger kept in slots of ``slot``: rebuilt if it was kept in others."""
-        if self.slot() != slot:
-            self.rebuild(slot)
+        """The ledger kept in slots of ``slot``: rebuilt if it was kept in others. Compared at
+        the next use (a check reads the slot length in its own statement)."""
+        self._wanted = slot
+        if self._slot is not None:
+            self.slot()
 
     def rebuild(self, slot: timedelta) -> int:
         """The ledger built again from every confirmed booking; how many slots it holds."""
@@ -84,6 +92,7 @@ class SlotLedger:
         self.conn.execute(delete(capacity_ledger))
         self.conn.execute(insert(capacity_ledger), {"id": 1, "slot_seconds": int(slot.total_seconds())})
         self._slot = slot
+        self.conn.info[_SEEN] = slot
         return len(built)
 
     # --- writes -----------------------------------------------------------------------
@@ -125,6 +134,10 @@ class SlotLedger:
         """The most seats confirmed bookings hold at once within [start, end), exactly (without
         the reservation ``exclude``), and (``instant``) the first instant it happens; otherwise
         the instant returned is ``start``."""
+        if exclude is None and not instant and self._slot is None:
+            fast = self._peak_as_seen(start, end)
+            if fast is not None:
+                return fast, start
         slot = self.slot()
         fp = footprint(start, end, slot)
         gone = self._excluded(exclude)
@@ -155,6 +168,25 @@ class SlotLedger:
                 level = self._exact(i, lo, hi, gone, gone_fp)
                 if level[0] > best[0] or (instant and level[0] == best[0] > 0 and level[1] < best[1]):
                     best = level
+        return best
+
+    def _peak_as_seen(self, start: datetime, end: datetime) -> int | None:
+        """The check's common case in one statement: the slots it covers whole read in the
+        length this connection saw last, with the length the ledger keeps now. None if they
+        differ (or none was seen): then the length is read first."""
+        seen = self.conn.info.get(_SEEN)
+        if not isinstance(seen, timedelta) or self._wanted not in (None, seen):
+            return None
+        fp = footprint(start, end, seen)
+        seconds, found = self.conn.execute(_MAX_AS_SEEN, {"a": fp.full_from, "b": fp.full_to}).one()
+        if seconds is None or timedelta(seconds=int(seconds)) != seen:
+            return None
+        self._slot, self._wanted = seen, None
+        best = int(found or 0)
+        for i in fp.partial:
+            lo, hi = ledger.clip(i, seen, start, end)
+            if lo < hi:
+                best = max(best, self._exact(i, lo, hi, None, None)[0])
         return best
 
     def slot_peaks(
@@ -227,6 +259,7 @@ _R = reservations.c
 _ACTIVE: ColumnElement[str] = literal_column(
     f"'{ReservationStatus.ACTIVE.value}'"
 )  # a literal: the partial indexes
+_SEEN = "dialconf.ledger_slot"  # Connection.info: the slot length this connection read last
 _SLOT_SECONDS = select(capacity_ledger.c.slot_seconds).where(capacity_ledger.c.id == 1)
 _CONFIRMED = select(
     type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats
@@ -261,6 +294,10 @@ _INTERIOR = and_(
     _S.slot != bindparam("x2", type_=BigInteger()),
 )
 _MAX = select(func.max(_VALUE)).where(_INTERIOR)
+_MAX_AS_SEEN = select(
+    _SLOT_SECONDS.scalar_subquery(),
+    select(func.max(_S.peak)).where(_S.slot >= _A, _S.slot < _B).scalar_subquery(),
+)
 _ARGMAX = select(_S.slot, _VALUE).where(_INTERIOR).order_by(_VALUE.desc(), _S.slot).limit(1)
 _RANGE = "FROM capacity_slots WHERE slot >= :a AND slot < :b"
 _PACKED_SQLITE = text(f"SELECT group_concat(slot), group_concat(peak) {_RANGE}")

@@ -17,11 +17,14 @@ from booking.domain.capacity import Booked
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
 from booking.domain.model import ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
+from booking.services.booking import BookingService
+from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.ledger import SlotLedger
 from booking.store.migrate import upgrade
 from booking.store.reservations import ReservationRepository
 from booking.store.tables import capacity_slots, reservations
+from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.bulk import load_bookings
 from tests.store.conftest import T0, Store
 
@@ -146,3 +149,20 @@ def test_a_ledger_kept_in_other_slots_is_rebuilt_at_the_next_check(store: Store)
     _assert_ledger_is_the_sweep(
         store, timedelta(minutes=5), [(T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2))]
     )
+
+
+def test_a_connection_that_saw_another_slot_length_reads_the_new_one(store: Store) -> None:
+    # Each connection remembers the slot length it read last, and checks it in the same
+    # statement as the slots: one rebuilt meanwhile by another process is read anew.
+    day = T0 + timedelta(days=1)
+    store.service(system_capacity=50).book(day + timedelta(minutes=10), 30, 7)  # 1-minute slots
+    other = make_engine(store.url)
+    try:
+        settings = BookingSettings(system_capacity=50, capacity_slot_minutes=15)
+        BookingService(SqlUnitOfWork(other), store.clock, settings).book(day + timedelta(minutes=20), 30, 5)
+    finally:
+        other.dispose()
+    with store.engine.connect() as conn:
+        repo = ReservationRepository(conn)
+        assert repo.ledger_peak(day + timedelta(minutes=25), day + timedelta(minutes=26)) == 12
+        assert repo.ledger.slot() == timedelta(minutes=15)
