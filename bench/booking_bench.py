@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-refusals", type=int, default=10, help="of those, also by the sweep")
     ap.add_argument("--writers", type=int, default=16)
     ap.add_argument("--attempts", type=int, default=10_000, help="per writer, at most")
-    ap.add_argument("--race-seconds", type=float, default=10.0, help="per backend, at most")
+    ap.add_argument("--race-seconds", type=float, default=6.0, help="per backend, at most")
     ap.add_argument("--race-capacity", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "results")
     args = ap.parse_args(argv)

@@ -148,7 +148,7 @@ def measure(
 ) -> Latency:
     """The requests and the refusals at the table's current size."""
     seats_cap = max(1000, bookings // 20)  # room for the requests: the load holds ~2 % at once
-    warmup = max(20, samples // 20)
+    warmup = max(60, samples // 5)  # PostgreSQL prepares a statement at its 5th run, per connection
     ids = add_profiles(
         engine, len(VARIANTS) * (samples + warmup) + refusals + baseline_refusals, f"bench-{bookings}"
     )

@@ -24,6 +24,8 @@ _LENGTH = (
     "CASE WHEN b < 30 THEN 30 WHEN b < 40 THEN 45 WHEN b < 70 THEN 60 WHEN b < 85 THEN 90 "
     "WHEN b < 95 THEN 120 WHEN b < 98 THEN 240 WHEN b < 99 THEN 1440 ELSE 7200 END"
 )
+# The length class of each (booking.store.tables.span_class: at most 15 min * 4**k long).
+_CLASS = "CASE WHEN b < 70 THEN 1 WHEN b < 98 THEN 2 WHEN b < 99 THEN 4 ELSE 5 END"
 # Hashes of i: Knuth's multiplicative constant, then a different modulus per attribute.
 _H = "((i * 2654435761) % 4294967296)"
 
@@ -36,7 +38,7 @@ INSERT INTO reservations (id, room_id, kind, starts_at, ends_at, seats, status, 
 SELECT i + 1, :room0 + room, 'panel',
        strftime('%Y-%m-%d %H:%M:%S', :first, '+' || m || ' minutes') || '.000000',
        strftime('%Y-%m-%d %H:%M:%S', :first, '+' || (m + {_LENGTH}) || ' minutes') || '.000000',
-       seats, 'active', :first || '.000000', '', '', 0, 0
+       seats, 'active', :first || '.000000', '', '', {_CLASS}, 0
 FROM h WHERE true
 """
 _POSTGRES = f"""
@@ -44,31 +46,10 @@ INSERT INTO reservations (id, room_id, kind, starts_at, ends_at, seats, status, 
                           title, note, span_class, dial_out)
 SELECT i + 1, :room0 + room, 'panel', CAST(:first AS timestamp) + make_interval(mins => m),
        CAST(:first AS timestamp) + make_interval(mins => m + {_LENGTH}), seats, 'active',
-       CAST(:first AS timestamp), '', '', 0, false
+       CAST(:first AS timestamp), '', '', {_CLASS}, false
 FROM (SELECT i, CAST({_H} % :minutes AS int) AS m, ({_H} / 7) % 100 AS b,
              CAST(({_H} / 701) % 10 + 1 AS int) AS seats, {_H} % {ROOMS} AS room
       FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint) - 1) AS i) AS h
-"""
-# The length class of each row, as booking.store.tables.span_class gives it (15 min * 4**k).
-_SPAN_CLASS = """
-UPDATE reservations SET span_class = CASE
-  WHEN ends_at <= starts_at + INTERVAL '15 minutes' THEN 0
-  WHEN ends_at <= starts_at + INTERVAL '1 hour' THEN 1
-  WHEN ends_at <= starts_at + INTERVAL '4 hours' THEN 2
-  WHEN ends_at <= starts_at + INTERVAL '16 hours' THEN 3
-  WHEN ends_at <= starts_at + INTERVAL '64 hours' THEN 4
-  WHEN ends_at <= starts_at + INTERVAL '256 hours' THEN 5
-  ELSE 6 END WHERE id > :lo AND id <= :hi
-"""
-_SPAN_CLASS_SQLITE = """
-UPDATE reservations SET span_class = CASE
-  WHEN (julianday(ends_at) - julianday(starts_at)) * 1440 <= 15.5 THEN 0
-  WHEN (julianday(ends_at) - julianday(starts_at)) * 1440 <= 60.5 THEN 1
-  WHEN (julianday(ends_at) - julianday(starts_at)) * 1440 <= 240.5 THEN 2
-  WHEN (julianday(ends_at) - julianday(starts_at)) * 1440 <= 960.5 THEN 3
-  WHEN (julianday(ends_at) - julianday(starts_at)) * 1440 <= 3840.5 THEN 4
-  WHEN (julianday(ends_at) - julianday(starts_at)) * 1440 <= 15360.5 THEN 5
-  ELSE 6 END WHERE id > :lo AND id <= :hi
 """
 
 
@@ -89,7 +70,6 @@ def grow(engine: Engine, total: int, first_start: datetime, days: int, now: date
         }
         pg = conn.dialect.name == "postgresql"
         conn.execute(text(_POSTGRES if pg else _SQLITE), params)
-        conn.execute(text(_SPAN_CLASS if pg else _SPAN_CLASS_SQLITE), {"lo": had, "hi": total})
         if pg:
             conn.execute(
                 text("SELECT setval(pg_get_serial_sequence('reservations', 'id'), :n)"), {"n": total}

@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.types import NULLTYPE
 
 from booking.domain import ledger
 from booking.domain.capacity import Booked
@@ -80,10 +81,7 @@ class SlotLedger:
         """The ledger built again from every confirmed booking; how many slots it holds."""
         if slot % timedelta(seconds=1) or slot <= timedelta(0):
             raise ValueError("a ledger slot is a whole number of seconds")
-        booked = [
-            Booked(s.replace(tzinfo=UTC), e.replace(tzinfo=UTC), n)
-            for s, e, n in self.conn.execute(_CONFIRMED)
-        ]
+        booked = [Booked(_utc(s), _utc(e), n) for s, e, n in self.conn.execute(_CONFIRMED)]
         built = ledger.build(booked, slot)
         self.conn.execute(delete(capacity_slots))
         if built:
@@ -148,7 +146,8 @@ class SlotLedger:
             exact |= {i for i in gone_fp.partial if fp.full_from <= i < fp.full_to}
         best: tuple[int, datetime] = (0, start)
         if fp.full_from < fp.full_to:
-            skip = [*sorted(exact)[:2], -1, -1]
+            # The excluded booking's partial slots inside the window: resolved apart (at most 2).
+            skip = [*sorted(i for i in exact if fp.full_from <= i < fp.full_to), -1, -1]
             params: dict[str, Any] = {"a": fp.full_from, "b": fp.full_to, "x1": skip[0], "x2": skip[1]}
             params.update(xa=0, xb=0, xn=0)
             if gone_fp is not None and gone is not None:
@@ -158,7 +157,8 @@ class SlotLedger:
                 if row is not None and row[1] > 0:
                     i = int(row[0])
                     lo, hi = slot_start(i, slot), slot_start(i + 1, slot)
-                    best = self._exact(i, lo, hi, gone, gone_fp)
+                    # Its peak all covering seats: held the whole slot, from its start.
+                    best = (int(row[1]), lo) if row[1] == row[2] else self._exact(i, lo, hi, gone, gone_fp)
             else:
                 found = self.conn.execute(_MAX, params).scalar()
                 best = (int(found or 0), start)
@@ -253,6 +253,11 @@ class SlotLedger:
         return exclude, Booked(row[0].replace(tzinfo=UTC), row[1].replace(tzinfo=UTC), int(row[2]))
 
 
+def _utc(stored: datetime | str) -> datetime:
+    at = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+    return at.replace(tzinfo=UTC)
+
+
 # Built once, with their cache keys.
 _S = capacity_slots.c
 _R = reservations.c
@@ -261,9 +266,10 @@ _ACTIVE: ColumnElement[str] = literal_column(
 )  # a literal: the partial indexes
 _SEEN = "dialconf.ledger_slot"  # Connection.info: the slot length this connection read last
 _SLOT_SECONDS = select(capacity_ledger.c.slot_seconds).where(capacity_ledger.c.id == 1)
-_CONFIRMED = select(
-    type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats
-).where(_R.status == _ACTIVE, _R.starts_at.is_not(None), _R.ends_at.is_not(None))
+# As stored (SQLite: ISO text, parsed in C; PostgreSQL: naive datetimes): a rebuild reads them all.
+_CONFIRMED = select(type_coerce(_R.starts_at, NULLTYPE), type_coerce(_R.ends_at, NULLTYPE), _R.seats).where(
+    _R.status == _ACTIVE, _R.starts_at.is_not(None), _R.ends_at.is_not(None)
+)
 _HELD = select(type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats).where(
     _R.id == bindparam("id", type_=Integer()), _R.status == ReservationStatus.ACTIVE.value
 )
@@ -298,7 +304,12 @@ _MAX_AS_SEEN = select(
     _SLOT_SECONDS.scalar_subquery(),
     select(func.max(_S.peak)).where(_S.slot >= _A, _S.slot < _B).scalar_subquery(),
 )
-_ARGMAX = select(_S.slot, _VALUE).where(_INTERIOR).order_by(_VALUE.desc(), _S.slot).limit(1)
+_COVERED_LESS = _S.covered - case(
+    (and_(_S.slot >= bindparam("xa", type_=BigInteger()), _S.slot < bindparam("xb", type_=BigInteger())),
+     bindparam("xn", type_=Integer())),
+    else_=0,
+)  # fmt: skip
+_ARGMAX = select(_S.slot, _VALUE, _COVERED_LESS).where(_INTERIOR).order_by(_VALUE.desc(), _S.slot).limit(1)
 _RANGE = "FROM capacity_slots WHERE slot >= :a AND slot < :b"
 _PACKED_SQLITE = text(f"SELECT group_concat(slot), group_concat(peak) {_RANGE}")
 _PACKED_PG = text(f"SELECT string_agg(CAST(slot AS TEXT), ','), string_agg(CAST(peak AS TEXT), ',') {_RANGE}")
