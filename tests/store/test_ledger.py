@@ -173,3 +173,24 @@ def test_a_connection_that_saw_another_slot_length_reads_the_new_one(store: Stor
         repo = ReservationRepository(conn)
         assert repo.ledger_peak(day + timedelta(minutes=25), day + timedelta(minutes=26)) == 12
         assert repo.ledger.slot() == timedelta(minutes=15)
+
+
+def test_a_fortnight_long_panel_window_is_kept_exactly(store: Store) -> None:
+    # R24's longest window (14 days: 20 160 one-minute slots), booked, edited and deleted
+    # beside short bookings that start and end inside slots.
+    service = store.service(system_capacity=40, panel_max_window_days=14)
+    profile = service.profile_named("fortnight")
+    day = T0 + timedelta(days=1)
+    request = BookingRequest(ReservationKind.PANEL, day + timedelta(seconds=30), day + timedelta(days=14), 9)
+    long = service.request(profile.id, request, operator=True)
+    for k in range(6):
+        service.book(day + timedelta(days=2 * k, minutes=7, seconds=20), 45, 10 + k, profile="fortnight")
+    windows = [(day + timedelta(days=k, minutes=k), day + timedelta(days=k, hours=3)) for k in range(14)]
+    windows.append((day, day + timedelta(days=14)))
+    _assert_ledger_is_the_sweep(store, timedelta(minutes=1), windows)
+    with pytest.raises(CapacityExceeded):  # 26 beside the largest short one (15): 41 > 40
+        service.edit(profile.id, long.id, seats=26)
+    service.edit(profile.id, long.id, seats=25, starts_at=day + timedelta(hours=1))
+    _assert_ledger_is_the_sweep(store, timedelta(minutes=1), windows)
+    service.delete(profile.id, long.id)
+    _assert_ledger_is_the_sweep(store, timedelta(minutes=1), windows)
