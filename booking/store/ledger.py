@@ -16,31 +16,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
     Connection,
-    DateTime,
-    Integer,
-    and_,
-    bindparam,
-    case,
     delete,
-    func,
     insert,
-    literal_column,
-    select,
-    text,
-    type_coerce,
-    union_all,
-    update,
 )
-from sqlalchemy.types import NULLTYPE
 
 from booking.domain import ledger
 from booking.domain.capacity import Booked
 from booking.domain.ledger import SlotPeaks, footprint, slot_of, slot_start
-from booking.domain.model import ReservationStatus
-from booking.store.tables import UtcDateTime, capacity_ledger, capacity_slots, reservations
+from booking.store.ledger_sql import (
+    ADD_PG,
+    ADD_SQLITE,
+    ARGMAX,
+    CONFIRMED,
+    COVERED,
+    GROUP_PG,
+    GROUP_SQLITE,
+    HELD,
+    MAX,
+    MAX_AS_SEEN,
+    PACKED_PG,
+    PACKED_SQLITE,
+    PARTIALS,
+    SEEN,
+    SET_PEAK,
+    SLOT_SECONDS,
+)
+from booking.store.tables import capacity_ledger, capacity_slots
 
 DEFAULT_SLOT = timedelta(minutes=1)  # what migration 0013 builds (BookingSettings' default)
 
@@ -57,12 +59,12 @@ class SlotLedger:
 
     def slot(self) -> timedelta:
         if self._slot is None:
-            seconds = self.conn.execute(_SLOT_SECONDS).scalar()
+            seconds = self.conn.execute(SLOT_SECONDS).scalar()
             if seconds is None:  # never built (a database made without migration 0013)
                 self.rebuild(self._wanted or DEFAULT_SLOT)
             else:
                 self._slot = timedelta(seconds=int(seconds))
-                self.conn.info[_SEEN] = self._slot
+                self.conn.info[SEEN] = self._slot
         if self._wanted is not None:
             wanted, self._wanted = self._wanted, None
             if wanted != self._slot:
@@ -81,7 +83,7 @@ class SlotLedger:
         """The ledger built again from every confirmed booking; how many slots it holds."""
         if slot % timedelta(seconds=1) or slot <= timedelta(0):
             raise ValueError("a ledger slot is a whole number of seconds")
-        booked = [Booked(_utc(s), _utc(e), n) for s, e, n in self.conn.execute(_CONFIRMED)]
+        booked = [Booked(_utc(s), _utc(e), n) for s, e, n in self.conn.execute(CONFIRMED)]
         built = ledger.build(booked, slot)
         self.conn.execute(delete(capacity_slots))
         if built:
@@ -90,7 +92,7 @@ class SlotLedger:
         self.conn.execute(delete(capacity_ledger))
         self.conn.execute(insert(capacity_ledger), {"id": 1, "slot_seconds": int(slot.total_seconds())})
         self._slot = slot
-        self.conn.info[_SEEN] = slot
+        self.conn.info[SEEN] = slot
         return len(built)
 
     # --- writes -----------------------------------------------------------------------
@@ -114,14 +116,14 @@ class SlotLedger:
             self._resolve(i, slot)
 
     def _add(self, first: int, to: int, seats: int) -> None:
-        stmt = _ADD_PG if self.conn.dialect.name == "postgresql" else _ADD_SQLITE
+        stmt = ADD_PG if self.conn.dialect.name == "postgresql" else ADD_SQLITE
         self.conn.execute(stmt, {"a": first, "b": to, "n": seats})
 
     def _resolve(self, i: int, slot: timedelta) -> None:
         covered = self._covered(i)
         lo, hi = slot_start(i, slot), slot_start(i + 1, slot)
         level, _ = ledger.slot_level(covered, self._partials(lo, hi), lo, hi)
-        if self.conn.execute(_SET_PEAK, {"at_slot": i, "new_peak": level}).rowcount == 0:
+        if self.conn.execute(SET_PEAK, {"at_slot": i, "new_peak": level}).rowcount == 0:
             self.conn.execute(insert(capacity_slots), {"slot": i, "covered": 0, "peak": level})
 
     # --- reads ------------------------------------------------------------------------
@@ -153,14 +155,14 @@ class SlotLedger:
             if gone_fp is not None and gone is not None:
                 params.update(xa=gone_fp.full_from, xb=gone_fp.full_to, xn=gone[1].seats)
             if instant:
-                row = self.conn.execute(_ARGMAX, params).first()
+                row = self.conn.execute(ARGMAX, params).first()
                 if row is not None and row[1] > 0:
                     i = int(row[0])
                     lo, hi = slot_start(i, slot), slot_start(i + 1, slot)
                     # Its peak all covering seats: held the whole slot, from its start.
                     best = (int(row[1]), lo) if row[1] == row[2] else self._exact(i, lo, hi, gone, gone_fp)
             else:
-                found = self.conn.execute(_MAX, params).scalar()
+                found = self.conn.execute(MAX, params).scalar()
                 best = (int(found or 0), start)
         for i in sorted(exact):
             lo, hi = ledger.clip(i, slot, start, end)
@@ -174,11 +176,11 @@ class SlotLedger:
         """The check's common case in one statement: the slots it covers whole read in the
         length this connection saw last, with the length the ledger keeps now. None if they
         differ (or none was seen): then the length is read first."""
-        seen = self.conn.info.get(_SEEN)
+        seen = self.conn.info.get(SEEN)
         if not isinstance(seen, timedelta) or self._wanted not in (None, seen):
             return None
         fp = footprint(start, end, seen)
-        seconds, found = self.conn.execute(_MAX_AS_SEEN, {"a": fp.full_from, "b": fp.full_to}).one()
+        seconds, found = self.conn.execute(MAX_AS_SEEN, {"a": fp.full_from, "b": fp.full_to}).one()
         if seconds is None or timedelta(seconds=int(seconds)) != seen:
             return None
         self._slot, self._wanted = seen, None
@@ -203,7 +205,7 @@ class SlotLedger:
         # Packed by the database into two strings: thousands of slots come back without a row
         # object (nor a garbage collection) each.
         pg = self.conn.dialect.name == "postgresql"
-        stmt = (_GROUP_PG if pg else _GROUP_SQLITE) if group > 1 else (_PACKED_PG if pg else _PACKED_SQLITE)
+        stmt = (GROUP_PG if pg else GROUP_SQLITE) if group > 1 else (PACKED_PG if pg else PACKED_SQLITE)
         found, values = self.conn.execute(stmt, {"a": first * group, "b": to * group, "g": group}).one()
         if found:
             for i, p in zip(map(int, found.split(",")), map(int, values.split(",")), strict=True):
@@ -232,13 +234,13 @@ class SlotLedger:
         return ledger.slot_level(covered, partials, lo, hi)
 
     def _covered(self, i: int) -> int:
-        return int(self.conn.execute(_COVERED, {"slot": i}).scalar() or 0)
+        return int(self.conn.execute(COVERED, {"slot": i}).scalar() or 0)
 
     def _partials(self, lo: datetime, hi: datetime, exclude: int | None = None) -> Iterable[Booked]:
         """The confirmed bookings that start or end strictly inside [lo, hi)."""
         seen: set[int] = set()
         out = []
-        for rid, s, e, n in self.conn.execute(_PARTIALS, {"lo": lo, "hi": hi}):
+        for rid, s, e, n in self.conn.execute(PARTIALS, {"lo": lo, "hi": hi}):
             if rid not in seen and rid != exclude:
                 seen.add(rid)
                 out.append(Booked(s.replace(tzinfo=UTC), e.replace(tzinfo=UTC), n))
@@ -247,7 +249,7 @@ class SlotLedger:
     def _excluded(self, exclude: int | None) -> tuple[int, Booked] | None:
         if exclude is None:
             return None
-        row = self.conn.execute(_HELD, {"id": exclude}).first()
+        row = self.conn.execute(HELD, {"id": exclude}).first()
         if row is None or row[0] is None or row[1] is None:
             return None
         return exclude, Booked(row[0].replace(tzinfo=UTC), row[1].replace(tzinfo=UTC), int(row[2]))
@@ -256,81 +258,3 @@ class SlotLedger:
 def _utc(stored: datetime | str) -> datetime:
     at = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
     return at.replace(tzinfo=UTC)
-
-
-# Built once, with their cache keys.
-_S = capacity_slots.c
-_R = reservations.c
-_ACTIVE: ColumnElement[str] = literal_column(
-    f"'{ReservationStatus.ACTIVE.value}'"
-)  # a literal: the partial indexes
-_SEEN = "dialconf.ledger_slot"  # Connection.info: the slot length this connection read last
-_SLOT_SECONDS = select(capacity_ledger.c.slot_seconds).where(capacity_ledger.c.id == 1)
-# As stored (SQLite: ISO text, parsed in C; PostgreSQL: naive datetimes): a rebuild reads them all.
-_CONFIRMED = select(type_coerce(_R.starts_at, NULLTYPE), type_coerce(_R.ends_at, NULLTYPE), _R.seats).where(
-    _R.status == _ACTIVE, _R.starts_at.is_not(None), _R.ends_at.is_not(None)
-)
-_HELD = select(type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats).where(
-    _R.id == bindparam("id", type_=Integer()), _R.status == ReservationStatus.ACTIVE.value
-)
-_COVERED = select(_S.covered).where(_S.slot == bindparam("slot", type_=BigInteger()))
-_SET_PEAK = (
-    update(capacity_slots)
-    .where(_S.slot == bindparam("at_slot", type_=BigInteger()))
-    .values(peak=bindparam("new_peak", type_=Integer()))
-)
-_LO, _HI = bindparam("lo", type_=UtcDateTime()), bindparam("hi", type_=UtcDateTime())
-_COLS = (_R.id, type_coerce(_R.starts_at, DateTime()), type_coerce(_R.ends_at, DateTime()), _R.seats)
-_PARTIALS = union_all(
-    select(*_COLS).where(_R.status == _ACTIVE, _R.starts_at > _LO, _R.starts_at < _HI),
-    select(*_COLS).where(_R.status == _ACTIVE, _R.ends_at > _LO, _R.ends_at < _HI),
-)
-_A, _B = bindparam("a", type_=BigInteger()), bindparam("b", type_=BigInteger())
-_VALUE = _S.peak - case(
-    (
-        and_(_S.slot >= bindparam("xa", type_=BigInteger()), _S.slot < bindparam("xb", type_=BigInteger())),
-        bindparam("xn", type_=Integer()),
-    ),
-    else_=0,
-)
-_INTERIOR = and_(
-    _S.slot >= _A,
-    _S.slot < _B,
-    _S.slot != bindparam("x1", type_=BigInteger()),
-    _S.slot != bindparam("x2", type_=BigInteger()),
-)
-_MAX = select(func.max(_VALUE)).where(_INTERIOR)
-_MAX_AS_SEEN = select(
-    _SLOT_SECONDS.scalar_subquery(),
-    select(func.max(_S.peak)).where(_S.slot >= _A, _S.slot < _B).scalar_subquery(),
-)
-_COVERED_LESS = _S.covered - case(
-    (and_(_S.slot >= bindparam("xa", type_=BigInteger()), _S.slot < bindparam("xb", type_=BigInteger())),
-     bindparam("xn", type_=Integer())),
-    else_=0,
-)  # fmt: skip
-_ARGMAX = select(_S.slot, _VALUE, _COVERED_LESS).where(_INTERIOR).order_by(_VALUE.desc(), _S.slot).limit(1)
-_RANGE = "FROM capacity_slots WHERE slot >= :a AND slot < :b"
-_PACKED_SQLITE = text(f"SELECT group_concat(slot), group_concat(peak) {_RANGE}")
-_PACKED_PG = text(f"SELECT string_agg(CAST(slot AS TEXT), ','), string_agg(CAST(peak AS TEXT), ',') {_RANGE}")
-_GROUP_SQLITE = text(
-    "SELECT group_concat(g), group_concat(p) "
-    f"FROM (SELECT slot / :g AS g, max(peak) AS p {_RANGE} GROUP BY 1)"
-)
-_GROUP_PG = text(
-    "SELECT string_agg(CAST(g AS TEXT), ','), string_agg(CAST(p AS TEXT), ',') "
-    f"FROM (SELECT slot / :g AS g, max(peak) AS p {_RANGE} GROUP BY 1) AS grouped"
-)
-# A booking's seats added to (or taken from) the slots it covers whole: one statement, the
-# missing slots made on the way.
-_ADD_PG = text(
-    "INSERT INTO capacity_slots (slot, covered, peak) "
-    "SELECT g, :n, :n FROM generate_series(CAST(:a AS BIGINT), CAST(:b AS BIGINT) - 1) AS g "
-    "ON CONFLICT (slot) DO UPDATE SET covered = capacity_slots.covered + EXCLUDED.covered, "
-    "peak = capacity_slots.peak + EXCLUDED.peak"
-)
-_ADD_SQLITE = text(
-    "WITH RECURSIVE g(i) AS (SELECT :a UNION ALL SELECT i + 1 FROM g WHERE i + 1 < :b) "
-    "INSERT INTO capacity_slots (slot, covered, peak) SELECT i, :n, :n FROM g WHERE true "
-    "ON CONFLICT (slot) DO UPDATE SET covered = covered + excluded.covered, peak = peak + excluded.peak"
-)
