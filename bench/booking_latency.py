@@ -1,8 +1,11 @@
-"""1. Latency: one ``BookingService.request`` at a time against 100 000 existing bookings.
+"""1. Latency: one ``BookingService.request`` at a time, at each size of the booking table.
 
 Each round makes one request (a new customer's 60-minute panel booking) and sends it to every
-service variant in turn, in a rotating order, so that the variants share the machine's noise.
-Then the capacity reads alone, over the measured windows.
+service variant in turn, in a rotating order, so that the variants share the machine's noise:
+``ledger`` (the service: the capacity ledger's slots) and ``sweep (before)`` (the check before
+the ledger, bench/results/booking-2026-12-02.md: the overlapping bookings' seats summed, their
+rows swept when that leaves no room). Then refusals: a window's capacity set one seat short of
+the request, so that both variants refuse it and compute the suggestions, each its own way.
 """
 
 from __future__ import annotations
@@ -14,12 +17,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, event
 
-from bench.booking_common import NOW, add_profiles, summary_ms, timed
+from bench.booking_common import NOW, add_profiles, summary_ms
 from booking.domain import capacity
 from booking.domain.clock import FakeClock
 from booking.domain.errors import CapacityExceeded, RuleViolation
@@ -27,61 +29,78 @@ from booking.domain.model import ReservationKind
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.services.ports import Transaction
+from booking.services.seats import live_booked
 from booking.settings import BookingSettings
-from booking.store.engine import make_engine
-from booking.store.migrate import upgrade
 from booking.store.reservations import ReservationRepository
 from booking.store.unit_of_work import SqlUnitOfWork
-from tests.store.bulk import analyze, load_bookings
 
 SLOW_COMMIT_MS = 5.0  # a COMMIT this long did more than write the booking (SQLite: a WAL checkpoint in it)
+LENGTH = timedelta(minutes=60)
 
 
-class ExactSweep(BookingService):
-    """Every check sweeps the window's rows: what a booking costs when the summed bound leaves
-    no room (near the capacity)."""
-
-    def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
-        longest = timedelta(days=self._s.absolute_max_window_days)
-        return tx.reservations.peak_reserved(start, end, longest, exclude) + seats <= self._s.system_capacity
-
-
-class Before(BookingService):
-    """The check as it was before (a09fc3f): the window's rows as Booked objects (aware
-    datetimes), swept in Python."""
+class Sweep(BookingService):
+    """The capacity check before the ledger (a810737): every booking overlapping the window read
+    from the reservations' index, its seats summed, its rows swept when the sum leaves no room;
+    a refusal reads +-24 h of rows and searches them (booking.domain.capacity.check). Its
+    bookings are still written to the ledger (one store): the insert costs what the ledger's does."""
 
     def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
         longest = timedelta(days=self._s.absolute_max_window_days)
-        booked = tx.reservations.booked_overlapping(start, end, longest, exclude)
-        return capacity.fits(booked, start, end, seats, self._s.system_capacity)
+        room = self._s.system_capacity - seats - tx.live.seats_held(start, end)
+        if room < 0:
+            return False
+        if tx.reservations.seats_overlapping(start, end, longest, exclude) <= room:
+            return True
+        return tx.reservations.peak_reserved(start, end, longest, exclude) <= room
+
+    def _check_capacity(
+        self,
+        tx: Transaction,
+        start: datetime | None,
+        end: datetime | None,
+        seats: int,
+        exclude: int | None = None,
+        earliest: datetime | None = None,
+    ) -> None:
+        if start is None or end is None or self._fits(tx, start, end, seats, exclude):
+            return
+        longest = timedelta(days=self._s.absolute_max_window_days)
+        search = timedelta(hours=self._s.suggestion_search_hours)
+        lo, hi = capacity.horizon(start, end, search)
+        booked = tx.reservations.booked_overlapping(lo, hi, longest, exclude)
+        now = earliest or self._clock.now()
+        refusal = capacity.check(
+            booked,
+            start,
+            end,
+            seats,
+            self._s.system_capacity,
+            not_before=max(start - search, now),
+            not_after=start + search,
+            suggestions=self._s.suggestions,
+            live=live_booked(tx),
+        )
+        if refusal is not None:
+            raise CapacityExceeded(refusal, seats)
 
 
-# The services measured side by side; "service" is the one the verdict judges.
-VARIANTS: dict[str, type[BookingService]] = {
-    "service": BookingService,
-    "exact sweep only": ExactSweep,
-    "before (rows as Booked)": Before,
-}
+# The services measured side by side; "ledger" is the one the verdict judges.
+VARIANTS: dict[str, type[BookingService]] = {"ledger": BookingService, "sweep (before)": Sweep}
 
 
 @dataclass
 class Latency:
     backend: str
-    existing: int
+    bookings: int
     load_seconds: float
     capacity: int
-    request: dict[str, dict[str, float]]  # by VARIANTS name
+    request: dict[str, dict[str, float]]  # check + insert, by VARIANTS name
     outcomes: dict[str, dict[str, int]]
     slow_commits: dict[str, int]  # requests whose COMMIT took over SLOW_COMMIT_MS, by variant
-    capacity_read_service: dict[str, float]  # a refusal's read: window +-24 h, as Booked
-    capacity_read_narrow: dict[str, float]  # the window alone, as Booked (the check before)
-    capacity_read_bound: dict[str, float]  # the window's seats summed (a booking that fits)
-    capacity_read_exact: dict[str, float]  # the window's exact peak (near the capacity)
-    rows_service: float  # mean rows returned
-    rows_narrow: float
-    mean_bound_seats: float  # the summed bound and the true peak, on average over the windows
-    mean_peak_seats: float
-    read_mismatches: int  # windows where the exact peak differs from the sweep over Booked rows
+    refusal: dict[str, dict[str, float]]  # a refusal with its suggestions, by variant
+    suggestions: float  # suggested starts per ledger refusal, on average
+    window_rows: float  # bookings overlapping a measured window: what the sweep reads, on average
+    mismatches: int  # refusals whose peak differs between the variants, or a suggestion that does not fit
 
 
 class CommitClock:
@@ -95,111 +114,126 @@ class CommitClock:
         self.at = time.perf_counter_ns()
 
 
-def new_request(rand: random.Random) -> BookingRequest:
+def new_request(rand: random.Random, seats: int | None = None) -> BookingRequest:
     start = NOW + timedelta(minutes=rand.randrange(60, 19 * 24 * 60))
-    return BookingRequest(ReservationKind.PANEL, start, start + timedelta(minutes=60), rand.randint(1, 10))
+    return BookingRequest(ReservationKind.PANEL, start, start + LENGTH, seats or rand.randint(1, 10))
 
 
 def one_request(
     service: BookingService, pid: int, req: BookingRequest, commits: CommitClock
-) -> tuple[int, str, int]:
-    """The request's time, its outcome, and the time from its COMMIT to its return."""
+) -> tuple[int, str, int, Any]:
+    """The request's time, its outcome, the time from its COMMIT to its return, and the refusal."""
     t = time.perf_counter_ns()
+    refused = None
     try:
         service.request(pid, req)
         outcome = "booked"
-    except CapacityExceeded:
-        outcome = "refused"
+    except CapacityExceeded as exc:
+        outcome, refused = "refused", exc.refusal
     except RuleViolation as exc:
         outcome = f"rule:{exc.code}"
     done = time.perf_counter_ns()
-    return done - t, outcome, done - commits.at if commits.at > t else 0
+    return done - t, outcome, done - commits.at if commits.at > t else 0, refused
 
 
-def capacity_reads(engine: Engine, settings: BookingSettings, windows: list[datetime]) -> dict[str, Any]:
-    """The capacity reads alone: a refusal's (window +-24 h, for suggestions), the window's rows
-    as Booked (the check before), the summed bound and the exact peak. Values: rows, or seats."""
-    longest = timedelta(days=settings.absolute_max_window_days)
-    search = timedelta(hours=settings.suggestion_search_hours)
-    kinds = ("wide", "narrow", "bound", "exact")
-    out: dict[str, list[int]] = {f"{k}_{what}": [] for k in kinds for what in ("ns", "value")}
-    mismatches = 0
-    with engine.connect() as conn:
-        repo = ReservationRepository(conn)
-        for start in windows:
-            end = start + timedelta(minutes=60)
-            ns, rows = timed(partial(repo.booked_overlapping, start - search, end + search, longest))
-            out["wide_ns"].append(ns)
-            out["wide_value"].append(len(rows))
-            ns, rows = timed(partial(repo.booked_overlapping, start, end, longest))
-            out["narrow_ns"].append(ns)
-            out["narrow_value"].append(len(rows))
-            ns, bound = timed(partial(repo.seats_overlapping, start, end, longest))
-            out["bound_ns"].append(ns)
-            out["bound_value"].append(bound)
-            ns, exact = timed(partial(repo.peak_reserved, start, end, longest))
-            out["exact_ns"].append(ns)
-            out["exact_value"].append(exact)
-            mismatches += exact != capacity.peak(rows, start, end)[0] or bound != sum(b.seats for b in rows)
-        conn.rollback()
-    out["mismatches"] = [mismatches]
-    return out
-
-
-def latency(
-    backend: str, url: str, existing: int, samples: int, capacity_seats: int, log: Callable[[str], None]
+def measure(
+    backend: str,
+    engine: Engine,
+    bookings: int,
+    load_s: float,
+    samples: int,
+    refusals: int,
+    baseline_refusals: int,
+    log: Callable[[str], None],
 ) -> Latency:
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        began = time.monotonic()
-        load_bookings(engine, existing, NOW - timedelta(days=10), 30, NOW, seed=7)
-        load_s = time.monotonic() - began
-        log(f"  {backend}: {existing} bookings loaded in {load_s:.1f} s")
-        if backend == "postgresql":
-            analyze(engine)  # what autovacuum does after a bulk load
-
-        warmup = max(20, samples // 20)
-        ids = add_profiles(engine, len(VARIANTS) * (samples + warmup), "bench")
-        settings = BookingSettings(system_capacity=capacity_seats)
-        commits = CommitClock(engine)
-        services = {v: cls(SqlUnitOfWork(engine), FakeClock(NOW), settings) for v, cls in VARIANTS.items()}
-        names = list(services)
-        times: dict[str, list[int]] = {v: [] for v in names}
-        outcomes: dict[str, Counter[str]] = {v: Counter() for v in names}
-        slow: Counter[str] = Counter()
-        rand = random.Random(11)
-        windows: list[datetime] = []
-        for i in range(samples + warmup):
-            req = new_request(rand)
-            for variant in names[i % len(names) :] + names[: i % len(names)]:
-                elapsed, outcome, commit_ns = one_request(services[variant], ids.pop(), req, commits)
-                if i >= warmup:
-                    times[variant].append(elapsed)
-                    outcomes[variant][outcome] += 1
-                    slow[variant] += commit_ns > SLOW_COMMIT_MS * 1e6
+    """The requests and the refusals at the table's current size."""
+    seats_cap = max(1000, bookings // 20)  # room for the requests: the load holds ~2 % at once
+    warmup = max(60, samples // 5)  # PostgreSQL prepares a statement at its 5th run, per connection
+    ids = add_profiles(
+        engine, len(VARIANTS) * (samples + warmup) + refusals + baseline_refusals, f"bench-{bookings}"
+    )
+    settings = BookingSettings(system_capacity=seats_cap)
+    commits = CommitClock(engine)
+    services = {v: cls(SqlUnitOfWork(engine), FakeClock(NOW), settings) for v, cls in VARIANTS.items()}
+    names = list(services)
+    times: dict[str, list[int]] = {v: [] for v in names}
+    outcomes: dict[str, Counter[str]] = {v: Counter() for v in names}
+    slow: Counter[str] = Counter()
+    rand = random.Random(11 + bookings)
+    for i in range(samples + warmup):
+        req = new_request(rand)
+        for variant in names[i % len(names) :] + names[: i % len(names)]:
+            elapsed, outcome, commit_ns, _ = one_request(services[variant], ids.pop(), req, commits)
             if i >= warmup:
-                assert req.starts_at is not None
-                windows.append(req.starts_at)
-        # 100 windows: a refusal's wide read takes tens of ms each (the bench's budget).
-        reads = capacity_reads(engine, settings, windows[:100])
-        return Latency(
-            backend,
-            existing,
-            round(load_s, 2),
-            capacity_seats,
-            {v: summary_ms(times[v]) for v in names},
-            {v: dict(outcomes[v]) for v in names},
-            {v: slow[v] for v in names},
-            summary_ms(reads["wide_ns"]),
-            summary_ms(reads["narrow_ns"]),
-            summary_ms(reads["bound_ns"]),
-            summary_ms(reads["exact_ns"]),
-            round(statistics.fmean(reads["wide_value"]), 1),
-            round(statistics.fmean(reads["narrow_value"]), 1),
-            round(statistics.fmean(reads["bound_value"]), 1),
-            round(statistics.fmean(reads["exact_value"]), 1),
-            reads["mismatches"][0],
-        )
-    finally:
-        engine.dispose()
+                times[variant].append(elapsed)
+                outcomes[variant][outcome] += 1
+                slow[variant] += commit_ns > SLOW_COMMIT_MS * 1e6
+
+    refusal_ns, suggested, rows, mismatches = _refusals(
+        engine, bookings, refusals, baseline_refusals, ids, rand
+    )
+    log(f"  {backend} at {bookings:,}: {samples} requests and {refusals} refusals measured")
+    return Latency(
+        backend,
+        bookings,
+        round(load_s, 2),
+        seats_cap,
+        {v: summary_ms(times[v]) for v in names},
+        {v: dict(outcomes[v]) for v in names},
+        {v: slow[v] for v in names},
+        {v: summary_ms(refusal_ns[v]) for v in names if refusal_ns[v]},
+        round(statistics.fmean(suggested), 2) if suggested else 0.0,
+        round(statistics.fmean(rows), 1) if rows else 0.0,
+        mismatches,
+    )
+
+
+def _refusals(
+    engine: Engine, bookings: int, refusals: int, baseline_refusals: int, ids: list[int], rand: random.Random
+) -> tuple[dict[str, list[int]], list[int], list[int], int]:
+    """Refusals by each variant: their times, the ledger's suggestions, the rows a sweep reads
+    (the window's), and the disagreements with the sweep."""
+    # Refusals: one seat short at the window's own peak, so both refuse and look for starts.
+    names = list(VARIANTS)
+    commits = CommitClock(engine)
+    settings = BookingSettings()
+    refusal_ns: dict[str, list[int]] = {v: [] for v in names}
+    suggested: list[int] = []
+    rows: list[int] = []
+    mismatches = 0
+    longest = timedelta(days=settings.absolute_max_window_days)
+    # The sweep's refusal is quadratic in the rows near the window (each candidate start swept
+    # again): ~0.15 s at 10 000 bookings, ~4 s at 100 000, hours at 1 000 000. Fewer, then none.
+    baseline_refusals = baseline_refusals if bookings <= 10_000 else 1 if bookings <= 100_000 else 0
+    for i in range(refusals):
+        req = new_request(rand, seats=5)
+        assert req.starts_at is not None and req.ends_at is not None
+        with engine.connect() as conn:
+            repo = ReservationRepository(conn)
+            held = repo.ledger_peak(req.starts_at, req.ends_at)
+            swept = repo.peak_reserved(req.starts_at, req.ends_at, longest)
+            rows.append(len(repo.booked_overlapping(req.starts_at, req.ends_at, longest)))
+            conn.rollback()
+        mismatches += held != swept
+        tight = BookingSettings(system_capacity=held + req.seats - 1)
+        order = names if i % 2 else names[::-1]
+        for variant in order:
+            if variant != "ledger" and len(refusal_ns[variant]) >= baseline_refusals:
+                continue
+            service = VARIANTS[variant](SqlUnitOfWork(engine), FakeClock(NOW), tight)
+            elapsed, outcome, _, refusal = one_request(service, ids.pop(), req, commits)
+            if outcome != "refused":
+                mismatches += 1
+                continue
+            refusal_ns[variant].append(elapsed)
+            if variant == "ledger":
+                suggested.append(len(refusal.suggested_starts))
+                mismatches += refusal.peak_reserved != held
+                with engine.connect() as conn:
+                    repo = ReservationRepository(conn)
+                    for s in refusal.suggested_starts:  # each one books: by the sweep
+                        mismatches += (
+                            repo.peak_reserved(s, s + LENGTH, longest) + req.seats > tight.system_capacity
+                        )
+                    conn.rollback()
+    return refusal_ns, suggested, rows, mismatches

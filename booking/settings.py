@@ -39,6 +39,10 @@ class BookingSettings(BaseModel):
     # No reservation, even one an operator approves, is longer than this: it bounds the
     # capacity query to bookings that start within this span before the window.
     absolute_max_window_days: int = 14
+    # R7: the capacity ledger keeps the seats per slot this long (booking.domain.ledger): a check
+    # reads its window's slots. Exact whatever the length; bookings on whole slots are cheapest.
+    # Another length than the ledger's rebuilds it at the next check.
+    capacity_slot_minutes: int = Field(1, ge=1, le=24 * 60)
     # R7 for anytime rooms, which reserve nothing in advance: a live member's seat counts as held
     # from the join until this far ahead, renewed while they talk (booking.services.seats). A
     # booking, or an extension, starting within it must fit beside them; a join that would push
@@ -71,6 +75,10 @@ class BookingSettings(BaseModel):
     @property
     def ended_visible(self) -> timedelta:
         return timedelta(minutes=self.ended_visible_minutes)
+
+    @property
+    def capacity_slot(self) -> timedelta:
+        return timedelta(minutes=self.capacity_slot_minutes)
 
     @property
     def live_seat_hold(self) -> timedelta:

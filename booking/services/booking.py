@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from booking.domain import capacity, rules
+from booking.domain import rules
 from booking.domain.clock import Clock
 from booking.domain.credentials import new_conference_number, new_pins
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
@@ -30,7 +30,7 @@ from booking.domain.model import (
 )
 from booking.domain.rules import BookingRequest
 from booking.services.ports import Transaction, UnitOfWork
-from booking.services.seats import live_booked, seats_fit
+from booking.services.seats import refusal, seats_fit
 from booking.settings import BookingSettings
 
 
@@ -155,7 +155,7 @@ class BookingService:
 
     def _fits(self, tx: Transaction, start: datetime, end: datetime, seats: int, exclude: int | None) -> bool:
         """Whether ``seats`` more fit over [start, end) beside the bookings and the live seats
-        (booking.services.seats.seats_fit: exactly; cheaply when they clearly do)."""
+        (booking.services.seats.seats_fit: the capacity ledger's slots)."""
         return seats_fit(tx, self._s, start, end, seats, exclude)
 
     def _check_capacity(
@@ -169,27 +169,11 @@ class BookingService:
     ) -> None:
         if start is None or end is None:
             return  # anytime rooms hold no seats in advance; their members do (services.seats)
-        # The wider span (for suggested alternatives) is read only when the booking does not fit.
+        # The suggested alternatives are looked for only when the booking does not fit.
         if self._fits(tx, start, end, seats, exclude):
             return
-        longest = timedelta(days=self._s.absolute_max_window_days)
         now = earliest or self._clock.now()
-        search = timedelta(hours=self._s.suggestion_search_hours)
-        lo, hi = capacity.horizon(start, end, search)
-        booked = tx.reservations.booked_overlapping(lo, hi, longest, exclude)
-        refusal = capacity.check(
-            booked,
-            start,
-            end,
-            seats,
-            self._s.system_capacity,
-            not_before=max(start - search, now),
-            not_after=start + search,
-            suggestions=self._s.suggestions,
-            live=live_booked(tx),  # anytime rooms' live members (R7)
-        )
-        if refusal is not None:
-            raise CapacityExceeded(refusal, seats)
+        raise CapacityExceeded(refusal(tx, self._s, start, end, seats, now, exclude), seats)
 
     # --- reading, editing, deleting ---------------------------------------------------
 
@@ -277,11 +261,13 @@ class BookingService:
     def delete(self, profile_id: int, reservation_id: int) -> None:
         """R27: deleting frees the profile's slot, the seats and the conference number."""
         with self._uow() as tx:
+            tx.reservations.lock_capacity()  # the ledger changes: before any row is written
             self._delete(tx, self._owned(tx, profile_id, reservation_id))
 
     def cancel(self, reservation_id: int) -> Reservation:
         """Operator action (R12): delete any profile's reservation by id."""
         with self._uow() as tx:
+            tx.reservations.lock_capacity()
             r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.status is ReservationStatus.DELETED:
                 raise NotFound(f"no reservation {reservation_id}")

@@ -17,13 +17,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from booking.domain.capacity import Booked
+from booking.domain import capacity, ledger
+from booking.domain.capacity import Booked, CapacityRefusal
 from booking.domain.clock import Clock
 from booking.domain.live import LiveSeat
 from booking.services.ports import Transaction, UnitOfWork
 from booking.settings import BookingSettings
 
 INSTANT = timedelta(microseconds=1)  # the store keeps microseconds: [now, now + INSTANT) is now
+NEAR_FIRST = timedelta(hours=2)  # a refusal's suggestions: looked for this near the start first,
+FAR_GROUP = 15  # then farther, in slots this many times as long
 
 
 def seats_fit(
@@ -35,21 +38,63 @@ def seats_fit(
     exclude: int | None = None,
 ) -> bool:
     """Whether ``seats`` more fit over [start, end) beside the timed bookings and the live seats,
-    exactly; cheaply when they clearly do. Call it holding the capacity lock.
+    exactly. Call it holding the capacity lock.
 
     The live seats reaching into the window count over all of it (booking.domain.capacity:
-    their ends are renewed, never known). Then every seat of every overlapping booking, summed
-    by the database: the peak is never more, so if those fit, the seats do (one number read,
-    whatever the bookings near the window). Otherwise the exact peak decides (the overlapping
-    rows swept as stored). ``exclude``: a reservation being changed, not counted against itself.
+    their ends are renewed, never known). The timed bookings' peak is the capacity ledger's
+    (booking.domain.ledger): the window's own slots, whatever the bookings near it.
+    ``exclude``: a reservation being changed, not counted against itself.
     """
-    longest = timedelta(days=settings.absolute_max_window_days)
     room = settings.system_capacity - seats - tx.live.seats_held(start, end)
     if room < 0:
         return False
-    if tx.reservations.seats_overlapping(start, end, longest, exclude) <= room:
-        return True
-    return tx.reservations.peak_reserved(start, end, longest, exclude) <= room
+    tx.reservations.ensure_ledger(settings.capacity_slot)
+    return tx.reservations.ledger_peak(start, end, exclude) <= room
+
+
+def refusal(
+    tx: Transaction,
+    settings: BookingSettings,
+    start: datetime,
+    end: datetime,
+    seats: int,
+    not_before: datetime,
+    exclude: int | None = None,
+) -> CapacityRefusal:
+    """Why ``seats`` do not fit over [start, end), and what would, from the ledger: the peak and
+    its instant (the window's slots), the largest seat count that fits, and the nearest starts
+    before and after (from ``not_before``, within ``suggestion_search_hours``) where the seats
+    fit beside the bookings and the live seats (each counted while it is held at that start):
+    booking.domain.ledger.suggest, first within NEAR_FIRST of the start, then the whole span."""
+    tx.reservations.ensure_ledger(settings.capacity_slot)
+    reserved, busiest = tx.reservations.ledger_busiest(start, end, exclude)
+    live = live_booked(tx)
+    reserved += capacity.live_within(live, start, end)
+    length = end - start
+    live_ends = sorted(b.ends_at for b in live)
+    starts: tuple[datetime, ...] = ()
+    # Near the start first, slot by slot: where the nearest start before and the nearest after
+    # lie there (or enough starts), none farther off could be nearer. Otherwise the whole span,
+    # in slots of FAR_GROUP (their peaks summed up by the database: fewer rows, still bounds).
+    full = timedelta(hours=settings.suggestion_search_hours)
+    room = settings.system_capacity - seats
+    for search, group in ((min(NEAR_FIRST, full), 1), (full, FAR_GROUP)):
+        lo, hi = max(start - search, not_before), start + search
+        if lo > hi or settings.suggestions <= 0:
+            break
+        slots = tx.reservations.ledger_slots(lo, hi + length, exclude, group)
+        found = ledger.suggest(slots, start, length, room, live_ends, lo, hi, settings.suggestions)
+        starts = found if group == 1 else _merged(starts, found, start, settings.suggestions)
+        if len(starts) == settings.suggestions or (starts and starts[0] < start < starts[-1]):
+            break  # the nearest before and after are here: farther ones are not looked for
+    return CapacityRefusal(reserved, busiest, max(0, settings.system_capacity - reserved), starts)
+
+
+def _merged(
+    near: tuple[datetime, ...], far: tuple[datetime, ...], start: datetime, count: int
+) -> tuple[datetime, ...]:
+    """The nearest ``count`` of both searches' starts (the near one's, slot by slot, first)."""
+    return tuple(sorted(sorted(set(near) | set(far), key=lambda s: (abs(s - start), s))[:count]))
 
 
 def live_booked(tx: Transaction) -> list[Booked]:
@@ -125,4 +170,4 @@ class LiveSeats:
             return tx.live.seats_held(now, now + INSTANT)
 
 
-__all__ = ["INSTANT", "LiveSeats", "live_booked", "seats_fit"]
+__all__ = ["INSTANT", "LiveSeats", "live_booked", "refusal", "seats_fit"]

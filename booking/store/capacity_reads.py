@@ -1,6 +1,8 @@
-"""The capacity reads: the seats confirmed bookings hold near a window (R7), each a UNION ALL of
-one index range per length class (ix_reservations_capacity), built once with its cache key.
-ReservationRepository hands them out; they run inside the caller's unit of work."""
+"""The capacity reads: the capacity ledger's (``LedgerReads``, what the booking service checks:
+booking.store.ledger), and the seats confirmed bookings hold near a window (R7; the dashboard's
+and the benchmark's sweep before the ledger), each a UNION ALL of one index range per length
+class (ix_reservations_capacity), built once with its cache key. ReservationRepository hands
+them out; they run inside the caller's unit of work."""
 
 from __future__ import annotations
 
@@ -24,8 +26,38 @@ from sqlalchemy.types import NULLTYPE
 
 from booking.domain import capacity
 from booking.domain.capacity import Booked
+from booking.domain.ledger import SlotPeaks
 from booking.domain.model import ReservationStatus
+from booking.store.ledger import SlotLedger
 from booking.store.tables import SPAN_CLASSES, UtcDateTime, reservations, span_limit
+
+
+class LedgerReads:
+    """The capacity ledger's reads, as the Reservations port names them."""
+
+    ledger: SlotLedger
+
+    def ensure_ledger(self, slot: timedelta) -> None:
+        """The ledger kept in slots of ``slot`` (rebuilt if kept in others)."""
+        self.ledger.ensure(slot)
+
+    def ledger_peak(self, start: datetime, end: datetime, exclude: int | None = None) -> int:
+        """Exactly the most seats confirmed bookings hold at once within [start, end), from the
+        window's own slots."""
+        return self.ledger.window_peak(start, end, exclude)[0]
+
+    def ledger_busiest(
+        self, start: datetime, end: datetime, exclude: int | None = None
+    ) -> tuple[int, datetime]:
+        """That peak, and the first instant it is held."""
+        return self.ledger.window_peak(start, end, exclude, instant=True)
+
+    def ledger_slots(
+        self, start: datetime, end: datetime, exclude: int | None = None, group: int = 1
+    ) -> SlotPeaks:
+        """The peak of every slot [start, end) reaches into (of ``group`` slots each), for a
+        refusal's suggestions."""
+        return self.ledger.slot_peaks(start, end, exclude, group)
 
 
 def booked_overlapping(

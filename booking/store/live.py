@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.live import EndDecision, EndOutcome, LiveSeat
 from booking.store.live_tables import end_decisions, live_seats
+from booking.store.tables import UtcDateTime
 
 
 def _decision(row: Any) -> EndDecision:
@@ -88,6 +89,11 @@ class LiveRepository:
     def seats_held(self, start: datetime, end: datetime) -> int:
         """Seats live members hold within [start, end), counted as if all were held at once:
         never less than their peak there (they all began at or before now)."""
-        s = live_seats.c
-        q = select(func.count()).where(s.held_until > start, s.held_from < end)
-        return int(self.conn.execute(q).scalar_one())
+        return int(self.conn.execute(_SEATS_HELD, {"start": start, "end": end}).scalar_one())
+
+
+# On every capacity check: built once, with its cache key.
+_SEATS_HELD = select(func.count()).where(
+    live_seats.c.held_until > bindparam("start", type_=UtcDateTime()),
+    live_seats.c.held_from < bindparam("end", type_=UtcDateTime()),
+)

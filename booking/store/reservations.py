@@ -35,6 +35,8 @@ from booking.domain.model import (
     RoomDraft,
 )
 from booking.store import capacity_reads
+from booking.store.capacity_reads import LedgerReads
+from booking.store.ledger import SlotLedger
 from booking.store.tables import (
     RELEASE_AT_ONCE,
     UtcDateTime,
@@ -86,9 +88,18 @@ def _profile(row: Any) -> Profile:
     return Profile(id=row.id, name=row.name, language=row.language)
 
 
-class ReservationRepository:
+def _held(r: ReservationDraft) -> Booked | None:
+    """The seats a reservation holds in the ledger: a confirmed, timed one's."""
+    if r.status is not ReservationStatus.ACTIVE or r.starts_at is None or r.ends_at is None:
+        return None
+    return Booked(r.starts_at, r.ends_at, r.seats)
+
+
+class ReservationRepository(LedgerReads):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.ledger = SlotLedger(conn)
+        self._locked = False
 
     # --- concurrency ------------------------------------------------------------------
 
@@ -98,8 +109,11 @@ class ReservationRepository:
         SQLite writers already hold the database write lock from BEGIN IMMEDIATE; PostgreSQL
         takes a transaction-scoped advisory lock, released at commit or rollback.
         """
+        if self._locked:
+            return
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CAPACITY_LOCK_KEY})
+        self._locked = True
 
     # --- profiles ---------------------------------------------------------------------
 
@@ -206,9 +220,28 @@ class ReservationRepository:
             },
         )
         self._set_releasable(r)
-        return Reservation(**{**r.__dict__, "id": _new_id(res)})
+        made = Reservation(**{**r.__dict__, "id": _new_id(res)})
+        held = _held(made)
+        if held is not None:  # the ledger, in the same transaction (store.ledger)
+            self.lock_capacity()
+            self.ledger.changed(None, held)
+        return made
 
     def update_reservation(self, r: Reservation) -> None:
+        """The reservation's row, and the ledger if the seats it holds changed (under the
+        capacity lock, taken before any row is written)."""
+        old = self.conn.execute(_HELD_BY, {"id": r.id}).first()
+        before = (
+            Booked(old.starts_at, old.ends_at, old.seats)
+            if old is not None
+            and old.status == ReservationStatus.ACTIVE.value
+            and old.starts_at
+            and old.ends_at
+            else None
+        )
+        after = _held(r) if old is not None else None
+        if before != after:
+            self.lock_capacity()
         self.conn.execute(
             update(reservations)
             .where(reservations.c.id == r.id)
@@ -225,6 +258,8 @@ class ReservationRepository:
             )
         )
         self._set_releasable(r)
+        if before != after:
+            self.ledger.changed(before, after)
 
     def _joined(self) -> Select[Any]:
         return select(
@@ -298,6 +333,9 @@ class ReservationRepository:
 # The statements of every booking, built once with their cache keys: building one costs about
 # as much as running it.
 _INSERT_ROOM = insert(rooms)
+_HELD_BY = select(
+    reservations.c.status, reservations.c.starts_at, reservations.c.ends_at, reservations.c.seats
+).where(reservations.c.id == bindparam("id", type_=Integer()))
 _INSERT_RESERVATION = insert(reservations)
 _COUNT_ACTIVE = (
     select(func.count())

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -125,6 +126,25 @@ Index(
     reservations.c.ends_at,
     reservations.c.seats,
 )
+# The capacity ledger (store.ledger) resolves a slot exactly from the confirmed bookings that
+# start or end inside it: two ranges, on confirmed bookings only (a literal: a partial index).
+ACTIVE_ONLY = text("status = 'active'")
+Index(
+    "ix_reservations_active_starts",
+    reservations.c.starts_at,
+    reservations.c.ends_at,
+    reservations.c.seats,
+    sqlite_where=ACTIVE_ONLY,
+    postgresql_where=ACTIVE_ONLY,
+)
+Index(
+    "ix_reservations_active_ends",
+    reservations.c.ends_at,
+    reservations.c.starts_at,
+    reservations.c.seats,
+    sqlite_where=ACTIVE_ONLY,
+    postgresql_where=ACTIVE_ONLY,
+)
 # The operator queue: the few pending requests, without an index on every status.
 PENDING_ONLY = text("status = 'pending'")
 Index("ix_reservations_pending", reservations.c.id, sqlite_where=PENDING_ONLY, postgresql_where=PENDING_ONLY)
@@ -153,5 +173,22 @@ def span_class(starts_at: datetime | None, ends_at: datetime | None) -> int:
             return k
     return SPAN_CLASSES - 1
 
+
+# The capacity ledger (booking.domain.ledger, store.ledger): per slot of ``slot_seconds`` (the one
+# row of capacity_ledger), the seats of the confirmed bookings covering it whole and its peak.
+capacity_slots = Table(
+    "capacity_slots",
+    metadata,
+    # SQLite: INTEGER PRIMARY KEY is the rowid itself (64 bits), one B-tree and no other.
+    Column("slot", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("covered", Integer, nullable=False),
+    Column("peak", Integer, nullable=False),
+)
+capacity_ledger = Table(
+    "capacity_ledger",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("slot_seconds", Integer, nullable=False),
+)
 
 profiles.append_constraint(UniqueConstraint("token_hash", name="uq_profiles_token_hash"))

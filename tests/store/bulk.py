@@ -1,8 +1,8 @@
 """Bulk-load bookings straight into the tables (one transaction, executemany), not via the service.
 
 Used by the store tier (query plans on a few thousand rows) and by ``bench/booking_bench.py``
-(100 000 rows). Rooms of reservations that ended before ``now`` are already released, as the
-running system would have left them.
+(100 000 rows); the capacity ledger is rebuilt after. Rooms of reservations that ended before
+``now`` are already released, as the running system would have left them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from booking.domain.credentials import is_trivial
 from booking.domain.model import ReservationKind, ReservationStatus
+from booking.store.ledger import SlotLedger
 from booking.store.tables import profiles, reservations, rooms, span_class
 
 # Minutes, and how often: mostly ordinary meetings, a few panels held open for days.
@@ -68,6 +69,7 @@ def load_bookings(
     max_seats: int = 10,
     lengths: Lengths = LENGTHS,
     step_minutes: int = 1,
+    ledger: bool = True,
 ) -> Loaded:
     """``count`` confirmed panel bookings starting uniformly over ``days`` from ``first_start``."""
     rand = random.Random(seed)
@@ -124,6 +126,9 @@ def load_bookings(
             for table in ("profiles", "rooms", "reservations"):
                 seq = f"pg_get_serial_sequence('{table}', 'id')"
                 conn.execute(text(f"SELECT setval({seq}, max(id)) FROM {table}"))
+        if ledger:  # written around the repository: the capacity ledger built again from all
+            slots = SlotLedger(conn)
+            slots.rebuild(slots.slot())
     return Loaded(count, first_start, first_start + timedelta(seconds=span), profile_ids)
 
 

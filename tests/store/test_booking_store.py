@@ -211,8 +211,8 @@ def test_approve_of_a_queued_request_rechecks_capacity(store: Store) -> None:
 def test_a_booking_that_fits_reads_only_its_own_window(
     service: BookingService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One number for its own window (the seats summed); never the rows, never the +-24 h.
-    # Each tier of the check in detail: tests/store/test_capacity_decision.py.
+    # The capacity ledger's slots of its own window; never the rows, never the +-24 h.
+    # Each read of the check in detail: tests/store/test_capacity_decision.py.
     reads: list[tuple[str, object, object]] = []
 
     def spying(name: str) -> Any:
@@ -226,7 +226,7 @@ def test_a_booking_that_fits_reads_only_its_own_window(
 
         return spy
 
-    for name in ("seats_overlapping", "peak_reserved", "booked_overlapping"):
+    for name in ("seats_overlapping", "peak_reserved", "booked_overlapping", "ledger_peak", "ledger_slots"):
         monkeypatch.setattr(ReservationRepository, name, spying(name))
     service.book(DAY, 60, 5)
-    assert reads == [("seats_overlapping", DAY, DAY + timedelta(minutes=60))]
+    assert reads == [("ledger_peak", DAY, DAY + timedelta(minutes=60))]

@@ -103,9 +103,11 @@ def test_an_edit_and_an_extension_are_checked_without_the_booking_itself(store: 
         setup.delete(profile.id, mine.id)
 
 
-def test_each_tier_reads_only_what_it_needs(service: BookingService, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A booking that fits by the bound reads one number for its own window; one near the capacity
-    also sweeps that window; only a refusal reads the wider span for its suggestions."""
+def test_each_check_reads_only_what_it_needs(
+    service: BookingService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A booking reads the ledger over its own window, whether it fits or not, and never the
+    bookings' rows; only a refusal reads the slots of the wider span for its suggestions."""
     reads: list[tuple[str, datetime, datetime]] = []
 
     def spying(name: str) -> Any:
@@ -117,7 +119,8 @@ def test_each_tier_reads_only_what_it_needs(service: BookingService, monkeypatch
 
         return spy
 
-    for name in ("seats_overlapping", "peak_reserved", "booked_overlapping"):
+    names = ("seats_overlapping", "peak_reserved", "booked_overlapping", "ledger_peak", "ledger_busiest")
+    for name in (*names, "ledger_slots"):
         monkeypatch.setattr(ReservationRepository, name, spying(name))
 
     day = T0 + timedelta(days=1)
@@ -127,13 +130,15 @@ def test_each_tier_reads_only_what_it_needs(service: BookingService, monkeypatch
 
     service.book(at(0), 60, 5)  # 10 seats in all (the fixture)
     service.book(at(60), 60, 5)
-    assert reads == [("seats_overlapping", at(0), at(60)), ("seats_overlapping", at(60), at(120))]
+    assert reads == [("ledger_peak", at(0), at(60)), ("ledger_peak", at(60), at(120))]
     reads.clear()
-    service.book(at(30), 60, 5)  # both overlap (10 summed), but never at once (5 held): it fits
-    assert reads == [("seats_overlapping", at(30), at(90)), ("peak_reserved", at(30), at(90))]
+    service.book(at(30), 60, 5)  # both overlap, but never at once (5 held): it fits
+    assert reads == [("ledger_peak", at(30), at(90))]
     reads.clear()
     with pytest.raises(CapacityExceeded) as refused:
         service.book(at(30), 60, 1)  # 10 held over 30-60
     assert refused.value.refusal.peak_reserved == 10
-    assert [r[0] for r in reads] == ["seats_overlapping", "peak_reserved", "booked_overlapping"]
-    assert reads[2][1:] == (at(30) - timedelta(hours=24), at(90) + timedelta(hours=24))  # suggestions
+    assert refused.value.refusal.busiest_at == at(30)
+    assert [r[0] for r in reads] == ["ledger_peak", "ledger_busiest", "ledger_slots"]
+    # The suggestions: slot by slot within 2 h first; the nearest before and after lie there.
+    assert reads[2][1:] == (at(30) - timedelta(hours=2), at(90) + timedelta(hours=2))

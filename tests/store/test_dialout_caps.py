@@ -15,7 +15,7 @@ from booking.domain.dialout import Requester
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import RuleViolation, TooMany
 from booking.domain.messages import Channel, InviteeDraft
-from booking.domain.model import Reservation, ReservationDraft, ReservationKind, RoomDraft
+from booking.domain.model import Reservation, ReservationDraft, ReservationKind, ReservationStatus, RoomDraft
 from booking.domain.rules import BookingRequest
 from booking.services.booking import BookingService
 from booking.services.dialout import DialOutRules, DialOutService, Presence
@@ -93,7 +93,8 @@ def test_migration_0009_gives_earlier_calls_their_profile(empty_url: str) -> Non
     engine = make_engine(empty_url)
     try:
         # Stored through the repository: today's booking service also reads later tables
-        # (the live seats, 0012) that this schema does not have yet.
+        # (the live seats, 0012) that this schema does not have yet. Pending: it holds no seats,
+        # so the capacity ledger (0013) is not written either.
         with SqlUnitOfWork(engine)() as tx:
             profile_id = tx.reservations.profile_id("acme", T0)
             room = tx.reservations.add_room(RoomDraft("482915", "111222333", "444555666", profile_id), T0)
@@ -103,6 +104,7 @@ def test_migration_0009_gives_earlier_calls_their_profile(empty_url: str) -> Non
                 T0 - timedelta(minutes=5),
                 T0 + timedelta(hours=2),
                 5,
+                status=ReservationStatus.PENDING,
                 dial_out=True,
             )
             r = tx.reservations.add_reservation(draft, T0)

@@ -26,7 +26,6 @@ from booking.services.booking import BookingService
 from booking.services.dialin import DialInService
 from booking.store.pin_attempts import pin_attempts
 from booking.store.reservations import ReservationRepository
-from booking.store.tables import SPAN_CLASSES
 from booking.store.unit_of_work import SqlUnitOfWork
 from booking.store.usage import usage_legs
 from booking.store.web_sessions import web_sessions
@@ -131,29 +130,19 @@ def test_every_statement_of_a_booking_uses_an_index(store: Store, dialin: DialIn
         text = plan(store.engine, statement, params)
         assert full_scans(store.engine, text) == [], f"{statement}\n{text}"
 
-    # Every capacity read: the bound sums the seats alone; the others read the three columns a
-    # Booked needs, and nothing else. Each is one index range per length class, both ends bounded.
-    capacity = [(s, p) for s, p in reads if "reservations.span_class = " in s]
-    bounds = [s for s, _ in capacity if s.lstrip().startswith("SELECT coalesce(sum(")]
-    rows = [s for s, _ in capacity if s not in bounds]
-    assert bounds and rows, "the bound and the row reads were not both seen"
-    capacity_read = re.compile(r"SELECT reservations\.starts_at( AS \w+)?, reservations\.ends_at( AS \w+)?, "
-                               r"reservations\.seats\s+FROM")  # fmt: skip
-    assert all(capacity_read.match(s.lstrip()) for s in rows), rows[0]
-    assert all(re.search(r"\(SELECT reservations\.seats( AS \w+)?\s+FROM", s) for s in bounds), bounds[0]
-    for statement, params in capacity:
+    # Every capacity read is the ledger's: a range of its slots by their key. None reads the
+    # bookings' rows near the window (the sweep before the ledger), not even for a refusal.
+    assert not [s for s, _ in reads if "reservations.span_class = " in s]
+    ledger = [(s, p) for s, p in reads if "capacity_slots" in s and s.lstrip().upper().startswith("SELECT")]
+    assert ledger, "no ledger read seen"
+    for statement, params in ledger:
         text = plan(store.engine, statement, params)
         if store.backend == "sqlite":
-            searches = re.findall(r"SEARCH reservations USING (?:COVERING )?INDEX (\w+) \(([^)]*)\)", text)
-            assert len(searches) == SPAN_CLASSES, text
-            for index, using in searches:
-                assert index == "ix_reservations_capacity", text
-                assert "starts_at>?" in using and "starts_at<?" in using, text  # a range, both ends
+            assert re.search(r"SEARCH capacity_slots USING (INTEGER PRIMARY KEY|.*INDEX)", text), text
         else:
             assert re.search(
-                r"(Index Only Scan|Index Scan|Bitmap Index Scan) using ix_reservations_capacity", text
-            )
-            assert "starts_at >=" in text and "starts_at <" in text, text
+                r"(Index Only Scan|Index Scan|Bitmap Index Scan) using capacity_slots_pkey", text
+            ), text
 
 
 Read = Callable[[ReservationRepository, datetime, datetime, timedelta], object]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from booking.domain.capacity import Booked
+from booking.domain.ledger import SlotPeaks
 from booking.domain.model import Profile, Reservation, ReservationDraft, Room, RoomDraft
 
 
@@ -94,4 +95,28 @@ class Reservations(Protocol):
         self, start: datetime, end: datetime, longest: timedelta, exclude: int | None = None
     ) -> int:
         """Exactly the most seats confirmed bookings hold at once within [start, end)."""
+        ...
+
+    # --- the capacity ledger: seats per slot, kept by every write that changes them ---------
+
+    def ensure_ledger(self, slot: timedelta) -> None:
+        """The ledger kept in slots of ``slot`` (rebuilt if kept in others)."""
+        ...
+
+    def ledger_peak(self, start: datetime, end: datetime, exclude: int | None = None) -> int:
+        """Exactly the most seats confirmed bookings hold at once within [start, end)."""
+        ...
+
+    def ledger_busiest(
+        self, start: datetime, end: datetime, exclude: int | None = None
+    ) -> tuple[int, datetime]:
+        """That peak, and the first instant it is held."""
+        ...
+
+    def ledger_slots(
+        self, start: datetime, end: datetime, exclude: int | None = None, group: int = 1
+    ) -> SlotPeaks:
+        """The peak of every slot [start, end) reaches into (``exclude`` taken out where it
+        holds a slot whole): an upper bound for any window within them. ``group`` > 1: slots
+        ``group`` times as long, each with the most of its own (``exclude`` counted)."""
         ...

@@ -7,8 +7,9 @@ import dataclasses
 from collections.abc import Container
 from datetime import UTC, datetime, timedelta
 
-from booking.domain import capacity
+from booking.domain import capacity, ledger
 from booking.domain.capacity import Booked
+from booking.domain.ledger import SlotPeaks
 from booking.domain.model import (
     Profile,
     Reservation,
@@ -28,6 +29,7 @@ HOLDING = (ReservationStatus.ACTIVE, ReservationStatus.PENDING)
 class FakeReservations:
     def __init__(self, state: FakeState) -> None:
         self._s = state
+        self._slot = timedelta(minutes=1)
 
     def lock_capacity(self) -> None:
         """Nothing to wait for: the fake runs one unit of work at a time, in one thread."""
@@ -156,6 +158,35 @@ class FakeReservations:
     ) -> int:
         booked = self.booked_overlapping(start, end, longest, exclude)
         return capacity.peak_seats((b.starts_at, b.ends_at, b.seats) for b in booked)
+
+    # --- the capacity ledger: computed from the bookings each time (the SQL one keeps it) ----
+
+    def _held(self, exclude: int | None) -> list[Booked]:
+        return [
+            Booked(r.starts_at, r.ends_at, r.seats)
+            for r in self._s.reservations.values()
+            if r.status is ReservationStatus.ACTIVE and r.id != exclude and r.starts_at and r.ends_at
+        ]
+
+    def ensure_ledger(self, slot: timedelta) -> None:
+        self._slot = slot
+
+    def ledger_peak(self, start: datetime, end: datetime, exclude: int | None = None) -> int:
+        return capacity.peak(self._held(exclude), start, end)[0]
+
+    def ledger_busiest(
+        self, start: datetime, end: datetime, exclude: int | None = None
+    ) -> tuple[int, datetime]:
+        return capacity.peak(self._held(exclude), start, end)
+
+    def ledger_slots(
+        self, start: datetime, end: datetime, exclude: int | None = None, group: int = 1
+    ) -> SlotPeaks:
+        slot = self._slot * group
+        built = ledger.build(self._held(exclude if group == 1 else None), slot)
+        first = ledger.slot_of(start, slot)
+        to = ledger.slot_of(end - timedelta(microseconds=1), slot) + 1
+        return SlotPeaks(slot, first, [built.get(i, (0, 0))[1] for i in range(first, to)])
 
 
 def _by_start(r: Reservation) -> tuple[bool, datetime, int]:
