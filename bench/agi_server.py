@@ -41,6 +41,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from booking.settings import BookingSettings
 from conference_ivr.agi.server import FastAgiServer, Route
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.controller import Controller
@@ -201,8 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.log_file, "a") as log_stream:
         configure_logging("info", stream=log_stream)
         services: Services | None = None
+        # The system's capacity as large as the rooms' seats (200 x 30): at 500 calls in flight
+        # the seats held between a caller's admission and its hang-up passed the default 200,
+        # and the level measured system_full refusals instead of joins.
         settings = Settings(
-            database_url=args.database_url, data_dir=args.data_dir, access_numbers={"8000": "en"}
+            database_url=args.database_url,
+            data_dir=args.data_dir,
+            access_numbers={"8000": "en"},
+            booking=BookingSettings(system_capacity=6000),
         )
         if args.route == "ivr":
             services = build_services(settings)
