@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import agi_curve
 from bench.agi_peer import (
     Caller,
     Line,
@@ -140,7 +141,9 @@ class Server:
         profile: Path | None,
         switch_interval: float | None,
         untuned: bool,
+        tree: Path = REPO,
     ) -> Server:
+        """``tree``: the checkout whose code the server runs (another one: the code before)."""
         argv = [
             sys.executable,
             "-m",
@@ -160,8 +163,9 @@ class Server:
             argv += ["--switch-interval", str(switch_interval)]
         if untuned:
             argv.append("--untuned")
+        env = {**os.environ, "PYTHONPATH": str(tree)}
         proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=REPO, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            *argv, cwd=tree, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 60)
@@ -283,6 +287,9 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
     k = args.real_scale
     plans = {
         "controller": plan,
+        # The before/after rows load the controller exactly as its own levels do.
+        "controller before": plan,
+        "controller 5 ms switch": plan,
         # Prompts and keying as long as callers take (the compressed plan's times x k): N calls
         # in flight then offer the join rate of N real callers.
         "controller real pace": dataclasses.replace(
@@ -298,21 +305,33 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
     notes: list[str] = []
     probes: dict[str, dict[str, float]] = {}
 
+    # (route, row name, levels, untuned, GIL switch interval, the code's checkout). The before
+    # rows run the same levels of the same run from another checkout; "5 ms switch" keeps
+    # gc.freeze but CPython's switch interval: the two halves of the tuning, side by side.
     servers = (
-        ("ivr", "controller", args.levels, args.untuned),
-        ("ivr", "controller real pace", args.real_levels, args.untuned),
-        ("ivr", "controller untuned", args.untuned_levels, True),
-        ("floor", "floor", args.floor_levels, args.untuned),
+        ("ivr", "controller", args.levels, args.untuned, args.switch_interval, REPO),
+        (
+            "ivr",
+            "controller before",
+            args.before_levels,
+            args.untuned,
+            args.switch_interval,
+            args.before_tree,
+        ),
+        ("ivr", "controller real pace", args.real_levels, args.untuned, args.switch_interval, REPO),
+        ("ivr", "controller untuned", args.untuned_levels, True, None, REPO),
+        ("ivr", "controller 5 ms switch", args.switch_levels, False, 0.005, REPO),
+        ("floor", "floor", args.floor_levels, args.untuned, args.switch_interval, REPO),
     )
-    for route, name, levels, untuned in servers:
-        if not levels:
+    for route, name, levels, untuned, switch, tree in servers:
+        if not levels or tree is None:
             continue
         profile = (
             args.profile.with_name(f"{args.profile.stem}-{route}{args.profile.suffix}")
             if args.profile
             else None
         )
-        server = await Server.start(route, url, tmp, profile, args.switch_interval, untuned)
+        server = await Server.start(route, url, tmp, profile, switch, untuned, tree)
         try:
             call = caller_for(rooms, True, "ivr", numbers)
 
@@ -377,7 +396,22 @@ def pair(text: str) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--levels", type=levels, default=[1, 50, 200], help="controller concurrency levels")
+    ap.add_argument(
+        "--levels", type=levels, default=[1, 50, 200, 500], help="controller concurrency levels (the curve)"
+    )
+    ap.add_argument(
+        "--before-tree",
+        type=Path,
+        help="a checkout of the code before (git worktree add --detach DIR REV): its controller "
+        "runs --before-levels in the same run, as the before rows",
+    )
+    ap.add_argument("--before-levels", type=levels, default=[1, 50, 200], help="levels of --before-tree")
+    ap.add_argument(
+        "--switch-levels",
+        type=levels,
+        default=[200],
+        help="gc.freeze kept, CPython's 5 ms GIL switch interval ('' for none)",
+    )
     ap.add_argument("--floor-levels", type=levels, default=[200], help="measuring-floor levels ('' for none)")
     ap.add_argument(
         "--real-levels", type=levels, default=[200], help="the controller at callers' pace ('' for none)"
@@ -435,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dialconf-agi-bench-") as tmpdir:
         measured = asyncio.run(run(args, Path(tmpdir), log))
     rats = ratios(measured["runs"])
+    rows = agi_curve.curve(measured["runs"])
     lines, ok = verdict(measured["runs"], rats, measured["notes"])
     report = {
         **run_facts("bench.agi_bench", argv, args, began, load_before),
@@ -444,9 +479,15 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_alone": measured["baseline_alone"],
         "runs": measured["runs"],
         "ratios": rats,
+        "curve": rows,
         "verdict": lines,
     }
-    publish(args.out, args.name, report, markdown, log, headline)
+    md = publish(args.out, args.name, report, markdown, log, headline)
+    png = agi_curve.plot(
+        rows, md.with_suffix(".png"), f"AGI benchmark {report['date']}: {report['revision']}"
+    )
+    if png is not None:
+        log(f"written: {png}")
     return 0 if ok else 1
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlalchemy
 
+from bench import agi_curve
+
 TARGET_P99_MS = 5.0  # controller p99 per AGI exchange at 200 concurrent calls
 TARGET_CPU_RATIO = 10.0  # baseline CPU per join / controller CPU per join
 TARGET_LEVEL = 200
@@ -98,6 +100,21 @@ def verdict(
             f"{untuned['exchanges']['p99']} -> {ctrl['exchanges']['p99']} ms, CPU per join "
             f"{untuned['cpu_per_join_ms']} -> {ctrl['cpu_per_join_ms']} ms."
         )
+    for other, what in (
+        ("controller before", "The code before this branch (--before-tree), before -> after"),
+        (
+            "controller 5 ms switch",
+            "GIL switch interval 5 ms (CPython's) -> the tuned one, gc.freeze in both",
+        ),
+    ):
+        was = find(runs, other, TARGET_LEVEL)
+        if was is not None and ctrl is not None:
+            lines.append(
+                f"{what} at {TARGET_LEVEL}, same run: exchange p50 {was['exchanges']['p50']} -> "
+                f"{ctrl['exchanges']['p50']} ms, p99 {was['exchanges']['p99']} -> {ctrl['exchanges']['p99']}"
+                f" ms, CPU per join {was['cpu_per_join_ms']} -> {ctrl['cpu_per_join_ms']} ms, joins/s "
+                f"{was['joins_per_s']} -> {ctrl['joins_per_s']}."
+            )
     floor = find(runs, "floor", TARGET_LEVEL)
     if floor is not None and ctrl is not None:
         lines.append(
@@ -280,7 +297,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {x['cpu_per_join']}x | {x['exchange_p50']}x | {x['exchange_p99']}x | {x['start_p99']}x "
             f"| {x['busy_per_call_p99']}x |"
         )
-    lines += ["", "## Verdict", ""] + [f"- {line}" for line in report["verdict"]]
+    # The curve across levels and its plot, written beside this file by bench/agi_bench.py.
+    png = f"{report['args'].get('name', 'agi')}-{report['date']}.png"
+    lines += ["", *agi_curve.markdown(report.get("curve") or [], png)]
+    lines += ["## Verdict", ""] + [f"- {line}" for line in report["verdict"]]
     earlier = report.get("earlier_runs") or []
     if earlier:
         runs_now = headline(report)

@@ -5,7 +5,9 @@ over the booking store at ``--database-url``, so the journey is DialInJourney wi
 ThreadedDirectory, the live seat gate (``LiveConferences.take_seat``), the roster, metrics and
 structured logs at info (to ``--log-file``, one write per line as on stderr). Only the FastAGI
 server is started: AMI is not connected (the seat gate then also reads ConfBridge's party count,
-as it does while AMI is down), names are not recorded (names_dir=None), no HTTP endpoint.
+as it does while AMI is down), names are not recorded (names_dir=None), no HTTP endpoint. As
+nothing tells it that a caller left, each call's end plays Asterisk's ``Hangup`` event to it
+(``hang_up_after``): the anytime room's live seat is freed as in production.
 
 ``--route floor`` is the measuring floor: the same FastAgiServer and AgiSession, with a route
 that sends the journey's 18 commands and does nothing else (no database, logs or metrics).
@@ -39,12 +41,15 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from conference_ivr.agi.server import FastAgiServer
+from booking.settings import BookingSettings
+from conference_ivr.agi.server import FastAgiServer, Route
 from conference_ivr.agi.session import AgiSession
+from conference_ivr.controller import Controller
 from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.dialconf.runner import tune_for_serving
 from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.logs import configure_logging
+from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
 
 # What the journey sends for a participant who keys 1, the number and the PIN (see the test).
@@ -73,6 +78,27 @@ FLOOR_JOURNEY = (
 async def floor_route(agi: AgiSession) -> None:
     for line in FLOOR_JOURNEY:
         await agi.command(line)
+
+
+def hang_up_after(controller: Controller) -> None:
+    """Each journey's end is followed by its channel's AMI ``Hangup``, through the AMI client's
+    own dispatch, as Asterisk would send it when the caller leaves (here: right after joining).
+    Without it an anytime room's live seat stays held for ``live_seat_hold_minutes`` and, once
+    ``system_capacity`` callers joined, every later call hears system_full: the run would
+    measure refusals. The release (a store write, as in production) runs in the controller."""
+    agi, ami = controller.agi, controller.ami
+    journey: Route = agi._routes[names.AGI_ROUTE_IVR]
+
+    async def call(session: AgiSession) -> None:
+        try:
+            await journey(session)
+        finally:
+            h = session.headers
+            ami._dispatch(
+                None, {"Event": "Hangup", "Channel": h.channel, "Uniqueid": h.uniqueid, "Cause": "16"}
+            )
+
+    agi._routes[names.AGI_ROUTE_IVR] = call
 
 
 class GcWatch:
@@ -176,13 +202,20 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.log_file, "a") as log_stream:
         configure_logging("info", stream=log_stream)
         services: Services | None = None
+        # The system's capacity as large as the rooms' seats (200 x 30): at 500 calls in flight
+        # the seats held between a caller's admission and its hang-up passed the default 200,
+        # and the level measured system_full refusals instead of joins.
         settings = Settings(
-            database_url=args.database_url, data_dir=args.data_dir, access_numbers={"8000": "en"}
+            database_url=args.database_url,
+            data_dir=args.data_dir,
+            access_numbers={"8000": "en"},
+            booking=BookingSettings(system_capacity=6000),
         )
         if args.route == "ivr":
             services = build_services(settings)
             controller = build_controller(services, ami_secret="not-connected", names_dir=None)
             journey_steps(controller.metrics.registry)
+            hang_up_after(controller)
             agi = controller.agi
         else:
             agi = FastAgiServer()

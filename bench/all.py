@@ -1,5 +1,6 @@
 """`make bench`: every benchmark in turn, then bench/results/bench-<date>.md with each one's
-verdict and the whole run's wall time against its 10-minute budget (issue 10).
+verdict, the plots it wrote (its curves, issue 18: ``<name>*-<date>.png`` beside its results)
+and the whole run's wall time against its 10-minute budget (issue 10).
 
 A benchmark that missed a target may exit 1 after writing its results; the next one still
 runs, and the summary counts the verdict lines that say MISSED. This exits non-zero only if
@@ -48,11 +49,14 @@ def run_one(bench: Bench, out: Path) -> dict[str, object]:
     written = sorted(out.glob(f"{bench.name}-????-??-??.json"), key=lambda p: p.stat().st_mtime)
     fresh = [p for p in written if p.stat().st_mtime >= began]
     verdict: list[str] = json.loads(fresh[-1].read_text()).get("verdict", []) if fresh else []
+    # Its plots (one per curve; a benchmark may write several, e.g. media-tuning-<date>.png).
+    plots = [p.name for p in sorted(out.glob(f"{bench.name}*-????-??-??.png")) if p.stat().st_mtime >= began]
     return {
         "name": bench.name,
         "exit": rc,
         "seconds": seconds,
         "results": str(fresh[-1].with_suffix(".md").relative_to(ROOT.parent)) if fresh else None,
+        "plots": plots,
         "verdict": verdict,
     }
 
@@ -68,13 +72,15 @@ def markdown(date: str, runs: list[dict[str, object]], seconds: float, load: tup
         "",
         f"Whole run: {seconds:.0f} s, {within} the {BUDGET_S / 60:.0f}-minute budget.",
         "",
-        "| benchmark | seconds | targets | results |",
-        "|---|---|---|---|",
+        "| benchmark | seconds | targets | results | plots |",
+        "|---|---|---|---|---|",
     ]
     for r in runs:
         missed = sum("MISSED" in v for v in r["verdict"])  # type: ignore[attr-defined]
         state = "no results" if not r["results"] else f"{missed} missed" if missed else "all met"
-        lines.append(f"| {r['name']} | {r['seconds']} | {state} | {r['results']} |")
+        # This file sits beside the plots: links by file name.
+        plots = ", ".join(f"[{p}]({p})" for p in r.get("plots") or []) or "-"  # type: ignore[attr-defined]
+        lines.append(f"| {r['name']} | {r['seconds']} | {state} | {r['results']} | {plots} |")
     for r in runs:
         lines += ["", f"## {r['name']}", ""]
         lines += [f"- {v}" for v in r["verdict"]] or ["- (no verdict: it wrote no results)"]  # type: ignore[attr-defined]

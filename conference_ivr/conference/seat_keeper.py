@@ -7,6 +7,8 @@ The store (booking.services.seats) holds the seats; this keeps which channels ho
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 
@@ -16,22 +18,33 @@ from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.members import Member
 
 log = structlog.get_logger(__name__)
+# Runs a blocking store call off the event loop: by default asyncio's shared threads; the
+# controller passes the IVR's own (conference_ivr.ivr.directory), as a hold is on a caller's path.
+Runner = Callable[..., Awaitable[Any]]
 
 
 class SeatKeeper:
-    def __init__(self, seats: LiveSeats, live: LiveConferences, renew_s: float) -> None:
+    def __init__(
+        self, seats: LiveSeats, live: LiveConferences, renew_s: float, hold_on: Runner = asyncio.to_thread
+    ) -> None:
         self._seats = seats
+        self._hold_on = hold_on
         self._live = live
         self._renew_s = renew_s
         self._holders: set[str] = set()  # channels holding a live seat (joined or on the way)
         self._arriving: set[str] = set()  # of those, the ones not in a conference yet
+        # Seats to free, and one release transaction at a time: the callers who leave while
+        # one runs are freed together by the next (a burst of hang-ups is a few writes, not one
+        # each; a lone leave is freed at once, as before).
+        self._leaving: list[str] = []
+        self._releasing = asyncio.Lock()
         live.on_joined(lambda m: self._arriving.discard(m.uniqueid))
         live.on_left(self._left)
         live.on_rebuilt(self.reconcile)
 
     async def hold(self, reservation_id: int, uniqueid: str) -> bool:
         """A seat for a caller on the way into an anytime room; False: the system is full."""
-        held = await asyncio.to_thread(self._seats.hold, reservation_id, uniqueid)
+        held: bool = await self._hold_on(self._seats.hold, reservation_id, uniqueid)
         if held:
             self._holders.add(uniqueid)
             self._arriving.add(uniqueid)
@@ -46,9 +59,15 @@ class SeatKeeper:
 
     async def _release(self, uniqueid: str) -> None:
         self._arriving.discard(uniqueid)
-        if uniqueid in self._holders:
-            self._holders.discard(uniqueid)
-            await asyncio.to_thread(self._seats.release, [uniqueid])
+        if uniqueid not in self._holders:
+            return
+        self._holders.discard(uniqueid)
+        self._leaving.append(uniqueid)
+        async with self._releasing:
+            if not self._leaving:
+                return  # freed with the batch of the release that ran before this one
+            batch, self._leaving = self._leaving, []
+            await asyncio.to_thread(self._seats.release, batch)
 
     async def reconcile(self) -> None:
         """After a resync: seats of channels no longer in any conference are freed, and the

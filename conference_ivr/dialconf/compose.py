@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI
+from prometheus_client import Histogram
 
 from booking.adapters.dkim_check import DkimVerifier, TxtLookup
 from booking.adapters.kannel import KannelProcess, KannelSecrets, KannelSmsGateway
@@ -153,8 +154,16 @@ def _ami_client(settings: Settings, secret: str) -> AmiClient:
 def _agi_server(settings: Settings, metrics: Metrics) -> FastAgiServer:
     c = settings.controller
 
+    # The histogram's child per command verb, looked up once: ``labels()`` on each of a call's
+    # ~18 exchanges was a measurable share of the event loop under a burst (bench/agi_bench.py).
+    # As many entries as the histogram has label values (the journey's few verbs).
+    by_command: dict[str, Histogram] = {}
+
     def observe(command: str, seconds: float) -> None:
-        metrics.agi_exchange_seconds.labels(command=command).observe(seconds)
+        child = by_command.get(command)
+        if child is None:
+            child = by_command[command] = metrics.agi_exchange_seconds.labels(command=command)
+        child.observe(seconds)
 
     def dropped(reason: str) -> None:
         metrics.agi_dropped.labels(reason=reason).inc()
@@ -207,15 +216,15 @@ def build_controller(
     ami.on_resync(live.resync)
     NameAnnouncements(announcer, live, c.announce_names)
     recorder = UsageRecorder(usage, live, clock)
-    seat_keeper = SeatKeeper(services.seats, live, c.live_seat_renew_s)
-    ami.on_event(seat_keeper.on_event)
-
     dialin = services.dialin
     agi = _agi_server(settings, metrics)
+    # The IVR's threads: every store call on a caller's way in (PIN check, live seat, known name).
     directory = ThreadedDirectory(dialin, c.lookup_threads)
+    seat_keeper = SeatKeeper(services.seats, live, c.live_seat_renew_s, hold_on=directory.write)
+    ami.on_event(seat_keeper.on_event)
 
     async def known_name(reservation_id: int, caller: str) -> str | None:
-        return await asyncio.to_thread(usage.recorded_name, reservation_id, caller)
+        return await directory.run(usage.recorded_name, reservation_id, caller)
 
     journey = DialInJourney(
         directory,

@@ -7,6 +7,7 @@ prompts. Every way out says why. The dialplan runs ConfBridge once DIALCONF_ACTI
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
@@ -199,8 +200,19 @@ class DialInJourney:
         bridge = names.bridge_name(number)
         if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
             await self.check_room(speaker, bridge, reservation.participant_limit)
-        await self.check_system(speaker, reservation)
-        known = await self._known_name(reservation.id or 0, speaker.agi.headers.callerid)
+        # The name this caller recorded before is looked up while the live seat is held: two
+        # store calls on two threads, so the step waits for the longer one, not for both (the
+        # slowest exchange of a join under a burst, bench/agi_bench.py).
+        looking_up = asyncio.ensure_future(
+            self._known_name(reservation.id or 0, speaker.agi.headers.callerid)
+        )
+        try:
+            await self.check_system(speaker, reservation)
+        except BaseException:
+            if not looking_up.cancel() and not looking_up.cancelled():
+                looking_up.exception()  # finished (failed?) already: retrieved, so never logged as lost
+            raise
+        known = await looking_up
         name_file = PurePosixPath(known) if known else await self._record_name(speaker, reservation.id or 0)
         return Arrival(
             uniqueid=speaker.agi.headers.uniqueid,

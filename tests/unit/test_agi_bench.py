@@ -17,7 +17,7 @@ import pytest
 from asterisk.agi import AGI
 from sqlalchemy import insert
 
-from bench import agi_bench, agi_report
+from bench import agi_bench, agi_curve, agi_report
 from bench import pyst2_baseline_script as script
 from bench.agi_peer import (
     Asterisk,
@@ -440,3 +440,19 @@ def test_the_report_renders_and_keeps_todays_earlier_runs(tmp_path: Path) -> Non
         "## Spread over today's runs" in text
         and "| controller x200 | 0.2 / 6.0; 4.0 | 0.2 / 6.0; 4.0 |" in text
     )
+
+
+def test_the_curve_reads_each_level_against_the_lean_script_and_the_code_before(tmp_path: Path) -> None:
+    runs = [*RUNS, run("controller before", 200, 9.0, 8.0)]
+    rows = agi_curve.curve(runs)
+    assert [(r["calls"], r["ratio"], r["before_p99_ms"]) for r in rows] == [
+        (50, 12.0, None),
+        (200, None, 9.0),
+    ]
+    text = "\n".join(agi_curve.markdown(rows, "agi-2026-12-03.png"))
+    assert "| 50 | 5.0 | 0.2 / 3.0 | 5.0 | 60.0 | 12.0x | - |" in text
+    assert "| 200 | 5.0 | 0.2 / 6.0 | 4.0 | - | - | 9.0, 8.0 |" in text
+    assert "![the AGI curve](agi-2026-12-03.png)" in text
+    png = agi_curve.plot(rows, tmp_path / "curve.png", "test")
+    assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert agi_curve.markdown([], None) == [] and agi_curve.plot([], tmp_path / "none.png", "") is None
