@@ -98,7 +98,7 @@ class UsageService:
         with self._uow(read_only=True) as tx:
             return {leg.uniqueid: leg for leg in tx.usage.open_legs()}
 
-    def cap_warned(self, uniqueid: str) -> bool:
+    def mark_cap_warned(self, uniqueid: str) -> bool:
         """The member heard the mobile cap's warning (R10): stored, so it is said once."""
         with self._uow() as tx:
             return tx.usage.mark_cap_warned(uniqueid, self._clock.now())

@@ -18,7 +18,6 @@ from datetime import datetime
 
 import structlog
 
-from booking.domain.clock import Clock
 from booking.domain.usage import EndReason
 from booking.web.ports import NotInConference, NotRunning, TooManyWatchers
 from conference_ivr.ami.client import AmiClient
@@ -74,7 +73,6 @@ class LiveControl:
         ami: AmiClient,
         live: LiveConferences,
         announcer: Announcer,
-        clock: Clock,
         note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
         refresh_min_s: float = 2.0,
         max_watches: int = 200,
@@ -83,7 +81,6 @@ class LiveControl:
         self._ami = ami
         self._live = live
         self._announcer = announcer
-        self._clock = clock
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._refresh_min_s = refresh_min_s
         self._max_watches = max_watches

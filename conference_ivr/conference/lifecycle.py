@@ -80,7 +80,7 @@ class ConferenceLifecycle:
         self._mobile_warning = mobile_warning
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._cap_warned = cap_warned
-        self._decided: dict[tuple[int, datetime], EndDecision] = {}  # what the store said
+        self._decided: dict[str, EndDecision] = {}  # bridge -> the store's decision for its end
         # bridges being closed now, each by its own task: a goodbye (up to 20 s) must not hold
         # up the other conferences' ends and mobile caps
         self._ending: dict[str, asyncio.Task[None]] = {}
@@ -110,6 +110,8 @@ class ConferenceLifecycle:
         live = {c.bridge for c in conferences}
         for bridge in [b for b, t in self._ending.items() if t.done() and b not in live]:
             del self._ending[bridge]  # the session ended with its last member
+        for bridge in [b for b in self._decided if b not in live]:
+            del self._decided[bridge]  # asked again of the store if the room is used again
         present = {m.uniqueid for c in conferences for m in c.members.values()}
         self._cut &= present
         for c in conferences:
@@ -167,10 +169,10 @@ class ConferenceLifecycle:
         now, end = self._clock.now(), reservation.ends_at
         if now < end - self._lead:
             return
-        decision = self._decided.get((reservation.id, end))
-        if decision is None:
+        decision = self._decided.get(bridge)
+        if decision is None or (decision.reservation_id, decision.ends_at) != (reservation.id, end):
             decision = await self._decide(reservation.id, end, end + self._period)
-            self._decided[(reservation.id, end)] = decision
+            self._decided[bridge] = decision
             self._count(number, decision, end)
         if decision.outcome is EndOutcome.EXTENDED:
             return  # the reservation's end moved: the next tick looks at the new one
@@ -181,7 +183,7 @@ class ConferenceLifecycle:
             if not await self._play(bridge, ["dialconf/warning_tone"], "warning_tone"):
                 return  # tried again next tick
             await self._warned(reservation.id, end)
-            self._decided[(reservation.id, end)] = replace(decision, warned_at=now)
+            self._decided[bridge] = replace(decision, warned_at=now)
 
     def _count(self, number: str, decision: EndDecision, end: datetime) -> None:
         if decision.outcome is EndOutcome.EXTENDED:

@@ -285,7 +285,7 @@ def build_controller(
         await asyncio.to_thread(endings.warned, reservation_id, end)
 
     async def cap_warned(uniqueid: str) -> None:
-        await asyncio.to_thread(usage.cap_warned, uniqueid)
+        await asyncio.to_thread(usage.mark_cap_warned, uniqueid)
 
     lifecycle = ConferenceLifecycle(
         live,
@@ -309,7 +309,6 @@ def build_controller(
         ami,
         live,
         announcer,
-        clock,
         note_end=recorder.note_end,
         max_watches=c.live_streams_max,
         max_watches_per_session=c.live_streams_per_session,
