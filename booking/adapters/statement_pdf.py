@@ -28,12 +28,14 @@ UNICODE_FONTS = (
 
 
 class StatementPdf:
-    """Renders statements; ``font``: a TrueType file, else the first of UNICODE_FONTS found."""
+    """Renders statements; ``font``: a TrueType file, else the first of ``fonts`` found."""
 
-    def __init__(self, service: str, tz: ZoneInfo, font: Path | None = None) -> None:
+    def __init__(
+        self, service: str, tz: ZoneInfo, font: Path | None = None, fonts: Sequence[Path] = UNICODE_FONTS
+    ) -> None:
         self._service = service
         self._tz = tz
-        self._font = font or next((f for f in UNICODE_FONTS if f.is_file()), None)
+        self._font = font or next((f for f in fonts if f.is_file()), None)
 
     def __call__(self, s: Statement, organizer: str) -> bytes:
         pdf = FPDF(format="A4")
