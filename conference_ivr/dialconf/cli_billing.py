@@ -185,6 +185,7 @@ def statement_table(s: Statement, name: str, billing: BillingService) -> str:
     for label, amount in (
         ("usage", s.usage_net),
         ("monthly minimum top-up", s.minimum_top_up),
+        (f"SMS notices ({len(s.sms)})", s.sms_net),
         ("net", s.net),
         (f"VAT {(s.vat_rate * 100).normalize():f} %", s.vat),
         ("gross", s.gross),
