@@ -34,6 +34,7 @@ from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import Transaction, UnitOfWork
+from booking.services.recordings import RecordingService
 from booking.services.replies import Recorder
 from booking.services.seats import LiveSeats
 from booking.services.senders import SenderGate
@@ -62,6 +63,7 @@ class Services:
     seats: LiveSeats  # the seats live members of anytime rooms hold (R7)
     web_sessions: SessionStore
     endings: EndDecisions  # the booked end of running conferences, decided once (R9)
+    recordings: RecordingService  # the conferences' recordings (issue 19)
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
@@ -144,6 +146,7 @@ def build_services(
         seats=seats,
         web_sessions=SessionStore(uow, clock),
         endings=EndDecisions(uow, clock, booking, rules),
+        recordings=RecordingService(uow, clock),
     )
 
 

@@ -18,6 +18,7 @@ from booking.services.ports.access import PinAttempts, WebSessions
 from booking.services.ports.calls import Billing, DialOuts, Usage
 from booking.services.ports.live import Live
 from booking.services.ports.messaging import Confirmations, Messages
+from booking.services.ports.recordings import Recordings
 from booking.services.ports.reservations import Reservations
 
 
@@ -42,6 +43,8 @@ class Transaction(Protocol):
     def web_sessions(self) -> WebSessions: ...
     @property
     def live(self) -> Live: ...
+    @property
+    def recordings(self) -> Recordings: ...
 
 
 class UnitOfWork(Protocol):
@@ -57,6 +60,7 @@ __all__ = [
     "Live",
     "Messages",
     "PinAttempts",
+    "Recordings",
     "Reservations",
     "Transaction",
     "UnitOfWork",
