@@ -107,10 +107,11 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         usage=s.usage,
         billing=s.billing,
         dialout=s.dialout,
+        recordings=s.recordings,
         limits=settings.api.limits,
         session_cookie=SESSION_COOKIE,
     )
-    panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing)  # issue 8
+    panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing, s.recordings)
     a = settings.api
     cookies = CookiePolicy(
         secure=a.secure_cookies,
