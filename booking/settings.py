@@ -49,6 +49,9 @@ class BookingSettings(BaseModel):
     # the system past what the timed bookings hold is refused.
     live_seat_hold_minutes: int = Field(30, ge=1)
 
+    # Recordings (issue 19) are deleted this long after their session ended (at once when
+    # their reservation is deleted).
+    recordings_retention_days: float = Field(90, gt=0)
     phone_region: str = "CZ"  # how caller numbers without a country code are read (mobile or not)
 
     # PIN guessing across calls (booking.domain.pin_guard; the arithmetic behind the defaults is

@@ -148,6 +148,8 @@ class ControllerSettings(BaseModel):
     # when their reservation is deleted); checked every names_sweep_s.
     names_retention_days: float = 30
     names_sweep_s: float = 600
+    # How often the recordings past booking.recordings_retention_days are looked for.
+    recordings_sweep_s: float = 600
     # How often (real seconds) anytime rooms' members renew the seats they hold (R7); well
     # under booking.live_seat_hold_minutes, which they are held ahead for.
     live_seat_renew_s: float = 60

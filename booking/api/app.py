@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from booking.api import account, errors, messaging, operator, reservations
 from booking.api import billing as billing_api
 from booking.api import dialout as dialout_api
+from booking.api import recordings as recordings_api
 from booking.api.guards import install_guards
 from booking.domain.clock import Clock
 from booking.services.billing import BillingService
@@ -20,6 +21,7 @@ from booking.services.booking import BookingService
 from booking.services.dialin import DialInService
 from booking.services.dialout import DialOutService
 from booking.services.messaging import MessagingService
+from booking.services.recordings import RecordingService
 from booking.services.usage import UsageService
 from booking.settings import ApiLimits
 
@@ -48,13 +50,15 @@ def create_app(
     usage: UsageService,
     billing: BillingService | None = None,
     dialout: DialOutService | None = None,
+    recordings: RecordingService | None = None,
     limits: ApiLimits | None = None,
     session_cookie: str = "",
 ) -> FastAPI:
     """``messaging_service``: invitees, notices, invitations, senders, and (with ``sms_key``,
     the secret Kannel presents) incoming SMS; ``billing``: statements, session reports, tariffs
-    and plans. Without them those endpoints are absent. ``limits``: the rate limits read the
-    ``clock``; ``session_cookie``: the web pages' session cookie, a credential to them."""
+    and plans; ``recordings``: the reservations' recordings. Without them those endpoints are
+    absent. ``limits``: the rate limits read the ``clock``; ``session_cookie``: the web pages'
+    session cookie, a credential to them."""
     if not operator_token:
         raise ValueError("an operator token is required")
     app = FastAPI(title="dialconf booking", version="0.1.0", description=DESCRIPTION)
@@ -77,6 +81,9 @@ def create_app(
     if dialout is not None:
         app.state.dialout = dialout
         app.include_router(dialout_api.router)
+    if recordings is not None:
+        app.state.recordings = recordings
+        app.include_router(recordings_api.router)
     if billing is not None:
         app.state.billing = billing
         app.include_router(billing_api.organizer)

@@ -95,6 +95,7 @@ def edit_reservation(
         max_participants=body.max_participants,
         title=body.title,
         dial_out=body.dial_out,
+        record=body.record,
     )
     return _answer(edited, response, status.HTTP_200_OK)
 

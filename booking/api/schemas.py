@@ -85,6 +85,7 @@ class ReservationIn(_In):
         default=False,
         description="R40: at the start the system calls the phone numbers the reservation lists",
     )
+    record: bool = Field(default=False, description="each session is recorded (everyone hears so)")
 
     def to_request(self) -> BookingRequest:
         return BookingRequest(
@@ -95,6 +96,7 @@ class ReservationIn(_In):
             self.max_participants,
             self.title,
             self.dial_out,
+            self.record,
         )
 
 
@@ -108,6 +110,7 @@ class ReservationPatch(_In):
     max_participants: Positive | None = None
     title: Annotated[str, Field(max_length=200), LINE] | None = None
     dial_out: bool | None = None
+    record: bool | None = None
 
     def new_end(self, start: datetime | None) -> datetime | None:
         """The new end, if any: ``ends_at``, or ``minutes`` from ``start`` (new or kept)."""
@@ -132,6 +135,7 @@ class ReservationOut(BaseModel):
     dial_out: bool = Field(
         default=False, description="the system calls the listed numbers at the start (R40)"
     )
+    record: bool = Field(default=False, description="each session is recorded")
     note: str = Field(description="why it waits for an operator, or why it was rejected")
     conference_number: str
     pin: str
@@ -151,6 +155,7 @@ class ReservationOut(BaseModel):
             max_participants=r.max_participants,
             title=r.title,
             dial_out=r.dial_out,
+            record=r.record,
             note=r.note,
             conference_number=r.room.conference_number,
             pin=r.room.pin,

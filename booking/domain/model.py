@@ -61,6 +61,7 @@ class ReservationDraft:
     title: str = ""
     note: str = ""  # why it waits for an operator, or why it was rejected
     dial_out: bool = False  # R40: at the start, the system calls the phone numbers it lists
+    record: bool = False  # issue 19: ConfBridge records each session (everyone is told)
 
     @property
     def participant_limit(self) -> int:

@@ -23,6 +23,7 @@ class BookingRequest:
     max_participants: int | None = None  # R43: the booker's own maximum, at most ``seats``
     title: str = ""
     dial_out: bool = False  # R40: the system calls the listed phone numbers at the start
+    record: bool = False  # issue 19: each session is recorded
 
     @property
     def length(self) -> timedelta | None:

@@ -123,6 +123,7 @@ class BookingService:
                 title=req.title,
                 note="; ".join(assessment.over_limit),
                 dial_out=req.dial_out,
+                record=req.record,
             )
             made = tx.reservations.add_reservation(draft, now)
             if within is not None:
@@ -224,6 +225,7 @@ class BookingService:
         max_participants: int | None = None,
         title: str | None = None,
         dial_out: bool | None = None,
+        record: bool | None = None,
     ) -> Reservation:
         """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
         now = self._clock.now()
@@ -238,9 +240,17 @@ class BookingService:
                 max_participants=max_participants if max_participants is not None else old.max_participants,
                 title=title if title is not None else old.title,
                 dial_out=dial_out if dial_out is not None else old.dial_out,
+                record=record if record is not None else old.record,
             )
             req = BookingRequest(
-                new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title, new.dial_out
+                new.kind,
+                new.starts_at,
+                new.ends_at,
+                new.seats,
+                new.max_participants,
+                new.title,
+                new.dial_out,
+                new.record,
             )
             # A reservation that keeps its start is not held to the lead-time rule again.
             assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
@@ -295,7 +305,14 @@ class BookingService:
         return self.request(
             profile_id,
             BookingRequest(
-                old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title, old.dial_out
+                old.kind,
+                starts_at,
+                ends_at,
+                old.seats,
+                old.max_participants,
+                old.title,
+                old.dial_out,
+                old.record,
             ),
         )
 

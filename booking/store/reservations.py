@@ -81,6 +81,7 @@ def _reservation(row: Any) -> Reservation:
         title=row.title,
         note=row.note,
         dial_out=row.dial_out,
+        record=row.record,
     )
 
 
@@ -215,6 +216,7 @@ class ReservationRepository(LedgerReads):
                 "title": r.title,
                 "note": r.note,
                 "dial_out": r.dial_out,
+                "record": r.record,
                 "created_at": now,
                 "span_class": span_class(r.starts_at, r.ends_at),
             },
@@ -254,6 +256,7 @@ class ReservationRepository(LedgerReads):
                 title=r.title,
                 note=r.note,
                 dial_out=r.dial_out,
+                record=r.record,
                 span_class=span_class(r.starts_at, r.ends_at),
             )
         )

@@ -113,6 +113,7 @@ reservations = Table(
     Column(
         "dial_out", Boolean, nullable=False, server_default=false()
     ),  # R40: call the invitees at the start
+    Column("record", Boolean, nullable=False, server_default=false()),  # issue 19: record each session
 )
 Index("ix_reservations_room", reservations.c.room_id)
 # The capacity check: for each length class, one index range over the bookings of that class

@@ -27,6 +27,7 @@ from booking.store.errors import Duplicate, StoreBusy, StoreError, StoreUnavaila
 from booking.store.live import LiveRepository
 from booking.store.messaging import MessagingRepository
 from booking.store.pin_attempts import PinAttemptsRepository
+from booking.store.recordings import RecordingRepository
 from booking.store.reservations import ReservationRepository
 from booking.store.statements import AttachmentRepository, StatementRepository
 from booking.store.usage import UsageRepository
@@ -78,6 +79,11 @@ class SqlTransaction:
     def live(self) -> LiveRepository:
         """The live conferences' end decisions and live seats."""
         return LiveRepository(self._conn)
+
+    @cached_property
+    def recordings(self) -> RecordingRepository:
+        """The conferences' recordings (one per session)."""
+        return RecordingRepository(self._conn)
 
     @cached_property
     def web_sessions(self) -> WebSessionRepository:

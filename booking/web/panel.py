@@ -21,11 +21,13 @@ from booking.domain.statement import Statement
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.services.messaging import MessagingService
+from booking.services.recordings import RecordingService
 from booking.settings import BookingSettings
 from booking.web.panel_base import KIND_LABELS, Organizer, Panel, state_of, tz_of
 from booking.web.panel_forms import sentence
 from booking.web.panel_mail import add_mail_routes
 from booking.web.panel_messages import add_message_routes
+from booking.web.panel_recordings import add_recording_routes
 from booking.web.panel_reservations import add_reservation_routes
 from booking.web.render import pages
 
@@ -49,16 +51,19 @@ def panel_router(
     rules: BookingSettings,
     messaging: MessagingService | None = None,
     billing: BillingService | None = None,
+    recordings: RecordingService | None = None,
 ) -> APIRouter:
     panel = Panel(booking, clock, rules, messaging, billing)
     router = APIRouter(include_in_schema=False)
-    _add_list_route(router, panel)
+    _add_list_route(router, panel, recordings is not None)
     add_reservation_routes(router, panel)
     if messaging is not None:
         add_message_routes(router, panel, messaging)
     if billing is not None:
         _add_statement_routes(router, panel, billing)
         add_mail_routes(router, billing)  # where statements and reports are e-mailed
+    if recordings is not None:
+        add_recording_routes(router, panel, recordings)
     return router
 
 
@@ -79,7 +84,7 @@ def _confirmation(panel: Panel, profile: int, done: str, reservation_id: int | N
     ]
 
 
-def _add_list_route(router: APIRouter, panel: Panel) -> None:
+def _add_list_route(router: APIRouter, panel: Panel, recordings_on: bool) -> None:
     @router.get("/panel")
     def reservations(request: Request, profile: Organizer, done: str = "", id: int | None = None) -> Response:
         now = panel.now()
@@ -96,6 +101,7 @@ def _add_list_route(router: APIRouter, panel: Panel) -> None:
             "highlight": id,
             "messaging_on": panel.messaging is not None,
             "billing_on": panel.billing is not None,
+            "recordings_on": recordings_on,
             "this_month": f"{now.astimezone(tz_of(request)):%Y-%m}",
             "timezone": tz_of(request).key,
             "limit": panel.rules.max_active_per_profile,

@@ -32,6 +32,7 @@ class ReservationForm:
     seats: str = ""
     max_participants: str = ""
     title: str = ""
+    record: str = ""  # the checkbox: "yes" when ticked (issue 19)
 
     @classmethod
     def of(cls, r: Reservation, tz: ZoneInfo) -> ReservationForm:
@@ -46,6 +47,7 @@ class ReservationForm:
             str(r.seats),
             "" if r.max_participants is None else str(r.max_participants),
             r.title,
+            record="yes" if r.record else "",
         )
 
 
@@ -122,7 +124,10 @@ def read_request(
             end = start + timedelta(minutes=minutes)
     if errors or kind is None or seats is None:
         return None, errors
-    return BookingRequest(kind, start, end, seats, maximum, form.title.strip()), {}
+    request = BookingRequest(
+        kind, start, end, seats, maximum, form.title.strip(), record=form.record == "yes"
+    )
+    return request, {}
 
 
 def rule_answer(e: RuleViolation) -> Answer:

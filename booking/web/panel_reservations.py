@@ -91,6 +91,7 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
                 seats=req.seats,
                 max_participants=maximum,
                 title=req.title,
+                record=req.record,
             )
             return _outcome(edited, "edited")
         except NotFound:  # deleted meanwhile (another tab, the operator)
@@ -115,8 +116,9 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         ends_at: Text = "",
         max_participants: Text = "",
         title: Text = "",
+        record: Text = "",
     ) -> Response:
-        form = ReservationForm(kind, starts_at, minutes, ends_at, seats, max_participants, title)
+        form = ReservationForm(kind, starts_at, minutes, ends_at, seats, max_participants, title, record)
         return submitted(request, profile, form, None)
 
     @router.get("/panel/reservations/{reservation_id}/edit")
@@ -138,12 +140,15 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         ends_at: Text = "",
         max_participants: Text = "",
         title: Text = "",
+        record: Text = "",
     ) -> Response:
         try:
             r = panel.booking.get(profile, reservation_id)
         except NotFound:
             return missing(request, reservation_id)
-        form = ReservationForm(r.kind.value, starts_at, minutes, ends_at, seats, max_participants, title)
+        form = ReservationForm(
+            r.kind.value, starts_at, minutes, ends_at, seats, max_participants, title, record
+        )
         return submitted(request, profile, form, r)
 
 

@@ -41,6 +41,8 @@ from conference_ivr.conference.dialout import DialOut, KeypadDial
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.name_keeper import NameKeeper
+from conference_ivr.conference.recorder import ConferenceRecorder
+from conference_ivr.conference.recording_keeper import RecordingKeeper
 from conference_ivr.conference.seat_keeper import SeatKeeper
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
@@ -107,11 +109,12 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         usage=s.usage,
         billing=s.billing,
         dialout=s.dialout,
+        recordings=s.recordings,
         limits=settings.api.limits,
         session_cookie=SESSION_COOKIE,
     )
     app.state.month_end = s.month_end  # POST /api/billing/{month}/month-end
-    panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing)  # issue 8
+    panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing, s.recordings)
     a = settings.api
     cookies = CookiePolicy(
         secure=a.secure_cookies,
@@ -190,17 +193,38 @@ def _keypad_extend(services: Services) -> Callable[[str], Awaitable[bool | None]
     return extend
 
 
+def _keep_files(
+    controller: Controller,
+    services: Services,
+    names_host: Callable[[PurePosixPath], Path] | None,
+    recording: ConferenceRecorder | None,
+) -> None:
+    """The recorded names' and the recordings' retention sweeps."""
+    c = services.settings.controller
+    if names_host is not None:
+        retention = timedelta(days=c.names_retention_days)
+        controller.run_beside("names", NameKeeper(services.usage, names_host, retention, c.names_sweep_s).run)
+    if recording is not None:
+        controller.ami.on_event(recording.on_event)
+        kept = timedelta(days=services.settings.booking.recordings_retention_days)
+        controller.run_beside(
+            "recordings", RecordingKeeper(services.recordings, kept, c.recordings_sweep_s).run
+        )
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
     names_dir: PurePosixPath | None = None,
     names_host: Callable[[PurePosixPath], Path] | None = None,
+    recordings_dir: PurePosixPath | None = None,
 ) -> Controller:
     """The controller: FastAGI routes (journey, keypad menu), AMI, live state, announcements.
 
     ``names_dir`` is where Asterisk records callers' names (a path as Asterisk sees it);
     without it the journey skips the name recording. ``names_host`` turns such a path into
-    the file on this host, for deleting the names past their retention.
+    the file on this host, for deleting the names past their retention (and, with
+    ``recordings_dir``, where ConfBridge records conferences: without both, nothing is recorded).
     """
     settings, clock = services.settings, services.clock
     metrics = Metrics()
@@ -226,6 +250,16 @@ def build_controller(
     seat_keeper = SeatKeeper(services.seats, live, c.live_seat_renew_s, hold_on=directory.write)
     ami.on_event(seat_keeper.on_event)
 
+    async def current(number: str) -> Reservation | None:
+        return await asyncio.to_thread(dialin.current_reservation, number)
+
+    # ConfBridge's recordings of the conferences (issue 19)
+    recording = (
+        ConferenceRecorder(ami, live, announcer, services.recordings, current, recordings_dir, names_host)
+        if recordings_dir is not None and names_host is not None
+        else None
+    )
+
     async def known_name(reservation_id: int, caller: str) -> str | None:
         return await directory.run(usage.recorded_name, reservation_id, caller)
 
@@ -239,6 +273,7 @@ def build_controller(
         seats=live.take_seat,
         known_name=known_name,
         live_seat=seat_keeper.hold,
+        recorded=recording.recording if recording is not None else lambda _bridge: False,
     )
 
     async def remaining(number: str) -> float | None:
@@ -253,9 +288,6 @@ def build_controller(
     dialout = DialOut(ami, calls, d, clock, live, on_refused=refused)
     ami.on_event(dialout.on_event)
 
-    async def current(number: str) -> Reservation | None:
-        return await asyncio.to_thread(dialin.current_reservation, number)
-
     menu = KeypadMenu(
         remaining,
         live,
@@ -266,6 +298,7 @@ def build_controller(
         note_end=recorder.note_end,
         dial=KeypadDial(dialout, current),
         extend=_keypad_extend(services),
+        record=recording.toggle if recording is not None else None,
     )
     invitation = DialOutInvitation(
         calls,
@@ -333,7 +366,5 @@ def build_controller(
     )
     controller.run_beside("booking_gauges", gauges.run)
     controller.run_beside("live_seats", seat_keeper.run)
-    if names_host is not None:
-        retention = timedelta(days=c.names_retention_days)
-        controller.run_beside("names", NameKeeper(usage, names_host, retention, c.names_sweep_s).run)
+    _keep_files(controller, services, names_host, recording)
     return controller

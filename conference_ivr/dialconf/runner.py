@@ -23,6 +23,7 @@ from conference_ivr.dialconf.compose import (
 )
 from conference_ivr.dialconf.services import operator_token_file
 from conference_ivr.ivr.sounds import install_sounds
+from conference_ivr.pbx import names
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import locate, provision
@@ -83,7 +84,13 @@ def serve(settings: Settings) -> int:
 
 async def _serve(settings: Settings, messaging: Messaging, inst: AsteriskInstance, banner: str = "") -> None:
     services, runtime = messaging.services, messaging.runtime
-    controller = build_controller(services, inst.ami_secret(), inst.inner("names"), inst.install.host_path)
+    controller = build_controller(
+        services,
+        inst.ami_secret(),
+        inst.inner("names"),
+        inst.install.host_path,
+        inst.inner(names.RECORDINGS_DIR),
+    )
     # Before anything starts: a bad token file stops here.
     app = build_api(services, messaging.sms_key, controller_routers(services, controller))
     await controller.start()

@@ -37,6 +37,7 @@ from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import Transaction, UnitOfWork
+from booking.services.recordings import RecordingService
 from booking.services.replies import Recorder
 from booking.services.reports import SessionReports
 from booking.services.seats import LiveSeats
@@ -67,6 +68,7 @@ class Services:
     web_sessions: SessionStore
     endings: EndDecisions  # the booked end of running conferences, decided once (R9)
     month_end: MonthEndService  # each month's statements e-mailed (R51)
+    recordings: RecordingService  # the conferences' recordings (issue 19)
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
@@ -156,6 +158,7 @@ def build_services(
         web_sessions=SessionStore(uow, clock),
         endings=EndDecisions(uow, clock, booking, rules),
         month_end=month_end,
+        recordings=RecordingService(uow, clock),
     )
 
 

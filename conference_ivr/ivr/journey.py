@@ -62,6 +62,10 @@ async def _any_seat(reservation_id: int, uniqueid: str) -> bool:
     return True
 
 
+def _not_recorded(bridge: str) -> bool:
+    return False
+
+
 class DialInJourney:
     def __init__(
         self,
@@ -74,6 +78,7 @@ class DialInJourney:
         seats: SeatGate = _count_parties,
         known_name: KnownName = _no_name,
         live_seat: LiveSeatGate = _any_seat,
+        recorded: Callable[[str], bool] = _not_recorded,
     ) -> None:
         self._directory = directory
         self._settings = settings
@@ -84,6 +89,7 @@ class DialInJourney:
         self._names_dir = names_dir
         self._on_join = on_join
         self._seats = seats
+        self._recorded = recorded  # whether a conference is being recorded now (issue 19)
         self._tz = ZoneInfo(settings.timezone)
 
     @property
@@ -269,6 +275,8 @@ class DialInJourney:
 
     async def _join(self, speaker: Speaker, member: Arrival, answered: float) -> None:
         agi = speaker.agi
+        if self._recorded(member.bridge):  # told before going in (issue 19)
+            await speaker.say("being_recorded")
         await speaker.say("joining")
         await agi.set_variable(names.confbridge_option("bridge", "template"), names.BRIDGE_PROFILE)
         # The first joiner fixes the bridge profile, so every caller carries the seat limit.

@@ -41,7 +41,10 @@ RemainingLookup = Callable[[str], Awaitable[float | None]]
 # Extend the reservation with this conference number by a period (R9): True extended, False
 # refused (its seats are booked after it), None it has no end (an anytime room).
 ExtendRequest = Callable[[str], Awaitable[bool | None]]
-MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout", "extend"})
+# Start or stop recording the conference (bridge, conference number): True started, False
+# stopped, None not possible now; AmiError when Asterisk refused (issue 19).
+RecordToggle = Callable[[str, str], Awaitable[bool | None]]
+MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout", "extend", names.MENU_RECORD})
 
 
 class DialRequest(Protocol):
@@ -96,6 +99,7 @@ class KeypadMenu:
         note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
         dial: DialRequest | None = None,
         extend: ExtendRequest | None = None,
+        record: RecordToggle | None = None,
     ) -> None:
         self._remaining = remaining
         self._live = live
@@ -107,6 +111,7 @@ class KeypadMenu:
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._dial = dial
         self._extend = extend
+        self._record = record
 
     async def __call__(self, agi: AgiSession) -> None:
         action = agi.headers.args[0] if agi.headers.args else ""
@@ -126,7 +131,10 @@ class KeypadMenu:
         self._metrics.menu_actions.labels(action=action).inc()
         log.info("menu.action", action=action, bridge=bridge)
         if action == "help":
-            await speaker.say("menu_moderator" if moderator else "menu_participant")
+            if moderator:
+                await speaker.say("menu_moderator", *(["menu_record"] if self._record is not None else []))
+            else:
+                await speaker.say("menu_participant")
         elif action == "count":
             # Our live count leaves out announcer channels; ConfBridge's own is the fallback.
             count = len(self._live.members.get(bridge, ()))
@@ -143,6 +151,9 @@ class KeypadMenu:
         elif action == "extend" and self._extend is not None:
             assert seat is not None
             await self._extend_now(speaker, bridge, seat.conference)
+        elif action == names.MENU_RECORD and self._record is not None:
+            assert seat is not None
+            await self._toggle_recording(speaker, bridge, seat.conference)
         elif action == "kicklast":
             await self._kick_last(speaker, bridge)
         elif action == "dialout" and self._dial is not None:
@@ -187,6 +198,21 @@ class KeypadMenu:
                 await self._announcer.play(bridge, ["dialconf/extended"], speaker.language, "extended")
             except AmiError:
                 await speaker.say("extended")
+
+    async def _toggle_recording(self, speaker: Speaker, bridge: str, conference: str) -> None:
+        """The moderator's #1: everyone hears the recording start or stop (the recorder
+        announces it); when it cannot, the moderator hears the menu's error."""
+        assert self._record is not None
+        try:
+            started = await self._record(bridge, conference)
+        except AmiError:
+            log.warning("menu.record_failed", bridge=bridge)
+            started = None
+        log.info(
+            "menu.record", bridge=bridge, result={True: "started", False: "stopped", None: "failed"}[started]
+        )
+        if started is None:
+            await speaker.say("error_menu")
 
     async def _kick_last(self, speaker: Speaker, bridge: str) -> None:
         """Remove the participant who joined last. Done here, not by ConfBridge's admin_kick_last,

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import structlog
 
 from conference_ivr.bind import is_loopback
+from conference_ivr.pbx import names
 from conference_ivr.pbx.provision import AsteriskInstall
 from conference_ivr.settings import Settings
 
@@ -149,7 +150,7 @@ class AsteriskInstance:
                 permit=a.ami_permits,
                 advice="AMI originates calls and controls every conference: firewall it",
             )
-        for sub in ("etc", "run", "log", "spool", "db", "names"):
+        for sub in ("etc", "run", "log", "spool", "db", "names", names.RECORDINGS_DIR):
             self.host(sub).mkdir(parents=True, exist_ok=True)
         values = self.values()
         for name in CONF_FILES:

@@ -136,6 +136,16 @@ def is_announcer_channel(channel: str) -> bool:
     return channel.startswith(f"Local/s@{CONTEXT_ANNOUNCER}") or channel.startswith("CBAnn/")
 
 
+# Recording (issue 19): ConfBridge's own, one file per session, started and stopped over AMI
+# (both actions need the AMI user's `system` write class, asterisk/manager.conf); a moderator
+# toggles it with RECORD_KEYS (the `record` menu action). Files go under RECORDINGS_DIR of the
+# instance, a path inside the Asterisk root.
+AMI_START_RECORD = "ConfbridgeStartRecord"
+AMI_STOP_RECORD = "ConfbridgeStopRecord"
+MENU_RECORD = "record"
+RECORD_KEYS = "#1"
+RECORDINGS_DIR = "recordings"
+
 # The controller's own key sequence into one member's menu (confbridge.conf binds it to the
 # `mobilewarn` action; not announced to callers).
 MOBILE_WARNING_KEYS = "#0#"

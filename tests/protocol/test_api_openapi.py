@@ -23,6 +23,8 @@ ENDPOINTS = {
     ("post", "/api/queue/{reservation_id}/reject"),
     ("get", "/api/pin-lockouts"),
     ("get", "/api/reservations/{reservation_id}/participants"),
+    ("get", "/api/reservations/{reservation_id}/recordings"),
+    ("get", "/api/reservations/{reservation_id}/recordings/{recording_id}"),
     ("delete", "/api/pin-lockouts/{key}"),
     ("get", "/healthz"),
 }

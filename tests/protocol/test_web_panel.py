@@ -118,7 +118,7 @@ def _web(tmp_path: Path, with_messaging: bool = True, **booking: object) -> Iter
     s = h.services
     messaging = s.messaging if with_messaging else None
     app = api_app(s, OPERATOR_TOKEN)
-    panel = panel_router(s.booking, s.clock, s.settings.booking, messaging, s.billing)
+    panel = panel_router(s.booking, s.clock, s.settings.booking, messaging, s.billing, s.recordings)
     install_web(app, SECRET, PRAGUE, [panel], sessions=s.web_sessions, clock=s.clock)
     try:
         with TestClient(app) as client:

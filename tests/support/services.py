@@ -54,5 +54,6 @@ def api_app(
         usage=s.usage,
         billing=s.billing if billing else None,
         dialout=s.dialout if dialout else None,
+        recordings=s.recordings,
         limits=limits,
     )

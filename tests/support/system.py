@@ -26,6 +26,7 @@ from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.errors import AmiError
 from conference_ivr.ivr.sounds import install_sounds
+from conference_ivr.pbx import names
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import provision
@@ -134,7 +135,9 @@ async def running_system(
     services = build_services(settings, clock or SystemClock())
     secret = asterisk.instance.ami_secret()
     inst = asterisk.instance
-    controller = build_controller(services, secret, inst.inner("names"), inst.install.host_path)
+    controller = build_controller(
+        services, secret, inst.inner("names"), inst.install.host_path, inst.inner(names.RECORDINGS_DIR)
+    )
     await controller.start()
     a = settings.asterisk
     ami = AmiClient(a.ami_host, a.ami_port, a.ami_user, secret)

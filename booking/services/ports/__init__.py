@@ -18,6 +18,7 @@ from booking.services.ports.access import PinAttempts, WebSessions
 from booking.services.ports.calls import Billing, DialOuts, Usage
 from booking.services.ports.live import Live
 from booking.services.ports.messaging import Confirmations, Messages
+from booking.services.ports.recordings import Recordings
 from booking.services.ports.reservations import Reservations
 from booking.services.ports.statements import Attachments, Statements
 
@@ -47,6 +48,7 @@ class Transaction(Protocol):
     def statements(self) -> Statements: ...
     @property
     def attachments(self) -> Attachments: ...
+    def recordings(self) -> Recordings: ...
 
 
 class UnitOfWork(Protocol):
@@ -63,6 +65,7 @@ __all__ = [
     "Live",
     "Messages",
     "PinAttempts",
+    "Recordings",
     "Reservations",
     "Statements",
     "Transaction",

@@ -9,6 +9,7 @@ from datetime import datetime
 from booking.domain.live import EndDecision, LiveSeat
 from booking.domain.model import Profile, Reservation, Room
 from booking.domain.pin_guard import Attempts
+from booking.domain.recording import Recording
 from booking.domain.usage import Leg
 
 
@@ -40,6 +41,7 @@ class FakeState:
     legs: dict[str, Leg] = field(default_factory=dict)
     decisions: dict[tuple[int, datetime], EndDecision] = field(default_factory=dict)
     seats: dict[str, LiveSeat] = field(default_factory=dict)
+    recordings: dict[int, Recording] = field(default_factory=dict)
     last_id: int = 0
 
     def new_id(self) -> int:

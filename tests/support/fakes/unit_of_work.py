@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from booking.services.ports import Transaction, UnitOfWork
 from tests.support.fakes.calls import FakePinAttempts, FakeUsage
 from tests.support.fakes.live import FakeLive
+from tests.support.fakes.recordings import FakeRecordings
 from tests.support.fakes.reservations import FakeReservations
 from tests.support.fakes.state import FakeState
 from tests.support.fakes.unsupported import (
@@ -42,6 +43,7 @@ class FakeTransaction:
         self.live = FakeLive(state)
         self.statements = UnsupportedStatements()
         self.attachments = UnsupportedAttachments()
+        self.recordings = FakeRecordings(state)
 
 
 class FakeUnitOfWork:
