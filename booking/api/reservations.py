@@ -95,6 +95,8 @@ def edit_reservation(
         max_participants=body.max_participants,
         title=body.title,
         dial_out=body.dial_out,
+        wait_for_moderator=body.wait_for_moderator,
+        end_with_moderator=body.end_with_moderator,
     )
     return _answer(edited, response, status.HTTP_200_OK)
 

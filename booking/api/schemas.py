@@ -67,6 +67,10 @@ def _end(starts_at: datetime | None, ends_at: datetime | None, minutes: int | No
     return ends_at
 
 
+WAIT_FOR_MODERATOR = "participants hear hold music until the first moderator joins"
+END_WITH_MODERATOR = "the conference ends, after a spoken notice, when the last moderator leaves"
+
+
 class ReservationIn(_In):
     kind: ReservationKind = Field(
         default=ReservationKind.PANEL,
@@ -85,6 +89,8 @@ class ReservationIn(_In):
         default=False,
         description="R40: at the start the system calls the phone numbers the reservation lists",
     )
+    wait_for_moderator: bool = Field(default=False, description=WAIT_FOR_MODERATOR)
+    end_with_moderator: bool = Field(default=False, description=END_WITH_MODERATOR)
 
     def to_request(self) -> BookingRequest:
         return BookingRequest(
@@ -95,6 +101,8 @@ class ReservationIn(_In):
             self.max_participants,
             self.title,
             self.dial_out,
+            wait_for_moderator=self.wait_for_moderator,
+            end_with_moderator=self.end_with_moderator,
         )
 
 
@@ -108,6 +116,8 @@ class ReservationPatch(_In):
     max_participants: Positive | None = None
     title: Annotated[str, Field(max_length=200), LINE] | None = None
     dial_out: bool | None = None
+    wait_for_moderator: bool | None = Field(default=None, description=WAIT_FOR_MODERATOR)
+    end_with_moderator: bool | None = Field(default=None, description=END_WITH_MODERATOR)
 
     def new_end(self, start: datetime | None) -> datetime | None:
         """The new end, if any: ``ends_at``, or ``minutes`` from ``start`` (new or kept)."""
@@ -132,6 +142,8 @@ class ReservationOut(BaseModel):
     dial_out: bool = Field(
         default=False, description="the system calls the listed numbers at the start (R40)"
     )
+    wait_for_moderator: bool = Field(default=False, description=WAIT_FOR_MODERATOR)
+    end_with_moderator: bool = Field(default=False, description=END_WITH_MODERATOR)
     note: str = Field(description="why it waits for an operator, or why it was rejected")
     conference_number: str
     pin: str
@@ -151,6 +163,8 @@ class ReservationOut(BaseModel):
             max_participants=r.max_participants,
             title=r.title,
             dial_out=r.dial_out,
+            wait_for_moderator=r.wait_for_moderator,
+            end_with_moderator=r.end_with_moderator,
             note=r.note,
             conference_number=r.room.conference_number,
             pin=r.room.pin,

@@ -23,6 +23,8 @@ class BookingRequest:
     max_participants: int | None = None  # R43: the booker's own maximum, at most ``seats``
     title: str = ""
     dial_out: bool = False  # R40: the system calls the listed phone numbers at the start
+    wait_for_moderator: bool = False  # participants wait until the first moderator joins
+    end_with_moderator: bool = False  # the conference ends when the last moderator leaves
 
     @property
     def length(self) -> timedelta | None:

@@ -123,6 +123,8 @@ class BookingService:
                 title=req.title,
                 note="; ".join(assessment.over_limit),
                 dial_out=req.dial_out,
+                wait_for_moderator=req.wait_for_moderator,
+                end_with_moderator=req.end_with_moderator,
             )
             made = tx.reservations.add_reservation(draft, now)
             if within is not None:
@@ -224,6 +226,8 @@ class BookingService:
         max_participants: int | None = None,
         title: str | None = None,
         dial_out: bool | None = None,
+        wait_for_moderator: bool | None = None,
+        end_with_moderator: bool | None = None,
     ) -> Reservation:
         """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
         now = self._clock.now()
@@ -238,10 +242,10 @@ class BookingService:
                 max_participants=max_participants if max_participants is not None else old.max_participants,
                 title=title if title is not None else old.title,
                 dial_out=dial_out if dial_out is not None else old.dial_out,
+                wait_for_moderator=old.wait_for_moderator if wait_for_moderator is None else wait_for_moderator,
+                end_with_moderator=old.end_with_moderator if end_with_moderator is None else end_with_moderator,
             )
-            req = BookingRequest(
-                new.kind, new.starts_at, new.ends_at, new.seats, new.max_participants, new.title, new.dial_out
-            )
+            req = _request_of(new, new.starts_at, new.ends_at)
             # A reservation that keeps its start is not held to the lead-time rule again.
             assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
             if assessment.violations:
@@ -294,9 +298,7 @@ class BookingService:
         ends_at = starts_at + length if starts_at is not None and length is not None else None
         return self.request(
             profile_id,
-            BookingRequest(
-                old.kind, starts_at, ends_at, old.seats, old.max_participants, old.title, old.dial_out
-            ),
+            _request_of(old, starts_at, ends_at),
         )
 
     # --- the live conference's end (R9) ---------------------------------------------------
@@ -350,3 +352,11 @@ class BookingService:
 
 
 __all__ = ["BookingService", "hash_token"]
+
+
+def _request_of(r: Reservation, starts_at: datetime | None, ends_at: datetime | None) -> BookingRequest:
+    """What ``r`` asks for, at these times: an edit is assessed as a new request, a copy is one."""
+    return BookingRequest(
+        r.kind, starts_at, ends_at, r.seats, r.max_participants, r.title, r.dial_out,
+        wait_for_moderator=r.wait_for_moderator, end_with_moderator=r.end_with_moderator,
+    )  # fmt: skip

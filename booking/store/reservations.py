@@ -81,6 +81,8 @@ def _reservation(row: Any) -> Reservation:
         title=row.title,
         note=row.note,
         dial_out=row.dial_out,
+        wait_for_moderator=row.wait_for_moderator,
+        end_with_moderator=row.end_with_moderator,
     )
 
 
@@ -215,6 +217,8 @@ class ReservationRepository(LedgerReads):
                 "title": r.title,
                 "note": r.note,
                 "dial_out": r.dial_out,
+                "wait_for_moderator": r.wait_for_moderator,
+                "end_with_moderator": r.end_with_moderator,
                 "created_at": now,
                 "span_class": span_class(r.starts_at, r.ends_at),
             },
@@ -254,6 +258,8 @@ class ReservationRepository(LedgerReads):
                 title=r.title,
                 note=r.note,
                 dial_out=r.dial_out,
+                wait_for_moderator=r.wait_for_moderator,
+                end_with_moderator=r.end_with_moderator,
                 span_class=span_class(r.starts_at, r.ends_at),
             )
         )

@@ -32,6 +32,9 @@ class ReservationForm:
     seats: str = ""
     max_participants: str = ""
     title: str = ""
+    # checkboxes: "on" when ticked, "" when not (a browser sends nothing for an unticked box)
+    wait_for_moderator: str = ""
+    end_with_moderator: str = ""
 
     @classmethod
     def of(cls, r: Reservation, tz: ZoneInfo) -> ReservationForm:
@@ -46,6 +49,8 @@ class ReservationForm:
             str(r.seats),
             "" if r.max_participants is None else str(r.max_participants),
             r.title,
+            wait_for_moderator=_ticked(r.wait_for_moderator),
+            end_with_moderator=_ticked(r.end_with_moderator),
         )
 
 
@@ -122,7 +127,15 @@ def read_request(
             end = start + timedelta(minutes=minutes)
     if errors or kind is None or seats is None:
         return None, errors
-    return BookingRequest(kind, start, end, seats, maximum, form.title.strip()), {}
+    request = BookingRequest(
+        kind, start, end, seats, maximum, form.title.strip(),
+        wait_for_moderator=bool(form.wait_for_moderator), end_with_moderator=bool(form.end_with_moderator),
+    )  # fmt: skip
+    return request, {}
+
+
+def _ticked(on: bool) -> str:
+    return "on" if on else ""
 
 
 def rule_answer(e: RuleViolation) -> Answer:

@@ -91,6 +91,8 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
                 seats=req.seats,
                 max_participants=maximum,
                 title=req.title,
+                wait_for_moderator=req.wait_for_moderator,
+                end_with_moderator=req.end_with_moderator,
             )
             return _outcome(edited, "edited")
         except NotFound:  # deleted meanwhile (another tab, the operator)
@@ -115,8 +117,13 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         ends_at: Text = "",
         max_participants: Text = "",
         title: Text = "",
+        wait_for_moderator: Text = "",
+        end_with_moderator: Text = "",
     ) -> Response:
-        form = ReservationForm(kind, starts_at, minutes, ends_at, seats, max_participants, title)
+        form = ReservationForm(
+            kind, starts_at, minutes, ends_at, seats, max_participants, title,
+            wait_for_moderator=wait_for_moderator, end_with_moderator=end_with_moderator,
+        )  # fmt: skip
         return submitted(request, profile, form, None)
 
     @router.get("/panel/reservations/{reservation_id}/edit")
@@ -138,12 +145,17 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         ends_at: Text = "",
         max_participants: Text = "",
         title: Text = "",
+        wait_for_moderator: Text = "",
+        end_with_moderator: Text = "",
     ) -> Response:
         try:
             r = panel.booking.get(profile, reservation_id)
         except NotFound:
             return missing(request, reservation_id)
-        form = ReservationForm(r.kind.value, starts_at, minutes, ends_at, seats, max_participants, title)
+        form = ReservationForm(
+            r.kind.value, starts_at, minutes, ends_at, seats, max_participants, title,
+            wait_for_moderator=wait_for_moderator, end_with_moderator=end_with_moderator,
+        )  # fmt: skip
         return submitted(request, profile, form, r)
 
 
