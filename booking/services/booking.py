@@ -242,8 +242,8 @@ class BookingService:
                 max_participants=max_participants if max_participants is not None else old.max_participants,
                 title=title if title is not None else old.title,
                 dial_out=dial_out if dial_out is not None else old.dial_out,
-                wait_for_moderator=old.wait_for_moderator if wait_for_moderator is None else wait_for_moderator,
-                end_with_moderator=old.end_with_moderator if end_with_moderator is None else end_with_moderator,
+                wait_for_moderator=_given(wait_for_moderator, old.wait_for_moderator),
+                end_with_moderator=_given(end_with_moderator, old.end_with_moderator),
             )
             req = _request_of(new, new.starts_at, new.ends_at)
             # A reservation that keeps its start is not held to the lead-time rule again.
@@ -360,3 +360,7 @@ def _request_of(r: Reservation, starts_at: datetime | None, ends_at: datetime | 
         r.kind, starts_at, ends_at, r.seats, r.max_participants, r.title, r.dial_out,
         wait_for_moderator=r.wait_for_moderator, end_with_moderator=r.end_with_moderator,
     )  # fmt: skip
+
+
+def _given(value: bool | None, kept: bool) -> bool:
+    return kept if value is None else value

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import wave
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from booking.domain.model import Reservation
-from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, ConfbridgeLeave, Hangup
+from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, Hangup
 from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
 from tests.support.events import Predicate
@@ -36,6 +37,10 @@ def of(c: LocalCaller, name: str) -> Predicate:
 
 def joined(c: LocalCaller) -> Predicate:
     return lambda e: isinstance(e, ConfbridgeJoin) and e.uniqueid == c.uniqueid
+
+
+def hung_up(c: LocalCaller) -> Callable[[Hangup], bool]:
+    return lambda e: e.uniqueid == c.uniqueid
 
 
 async def listed(system: System, bridge: str, c: LocalCaller) -> AmiEvent:
@@ -133,6 +138,8 @@ async def test_participants_hear_hold_music_until_the_moderator_joins(system: Sy
     assert conference is not None and member is not None and conference.waiting(member)
     (shown,) = control.participants(bridge)
     assert shown.waiting
+    page = system.controller.live_page  # what the moderator's live page shows
+    assert page is not None and [p.waiting for p in page.participants(r.room.conference_number)] == [True]
 
     moderator = system.caller(voice=str(VOICE_HZ))  # "speaks" from the start, name included
     await moderator.join(r.room.conference_number, r.room.admin_pin)
@@ -141,12 +148,14 @@ async def test_participants_hear_hold_music_until_the_moderator_joins(system: Sy
     item = await listed(system, bridge, participant)
     assert item.get("Waiting") == "No"
     assert not conference.waiting(member)
-    assert not any(p.waiting for p in control.participants(bridge))
+    assert not any(p.waiting for p in page.participants(r.room.conference_number))
     # in the mix now: the moderator's voice is mixed (talk detection) and reaches the participant
     await system.events.wait_for(
-        lambda e: e.name == "ConfbridgeTalking"
-        and e.get("Uniqueid") == moderator.uniqueid
-        and e.get("TalkingStatus") == "on"
+        lambda e: (
+            e.name == "ConfbridgeTalking"
+            and e.get("Uniqueid") == moderator.uniqueid
+            and e.get("TalkingStatus") == "on"
+        )
     )
     await asyncio.sleep(2.5)  # not a wait for a condition: how long the participant listens
 
@@ -188,12 +197,14 @@ async def test_the_conference_ends_with_its_last_moderator_after_a_notice(system
     assert member is not None and member.end_marked and member.wait_marked
 
     await moderator.hangup()
-    await system.events.wait_for(lambda e: isinstance(e, ConfbridgeEnd) and e.conference == bridge, timeout=20)
+    await system.events.wait_for(
+        lambda e: isinstance(e, ConfbridgeEnd) and e.conference == bridge, timeout=20
+    )
     assert system.controller.live.conference(bridge) is None
     notice, goodbye = prompt(system, "ended_with_moderator"), prompt(system, "goodbye")
     for p, record in zip(participants, records, strict=True):
         # out of the conference, each hears why, then goodbye, then the call ends
-        (hung,) = await system.events.wait_for(lambda e, p=p: isinstance(e, Hangup) and e.uniqueid == p.uniqueid)
+        (hung,) = await system.events.wait_for_kind(Hangup, hung_up(p))
         assert hung.cause == 16
         with wave.open(str(await heard_when_closed(system, record))) as w:
             heard = w.readframes(w.getnframes())

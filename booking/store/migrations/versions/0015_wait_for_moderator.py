@@ -18,8 +18,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("reservations") as batch:
-        batch.add_column(sa.Column("wait_for_moderator", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("end_with_moderator", sa.Boolean, nullable=False, server_default=sa.false()))
+        batch.add_column(
+            sa.Column("wait_for_moderator", sa.Boolean, nullable=False, server_default=sa.false())
+        )
+        batch.add_column(
+            sa.Column("end_with_moderator", sa.Boolean, nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
