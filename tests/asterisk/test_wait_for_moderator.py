@@ -5,6 +5,7 @@ end_with_moderator the last moderator's leaving ends it for them, after a spoken
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import wave
 from collections.abc import Callable
@@ -13,7 +14,9 @@ from pathlib import Path, PurePosixPath
 
 from booking.domain.model import Reservation
 from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, Hangup
+from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.pbx import names
+from conference_ivr.settings import ControllerSettings
 from tests.support.caller import LocalCaller
 from tests.support.events import Predicate
 from tests.support.poll import until, until_async
@@ -238,4 +241,29 @@ async def test_without_the_options_participants_neither_wait_nor_end(system: Sys
 
     await until_async(still_in, what="the participant still in, not waiting")
     assert not system.events.matching(of(participant, "MusicOnHoldStart"))
+    await participant.hangup()
+
+
+async def test_a_new_controller_knows_who_waits_from_asterisk(system: System) -> None:
+    """The marks live in ConfBridge, not in the controller: one started while a participant
+    waits rebuilds it as waiting (ConfbridgeList's WaitMarked/EndMarked)."""
+    r = booked(system, wait=True, end=True)
+    bridge = names.bridge_name(r.room.conference_number)
+    participant = system.caller()
+    await participant.join(r.room.conference_number, r.room.pin)
+    await system.events.wait_for(of(participant, "MusicOnHoldStart"))
+    settings = system.settings.model_copy(
+        update={"controller": ControllerSettings(agi_port=0, metrics_port=0)}
+    )
+    second = build_controller(
+        dataclasses.replace(system.services, settings=settings), system.asterisk.instance.ami_secret()
+    )
+    await second.start()
+    try:
+        rebuilt = await until(lambda: second.live.member(participant.uniqueid), 10, "the member rebuilt")
+        conference = second.live.conference(bridge)
+        assert conference is not None and conference.waiting(rebuilt)
+        assert rebuilt.wait_marked and rebuilt.end_marked
+    finally:
+        await second.close()
     await participant.hangup()
