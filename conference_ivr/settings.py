@@ -28,6 +28,9 @@ class AsteriskSettings(BaseModel):
         "asterisk-core-sounds-en-gsm",
         "asterisk-core-sounds-fr-gsm",
         "asterisk-prompt-de",
+        # Asterisk's own hold music (Opsound, CC-BY-SA): what participants hear while they
+        # wait for the moderator (asterisk/musiconhold.conf).
+        "asterisk-moh-opsound-gsm",
         "sox",
     ]
     # Instance name: files go under <root>/var/lib/dialconf/<instance>.

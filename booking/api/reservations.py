@@ -96,6 +96,8 @@ def edit_reservation(
         title=body.title,
         dial_out=body.dial_out,
         record=body.record,
+        wait_for_moderator=body.wait_for_moderator,
+        end_with_moderator=body.end_with_moderator,
     )
     return _answer(edited, response, status.HTTP_200_OK)
 

@@ -67,6 +67,10 @@ def _end(starts_at: datetime | None, ends_at: datetime | None, minutes: int | No
     return ends_at
 
 
+WAIT_FOR_MODERATOR = "participants hear hold music until the first moderator joins"
+END_WITH_MODERATOR = "the conference ends, after a spoken notice, when the last moderator leaves"
+
+
 class ReservationIn(_In):
     kind: ReservationKind = Field(
         default=ReservationKind.PANEL,
@@ -86,6 +90,8 @@ class ReservationIn(_In):
         description="R40: at the start the system calls the phone numbers the reservation lists",
     )
     record: bool = Field(default=False, description="each session is recorded (everyone hears so)")
+    wait_for_moderator: bool = Field(default=False, description=WAIT_FOR_MODERATOR)
+    end_with_moderator: bool = Field(default=False, description=END_WITH_MODERATOR)
 
     def to_request(self) -> BookingRequest:
         return BookingRequest(
@@ -97,6 +103,8 @@ class ReservationIn(_In):
             self.title,
             self.dial_out,
             self.record,
+            wait_for_moderator=self.wait_for_moderator,
+            end_with_moderator=self.end_with_moderator,
         )
 
 
@@ -111,6 +119,8 @@ class ReservationPatch(_In):
     title: Annotated[str, Field(max_length=200), LINE] | None = None
     dial_out: bool | None = None
     record: bool | None = None
+    wait_for_moderator: bool | None = Field(default=None, description=WAIT_FOR_MODERATOR)
+    end_with_moderator: bool | None = Field(default=None, description=END_WITH_MODERATOR)
 
     def new_end(self, start: datetime | None) -> datetime | None:
         """The new end, if any: ``ends_at``, or ``minutes`` from ``start`` (new or kept)."""
@@ -136,6 +146,8 @@ class ReservationOut(BaseModel):
         default=False, description="the system calls the listed numbers at the start (R40)"
     )
     record: bool = Field(default=False, description="each session is recorded")
+    wait_for_moderator: bool = Field(default=False, description=WAIT_FOR_MODERATOR)
+    end_with_moderator: bool = Field(default=False, description=END_WITH_MODERATOR)
     note: str = Field(description="why it waits for an operator, or why it was rejected")
     conference_number: str
     pin: str
@@ -156,6 +168,8 @@ class ReservationOut(BaseModel):
             title=r.title,
             dial_out=r.dial_out,
             record=r.record,
+            wait_for_moderator=r.wait_for_moderator,
+            end_with_moderator=r.end_with_moderator,
             note=r.note,
             conference_number=r.room.conference_number,
             pin=r.room.pin,

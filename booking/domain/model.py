@@ -62,6 +62,10 @@ class ReservationDraft:
     note: str = ""  # why it waits for an operator, or why it was rejected
     dial_out: bool = False  # R40: at the start, the system calls the phone numbers it lists
     record: bool = False  # issue 19: ConfBridge records each session (everyone is told)
+    # Issue 19: participants wait (hold music) until the first moderator joins; the conference
+    # ends (after a spoken notice) when the last moderator leaves. ConfBridge's marked users.
+    wait_for_moderator: bool = False
+    end_with_moderator: bool = False
 
     @property
     def participant_limit(self) -> int:

@@ -24,6 +24,8 @@ class BookingRequest:
     title: str = ""
     dial_out: bool = False  # R40: the system calls the listed phone numbers at the start
     record: bool = False  # issue 19: each session is recorded
+    wait_for_moderator: bool = False  # participants wait until the first moderator joins
+    end_with_moderator: bool = False  # the conference ends when the last moderator leaves
 
     @property
     def length(self) -> timedelta | None:

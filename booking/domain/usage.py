@@ -18,6 +18,7 @@ class EndReason(enum.StrEnum):
     KICKED = "kicked"  # a moderator removed them (keypad or live page)
     ENDED = "ended"  # the conference reached its booked end (R9)
     ENDED_BY_MODERATOR = "ended_by_moderator"
+    ENDED_WITH_MODERATOR = "ended_with_moderator"  # the last moderator left (end_with_moderator)
     MOBILE_CAP = "mobile_cap"  # cut at the mobile cap (R10)
     ENDED_WHILE_CONTROLLER_DOWN = "ended_while_controller_down"  # found gone at a resync
 

@@ -124,6 +124,8 @@ class BookingService:
                 note="; ".join(assessment.over_limit),
                 dial_out=req.dial_out,
                 record=req.record,
+                wait_for_moderator=req.wait_for_moderator,
+                end_with_moderator=req.end_with_moderator,
             )
             made = tx.reservations.add_reservation(draft, now)
             if within is not None:
@@ -226,6 +228,8 @@ class BookingService:
         title: str | None = None,
         dial_out: bool | None = None,
         record: bool | None = None,
+        wait_for_moderator: bool | None = None,
+        end_with_moderator: bool | None = None,
     ) -> Reservation:
         """Change times, seats or title; number and PINs stay (R24). Rules and capacity re-checked."""
         now = self._clock.now()
@@ -241,17 +245,10 @@ class BookingService:
                 title=title if title is not None else old.title,
                 dial_out=dial_out if dial_out is not None else old.dial_out,
                 record=record if record is not None else old.record,
+                wait_for_moderator=_given(wait_for_moderator, old.wait_for_moderator),
+                end_with_moderator=_given(end_with_moderator, old.end_with_moderator),
             )
-            req = BookingRequest(
-                new.kind,
-                new.starts_at,
-                new.ends_at,
-                new.seats,
-                new.max_participants,
-                new.title,
-                new.dial_out,
-                new.record,
-            )
+            req = _request_of(new, new.starts_at, new.ends_at)
             # A reservation that keeps its start is not held to the lead-time rule again.
             assessment = rules.assess(req, now, self._s, check_lead=new.starts_at != old.starts_at)
             if assessment.violations:
@@ -304,16 +301,7 @@ class BookingService:
         ends_at = starts_at + length if starts_at is not None and length is not None else None
         return self.request(
             profile_id,
-            BookingRequest(
-                old.kind,
-                starts_at,
-                ends_at,
-                old.seats,
-                old.max_participants,
-                old.title,
-                old.dial_out,
-                old.record,
-            ),
+            _request_of(old, starts_at, ends_at),
         )
 
     # --- the live conference's end (R9) ---------------------------------------------------
@@ -367,3 +355,15 @@ class BookingService:
 
 
 __all__ = ["BookingService", "hash_token"]
+
+
+def _request_of(r: Reservation, starts_at: datetime | None, ends_at: datetime | None) -> BookingRequest:
+    """What ``r`` asks for, at these times: an edit is assessed as a new request, a copy is one."""
+    return BookingRequest(
+        r.kind, starts_at, ends_at, r.seats, r.max_participants, r.title, r.dial_out, r.record,
+        wait_for_moderator=r.wait_for_moderator, end_with_moderator=r.end_with_moderator,
+    )  # fmt: skip
+
+
+def _given(value: bool | None, kept: bool) -> bool:
+    return kept if value is None else value

@@ -82,6 +82,8 @@ def _reservation(row: Any) -> Reservation:
         note=row.note,
         dial_out=row.dial_out,
         record=row.record,
+        wait_for_moderator=row.wait_for_moderator,
+        end_with_moderator=row.end_with_moderator,
     )
 
 
@@ -217,6 +219,8 @@ class ReservationRepository(LedgerReads):
                 "note": r.note,
                 "dial_out": r.dial_out,
                 "record": r.record,
+                "wait_for_moderator": r.wait_for_moderator,
+                "end_with_moderator": r.end_with_moderator,
                 "created_at": now,
                 "span_class": span_class(r.starts_at, r.ends_at),
             },
@@ -257,6 +261,8 @@ class ReservationRepository(LedgerReads):
                 note=r.note,
                 dial_out=r.dial_out,
                 record=r.record,
+                wait_for_moderator=r.wait_for_moderator,
+                end_with_moderator=r.end_with_moderator,
                 span_class=span_class(r.starts_at, r.ends_at),
             )
         )

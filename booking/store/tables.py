@@ -114,6 +114,9 @@ reservations = Table(
         "dial_out", Boolean, nullable=False, server_default=false()
     ),  # R40: call the invitees at the start
     Column("record", Boolean, nullable=False, server_default=false()),  # issue 19: record each session
+    # Issue 19: participants wait for the first moderator; the last moderator ends it (0015)
+    Column("wait_for_moderator", Boolean, nullable=False, server_default=false()),
+    Column("end_with_moderator", Boolean, nullable=False, server_default=false()),
 )
 Index("ix_reservations_room", reservations.c.room_id)
 # The capacity check: for each length class, one index range over the bookings of that class

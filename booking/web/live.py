@@ -153,6 +153,7 @@ class LivePage:
                     "id": p.uniqueid,
                     "number": p.number or "unknown",
                     "role": "moderator" if p.moderator else "participant",
+                    "waiting": p.waiting,
                     "name_recorded": p.name_recorded,
                     "joined_at": p.joined_at.isoformat(),
                     "joined": f"{p.joined_at.astimezone(tz):%H:%M:%S}",

@@ -33,6 +33,9 @@ class ReservationForm:
     max_participants: str = ""
     title: str = ""
     record: str = ""  # the checkbox: "yes" when ticked (issue 19)
+    # checkboxes: "on" when ticked, "" when not (a browser sends nothing for an unticked box)
+    wait_for_moderator: str = ""
+    end_with_moderator: str = ""
 
     @classmethod
     def of(cls, r: Reservation, tz: ZoneInfo) -> ReservationForm:
@@ -48,6 +51,8 @@ class ReservationForm:
             "" if r.max_participants is None else str(r.max_participants),
             r.title,
             record="yes" if r.record else "",
+            wait_for_moderator=_ticked(r.wait_for_moderator),
+            end_with_moderator=_ticked(r.end_with_moderator),
         )
 
 
@@ -125,9 +130,14 @@ def read_request(
     if errors or kind is None or seats is None:
         return None, errors
     request = BookingRequest(
-        kind, start, end, seats, maximum, form.title.strip(), record=form.record == "yes"
-    )
+        kind, start, end, seats, maximum, form.title.strip(), record=form.record == "yes",
+        wait_for_moderator=bool(form.wait_for_moderator), end_with_moderator=bool(form.end_with_moderator),
+    )  # fmt: skip
     return request, {}
+
+
+def _ticked(on: bool) -> str:
+    return "on" if on else ""
 
 
 def rule_answer(e: RuleViolation) -> Answer:

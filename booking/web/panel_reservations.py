@@ -92,6 +92,8 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
                 max_participants=maximum,
                 title=req.title,
                 record=req.record,
+                wait_for_moderator=req.wait_for_moderator,
+                end_with_moderator=req.end_with_moderator,
             )
             return _outcome(edited, "edited")
         except NotFound:  # deleted meanwhile (another tab, the operator)
@@ -117,8 +119,13 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         max_participants: Text = "",
         title: Text = "",
         record: Text = "",
+        wait_for_moderator: Text = "",
+        end_with_moderator: Text = "",
     ) -> Response:
-        form = ReservationForm(kind, starts_at, minutes, ends_at, seats, max_participants, title, record)
+        form = ReservationForm(
+            kind, starts_at, minutes, ends_at, seats, max_participants, title, record,
+            wait_for_moderator=wait_for_moderator, end_with_moderator=end_with_moderator,
+        )  # fmt: skip
         return submitted(request, profile, form, None)
 
     @router.get("/panel/reservations/{reservation_id}/edit")
@@ -141,14 +148,17 @@ def _add_form_routes(router: APIRouter, panel: Panel) -> None:
         max_participants: Text = "",
         title: Text = "",
         record: Text = "",
+        wait_for_moderator: Text = "",
+        end_with_moderator: Text = "",
     ) -> Response:
         try:
             r = panel.booking.get(profile, reservation_id)
         except NotFound:
             return missing(request, reservation_id)
         form = ReservationForm(
-            r.kind.value, starts_at, minutes, ends_at, seats, max_participants, title, record
-        )
+            r.kind.value, starts_at, minutes, ends_at, seats, max_participants, title, record,
+            wait_for_moderator=wait_for_moderator, end_with_moderator=end_with_moderator,
+        )  # fmt: skip
         return submitted(request, profile, form, r)
 
 

@@ -55,6 +55,7 @@ class Participant:
     muted: bool
     talking: bool
     name_recorded: bool
+    waiting: bool = False  # for the moderator (hears hold music, not in the mix yet)
 
 
 class Watch(Protocol):

@@ -93,6 +93,9 @@ class ConfbridgeListItem(ConfbridgeEvent):
     muted: bool
     talking: bool
     answered_s: int  # seconds since the channel was answered (before the IVR, not the join)
+    wait_marked: bool = False  # waits for a marked user (our moderators) to be in
+    end_marked: bool = False  # let go when the last marked user leaves
+    waiting: bool = False  # waiting now: muted, hearing hold music
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,9 @@ def parse_event(raw: Mapping[str, Any]) -> AmiEvent:
             muted=_yes(fields.get("Muted", "no")),
             talking=_yes(fields.get("Talking", "no")),
             answered_s=_int(fields.get("AnsweredTime", "0")),
+            wait_marked=_yes(fields.get("WaitMarked", "no")),
+            end_marked=_yes(fields.get("EndMarked", "no")),
+            waiting=_yes(fields.get("Waiting", "no")),
         )
     if name == "ConfbridgeListRooms":
         return ConfbridgeListRoom(

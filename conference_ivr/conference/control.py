@@ -43,6 +43,7 @@ class Participant:
     muted: bool = False
     talking: bool = False
     name_recorded: bool = False
+    waiting: bool = False  # for the moderator: hears hold music, not in the mix yet
 
 
 @dataclass(eq=False)
@@ -117,6 +118,7 @@ class LiveControl:
                 m.muted or (c.all_muted and not m.moderator),
                 m.talking,
                 m.name_file is not None,
+                c.waiting(m),
             )
             for m in c.in_order()
         ]

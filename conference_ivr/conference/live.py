@@ -164,6 +164,9 @@ class LiveConferences:
             member.caller_number = arrival.caller_number if arrival.outbound else e.caller_number
             member.language, member.name_file = arrival.language, arrival.name_file
             member.access_number, member.outbound = arrival.access_number, arrival.outbound
+            if not e.admin:  # the journey marks only participants (journey.waiting_options)
+                member.wait_marked = arrival.wait_for_moderator
+                member.end_marked = arrival.end_with_moderator
         self._put(member)
         for listener in self._joined:
             await _call(listener, member)
@@ -269,6 +272,7 @@ class LiveConferences:
                 member = _rebuilt(bridge, i, stored.get(uid), now, self._joins)
                 self._put(member)
             member.muted, member.talking = i.muted, i.talking
+            member.wait_marked, member.end_marked = i.wait_marked, i.end_marked
 
     async def _list(self, action: dict[str, str]) -> list[ev.AmiEvent]:
         try:

@@ -27,6 +27,9 @@ class Arrival:
     participant_limit: int = 0
     access_number: str = ""  # the number dialled: usage legs are rated by it (R61)
     outbound: bool = False  # called by the system (dial-out, R40): billed to the organizer
+    # the reservation's options for participants (ConfBridge's wait_marked / end_marked)
+    wait_for_moderator: bool = False
+    end_with_moderator: bool = False
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Member:
     outbound: bool = False
     cap_warned: bool = False  # heard the mobile cap's warning (stored with the leg)
     session: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
+    wait_marked: bool = False  # a participant who waits while no moderator is in (issue 19)
+    end_marked: bool = False  # a participant let go when the last moderator leaves
 
 
 @dataclass
@@ -64,6 +69,15 @@ class Conference:
         known = [m for m in self.in_order() if m.language]
         known.sort(key=lambda m: not m.moderator)
         return known[0].language if known else DEFAULT_LANGUAGE
+
+    @property
+    def moderators(self) -> int:
+        return sum(m.moderator for m in self.members.values())
+
+    def waiting(self, member: Member) -> bool:
+        """ConfBridge's rule: a wait_marked member hears hold music, muted, while no marked
+        user (our moderators) is in; the first one's join lets every waiting member in."""
+        return member.wait_marked and not self.moderators
 
     def last_joined_participant(self) -> Member | None:
         participants = [m for m in self.members.values() if not m.moderator]

@@ -58,9 +58,21 @@ class UsageRecorder:
     def _left(self, member: Member) -> None:
         if names.parse_bridge_name(member.bridge) is None:
             return
+        if member.moderator:
+            self._ends_with_moderator(member.bridge)
         noted = self._reasons.pop(member.uniqueid, None)
         reason = noted or self._reasons.get(member.bridge) or EndReason.LEFT
         self._put(_Write(member, False, self._clock.now(), reason))
+
+    def _ends_with_moderator(self, bridge: str) -> None:
+        """The last moderator has left: ConfBridge lets go of every end_marked member (their
+        Leave events follow the moderator's), unless the whole conference is being ended anyway."""
+        conference = self._live.conference(bridge)
+        if conference is None or conference.moderators or bridge in self._reasons:
+            return
+        for m in conference.members.values():
+            if m.end_marked:
+                self._reasons.setdefault(m.uniqueid, EndReason.ENDED_WITH_MODERATOR)
 
     def _put(self, w: _Write) -> None:
         self._queue.put_nowait(w)

@@ -47,7 +47,9 @@ class LivePagePort:
 
     def participants(self, conference: str) -> list[Participant]:
         return [
-            Participant(p.uniqueid, p.number, p.moderator, p.joined_at, p.muted, p.talking, p.name_recorded)
+            Participant(
+                p.uniqueid, p.number, p.moderator, p.joined_at, p.muted, p.talking, p.name_recorded, p.waiting
+            )
             for p in self._control.participants(names.bridge_name(conference))
         ]
 

@@ -106,4 +106,6 @@ class DialOutInvitation:
             name_file=None,
             participant_limit=r.participant_limit,
             outbound=True,
+            wait_for_moderator=r.wait_for_moderator,
+            end_with_moderator=r.end_with_moderator,
         )

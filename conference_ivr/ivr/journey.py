@@ -66,6 +66,21 @@ def _not_recorded(bridge: str) -> bool:
     return False
 
 
+def waiting_options(member: Arrival) -> list[tuple[str, str]]:
+    """ConfBridge's own options for a participant of a reservation that waits for, or ends
+    with, its moderators (who are marked users: confbridge.conf). A waiting participant is
+    muted and hears the hold music of its class until the first moderator joins."""
+    if member.moderator:
+        return []
+    options: list[tuple[str, str]] = []
+    if member.wait_for_moderator:
+        options += [("wait_marked", "yes"), ("music_on_hold_when_empty", "yes"),
+                    ("music_on_hold_class", names.MOH_CLASS)]  # fmt: skip
+    if member.end_with_moderator:
+        options.append(("end_marked", "yes"))
+    return options
+
+
 class DialInJourney:
     def __init__(
         self,
@@ -229,6 +244,8 @@ class DialInJourney:
             caller_number=speaker.agi.headers.callerid,
             name_file=name_file,
             participant_limit=reservation.participant_limit,
+            wait_for_moderator=reservation.wait_for_moderator,
+            end_with_moderator=reservation.end_with_moderator,
         )
 
     async def check_room(self, speaker: Speaker, bridge: str, limit: int) -> None:
@@ -284,6 +301,8 @@ class DialInJourney:
         await agi.set_variable(names.confbridge_option("bridge", "max_members"), str(backstop))
         profile = names.USER_PROFILE_MODERATOR if member.moderator else names.USER_PROFILE_PARTICIPANT
         await agi.set_variable(names.confbridge_option("user", "template"), profile)
+        for option, value in waiting_options(member):
+            await agi.set_variable(names.confbridge_option("user", option), value)
         await agi.set_variable(names.VAR_BRIDGE, member.bridge)
         await agi.set_variable(names.VAR_CONFERENCE, member.conference_number)
         await agi.set_variable(names.VAR_ROLE, "moderator" if member.moderator else "participant")

@@ -40,6 +40,8 @@ USER_PROFILE_MODERATOR = "dialconf_moderator"
 USER_PROFILE_ANNOUNCER = "dialconf_announcer"
 MENU_PARTICIPANT = "dialconf_menu_participant"
 MENU_MODERATOR = "dialconf_menu_moderator"
+# Hold music (musiconhold.conf): what a participant hears while waiting for the moderator
+MOH_CLASS = "dialconf_hold"
 
 # Channel variables
 VAR_AGI_URL = "DIALCONF_AGI"  # global: agi://host:port

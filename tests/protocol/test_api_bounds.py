@@ -86,6 +86,8 @@ RESERVATION_BODIES: list[tuple[dict[str, Any], str, str]] = [
     ({"kind": "\ud800"}, "kind", "string_unicode"),
     ({"dial_out": "\ud800"}, "dial_out", "string_unicode"),
     ({"dial_out": "maybe"}, "dial_out", "bool_parsing"),
+    ({"wait_for_moderator": "maybe"}, "wait_for_moderator", "bool_parsing"),
+    ({"end_with_moderator": [True]}, "end_with_moderator", "bool_type"),
     ({"seat": 5}, "seat", "extra_forbidden"),
 ]
 
@@ -98,7 +100,10 @@ def test_a_booking_with_a_hostile_field_is_refused_by_name(
     assert (e["loc"], e["type"]) == (["body", field], kind)
 
 
-PATCHABLE = {"starts_at", "ends_at", "minutes", "seats", "max_participants", "title", "dial_out"}
+PATCHABLE = {
+    "starts_at", "ends_at", "minutes", "seats", "max_participants", "title", "dial_out",
+    "wait_for_moderator", "end_with_moderator",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(

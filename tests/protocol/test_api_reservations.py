@@ -73,6 +73,23 @@ def test_edit_keeps_number_and_pins(api: Api) -> None:
     assert api.client.get(f"/api/reservations/{booked['id']}", headers=api.profile("acme")).json() == edited
 
 
+def test_waiting_for_the_moderator_is_off_unless_asked_and_kept_by_edits_and_copies(api: Api) -> None:
+    plain = api.book("acme")
+    assert (plain["wait_for_moderator"], plain["end_with_moderator"]) == (False, False)
+    booked = api.book("acme", wait_for_moderator=True)
+    assert (booked["wait_for_moderator"], booked["end_with_moderator"]) == (True, False)
+    path, who = f"/api/reservations/{booked['id']}", api.profile("acme")
+    edited = api.client.patch(path, json={"end_with_moderator": True}, headers=who).json()
+    assert (edited["wait_for_moderator"], edited["end_with_moderator"]) == (True, True)
+    titled = api.client.patch(path, json={"title": "kept"}, headers=who).json()  # other edits keep them
+    assert (titled["wait_for_moderator"], titled["end_with_moderator"]) == (True, True)
+    assert api.client.get(path, headers=who).json() == titled
+    copy = api.client.post(f"{path}/copy", json={"starts_at": at(24 * 60)}, headers=who).json()
+    assert (copy["wait_for_moderator"], copy["end_with_moderator"]) == (True, True)
+    off = api.client.patch(path, json={"wait_for_moderator": False}, headers=who).json()
+    assert (off["wait_for_moderator"], off["end_with_moderator"]) == (False, True)
+
+
 def test_edit_minutes_count_from_the_kept_start(api: Api) -> None:
     booked = api.book("acme", starts_at=at(60), minutes=60)
     r = api.client.patch(

@@ -242,6 +242,28 @@ def test_editing_keeps_the_number_and_pins(web: Web) -> None:
     assert after.room == r.room
 
 
+def test_waiting_for_the_moderator_is_ticked_on_the_form_and_kept(web: Web) -> None:
+    web.sign_in()
+    form = Page(web.client.get("/panel/reservations/new").text)
+    for name in ("wait_for_moderator", "end_with_moderator"):
+        assert form.attrs(name)["type"] == "checkbox" and "checked" not in form.attrs(name)
+    assert web.add(wait_for_moderator="on").status_code == 303
+    (r,) = web.reservations()
+    assert (r.wait_for_moderator, r.end_with_moderator) == (True, False)
+    path = f"/panel/reservations/{r.id}/edit"
+    form = Page(web.client.get(path).text)
+    assert "checked" in form.attrs("wait_for_moderator") and "checked" not in form.attrs("end_with_moderator")
+    # a browser sends nothing for a box left unticked: the edit turns it off
+    ok = web.post(path, starts_at="2026-03-02T11:00", minutes="60", seats="5", end_with_moderator="on")
+    assert ok.status_code == 303
+    (after,) = web.reservations()
+    assert (after.wait_for_moderator, after.end_with_moderator) == (False, True)
+    # refused, the form comes back with the boxes as they were sent
+    bad = web.post(path, starts_at="2026-03-02T11:00", minutes="60", seats="0", wait_for_moderator="on")
+    assert bad.status_code == 422 and "checked" in Page(bad.text).attrs("wait_for_moderator")
+    assert web.reservations() == [after]
+
+
 def test_deleting_asks_first_then_frees_the_reservation(web: Web) -> None:
     web.sign_in()
     web.add()

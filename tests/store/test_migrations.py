@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 from datetime import timedelta
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -101,5 +102,38 @@ def test_every_step_down_and_up_keeps_the_bookings(empty_url: str) -> None:
         assert outcome.reservation is not None
         assert outcome.reservation.id == booked.id
         assert outcome.reservation.seats == 5
+    finally:
+        engine.dispose()
+
+
+def test_0015_adds_the_moderator_options_off_to_existing_bookings(empty_url: str) -> None:
+    """0015's downgrade drops the two options and nothing else; a booking that was made
+    without them (as before 0015) gets them off when 0015 runs again."""
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
+        booked = svc.book(T0 + timedelta(days=1), 60, 5)
+        assert booked.id is not None
+        svc.edit(booked.room.profile_id, booked.id, wait_for_moderator=True, end_with_moderator=True)
+        assert svc.get(booked.room.profile_id, booked.id).wait_for_moderator
+    finally:
+        engine.dispose()
+    downgrade(empty_url, "0013")
+    engine = make_engine(empty_url)
+    try:
+        columns = {c["name"] for c in inspect(engine).get_columns("reservations")}
+        assert not {"wait_for_moderator", "end_with_moderator"} & columns
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM reservations")).scalar_one() == 1
+    finally:
+        engine.dispose()
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        svc = BookingService(SqlUnitOfWork(engine), FakeClock(T0), BookingSettings())
+        again = svc.get(booked.room.profile_id, booked.id)
+        assert (again.wait_for_moderator, again.end_with_moderator) == (False, False)
+        assert again.room == booked.room
     finally:
         engine.dispose()
