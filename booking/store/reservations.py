@@ -86,7 +86,8 @@ def _reservation(row: Any) -> Reservation:
 
 
 def _profile(row: Any) -> Profile:
-    return Profile(id=row.id, name=row.name, language=row.language, account_plan=AccountPlan(row.account_plan))
+    plan = AccountPlan(row.account_plan)
+    return Profile(id=row.id, name=row.name, language=row.language, account_plan=plan)
 
 
 def _held(r: ReservationDraft) -> Booked | None:
@@ -171,7 +172,8 @@ class ReservationRepository(LedgerReads):
         self.conn.execute(q)
 
     def profiles_on_plan(self, plan: AccountPlan, limit: int) -> list[Profile]:
-        q = select(profiles).where(profiles.c.account_plan == plan.value).order_by(profiles.c.name).limit(limit)
+        q = select(profiles).where(profiles.c.account_plan == plan.value)
+        q = q.order_by(profiles.c.name).limit(limit)
         return [_profile(row) for row in self.conn.execute(q)]
 
     # --- rooms ------------------------------------------------------------------------

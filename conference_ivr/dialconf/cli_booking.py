@@ -64,7 +64,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     create.add_argument("name", help="unique profile name")
     create.add_argument("--language", default="en", help="menu language, ISO 639-1 (default en)")
     plan = profile_sub.add_parser(
-        "account-plan", help="show or set a profile's account plan: panel (3 active rooms) or provider (any number)"
+        "account-plan",
+        help="show or set a profile's account plan: panel (3 active rooms) or provider (any number)",
     )
     plan.add_argument("name", help="profile name")
     plan.add_argument("plan", nargs="?", choices=[p.value for p in AccountPlan], help="the plan to put it on")

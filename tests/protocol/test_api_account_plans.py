@@ -3,6 +3,7 @@ provider plan any number; only the operator moves a profile between them."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.support.api import Api, at, bearer
@@ -14,10 +15,19 @@ def profile_id(api: Api, name: str) -> int:
     return found
 
 
-def put_plan(api: Api, profile: int, plan: object, headers: dict[str, str] | None = None) -> tuple[int, object]:
+def put_plan(
+    api: Api, profile: int, plan: object, headers: dict[str, str] | None = None
+) -> tuple[int, object]:
     path = f"/api/profiles/{profile}/account-plan"
-    r = api.client.put(path, json={"account_plan": plan}, headers=api.operator if headers is None else headers)
+    who = api.operator if headers is None else headers
+    r = api.client.put(path, json={"account_plan": plan}, headers=who)
     return r.status_code, r.json()
+
+
+def try_book(api: Api, starts_at: str) -> httpx.Response:
+    body = {"starts_at": starts_at, "minutes": 60, "seats": 5}
+    answer: httpx.Response = api.client.post("/api/reservations", json=body, headers=api.profile("acme"))
+    return answer
 
 
 def test_every_profile_starts_on_the_panel_plan(api: Api) -> None:
@@ -30,9 +40,7 @@ def test_every_profile_starts_on_the_panel_plan(api: Api) -> None:
 def test_a_fourth_room_is_refused_on_the_panel_plan_and_booked_on_the_provider_plan(api: Api) -> None:
     for i in range(3):
         api.book("acme", starts_at=at(60 + i))
-    refused = api.client.post(
-        "/api/reservations", json={"starts_at": at(70), "minutes": 60, "seats": 5}, headers=api.profile("acme")
-    )
+    refused = try_book(api, at(70))
     assert refused.status_code == 422 and refused.json()["detail"][0]["type"] == "too_many_rooms"
 
     code, body = put_plan(api, profile_id(api, "acme"), "provider")
@@ -48,9 +56,7 @@ def test_a_fourth_room_is_refused_on_the_panel_plan_and_booked_on_the_provider_p
 
     # Back on the panel plan: the rooms stay, but no new one until it is under the limit again.
     assert put_plan(api, profile_id(api, "acme"), "panel")[0] == 200
-    again = api.client.post(
-        "/api/reservations", json={"starts_at": at(90), "minutes": 60, "seats": 5}, headers=api.profile("acme")
-    )
+    again = try_book(api, at(90))
     assert again.status_code == 422 and again.json()["detail"][0]["type"] == "too_many_rooms"
     assert len(api.client.get("/api/rooms", headers=api.profile("acme")).json()) == 6
 
@@ -62,9 +68,7 @@ def test_the_plan_is_stored_on_the_profile(api: Api) -> None:
     assert row[0] == "provider"
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, bearer("wrong")], ids=["none", "wrong-token"]
-)
+@pytest.mark.parametrize("headers", [{}, bearer("wrong")], ids=["none", "wrong-token"])
 def test_only_the_operator_sets_a_plan(api: Api, headers: dict[str, str]) -> None:
     me = profile_id(api, "acme")
     assert put_plan(api, me, "provider", headers)[0] == 401
