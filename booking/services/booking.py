@@ -337,6 +337,10 @@ class BookingService:
                 return False
             if until <= r.ends_at:
                 return True
+            # No reservation is longer than the store's bound (the capacity reads rely on it).
+            longest = timedelta(days=self._s.absolute_max_window_days)
+            if r.starts_at is not None and until - r.starts_at > longest:
+                return False
             if not self._fits(tx, r.ends_at, until, r.seats, exclude=r.id):
                 return False
             tx.reservations.update_reservation(dataclasses.replace(r, ends_at=until))

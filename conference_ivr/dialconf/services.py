@@ -27,6 +27,7 @@ from booking.services.dialin import DialInService
 from booking.services.dialout import DialOutRules, DialOutService
 from booking.services.dispatcher import Dispatcher
 from booking.services.endings import EndDecisions
+from booking.services.extensions import MessageExtensions
 from booking.services.figures import FiguresService
 from booking.services.gateways import MailGateway, SmsGateway
 from booking.services.messaging import MessagingService
@@ -124,7 +125,10 @@ def build_services(
     recorder = Recorder(uow, clock)
     gate = SenderGate(uow, clock, m, recorder)
     codes = ConfirmationCodes(uow, clock, m.mail.confirm, recorder, composer.tz)
-    desk = OrderDesk(booking, uow, clock, rules, composer, m, recorder, gate, codes)
+    endings = EndDecisions(uow, clock, booking, rules)
+    period = timedelta(minutes=settings.controller.extension_minutes)  # R9's period, the keypad's too
+    extensions = MessageExtensions(booking, endings, clock, rules, composer, recorder, period)
+    desk = OrderDesk(booking, uow, clock, rules, composer, m, recorder, gate, codes, extensions)
     dispatcher = Dispatcher(uow, clock, composer, m, sms, mail)
     messaging = MessagingService(booking, uow, clock, rules, composer, planner, desk, dispatcher)
     # A price change is announced by SMS (R62) through the outbox, which the running service's
@@ -143,7 +147,7 @@ def build_services(
         figures=FiguresService(uow, clock, rules, dialin, seats),
         seats=seats,
         web_sessions=SessionStore(uow, clock),
-        endings=EndDecisions(uow, clock, booking, rules),
+        endings=endings,
     )
 
 
