@@ -29,6 +29,7 @@ from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from booking.web.live import live_router
+from booking.web.operator import operator_router
 from booking.web.panel import panel_router
 from booking.web.session import COOKIE as SESSION_COOKIE
 from booking.web.session import CookiePolicy
@@ -109,6 +110,7 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         session_cookie=SESSION_COOKIE,
     )
     panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing)  # issue 8
+    operator = operator_router(s.booking)  # the queue and the account plans (issue 19)
     a = settings.api
     cookies = CookiePolicy(
         secure=a.secure_cookies,
@@ -120,7 +122,7 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         app,
         web_secret(settings),
         timezone(settings),
-        [panel, *routers],
+        [panel, operator, *routers],
         sessions=s.web_sessions,
         clock=s.clock,
         cookies=cookies,

@@ -35,6 +35,7 @@ from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import Transaction, UnitOfWork
+from booking.services.queue_alert import QueueAlert
 from booking.services.replies import Recorder
 from booking.services.seats import LiveSeats
 from booking.services.senders import SenderGate
@@ -117,11 +118,12 @@ def build_services(
     uow = SqlUnitOfWork(engine or make_engine(settings.database_url))
     rules, m = settings.booking, settings.messaging
     planner = NoticePlanner(m.notices)
-    # Notices to invitees are planned inside the booking's own transactions.
-    booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner))
+    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
+    alert = QueueAlert(composer, m.mail.operator_address, m.mail.operator_language)
+    # Notices to invitees, and the operator's alert, are planned inside the booking's own transactions.
+    booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner, alert))
     dialin = DialInService(uow, clock, rules)
     seats = LiveSeats(uow, clock, rules)
-    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
     recorder = Recorder(uow, clock)
     gate = SenderGate(uow, clock, m, recorder)
     codes = ConfirmationCodes(uow, clock, m.mail.confirm, recorder, composer.tz)
