@@ -82,7 +82,7 @@ def test_a_moderator_extends_a_running_conference_when_the_seats_are_free() -> N
 
 
 def test_an_upcoming_conference_is_not_running_and_no_end_moves_past_the_longest_window() -> None:
-    clock, booking, endings = setup()
+    _, booking, endings = setup()
     later = booking.book(T0 + timedelta(hours=1), 60, seats=2)
     assert endings.extend_running(later, PERIOD) is None  # not open for dialling in yet
     assert ends(booking, later.id) == later.ends_at
