@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import loadavg
+from bench.media_plot import plot
 from bench.media_report import headline, markdown, members_at, verdict, versions
 from bench.media_sipp import SippMembers, Timing, journey_s, scenario
 from bench.media_system import (
@@ -133,8 +134,10 @@ async def ramp(
     # step can already pass it.
     # (No more than --max-step at once, though: 225 calls answered together next to a busy
     # conference lost keys and hardly any joined, bench run 2026-12-02.)
-    first = max(args.first, min(round(0.85 * hint), args.max_step)) if hint else args.first
-    target = min(c * math.ceil(first / c), c * per_conf_ceiling)
+    # The curve starts at --first (50) members in every layout (issue 18: CPU per member from 50
+    # to the 50 % point); a later layout's second step aims at 85 % of where the one before
+    # reached 50 %, so its third can already pass it.
+    target = min(c * math.ceil(args.first / c), c * per_conf_ceiling)
     sipps: list[SippMembers] = []
     steps: list[dict[str, Any]] = []
     voice_s = deadline - time.monotonic() + 60  # a member speaks until hung up; SIPp ends 30 s later
@@ -176,6 +179,9 @@ async def ramp(
                 log("  (layout time is up)")
                 break
             target = next_target(steps, idle["asterisk_pct"], c, c * per_conf_ceiling, args)
+            if hint and len(steps) == 1:
+                aim = min(round(0.85 * hint), steps[-1]["target"] + args.max_step)
+                target = min(max(target, c * math.ceil(aim / c)), c * per_conf_ceiling)
     finally:
         await stop_all(system, sipps, members)
     return {
@@ -249,15 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--first",
         type=int,
-        default=120,
-        help="members in the first step (a later layout's: from where the one before reached 50 %%)",
+        default=50,
+        help="members in the first step of every layout (where the curve starts)",
     )
     ap.add_argument("--min-step", type=int, default=30, help="members added per step, at least")
-    ap.add_argument("--max-step", type=int, default=140, help="members added per step, at most")
+    ap.add_argument("--max-step", type=int, default=160, help="members added per step, at most")
     ap.add_argument("--close", type=int, default=120, help="overshoot 50 %% once it is this few members away")
-    ap.add_argument("--max-steps", type=int, default=3, help="steps per layout, at most")
+    ap.add_argument("--max-steps", type=int, default=4, help="steps per layout, at most")
     ap.add_argument(
-        "--seconds", type=float, default=172.0, help="the whole run; no step starts that would end later"
+        "--seconds", type=float, default=220.0, help="the whole run; no step starts that would end later"
     )
     ap.add_argument(
         "--announce-names",
@@ -298,7 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         **measured,
         "verdict": lines,
     }
-    publish(args.out, args.name, report, markdown, log, headline)
+    md = publish(args.out, args.name, report, markdown, log, headline)
+    png = plot(
+        report["layouts"], THRESHOLD, md.with_suffix(".png"),
+        f"media benchmark {report['date']}: {report['revision']}",
+    )  # fmt: skip
+    if png is not None:
+        log(f"written: {png}")
     return 0 if ok else 1
 
 

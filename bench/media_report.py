@@ -137,8 +137,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"recording. Then it sends PCMU every 20 ms until hung up: the first {a['talkers']} calls of each "
         "conference speech-like talk spurts (about -20 dBFS, 1-3 s on, 0.3-1 s off), all others a quiet "
         "line (about -60 dBFS noise).",
-        f"- **Ramp**: members added in steps (first {a['first']}, or 85 % of where the previous layout "
-        "reached 50 %; then along the last slope, past 50 % once within reach), "
+        f"- **Ramp**: members added in steps (first {a['first']} in every layout, where the curve starts; "
+        "then along the last slope, or to 85 % of where the previous layout reached 50 %, past 50 % "
+        "once within reach), "
         f"spread evenly over the conferences; each step waits for the joins, settles {a['settle']:g} s and "
         f"samples CPU for {a['sample']:g} s from /proc (utime + stime, every thread). Stops past 50 %, at "
         f"{a['ceiling']} members, after {a['max_steps']} steps or when the layout's share of the run's "
@@ -170,6 +171,8 @@ def markdown(report: dict[str, Any]) -> str:
             *_table(lay),
             "",
         ]
+    png = f"{report['args'].get('name', 'media')}-{report['date']}.png"
+    lines += [f"![Asterisk's CPU by members, and per member]({png})", ""]
     warnings = report.get("asterisk_warnings") or {}
     lines += [
         "## Logs",

@@ -188,6 +188,17 @@ class MailSettings(BaseModel):
     confirm: ConfirmSettings = Field(default_factory=ConfirmSettings)
 
 
+class MonthEndSettings(BaseModel):
+    """The month-end run (R51): each organizer's statement e-mailed with its PDF and CSV."""
+
+    run: bool = True  # the messaging runtime (dialconf run) runs it on its own
+    check_s: float = Field(300.0, gt=0)  # how often (real seconds) it looks whether a month is due
+    # A month is billed this long after it ended (service time zone, by the service's clock): a
+    # call that crossed midnight has closed by then.
+    delay_hours: float = Field(6.0, ge=0)
+    pdf_font: Path | None = None  # a TrueType font for the PDF; None: DejaVu Sans if installed
+
+
 class MessagingSettings(BaseModel):
     service_name: str = "Dialconf"  # R26: the sender shown on SMS notices, and in texts
     timezone: str | None = None  # how dates in texts are read and written; None: the controller's
@@ -203,6 +214,7 @@ class MessagingSettings(BaseModel):
     kannel: KannelSettings = Field(default_factory=KannelSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    month_end: MonthEndSettings = Field(default_factory=MonthEndSettings)
 
 
 # --- the API's and the web pages' limits -------------------------------------------------

@@ -8,6 +8,8 @@ want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/p
 # so Debian's own kannel service (13000-13013) is neither needed nor in the way. kannel-extras has
 # the fake SMSC program (/usr/lib/kannel/test/fakesmsc) the tests and a hand-typed phone use.
 want+=(kannel kannel-extras)
+# The statement's PDF keeps Czech letters in DejaVu Sans (booking/adapters/statement_pdf.py).
+want+=(fonts-dejavu-core)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
 # The store tier and `make bench` start a throwaway PostgreSQL cluster (tests/support/postgres.py).
 # chromium + chromium-driver: the web pages are tested in a real browser (selenium);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -22,7 +22,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from booking.adapters.dkim_check import DkimVerifier
 from booking.adapters.mail_reading import from_address, parse_mail, read
 from booking.domain.errors import DeliveryError, MailRefused
-from booking.domain.messages import Inbound
+from booking.domain.messages import Attachment, Inbound
 from booking.settings import MailSettings
 from booking.store.errors import StoreError
 
@@ -125,7 +125,9 @@ class SmtpMailGateway:
         self._s = settings
         self._timeout = timeout_s
 
-    def send_mail(self, to: str, subject: str, body: str, message_id: str) -> None:
+    def send_mail(
+        self, to: str, subject: str, body: str, message_id: str, attachments: Sequence[Attachment] = ()
+    ) -> None:
         msg = EmailMessage()
         msg["From"] = self._s.from_address
         msg["To"] = to
@@ -134,6 +136,9 @@ class SmtpMailGateway:
         msg["Message-ID"] = message_id or make_msgid()
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
         msg.set_content(body)
+        for a in attachments:  # the statement's PDF and CSV
+            maintype, _, subtype = a.content_type.partition("/")
+            msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
         try:
             with smtplib.SMTP(self._s.relay_host, self._s.relay_port, timeout=self._timeout) as smtp:
                 smtp.send_message(msg)

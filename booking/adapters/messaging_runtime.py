@@ -12,6 +12,7 @@ from booking.adapters.kannel import KannelProcess
 from booking.adapters.mail import MailIntake
 from booking.domain.messages import Inbound
 from booking.services.messaging import MessagingService
+from booking.services.month_end import MonthEndService
 
 log = structlog.get_logger(__name__)
 
@@ -33,13 +34,16 @@ class MessagingRuntime:
         kannel: KannelProcess | None = None,
         kannel_dir: Path | None = None,
         mail: MailIntake | None = None,
+        month_end: MonthEndService | None = None,
     ) -> None:
         self.service = service
+        self._month_end = month_end  # the month-end schedule (R51), when this process runs it
         self._kannel = kannel
         self._kannel_dir = kannel_dir
         self._mail = mail
         self._stop = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._month_end_task: asyncio.Task[None] | None = None
 
     @property
     def kannel(self) -> KannelProcess | None:
@@ -54,16 +58,26 @@ class MessagingRuntime:
                 await self._mail.start()
             if self.service.dispatcher is not None:
                 self._loop_task = asyncio.create_task(self.service.dispatcher.run(self._stop))
+            if self._month_end is not None:
+                self._month_end_task = asyncio.create_task(self._month_end.run_on_schedule(self._stop))
         except BaseException:
             await self.close()
             raise
-        log.info("messaging.started", sms=self._kannel is not None, mail=self._mail is not None)
+        log.info(
+            "messaging.started",
+            sms=self._kannel is not None,
+            mail=self._mail is not None,
+            month_end=self._month_end is not None,
+        )
 
     async def close(self) -> None:
         self._stop.set()
         if self._loop_task is not None:
             await self._loop_task
             self._loop_task = None
+        if self._month_end_task is not None:
+            await self._month_end_task
+            self._month_end_task = None
         if self._mail is not None:
             await self._mail.close()
         if self._kannel is not None:

@@ -25,9 +25,11 @@ from booking.api.billing_schemas import (
     TariffVersionOut,
 )
 from booking.api.inputs import ProfileId, ReservationId, SessionId
+from booking.api.month_end_schemas import MailSettingsIn, MailSettingsOut, MonthEndIn, MonthEndRunOut
 from booking.api.schemas import MessageOut, ValidationErrorOut
 from booking.domain.errors import NotFound
 from booking.services.billing import BillingService
+from booking.services.month_end import MonthEndService
 
 
 def billing(request: Request) -> BillingService:
@@ -173,3 +175,60 @@ def profile_statement(profile_id: ProfileId, month: str, svc: Billing, booking: 
     if booking.profile(profile_id) is None:
         raise NotFound(f"no profile {profile_id}")
     return StatementOut.of(svc.statement(profile_id, month))
+
+
+# --- where statements and reports are e-mailed; the month-end run (R51, R53) ---------------
+
+
+@organizer.get(
+    "/me/mail",
+    summary="Where the profile's statements and reports are e-mailed",
+    description="The profile's own address (if set), where mail goes now, and whether the "
+    "post-conference report is e-mailed after each session.",
+)
+def my_mail(profile: CurrentProfile, svc: Billing) -> MailSettingsOut:
+    return MailSettingsOut.of(*svc.mail_settings(profile.id))
+
+
+@organizer.put(
+    "/me/mail",
+    summary="Set where statements and reports are e-mailed",
+    description="`address` (null or empty: the address the profile orders by e-mail from) and "
+    "`reports`: the post-conference report by e-mail after each session (R53).",
+    responses=errors.INVALID,
+)
+def set_my_mail(body: MailSettingsIn, profile: CurrentProfile, svc: Billing) -> MailSettingsOut:
+    svc.set_mail_settings(profile.id, body.address, body.reports)
+    return MailSettingsOut.of(*svc.mail_settings(profile.id))
+
+
+@operator.put(
+    "/profiles/{profile_id}/mail",
+    summary="Set a profile's mail settings",
+    description="As `PUT /api/me/mail` for the profile.",
+    responses={**NO_PROFILE, **errors.INVALID},
+)
+def set_profile_mail(profile_id: ProfileId, body: MailSettingsIn, svc: Billing) -> MailSettingsOut:
+    svc.set_mail_settings(profile_id, body.address, body.reports)
+    return MailSettingsOut.of(*svc.mail_settings(profile_id))
+
+
+def month_end(request: Request) -> MonthEndService:
+    svc = getattr(request.app.state, "month_end", None)
+    if not isinstance(svc, MonthEndService):
+        raise NotFound("the month-end run is not served by this process")
+    return svc
+
+
+@operator.post(
+    "/billing/{month}/month-end",
+    summary="Run (or resume) a month's month-end",
+    description="Rates the month, builds each organizer's statement and queues its e-mail with the "
+    "PDF and the CSV. A finished run changes nothing unless `again`; a run that did not finish "
+    "resumes where it stopped. Nobody is mailed twice by one revision.",
+    responses={**BAD_MONTH, **NO_PROFILE},
+)
+def run_month_end(
+    month: str, svc: Annotated[MonthEndService, Depends(month_end)], body: MonthEndIn | None = None
+) -> MonthEndRunOut:
+    return MonthEndRunOut.of(svc.run(month, again=body is not None and body.again))

@@ -72,6 +72,8 @@ class StatementOut(BaseModel):
     callers_gross: Money = Field(
         description="what the callers' own carriers bill them for the connection, for information (R52)"
     )
+    sms_count: int = Field(0, description="paid SMS notices sent to invitees in the month (R21)")
+    sms_net: Money = Field("0.00", description="what they cost, at the tariff's SMS price (in net)")
 
     @classmethod
     def of(cls, s: Statement) -> StatementOut:
@@ -87,6 +89,8 @@ class StatementOut(BaseModel):
             vat=money(s.vat),
             gross=money(s.gross),
             callers_gross=money(s.callers_gross),
+            sms_count=len(s.sms),
+            sms_net=money(s.sms_net),
         )
 
 

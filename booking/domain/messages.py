@@ -45,6 +45,8 @@ class Kind(enum.StrEnum):
     INVITATION = "invitation"  # R46: the organizer's invitation e-mail
     PRICE_CHANGE = "price_change"  # R62: a price change, announced by SMS 31 days ahead
     OPERATOR_ALERT = "operator_alert"  # R3: a request entered the operator queue
+    STATEMENT = "statement"  # R51: the month-end statement e-mailed to the organizer (PDF, CSV)
+    REPORT = "report"  # R53: the post-conference report e-mailed after a session (a profile setting)
 
 
 class Status(enum.StrEnum):
@@ -81,6 +83,15 @@ class Invitee(InviteeDraft):
     id: int = field(kw_only=True)
     reservation_id: int = field(kw_only=True)
     added_at: datetime = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail (the statement's PDF and CSV), kept with its outbox row."""
+
+    filename: str
+    content_type: str  # "application/pdf", "text/csv"
+    data: bytes
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from booking.domain.tariff import CallerRule, Plan, match
+from booking.domain.tariff import CallerRule, Plan, SmsPrice, match, sms_price_for
 from booking.domain.usage import Leg
 
 ZERO = Decimal("0.00")
@@ -77,3 +77,27 @@ def rate_leg(
         + (caller_net if leg.outbound and plan else ZERO),
         outbound=leg.outbound,
     )
+
+
+@dataclass(frozen=True)
+class PaidSms:
+    """A paid SMS notice the outbox sent to an invitee (R21, R26), and whose it is."""
+
+    message_id: int
+    profile_id: int
+    reservation_id: int | None
+    recipient: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class RatedSms:
+    sms: PaidSms
+    price: str  # the tariff entry that priced it ("" when the tariff has none: not billed)
+    net: Decimal
+
+
+def rate_sms(sms: PaidSms, prices: tuple[SmsPrice, ...], tz: ZoneInfo) -> RatedSms:
+    """A paid SMS at the price in force on the day it was sent (service time zone)."""
+    price = sms_price_for(prices, sms.sent_at.astimezone(tz).date())
+    return RatedSms(sms, price.name if price else "", price.net if price else ZERO)

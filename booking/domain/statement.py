@@ -2,7 +2,8 @@
 
 A statement bills the organizer's participant-minutes of one calendar month: one line per
 conference session, the plan's monthly minimum as a top-up line when the month came in
-under it, then VAT on the total. Callers' own connection charges (R52: participants pay only
+under it, the paid SMS notices sent to invitees (R21; not counted against the minimum, which
+is of participant-minutes), then VAT on the total. Callers' own connection charges (R52: participants pay only
 their connection) are shown beside, for information: they are billed by the callers' carriers.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from booking.domain.rating import RatedLeg
+from booking.domain.rating import RatedLeg, RatedSms
 from booking.domain.tariff import Plan, money
 from booking.domain.usage import Leg
 
@@ -47,6 +48,8 @@ class Statement:
     vat: Decimal
     gross: Decimal
     callers_gross: Decimal  # what the callers' carriers bill them, for information (R52)
+    sms: tuple[RatedSms, ...] = ()  # the paid SMS notices sent in the month (R21)
+    sms_net: Decimal = ZERO
 
     @property
     def billed_minutes(self) -> Decimal:
@@ -54,7 +57,12 @@ class Statement:
 
 
 def statement(
-    profile_id: int, month: str, plan: Plan | None, rated: Sequence[RatedLeg], legs: dict[str, Leg]
+    profile_id: int,
+    month: str,
+    plan: Plan | None,
+    rated: Sequence[RatedLeg],
+    legs: dict[str, Leg],
+    sms: Sequence[RatedSms] = (),
 ) -> Statement:
     """The statement of ``profile_id`` for ``month`` from its rated legs (and the legs)."""
     sessions: dict[tuple[int | None, str | None], list[RatedLeg]] = {}
@@ -78,7 +86,9 @@ def statement(
     usage = sum((line.net for line in lines), ZERO)
     minimum = plan.monthly_minimum if plan else ZERO
     top_up = max(ZERO, money(minimum - usage))
-    net = usage + top_up
+    paid_sms = tuple(sorted(sms, key=lambda r: r.sms.sent_at))
+    sms_net = sum((r.net for r in paid_sms), ZERO)
+    net = usage + top_up + sms_net
     vat_rate = plan.rate.vat_rate if plan else Decimal("0.21")
     vat = money(net * vat_rate)
     return Statement(
@@ -93,6 +103,8 @@ def statement(
         vat,
         net + vat,
         sum((r.caller_gross for r in rated if not r.outbound), ZERO),
+        paid_sms,
+        sms_net,
     )
 
 
@@ -172,9 +184,27 @@ def statement_csv(s: Statement, rated: Sequence[RatedLeg], legs: dict[str, Leg])
                 r.caller_gross,
             ]
         )
+    for paid in s.sms:  # R21: a row per paid SMS notice, its recipient in the caller column
+        m = paid.sms
+        w.writerow(
+            [
+                m.sent_at.isoformat(),
+                "",
+                "",
+                "",
+                _cell(m.recipient),
+                "sms",
+                "",
+                "",
+                paid.net,
+                _cell(paid.price),
+                "",
+            ]
+        )
     for label, value in (
         ("usage_net", s.usage_net),
         ("minimum_top_up", s.minimum_top_up),
+        ("sms_net", s.sms_net),
         ("net", s.net),
         ("vat", s.vat),
         ("gross", s.gross),

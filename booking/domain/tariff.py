@@ -144,3 +144,30 @@ def plan_for(plans: Sequence[Plan], name: str, day: date) -> Plan | None:
         if p.name == name and p.validity.covers(day):
             return p
     return None
+
+
+@dataclass(frozen=True)
+class SmsPrice:
+    """What an organizer pays per paid SMS notice sent to an invitee (R21, R26)."""
+
+    name: str
+    price_per_message: Decimal
+    validity: Validity
+    vat_included: bool = False
+    vat_rate: Decimal = Decimal("0.21")
+
+    def __post_init__(self) -> None:
+        if self.price_per_message < 0 or self.vat_rate < 0:
+            raise ValueError(f"not an SMS price: {self}")
+
+    @property
+    def net(self) -> Decimal:
+        """The price of one message without VAT, rounded to the haléř."""
+        price = self.price_per_message
+        return money(price / (1 + self.vat_rate) if self.vat_included else price)
+
+
+def sms_price_for(prices: Sequence[SmsPrice], day: date) -> SmsPrice | None:
+    """The SMS price in force on ``day``: the newest valid one (a price change)."""
+    valid = [p for p in prices if p.validity.covers(day)]
+    return max(valid, key=lambda p: p.validity.valid_from) if valid else None

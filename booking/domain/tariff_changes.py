@@ -7,13 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from booking.domain.errors import RuleViolation
-from booking.domain.tariff import CallerRule, Plan
+from booking.domain.tariff import CallerRule, Plan, SmsPrice
 from booking.domain.tariff_file import Tariffs
 
 
 @dataclass(frozen=True)
 class Change:
-    entry: CallerRule | Plan
+    entry: CallerRule | Plan | SmsPrice
     starts: date  # the first day it prices differently
     removed: bool = False
 
@@ -21,16 +21,19 @@ class Change:
         e = self.entry
         if self.removed:
             return f"{e.name}: withdrawn"
+        if isinstance(e, SmsPrice):
+            vat = "incl. VAT" if e.vat_included else "excl. VAT"
+            return f"{e.name}: {e.price_per_message} CZK per SMS {vat}"
         vat = "incl. VAT" if e.rate.vat_included else "excl. VAT"
         return f"{e.name}: {e.rate.price_per_minute} CZK/min {vat}"
 
 
-def _key(e: CallerRule | Plan) -> CallerRule | Plan:
-    return replace(e, id=None)
+def _key(e: CallerRule | Plan | SmsPrice) -> CallerRule | Plan | SmsPrice:
+    return e if isinstance(e, SmsPrice) else replace(e, id=None)
 
 
-def _entries(t: Tariffs) -> list[CallerRule | Plan]:
-    return [*t.rules, *t.plans]
+def _entries(t: Tariffs) -> list[CallerRule | Plan | SmsPrice]:
+    return [*t.rules, *t.plans, *t.sms]
 
 
 def changed_entries(old: Tariffs | None, new: Tariffs) -> list[Change]:

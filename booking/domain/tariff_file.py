@@ -10,13 +10,14 @@ from importlib import resources
 from typing import Any
 
 from booking.domain.errors import TariffError
-from booking.domain.tariff import CallerRule, Plan, Rate, Validity
+from booking.domain.tariff import CallerRule, Plan, Rate, SmsPrice, Validity
 
 
 @dataclass(frozen=True)
 class Tariffs:
     rules: tuple[CallerRule, ...]
     plans: tuple[Plan, ...]
+    sms: tuple[SmsPrice, ...] = ()  # paid SMS notices (R21): none listed, none billed
 
 
 def default_text() -> str:
@@ -31,9 +32,10 @@ def load(text: str) -> Tariffs:
     vat = _decimal(raw, "vat_rate", "the file", "0.21")
     rules = tuple(_rule(e, n, vat) for n, e in enumerate(raw.get("caller", []), 1))
     plans = tuple(_plan(e, n, vat) for n, e in enumerate(raw.get("plan", []), 1))
+    sms = tuple(_sms(e, n, vat) for n, e in enumerate(raw.get("sms", []), 1))
     if not rules:
         raise TariffError("no [[caller]] rules: every call needs a rule, even a free one")
-    return Tariffs(rules, plans)
+    return Tariffs(rules, plans, sms)
 
 
 def _rate(e: dict[str, Any], where: str, vat: Decimal) -> Rate:
@@ -78,6 +80,20 @@ def _plan(e: dict[str, Any], n: int, vat: Decimal) -> Plan:
     return Plan(
         str(e["name"]), _rate(e, where, vat), _validity(e, where), _decimal(e, "monthly_minimum", where, "0")
     )
+
+
+def _sms(e: dict[str, Any], n: int, vat: Decimal) -> SmsPrice:
+    where = f"sms price {n} ({e.get('name', 'unnamed')})"
+    try:
+        return SmsPrice(
+            name=str(e.get("name", f"sms {n}")),
+            price_per_message=_decimal(e, "price_per_message", where),
+            validity=_validity(e, where),
+            vat_included=bool(e.get("vat_included", False)),
+            vat_rate=_decimal(e, "vat_rate", where, str(vat)),
+        )
+    except ValueError as err:
+        raise TariffError(f"{where}: price and VAT must be 0 or more") from err
 
 
 def _numbers(e: dict[str, Any], key: str, where: str) -> tuple[str, ...]:

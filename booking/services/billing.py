@@ -9,10 +9,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from booking.domain import tariff_file
+from booking.domain.addresses import normalise_email
 from booking.domain.bounds import FIRST_YEAR, LAST_YEAR
 from booking.domain.clock import Clock
-from booking.domain.errors import NotFound, RuleViolation, TariffError
-from booking.domain.rating import RatedLeg, rate_leg
+from booking.domain.errors import AddressError, NotFound, RuleViolation, TariffError
+from booking.domain.month_end import ProfileMail
+from booking.domain.rating import RatedLeg, rate_leg, rate_sms
 from booking.domain.statement import ReportRow, Statement, session_report, statement, statement_csv
 from booking.domain.tariff import Plan, plan_for
 from booking.domain.tariff_changes import changed_entries, check_notice
@@ -162,23 +164,49 @@ class BillingService:
     # --- statements and reports -------------------------------------------------------------
 
     def statement(self, profile_id: int, month: str) -> Statement:
-        self.rate_month(month)
+        return self.statement_and_csv(profile_id, month)[0]
+
+    def statement_csv(self, profile_id: int, month: str) -> str:
+        return self.statement_and_csv(profile_id, month)[1]
+
+    def statement_and_csv(self, profile_id: int, month: str, rate: bool = True) -> tuple[Statement, str]:
+        """The statement and its CSV from one read. ``rate``: rate the month first (the
+        month-end run rates once, then builds every organizer's)."""
+        if rate:
+            self.rate_month(month)
         _, t = self.tariffs()
-        since, _ = month_bounds(month, self.tz)
+        since, until = month_bounds(month, self.tz)
         with self._uow(read_only=True) as tx:
             store = tx.billing
             rated = store.rated(month, profile_id)
             legs = store.legs([r.uniqueid for r in rated])
             plan = plan_for(t.plans, store.plan_of(profile_id) or DEFAULT_PLAN, since.date())
-        return statement(profile_id, month, plan, rated, legs)
+            sms = [rate_sms(m, t.sms, self.tz) for m in tx.statements.paid_sms(since, until, profile_id)]
+        s = statement(profile_id, month, plan, rated, legs, sms)
+        return s, statement_csv(s, rated, legs)
 
-    def statement_csv(self, profile_id: int, month: str) -> str:
-        s = self.statement(profile_id, month)
+    # --- where statements and reports are e-mailed ------------------------------------------
+
+    def mail_settings(self, profile_id: int) -> tuple[str | None, ProfileMail]:
+        """(the profile's own address, what is in force: that one or its ordering address)."""
         with self._uow(read_only=True) as tx:
-            store = tx.billing
-            rated = store.rated(month, profile_id)
-            legs = store.legs([r.uniqueid for r in rated])
-        return statement_csv(s, rated, legs)
+            found = tx.statements.profile_mail(profile_id)
+            own = tx.statements.own_mail_address(profile_id)
+        if found is None:
+            raise NotFound(f"no profile {profile_id}")
+        return own, found
+
+    def set_mail_settings(self, profile_id: int, address: str | None, reports: bool) -> ProfileMail:
+        """Where statements (and, when ``reports``, each session's report) are e-mailed; no
+        address: the one the profile orders by e-mail from, if any."""
+        try:
+            clean = normalise_email(address) if address and address.strip() else None
+        except AddressError as e:
+            raise RuleViolation("address", str(e), "bad_address") from e
+        with self._uow() as tx:
+            if not tx.statements.set_profile_mail(profile_id, clean, reports):
+                raise NotFound(f"no profile {profile_id}")
+        return self.mail_settings(profile_id)[1]
 
     def sessions(self, profile_id: int, reservation_id: int) -> list[tuple[str, datetime, int]]:
         """A reservation's sessions (R29): id, first join, legs."""

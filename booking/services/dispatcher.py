@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -26,6 +27,10 @@ from booking.services.ports import UnitOfWork
 from booking.settings import MessagingSettings
 
 log = structlog.get_logger(__name__)
+
+# Renders a message of a kind the reservation alone cannot (a post-conference report): its
+# (subject, body), or None when it has nothing to say any more.
+Renderer = Callable[[Message], "tuple[str, str] | None"]
 
 
 class Dispatcher:
@@ -48,6 +53,11 @@ class Dispatcher:
         }
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._renderers: dict[Kind, Renderer] = {}
+
+    def add_renderer(self, kind: Kind, render: Renderer) -> None:
+        """Who renders messages of ``kind`` queued without a body (composition root)."""
+        self._renderers[kind] = render
 
     # --- one pass (blocking: runs in a worker thread) ---------------------------------------
 
@@ -72,7 +82,9 @@ class Dispatcher:
             if m.channel is Channel.SMS:
                 gateway.send_sms(m.recipient, body)  # type: ignore[union-attr]
             else:
-                gateway.send_mail(m.recipient, subject, body, self._message_id(m))  # type: ignore[union-attr]
+                with self._uow(read_only=True) as tx:
+                    files = tx.attachments.of(m.key)  # the statement's PDF and CSV, as built
+                gateway.send_mail(m.recipient, subject, body, self._message_id(m), files)  # type: ignore[union-attr]
         except Undeliverable as e:  # the gateway can never take it (too long): no point retrying
             self._failed(m, str(e), give_up=True)
             return False
@@ -104,6 +116,9 @@ class Dispatcher:
         """(subject, body); None when the message no longer has anything to say."""
         if m.body is not None:
             return m.subject, m.body
+        render = self._renderers.get(m.kind)
+        if render is not None:
+            return render(m)
         if m.reservation_id is None:
             return None
         with self._uow(read_only=True) as tx:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+
+from booking.domain.messages import Attachment
 
 
 class SmsGateway(Protocol):
@@ -10,4 +13,6 @@ class SmsGateway(Protocol):
 
 
 class MailGateway(Protocol):
-    def send_mail(self, to: str, subject: str, body: str, message_id: str) -> None: ...
+    def send_mail(
+        self, to: str, subject: str, body: str, message_id: str, attachments: Sequence[Attachment] = ()
+    ) -> None: ...

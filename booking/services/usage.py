@@ -8,6 +8,7 @@ but missing from the store are opened. Replayed events change nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,8 +17,11 @@ from booking.domain.errors import NotFound
 from booking.domain.model import Role
 from booking.domain.usage import EndReason, Leg, is_mobile
 from booking.services.dialin import pick_reservation
-from booking.services.ports import UnitOfWork
+from booking.services.ports import Transaction, UnitOfWork
 from booking.settings import BookingSettings
+
+# Runs in the transaction that closed a leg (the post-conference report is queued there).
+LegClosed = Callable[[Transaction, Leg, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,13 @@ class LiveLeg:
 
 
 class UsageService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, on_closed: LegClosed | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._s = settings
+        self._on_closed = on_closed
 
     def record_join(
         self,
@@ -75,7 +82,12 @@ class UsageService:
         self, uniqueid: str, reason: EndReason = EndReason.LEFT, at: datetime | None = None
     ) -> bool:
         with self._uow() as tx:
-            return tx.usage.close(uniqueid, at or self._clock.now(), reason)
+            closed = tx.usage.close(uniqueid, at or self._clock.now(), reason)
+            if closed and self._on_closed is not None:
+                leg = tx.usage.get(uniqueid)
+                if leg is not None:
+                    self._on_closed(tx, leg, self._clock.now())
+            return closed
 
     def reconcile(self, live: list[LiveLeg]) -> tuple[int, int]:
         """After a restart: close legs Asterisk no longer has, open the ones it has that we

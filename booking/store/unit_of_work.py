@@ -28,6 +28,7 @@ from booking.store.live import LiveRepository
 from booking.store.messaging import MessagingRepository
 from booking.store.pin_attempts import PinAttemptsRepository
 from booking.store.reservations import ReservationRepository
+from booking.store.statements import AttachmentRepository, StatementRepository
 from booking.store.usage import UsageRepository
 from booking.store.web_sessions import WebSessionRepository
 
@@ -81,6 +82,15 @@ class SqlTransaction:
     @cached_property
     def web_sessions(self) -> WebSessionRepository:
         return WebSessionRepository(self._conn)
+
+    @cached_property
+    def statements(self) -> StatementRepository:
+        """The month-end run, the profiles' mail settings, the paid SMS sent."""
+        return StatementRepository(self._conn)
+
+    @cached_property
+    def attachments(self) -> AttachmentRepository:
+        return AttachmentRepository(self._conn)
 
 
 class SqlUnitOfWork:

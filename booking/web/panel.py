@@ -24,6 +24,7 @@ from booking.services.messaging import MessagingService
 from booking.settings import BookingSettings
 from booking.web.panel_base import KIND_LABELS, Organizer, Panel, state_of, tz_of
 from booking.web.panel_forms import sentence
+from booking.web.panel_mail import add_mail_routes
 from booking.web.panel_messages import add_message_routes
 from booking.web.panel_reservations import add_reservation_routes
 from booking.web.render import pages
@@ -57,6 +58,7 @@ def panel_router(
         add_message_routes(router, panel, messaging)
     if billing is not None:
         _add_statement_routes(router, panel, billing)
+        add_mail_routes(router, billing)  # where statements and reports are e-mailed
     return router
 
 

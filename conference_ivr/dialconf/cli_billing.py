@@ -2,8 +2,9 @@
 
 `dialconf tariff show > t.toml`, edit, `dialconf tariff load t.toml --note "O2 from May"`;
 `dialconf rate 2027-03`; `dialconf statement acme 2027-03 [--csv]`; `dialconf plan acme
-professional`. Months are YYYY-MM, calendar months of the service's time zone. Exit codes as
-in cli_booking: 1 refused or not found, 2 unusable input; one line on stderr, no traceback.
+professional`; `dialconf month-end [2027-03] [--again]` (statements e-mailed, R51).
+Months are YYYY-MM, calendar months of the service's time zone. Exit codes as in cli_booking:
+1 refused or not found, 2 unusable input; one line on stderr, no traceback.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from booking.domain.errors import NotFound
 from booking.domain.statement import Statement
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
+from booking.services.month_end import MonthEndService
 from conference_ivr.dialconf.cli_answer import answered
 from conference_ivr.errors import UsageError
 from conference_ivr.settings import Settings
 
-COMMANDS = ("tariff", "rate", "statement", "plan")
+COMMANDS = ("tariff", "rate", "statement", "plan", "month-end")
 # Refusals that mean the input itself cannot be used (exit 2); any other rule refuses (exit 1).
 UNUSABLE = frozenset({"bad_tariff", "bad_month", "unknown_plan"})
 # `tariff show` heads the TOML with this comment; `tariff load` drops it, so the two round-trip.
@@ -52,6 +54,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     stmt.add_argument("month", help="YYYY-MM")
     stmt.add_argument("--csv", action="store_true", help="CSV (one row per leg, then the totals)")
 
+    month_end = sub.add_parser(
+        "month-end",
+        help="run or resume a month's month-end: statements built and e-mailed with PDF and CSV (R51)",
+    )
+    month_end.add_argument("month", nargs="?", help="YYYY-MM (default: the last month that ended)")
+    month_end.add_argument(
+        "--again",
+        action="store_true",
+        help="rebuild and e-mail every statement again, though the run finished",
+    )
+
     plan = sub.add_parser("plan", help="set a profile's plan (on_demand, professional, ...)")
     plan.add_argument("profile", help="profile name")
     plan.add_argument("plan", help="a plan of the tariff in force")
@@ -67,6 +80,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     def command() -> int:
         services = build_services(settings)
+        if args.command == "month-end":
+            return _month_end(args, services.month_end)
         return handlers[args.command](args, services.booking, services.billing)
 
     return answered(command, UNUSABLE)
@@ -124,6 +139,16 @@ def _plan(args: argparse.Namespace, booking: BookingService, billing: BillingSer
     return 0
 
 
+def _month_end(args: argparse.Namespace, month_end: MonthEndService) -> int:
+    """The e-mails go into the outbox: the running service's dispatcher sends them."""
+    run = month_end.run(args.month or month_end.due(), again=args.again)
+    print(
+        f"{run.month}: month-end revision {run.revision}, {run.statements} statements, "
+        f"{run.mailed} e-mailed (queued in the outbox; `dialconf run` sends them)"
+    )
+    return 0
+
+
 # --- statement --------------------------------------------------------------------------
 
 
@@ -160,6 +185,7 @@ def statement_table(s: Statement, name: str, billing: BillingService) -> str:
     for label, amount in (
         ("usage", s.usage_net),
         ("monthly minimum top-up", s.minimum_top_up),
+        (f"SMS notices ({len(s.sms)})", s.sms_net),
         ("net", s.net),
         (f"VAT {(s.vat_rate * 100).normalize():f} %", s.vat),
         ("gross", s.gross),

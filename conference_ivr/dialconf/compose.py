@@ -88,7 +88,9 @@ def build_messaging_runtime(settings: Settings, dkim_dns: TxtLookup | None = Non
     services = build_services(settings, sms=sms, mail=SmtpMailGateway(m.mail))
     dkim = DkimVerifier(m.mail.dkim, dkim_dns)
     intake = MailIntake(m.mail, mail_handler(services.messaging), dkim) if m.mail.intake else None
-    return Messaging(services, MessagingRuntime(services.messaging, kannel, kannel_dir, intake), key)
+    month_end = services.month_end if m.month_end.run else None
+    runtime = MessagingRuntime(services.messaging, kannel, kannel_dir, intake, month_end)
+    return Messaging(services, runtime, key)
 
 
 def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter] = ()) -> FastAPI:
@@ -109,6 +111,7 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         limits=settings.api.limits,
         session_cookie=SESSION_COOKIE,
     )
+    app.state.month_end = s.month_end  # POST /api/billing/{month}/month-end
     panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing)  # issue 8
     operator = operator_router(s.booking)  # the queue and the account plans (issue 19)
     a = settings.api

@@ -16,10 +16,12 @@ import structlog
 from sqlalchemy import Engine
 
 from booking.adapters.kept_secret import kept_secret
+from booking.adapters.statement_pdf import StatementPdf
 from booking.domain.clock import Clock, EpochScaledClock, SystemClock
 from booking.domain.compose import Composer
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import SecretFileError
+from booking.domain.messages import Kind
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
 from booking.services.confirmations import ConfirmationCodes
@@ -31,12 +33,14 @@ from booking.services.extensions import MessageExtensions
 from booking.services.figures import FiguresService
 from booking.services.gateways import MailGateway, SmsGateway
 from booking.services.messaging import MessagingService
+from booking.services.month_end import MonthEndService
 from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import Transaction, UnitOfWork
 from booking.services.queue_alert import QueueAlert
 from booking.services.replies import Recorder
+from booking.services.reports import SessionReports
 from booking.services.seats import LiveSeats
 from booking.services.senders import SenderGate
 from booking.services.usage import UsageService
@@ -64,6 +68,7 @@ class Services:
     seats: LiveSeats  # the seats live members of anytime rooms hold (R7)
     web_sessions: SessionStore
     endings: EndDecisions  # the booked end of running conferences, decided once (R9)
+    month_end: MonthEndService  # each month's statements e-mailed (R51)
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
@@ -136,13 +141,19 @@ def build_services(
     # A price change is announced by SMS (R62) through the outbox, which the running service's
     # dispatcher sends, whichever process loaded the tariff.
     billing = BillingService(uow, clock, timezone(settings), messaging.announce_price_change)
+    # The post-conference report (R53): queued as a session's last leg closes, rendered when sent.
+    reports = SessionReports(uow, billing, m.service_name, timezone(settings))
+    dispatcher.add_renderer(Kind.REPORT, reports.render)
+    me = m.month_end
+    pdf = StatementPdf(m.service_name, timezone(settings), me.pdf_font)
+    month_end = MonthEndService(uow, clock, billing, me, m.service_name, pdf, messaging.wake)
     return Services(
         settings=settings,
         clock=clock,
         uow=uow,
         booking=booking,
         dialin=dialin,
-        usage=UsageService(uow, clock, rules),
+        usage=UsageService(uow, clock, rules, on_closed=reports.queue),
         dialout=DialOutService(uow, clock, dialout_rules(settings)),
         messaging=messaging,
         billing=billing,
@@ -150,6 +161,7 @@ def build_services(
         seats=seats,
         web_sessions=SessionStore(uow, clock),
         endings=endings,
+        month_end=month_end,
     )
 
 

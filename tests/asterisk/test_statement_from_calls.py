@@ -14,12 +14,16 @@ from decimal import Decimal
 
 import pytest
 
+from booking.adapters.mail import SmtpMailGateway
 from booking.domain.clock import ScaledClock
+from booking.domain.messages import Kind, Message
 from booking.domain.rating import RatedLeg
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave, ConfbridgeMember
+from conference_ivr.dialconf.services import build_services
 from tests.support.caller import LocalCaller
 from tests.support.events import Predicate
 from tests.support.poll import until
+from tests.support.smtp import body, smtp_sink
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 
 SPEED = 30.0
@@ -87,4 +91,43 @@ async def test_a_statement_and_a_report_from_real_calls(fast: System) -> None:
     assert landline_row.caller_gross > 0 and o2_row.caller_gross > 0
 
     csv = billing.statement_csv(profile, month).splitlines()
-    assert len(csv) == 1 + 2 + 5 and csv[-1].endswith(f"{s.gross},total:gross,")
+    assert len(csv) == 1 + 2 + 6 and csv[-1].endswith(f"{s.gross},total:gross,")
+
+
+async def test_the_report_is_e_mailed_after_a_session_when_the_profile_asks(fast: System) -> None:
+    r = fast.booking.book(fast.clock.now() - timedelta(minutes=1), 60, seats=5, profile="reports")
+    assert r.id is not None
+    fast.services.billing.set_mail_settings(r.room.profile_id, "boss@reports.example", reports=True)
+    first = fast.caller("8000", caller_id="+420602111001")
+    second = fast.caller("8001", caller_id="+420221333001")
+    for c, pin in ((first, r.room.admin_pin), (second, r.room.pin)):
+        await c.join(r.room.conference_number, pin, say_name_s=1.0)
+        await fast.events.wait_for(event(ConfbridgeJoin, c), timeout=20)
+
+    def reports() -> list[Message]:
+        with fast.services.uow(read_only=True) as tx:
+            return [m for m in tx.messages.outbox("boss@reports.example") if m.kind is Kind.REPORT]
+
+    await first.hangup()
+    await fast.events.wait_for(event(ConfbridgeLeave, first), timeout=20)
+    await second.hangup()
+    await fast.events.wait_for(event(ConfbridgeLeave, second), timeout=20)
+    # Queued in the outbox with the session's last leg (this controller has no mail gateway):
+    [queued] = await until(reports, blocking=True, what="the report queued as the session ended")
+    assert queued.body is None  # rendered when sent: by then every leg is closed and rated
+
+    # The service that sends mail (dialconf run's messaging runtime) takes it from the outbox.
+    settings = fast.settings
+    with smtp_sink(settings.messaging.mail.relay_port) as relay:
+        sender = build_services(settings, fast.clock, mail=SmtpMailGateway(settings.messaging.mail))
+        try:
+            dispatcher = sender.messaging.dispatcher
+            assert dispatcher is not None
+            await until(lambda: dispatcher.send_due() > 0, blocking=True, what="the report sent")
+        finally:
+            sender.close()
+        mail = relay.wait_for(lambda m: "boss@reports.example" in str(m["To"]))
+    assert str(mail["Subject"]).startswith(f"Dialconf: report of conference {r.room.conference_number}")
+    text = body(mail)
+    assert "+420602111001" in text and "+420221333001" in text and "moderator" in text
+    assert "2 participant legs" in text

@@ -39,6 +39,10 @@ NEW_PATHS = {
     ("post", "/api/billing/{month}/rate"),
     ("put", "/api/profiles/{profile_id}/plan"),
     ("get", "/api/profiles/{profile_id}/statements/{month}"),
+    ("get", "/api/me/mail"),
+    ("put", "/api/me/mail"),
+    ("put", "/api/profiles/{profile_id}/mail"),
+    ("post", "/api/billing/{month}/month-end"),
 }
 
 
@@ -50,7 +54,9 @@ def api(tmp_path: Path) -> Iterator[Api]:
     clock = FakeClock(NOW)
     services = services_on(engine, clock, data_dir=tmp_path)
     try:
-        with TestClient(api_app(services, OPERATOR_TOKEN, messaging=False, dialout=False)) as client:
+        app = api_app(services, OPERATOR_TOKEN, messaging=False, dialout=False)
+        app.state.month_end = services.month_end  # as build_api serves it
+        with TestClient(app) as client:
             yield Api(client, services.booking, clock, services)
     finally:
         engine.dispose()
@@ -124,7 +130,7 @@ def test_the_statement_as_csv(api: Api) -> None:
     assert f'filename="statement-{MONTH}.csv"' in r.headers["content-disposition"]
     rows = r.text.splitlines()
     assert rows[0].split(",")[:3] == ["joined_at", "left_at", "conference"]
-    assert len(rows) == 1 + len(CALLS) + 5 and rows[-1].split(",")[8:10] == ["239.58", "total:gross"]
+    assert len(rows) == 1 + len(CALLS) + 6 and rows[-1].split(",")[8:10] == ["239.58", "total:gross"]
 
 
 def test_a_bad_month_is_named(api: Api) -> None:
@@ -252,3 +258,43 @@ def test_without_billing_the_endpoints_are_absent(tmp_path: Path) -> None:
     with running_api(tmp_path) as plain:
         paths = plain.client.get("/openapi.json").json()["paths"]
         assert not {p for _, p in NEW_PATHS} & set(paths)
+
+
+def test_mail_settings_by_the_organizer_and_the_operator(api: Api) -> None:
+    me = api.profile("acme")
+    assert get(api, "/api/me/mail", me) == {
+        "profile_id": profile_id(api, "acme"),
+        "address": None,
+        "sends_to": None,
+        "reports": False,
+    }
+    put = api.client.put("/api/me/mail", headers=me, json={"address": "boss@acme.example", "reports": True})
+    assert put.status_code == 200 and put.json()["sends_to"] == "boss@acme.example" and put.json()["reports"]
+    bad = api.client.put("/api/me/mail", headers=me, json={"address": "no address", "reports": True})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "address"
+    assert get(api, "/api/me/mail", me)["address"] == "boss@acme.example"  # nothing half-stored
+    pid = profile_id(api, "acme")
+    off = api.client.put(f"/api/profiles/{pid}/mail", headers=api.operator, json={"reports": False})
+    assert off.status_code == 200 and off.json() == {
+        "profile_id": pid,
+        "address": None,
+        "sends_to": None,
+        "reports": False,
+    }
+    assert api.client.put("/api/profiles/999/mail", headers=api.operator, json={}).status_code == 404
+    assert api.client.put(f"/api/profiles/{pid}/mail", headers=me, json={}).status_code in (401, 403)
+
+
+def test_the_operator_runs_a_month_end_and_a_repeat_changes_nothing(api: Api) -> None:
+    held(api)
+    first = api.client.post(f"/api/billing/{MONTH}/month-end", headers=api.operator)
+    assert first.status_code == 200, first.text
+    assert (first.json()["revision"], first.json()["statements"], first.json()["mailed"]) == (1, 1, 0)
+    again = api.client.post(f"/api/billing/{MONTH}/month-end", headers=api.operator)
+    assert again.json() == first.json()
+    rerun = api.client.post(f"/api/billing/{MONTH}/month-end", headers=api.operator, json={"again": True})
+    assert rerun.json()["revision"] == 2
+    bad = api.client.post("/api/billing/2026-3/month-end", headers=api.operator)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "month"
+    s = get(api, f"/api/statements/{MONTH}", api.profile("acme"))
+    assert (s["sms_count"], s["sms_net"]) == (0, "0.00")

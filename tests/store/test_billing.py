@@ -106,7 +106,7 @@ def test_a_monthly_statement_and_its_csv(store: Store, billing: BillingService) 
     )
     csv = billing.statement_csv(r.room.profile_id, "2027-03")
     rows = csv.splitlines()
-    assert rows[0].startswith("joined_at,left_at,conference") and len(rows) == 1 + 5 + 5
+    assert rows[0].startswith("joined_at,left_at,conference") and len(rows) == 1 + 5 + 6  # sms_net too
     assert "'+420601234567" in csv  # a spreadsheet keeps it as text
     assert rows[-1].split(",")[8:10] == ["275.88", "total:gross"]
 

@@ -3,6 +3,7 @@ protocol tiers; the sms tier uses the real Kannel and SMTP servers instead)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from booking.domain.addresses import normalise_email
 from booking.domain.clock import FakeClock
 from booking.domain.errors import DeliveryError
 from booking.domain.keyword import confirmation_code
-from booking.domain.messages import Channel, Inbound, Message, Outcome
+from booking.domain.messages import Attachment, Channel, Inbound, Message, Outcome
 from booking.services.booking import BookingService
 from booking.services.messaging import MessagingService
 from conference_ivr.dialconf.services import build_services
@@ -26,6 +27,7 @@ class Sent:
     text: str
     subject: str = ""
     message_id: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -40,10 +42,12 @@ class RecordingGateway:
             raise DeliveryError("gateway down")
         self.sent.append(Sent(Channel.SMS, to, text))
 
-    def send_mail(self, to: str, subject: str, body: str, message_id: str) -> None:
+    def send_mail(
+        self, to: str, subject: str, body: str, message_id: str, attachments: Sequence[Attachment] = ()
+    ) -> None:
         if self.fail:
             raise DeliveryError("relay down")
-        self.sent.append(Sent(Channel.EMAIL, to, body, subject, message_id))
+        self.sent.append(Sent(Channel.EMAIL, to, body, subject, message_id, tuple(attachments)))
 
     def to(self, address: str) -> list[Sent]:
         return [s for s in self.sent if s.to == address]

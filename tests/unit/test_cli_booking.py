@@ -396,10 +396,11 @@ def test_statement_of_an_empty_month(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "statement", "acme", "2027-03")
     assert code == 0 and "statement of 'acme' for 2027-03, plan on_demand" in out
     assert "(no sessions this month)" in out
-    totals = dict(line.rsplit(None, 1) for line in out.splitlines()[-6:])
+    totals = dict(line.rsplit(None, 1) for line in out.splitlines()[-7:])
     assert totals == {
         "usage": "0.00",
         "monthly minimum top-up": "0.00",
+        "SMS notices (0)": "0.00",
         "net": "0.00",
         "VAT 21 %": "0.00",
         "gross": "0.00",
@@ -410,6 +411,18 @@ def test_statement_of_an_empty_month(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and rows[0].startswith("joined_at,") and rows[-1] == ",,,,,,,,0.00,total:gross,"
 
 
+def test_month_end_runs_once_and_again_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "profile", "create", "acme")[0] == 0
+    code, out, _ = run(capsys, "month-end", "2027-03")
+    assert code == 0 and out.startswith("2027-03: month-end revision 1, 0 statements, 0 e-mailed")
+    assert run(capsys, "month-end", "2027-03")[1].startswith("2027-03: month-end revision 1,")  # done
+    assert run(capsys, "month-end", "2027-03", "--again")[1].startswith("2027-03: month-end revision 2,")
+    code, out, _ = run(capsys, "month-end")  # the last month that ended
+    assert code == 0 and "month-end revision 1" in out
+    code, _, err = run(capsys, "month-end", "March")
+    assert code == 2 and err.startswith("dialconf: month: a month is written YYYY-MM")
+
+
 def test_billing_commands_name_an_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["statement", "nobody", "2027-03"], ["plan", "nobody", "professional"]):
         code, out, err = run(capsys, *argv)
@@ -417,7 +430,9 @@ def test_billing_commands_name_an_unknown_profile(capsys: pytest.CaptureFixture[
         assert err.startswith("dialconf: no profile 'nobody'") and len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize("argv", [["tariff"], ["tariff", "load"], ["rate"], ["statement"], ["plan"]])
+@pytest.mark.parametrize(
+    "argv", [["tariff"], ["tariff", "load"], ["rate"], ["statement"], ["plan"], ["month-end"]]
+)
 def test_billing_commands_have_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main([*argv, "--help"])

@@ -86,3 +86,24 @@ def test_members_at_50_percent_extrapolated_past_the_last_step_and_said_so() -> 
     found = members_at(steps, idle=1.0, threshold=50.0)
     assert found == {"members": 245, "how": "extrapolated past 200"}  # 0.2 % per member from idle
     assert members_at([], idle=1.0, threshold=50.0)["members"] is None
+
+
+def test_media_plot_draws_each_layouts_curve(tmp_path: Path) -> None:
+    from bench.media_plot import plot
+
+    def layout(c: int, points: list[tuple[int, float]]) -> dict[str, object]:
+        return {
+            "variant": "shipped",
+            "conferences": c,
+            "idle": {"asterisk_pct": 0.5},
+            "steps": [{"members": n, "asterisk_pct": pct} for n, pct in points],
+            "members_at_50": {"members": 240},
+        }
+
+    layouts = [layout(1, [(50, 10.0), (180, 36.0), (260, 52.0)]), layout(15, [(60, 13.0), (255, 51.0)])]
+    png = plot(layouts, 50.0, tmp_path / "media.png", "title")
+    assert png is not None
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000  # two panels with their lines, not an empty canvas
+    assert plot([layout(1, [])], 50.0, tmp_path / "none.png", "t") is None
+    assert not (tmp_path / "none.png").exists()

@@ -19,6 +19,7 @@ from booking.services.ports.calls import Billing, DialOuts, Usage
 from booking.services.ports.live import Live
 from booking.services.ports.messaging import Confirmations, Messages
 from booking.services.ports.reservations import Reservations
+from booking.services.ports.statements import Attachments, Statements
 
 
 class Transaction(Protocol):
@@ -42,6 +43,10 @@ class Transaction(Protocol):
     def web_sessions(self) -> WebSessions: ...
     @property
     def live(self) -> Live: ...
+    @property
+    def statements(self) -> Statements: ...
+    @property
+    def attachments(self) -> Attachments: ...
 
 
 class UnitOfWork(Protocol):
@@ -51,6 +56,7 @@ class UnitOfWork(Protocol):
 
 
 __all__ = [
+    "Attachments",
     "Billing",
     "Confirmations",
     "DialOuts",
@@ -58,6 +64,7 @@ __all__ = [
     "Messages",
     "PinAttempts",
     "Reservations",
+    "Statements",
     "Transaction",
     "UnitOfWork",
     "Usage",

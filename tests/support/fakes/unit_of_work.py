@@ -24,6 +24,7 @@ from tests.support.fakes.unsupported import (
     UnsupportedMessages,
     UnsupportedWebSessions,
 )
+from tests.support.fakes.unsupported_statements import UnsupportedAttachments, UnsupportedStatements
 
 
 class FakeTransaction:
@@ -39,6 +40,8 @@ class FakeTransaction:
         self.billing = UnsupportedBilling()
         self.web_sessions = UnsupportedWebSessions()
         self.live = FakeLive(state)
+        self.statements = UnsupportedStatements()
+        self.attachments = UnsupportedAttachments()
 
 
 class FakeUnitOfWork:

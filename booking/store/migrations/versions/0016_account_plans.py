@@ -2,14 +2,14 @@
 rooms, R27; provider: any number, R45). Every existing profile is on the panel plan.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
