@@ -181,6 +181,10 @@ class MailSettings(BaseModel):
     relay_host: str = "127.0.0.1"  # replies and notices go out through this SMTP relay
     relay_port: int = 25
     from_address: str = "conference@localhost"
+    # R3/R4: each request that enters the operator queue is mailed here ("" sends none), in this
+    # language (a text catalogue's: en cs pl de fr).
+    operator_address: str = "operator@localhost"
+    operator_language: str = "en"
     max_bytes: int = 256 * 1024  # an order is a line of text; anything bigger is refused
     new_senders_per_domain_per_hour: int = Field(10, ge=0)  # new profiles per From domain per hour
     dkim: DkimSettings = Field(default_factory=DkimSettings)

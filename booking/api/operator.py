@@ -1,4 +1,5 @@
-"""Operator endpoints (operator token): profiles and the queue of over-limit requests (R3, R4)."""
+"""Operator endpoints (operator token): profiles and their account plans (R27, R45), and the
+queue of over-limit requests (R3, R4)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,21 @@ from fastapi import APIRouter, status
 
 from booking.api import errors
 from booking.api.auth import DialIn, Operator, Service
-from booking.api.inputs import LockoutKey, ReservationId
-from booking.api.schemas import PinLockoutOut, ProfileCreated, ProfileIn, QueuedOut, RejectIn
+from booking.api.inputs import LockoutKey, ProfileId, ReservationId
+from booking.api.schemas import (
+    AccountPlanIn,
+    MessageOut,
+    PinLockoutOut,
+    ProfileCreated,
+    ProfileIn,
+    ProfileOut,
+    QueuedOut,
+    RejectIn,
+)
 from booking.domain.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["operator"], dependencies=[Operator], responses=errors.UNAUTHORIZED)
+NO_PROFILE: errors.Responses = {404: {"model": MessageOut, "description": "no such profile"}}
 
 
 @router.post(
@@ -22,7 +33,19 @@ router = APIRouter(prefix="/api", tags=["operator"], dependencies=[Operator], re
 )
 def create_profile(body: ProfileIn, svc: Service) -> ProfileCreated:
     profile, token = svc.create_profile(body.name, body.language)
-    return ProfileCreated(id=profile.id, name=profile.name, language=profile.language, token=token)
+    return ProfileCreated(**ProfileOut.of(profile).model_dump(), token=token)
+
+
+@router.put(
+    "/profiles/{profile_id}/account-plan",
+    summary="Put a profile on an account plan",
+    description="`panel` (every profile's default): at most 3 active rooms at once (R27); `provider`: "
+    "any number of rooms in parallel, each with its own codes (R45). Not the tariff's plan "
+    "(`PUT /api/profiles/{profile_id}/plan`). The profile's rooms stay as they are.",
+    responses={**NO_PROFILE, **errors.INVALID},
+)
+def set_account_plan(profile_id: ProfileId, body: AccountPlanIn, svc: Service) -> ProfileOut:
+    return ProfileOut.of(svc.set_account_plan(profile_id, body.account_plan))
 
 
 @router.get("/queue", summary="Requests waiting for an operator", tags=["queue"])

@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from booking.api.inputs import LINE, Line, Moment, Positive
+from booking.domain.account_plans import AccountPlan
 from booking.domain.errors import RuleViolation
 from booking.domain.model import Profile, Reservation, ReservationKind, ReservationStatus
 from booking.domain.pin_guard import Attempts
@@ -44,10 +45,20 @@ class ProfileOut(BaseModel):
     id: int
     name: str
     language: str
+    account_plan: AccountPlan = Field(
+        description="panel: at most 3 active rooms (R27); provider: any number of rooms (R45)"
+    )
 
     @classmethod
     def of(cls, p: Profile) -> ProfileOut:
-        return cls(id=p.id, name=p.name, language=p.language)
+        return cls(id=p.id, name=p.name, language=p.language, account_plan=p.account_plan)
+
+
+class AccountPlanIn(_In):
+    account_plan: AccountPlan = Field(
+        examples=["provider"],
+        description="panel (the default: at most 3 active rooms, R27) or provider (any number, R45)",
+    )
 
 
 class ProfileCreated(ProfileOut):

@@ -1,9 +1,10 @@
 """The order keyword of SMS and e-mail (R1, R2): ``conf|konf ddmm hhmm ddd nn``.
 
-Also the self-service commands beyond the sources: ``status`` / ``stav`` and
-``cancel [number]`` / ``zrus [number]``. The parser is pure: it takes the text, the current
-instant and the service's time zone, and returns a typed command or raises ``KeywordError``
-with a stable code and the values a translated message needs. It never raises anything else.
+Also the self-service commands beyond the sources: ``status`` / ``stav``, ``cancel [number]`` /
+``zrus [number]`` and ``extend [number] [minutes]`` / ``prodluz`` (R9 on request: the running
+conference's booked end moved). The parser is pure: it takes the text, the current instant and
+the service's time zone, and returns a typed command or raises ``KeywordError`` with a stable
+code and the values a translated message needs. It never raises anything else.
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ from booking.domain.errors import KeywordError
 ORDER_KEYWORDS = {"conf": "en", "konf": "cs"}
 STATUS_KEYWORDS = {"status": "en", "stav": "cs"}
 CANCEL_KEYWORDS = {"cancel": "en", "zrus": "cs", "zrusit": "cs"}
+# Each text catalogue's own word ("przedłuż" keeps its ł: NFKD has no decomposition for it).
+EXTEND_KEYWORDS = {
+    "extend": "en",
+    "prodluz": "cs",
+    "prodlouzit": "cs",
+    "przedluz": "pl",
+    "przedłuz": "pl",
+    "verlangern": "de",
+    "prolonger": "fr",
+}
+# ``extend 30`` means minutes, ``extend 123456`` a conference: a lone number this long or
+# longer is a conference number (they have 6 digits unless an operator set fewer, never < 4).
+EXTEND_NUMBER_DIGITS = 4
 # An e-mail confirms a waiting order with ``confirm <code>`` (in the subject or the first line).
 CONFIRM_KEYWORDS = frozenset(("confirm", "potvrdit", "potvrzuji", "potwierdz", "bestatigen", "confirmer"))
 FIELDS = ("date", "time", "minutes", "participants")
@@ -31,6 +45,7 @@ MAX_INVITEES = 20
 _DATE = re.compile(r"^(?:(\d{2})(\d{2})|(\d{1,2})[./-](\d{1,2})\.?)$")
 _TIME = re.compile(r"^(?:(\d{1,2})(\d{2})|(\d{1,2})[:.](\d{2}))$")
 _NUMBER = re.compile(r"^(\d{1,6})(?:min|m)?$")
+_BARE_MINUTES = re.compile(rf"^\d{{1,{EXTEND_NUMBER_DIGITS - 1}}}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _PHONE = re.compile(r"^\+?\d{6,15}$")
 _CONFERENCE = re.compile(r"^\d{3,12}$")
@@ -58,7 +73,14 @@ class CancelOrder:
     conference_number: str | None  # None: the sender's only booking
 
 
-Command = Order | StatusQuery | CancelOrder
+@dataclass(frozen=True)
+class ExtendOrder:
+    lang: str
+    conference_number: str | None  # None: the sender's only running conference
+    minutes: int | None  # None: the service's extension period
+
+
+Command = Order | StatusQuery | CancelOrder | ExtendOrder
 
 
 def normalise(text: str) -> list[str]:
@@ -98,6 +120,8 @@ def parse(text: str, now: datetime, tz: ZoneInfo, grace: timedelta = timedelta(m
         if rest and not _CONFERENCE.match(rest[0]):
             raise KeywordError("bad_conference", lang, value=rest[0])
         return CancelOrder(lang, rest[0] if rest else None)
+    if head in EXTEND_KEYWORDS:
+        return _extend(EXTEND_KEYWORDS[head], rest)
     if head not in ORDER_KEYWORDS:
         raise KeywordError("unknown_keyword", None, word=head[:20])
     return _order(ORDER_KEYWORDS[head], rest, now, tz, grace)
@@ -113,6 +137,24 @@ def _order(lang: str, words: list[str], now: datetime, tz: ZoneInfo, grace: time
     invitees = _invitees(lang, words[4:])
     starts_at = next_occurrence(lang, day, month, hour, minute, now, tz, grace)
     return Order(lang, starts_at, minutes, seats, invitees)
+
+
+def _extend(lang: str, words: list[str]) -> ExtendOrder:
+    """``extend``, ``extend <minutes>``, ``extend <number>`` or ``extend <number> <minutes>``."""
+    if len(words) > 2:
+        raise KeywordError("unexpected", lang, word=words[2][:30])
+    if len(words) == 2:
+        if not _CONFERENCE.match(words[0]):
+            raise KeywordError("bad_extend", lang, value=words[0][:12])
+        return ExtendOrder(lang, words[0], _count(lang, "minutes", words[1]))
+    if not words:
+        return ExtendOrder(lang, None, None)
+    word = words[0]
+    if _BARE_MINUTES.match(word) or (_NUMBER.match(word) and not word.isdigit()):
+        return ExtendOrder(lang, None, _count(lang, "minutes", word))
+    if _CONFERENCE.match(word):
+        return ExtendOrder(lang, word, None)
+    raise KeywordError("bad_extend", lang, value=word[:12])
 
 
 def _date(lang: str, word: str) -> tuple[int, int]:

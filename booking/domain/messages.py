@@ -21,6 +21,7 @@ class Outcome(enum.StrEnum):
     INVALID = "invalid"  # the text is not a valid command; the reply says what is wrong
     STATUS = "status"
     CANCELLED = "cancelled"
+    EXTENDED = "extended"  # the sender's running conference got more time (``extend``)
     BLOCKED = "blocked"  # R12: the operator blocked the sender
     RATE_LIMITED = "rate_limited"
     IGNORED = "ignored"  # answered with silence (a blocked sender's second message, a loop)
@@ -43,6 +44,7 @@ class Kind(enum.StrEnum):
     CANCELLED = "cancelled"  # the reservation was deleted after a notice went out
     INVITATION = "invitation"  # R46: the organizer's invitation e-mail
     PRICE_CHANGE = "price_change"  # R62: a price change, announced by SMS 31 days ahead
+    OPERATOR_ALERT = "operator_alert"  # R3: a request entered the operator queue
     STATEMENT = "statement"  # R51: the month-end statement e-mailed to the organizer (PDF, CSV)
     REPORT = "report"  # R53: the post-conference report e-mailed after a session (a profile setting)
 

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from booking.domain.account_plans import DEFAULT_PLAN, AccountPlan
+
 
 class Role(enum.StrEnum):
     PARTICIPANT = "participant"
@@ -47,6 +49,7 @@ class Profile:
     id: int
     name: str
     language: str = "en"
+    account_plan: AccountPlan = DEFAULT_PLAN  # how many rooms it may hold (booking.domain.account_plans)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from booking.domain import rules
+from booking.domain.account_plans import DEFAULT_PLAN, AccountPlan, room_limit
 from booking.domain.clock import Clock
 from booking.domain.credentials import new_conference_number, new_pins
 from booking.domain.errors import CapacityExceeded, NotFound, RuleViolation
@@ -72,6 +73,27 @@ class BookingService:
         with self._uow(read_only=True) as tx:
             return tx.reservations.profile_by_token(hash_token(token))
 
+    def set_account_plan(self, profile_id: int, plan: AccountPlan) -> Profile:
+        """The operator puts a profile on another account plan; its rooms stay as they are
+        (a profile moved back to the panel plan above its limit books again once under it)."""
+        with self._uow() as tx:
+            if tx.reservations.get_profile(profile_id) is None:
+                raise NotFound(f"no profile {profile_id}")
+            tx.reservations.set_account_plan(profile_id, plan)
+            profile = tx.reservations.get_profile(profile_id)
+            assert profile is not None
+            return profile
+
+    def profiles_on_plan(self, plan: AccountPlan, limit: int = 200) -> list[Profile]:
+        with self._uow(read_only=True) as tx:
+            return tx.reservations.profiles_on_plan(plan, limit)
+
+    def room_limit(self, profile_id: int) -> int | None:
+        """How many active rooms the profile may hold (None: any number)."""
+        profile = self.profile(profile_id)
+        plan = profile.account_plan if profile is not None else DEFAULT_PLAN
+        return room_limit(plan, self._s.max_active_per_profile)
+
     def profile_named(self, name: str) -> Profile:
         with self._uow() as tx:
             profile = tx.reservations.get_profile(tx.reservations.profile_id(name, self._clock.now()))
@@ -96,15 +118,8 @@ class BookingService:
         status = ReservationStatus.PENDING if assessment.needs_operator else ReservationStatus.ACTIVE
         with self._uow() as tx:
             tx.reservations.lock_capacity()
-            if (
-                not operator
-                and tx.reservations.count_active(profile_id, now) >= self._s.max_active_per_profile
-            ):
-                raise RuleViolation(
-                    "profile",
-                    f"at most {self._s.max_active_per_profile} active rooms per profile: delete one first",
-                    "too_many_rooms",
-                )
+            if not operator:
+                self._check_room_limit(tx, profile_id, now)
             if status is ReservationStatus.ACTIVE:
                 # Suggested alternatives must themselves be bookable (R23's lead time).
                 lead = timedelta(minutes=self._s.panel_min_lead_minutes)
@@ -150,6 +165,16 @@ class BookingService:
         ends_at = starts_at + timedelta(minutes=minutes) if starts_at and minutes else None
         profile_id = self.profile_named(profile or self._s.default_profile).id
         return self.request(profile_id, BookingRequest(kind, starts_at, ends_at, seats), operator=True)
+
+    def _check_room_limit(self, tx: Transaction, profile_id: int, now: datetime) -> None:
+        """R27 on the panel plan: at most so many active rooms; none on the provider plan (R45)."""
+        profile = tx.reservations.get_profile(profile_id)
+        plan = profile.account_plan if profile is not None else DEFAULT_PLAN
+        limit = room_limit(plan, self._s.max_active_per_profile)
+        if limit is not None and tx.reservations.count_active(profile_id, now) >= limit:
+            raise RuleViolation(
+                "profile", f"at most {limit} active rooms per profile: delete one first", "too_many_rooms"
+            )
 
     def _new_room(self, tx: Transaction, profile_id: int, now: datetime) -> Room:
         pin, admin_pin = new_pins(self._s.pin_length)
@@ -317,6 +342,10 @@ class BookingService:
                 return False
             if until <= r.ends_at:
                 return True
+            # No reservation is longer than the store's bound (the capacity reads rely on it).
+            longest = timedelta(days=self._s.absolute_max_window_days)
+            if r.starts_at is not None and until - r.starts_at > longest:
+                return False
             if not self._fits(tx, r.ends_at, until, r.seats, exclude=r.id):
                 return False
             tx.reservations.update_reservation(dataclasses.replace(r, ends_at=until))

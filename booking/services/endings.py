@@ -13,10 +13,22 @@ from datetime import datetime, timedelta
 
 from booking.domain.clock import Clock
 from booking.domain.live import EndDecision, EndOutcome
+from booking.domain.model import Reservation, ReservationStatus
 from booking.services.booking import BookingService
 from booking.services.dialin import pick_reservation
 from booking.services.ports import UnitOfWork
 from booking.settings import BookingSettings
+
+
+def running(r: Reservation, now: datetime, join_lead: timedelta) -> bool:
+    """Whether ``r`` is a confirmed, dated reservation open for dialling in now (R28) and not over."""
+    opens = r.opens_at(join_lead)
+    return (
+        r.status is ReservationStatus.ACTIVE
+        and opens is not None
+        and r.ends_at is not None
+        and opens <= now < r.ends_at
+    )
 
 
 class EndDecisions:
@@ -31,11 +43,15 @@ class EndDecisions:
     def extend_now(self, conference_number: str, period: timedelta) -> bool | None:
         """A moderator asks for one period more (keypad 0): True extended, False refused (the
         seats are booked after it), None no end to move (an anytime room, or none running)."""
-        now = self._clock.now()
         with self._uow(read_only=True) as tx:
             found = tx.reservations.reservations_for_number(conference_number)
-        r = pick_reservation(found, now, self._s.join_lead)
-        if r is None or r.id is None or r.ends_at is None or r.ended(now):
+        return self.extend_running(pick_reservation(found, self._clock.now(), self._s.join_lead), period)
+
+    def extend_running(self, r: Reservation | None, period: timedelta) -> bool | None:
+        """``r``'s booked end moved ``period`` later if the shared capacity allows (keypad 0, the
+        SMS ``extend``): as ``extend_now``; None when ``r`` is not running now."""
+        now = self._clock.now()
+        if r is None or r.ends_at is None or r.ended(now) or not running(r, now, self._s.join_lead):
             return None
         return self._booking.try_extend(r.id, r.ends_at + period)
 

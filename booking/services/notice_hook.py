@@ -8,17 +8,22 @@ from booking.domain.messages import Kind, MessageDraft
 from booking.domain.model import Change, ReservationStatus
 from booking.services.notices import NoticePlanner
 from booking.services.ports import Transaction
+from booking.services.queue_alert import QueueAlert
 
 
 class MessagingHook:
     """Plans invitees' notices, and tells whoever ordered a queued request by message how the
-    operator decided (R3: non-standard requests wait for an operator)."""
+    operator decided (R3: non-standard requests wait for an operator); ``alert`` tells the
+    operator that one waits."""
 
-    def __init__(self, planner: NoticePlanner) -> None:
+    def __init__(self, planner: NoticePlanner, alert: QueueAlert | None = None) -> None:
         self._planner = planner
+        self._alert = alert
 
     def __call__(self, tx: Transaction, change: Change, now: datetime) -> None:
         self._planner(tx, change, now)
+        if self._alert is not None:
+            self._alert(tx, change, now)
         before, r = change.before, change.after
         if before is None or before.status is not ReservationStatus.PENDING or r.status is before.status:
             return

@@ -32,13 +32,22 @@ from booking.domain.errors import (
     NotFound,
     RuleViolation,
 )
-from booking.domain.keyword import CANCEL_KEYWORDS, CancelOrder, Order, StatusQuery, confirmation_code, parse
+from booking.domain.keyword import (
+    CANCEL_KEYWORDS,
+    CancelOrder,
+    ExtendOrder,
+    Order,
+    StatusQuery,
+    confirmation_code,
+    parse,
+)
 from booking.domain.messages import Channel, Inbound, Outcome, Sender
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from booking.domain.rules import BookingRequest
 from booking.domain.texts import Texts
 from booking.services.booking import BookingService
 from booking.services.confirmations import ConfirmationCodes
+from booking.services.extensions import MessageExtensions
 from booking.services.ports import Transaction, UnitOfWork
 from booking.services.replies import Recorder
 from booking.services.senders import SenderGate
@@ -67,6 +76,7 @@ class OrderDesk:
         recorder: Recorder,
         gate: SenderGate,
         codes: ConfirmationCodes,
+        extensions: MessageExtensions,
     ) -> None:
         self._booking = booking
         self._uow = uow
@@ -77,6 +87,7 @@ class OrderDesk:
         self._rec = recorder  # what became of each message, and its reply
         self._gate = gate  # who may order (R12)
         self._codes = codes  # e-mail orders wait for their one-time code
+        self._extensions = extensions  # ``extend``: a running conference's end, by SMS
 
     @property
     def default_language(self) -> str:
@@ -152,6 +163,8 @@ class OrderDesk:
             found = self._own(sender)
             text = self._compose.for_channel(self._compose.status(found, t), t, msg.channel)
             return self._rec.answer(msg, t.language, Outcome.STATUS, text)
+        if isinstance(command, ExtendOrder):
+            return self._extensions.handle(msg, sender, command, t)
         if isinstance(command, Order):
             phones = [a for a in command.invitees if "@" not in a]
             if msg.channel is Channel.EMAIL and phones:

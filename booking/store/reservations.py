@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from booking.domain.account_plans import AccountPlan
 from booking.domain.bounds import STORE_INT_MAX
 from booking.domain.capacity import Booked
 from booking.domain.model import (
@@ -88,7 +89,8 @@ def _reservation(row: Any) -> Reservation:
 
 
 def _profile(row: Any) -> Profile:
-    return Profile(id=row.id, name=row.name, language=row.language)
+    plan = AccountPlan(row.account_plan)
+    return Profile(id=row.id, name=row.name, language=row.language, account_plan=plan)
 
 
 def _held(r: ReservationDraft) -> Booked | None:
@@ -167,6 +169,15 @@ class ReservationRepository(LedgerReads):
             return None
         row = self.conn.execute(select(profiles).where(profiles.c.id == profile_id)).first()
         return None if row is None else _profile(row)
+
+    def set_account_plan(self, profile_id: int, plan: AccountPlan) -> None:
+        q = update(profiles).where(profiles.c.id == profile_id).values(account_plan=plan.value)
+        self.conn.execute(q)
+
+    def profiles_on_plan(self, plan: AccountPlan, limit: int) -> list[Profile]:
+        q = select(profiles).where(profiles.c.account_plan == plan.value)
+        q = q.order_by(profiles.c.name).limit(limit)
+        return [_profile(row) for row in self.conn.execute(q)]
 
     # --- rooms ------------------------------------------------------------------------
 

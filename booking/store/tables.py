@@ -55,6 +55,8 @@ profiles = Table(
     Column("language", String(8), nullable=False, server_default="en"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("token_hash", String(64), nullable=True),  # sha256 of the API token (unique)
+    # booking.domain.account_plans: panel (3 active rooms, R27) or provider (any number, R45)
+    Column("account_plan", String(16), nullable=False, server_default="panel"),
     # Where statements and reports are e-mailed, and whether the report follows each session
     # (migration 0017; read and written by store/statements.py only).
     Column("mail_address", String(254), nullable=True),

@@ -104,7 +104,7 @@ def _add_list_route(router: APIRouter, panel: Panel, recordings_on: bool) -> Non
             "recordings_on": recordings_on,
             "this_month": f"{now.astimezone(tz_of(request)):%Y-%m}",
             "timezone": tz_of(request).key,
-            "limit": panel.rules.max_active_per_profile,
+            "limit": panel.booking.room_limit(profile),  # None: the provider plan, any number
         }
         return pages(request).render(request, "panel_list.html", context)
 

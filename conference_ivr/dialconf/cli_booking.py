@@ -1,4 +1,5 @@
-"""Operator booking commands: book, list, cancel, queue, approve, reject, profile create.
+"""Operator booking commands: book, list, cancel, queue, approve, reject, profile create and
+account-plan.
 
 They call the same ``BookingService`` methods as the REST API. A refusal or a missing
 reservation prints one line on stderr and exits 1; unusable input or an unready database
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from booking.domain.account_plans import AccountPlan
 from booking.domain.errors import NotFound
 from booking.domain.model import Reservation, ReservationKind, ReservationStatus
 from conference_ivr.dialconf.cli_answer import answered
@@ -61,6 +63,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     create = profile_sub.add_parser("create", help="create a profile and print its API token (once)")
     create.add_argument("name", help="unique profile name")
     create.add_argument("--language", default="en", help="menu language, ISO 639-1 (default en)")
+    plan = profile_sub.add_parser(
+        "account-plan",
+        help="show or set a profile's account plan: panel (3 active rooms) or provider (any number)",
+    )
+    plan.add_argument("name", help="profile name")
+    plan.add_argument("plan", nargs="?", choices=[p.value for p in AccountPlan], help="the plan to put it on")
 
     locks = sub.add_parser(
         "pin-lockouts", help="PIN guessing: caller numbers and web clients locked out, conferences throttled"
@@ -175,6 +183,8 @@ def _reject(args: argparse.Namespace, services: Services) -> int:
 
 def _profile(args: argparse.Namespace, services: Services) -> int:
     service = services.booking
+    if args.profile_command == "account-plan":
+        return _account_plan(args, services)
     assert args.profile_command == "create"
     language = args.language.strip().lower()
     if len(language) != 2 or not language.isalpha():
@@ -182,6 +192,23 @@ def _profile(args: argparse.Namespace, services: Services) -> int:
     profile, token = service.create_profile(args.name, language)
     print(f"profile {profile.name!r} created (id {profile.id}, language {profile.language})")
     print(f"API token (shown only now; keep it secret): {token}")
+    return 0
+
+
+def _account_plan(args: argparse.Namespace, services: Services) -> int:
+    """Show a profile's account plan, or put it on another (R27: panel; R45: provider)."""
+    service = services.booking
+    profile_id = service.find_profile(args.name)
+    if profile_id is None:
+        raise NotFound(f"no profile {args.name!r}")
+    if args.plan is None:
+        profile = service.profile(profile_id)
+        assert profile is not None
+    else:
+        profile = service.set_account_plan(profile_id, AccountPlan(args.plan))
+    limit = service.room_limit(profile.id)
+    rooms = "any number of rooms" if limit is None else f"at most {limit} active rooms"
+    print(f"profile {profile.name!r}: account plan {profile.account_plan.value} ({rooms})")
     return 0
 
 

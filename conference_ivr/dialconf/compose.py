@@ -29,6 +29,7 @@ from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
 from booking.web.live import live_router
+from booking.web.operator import operator_router
 from booking.web.panel import panel_router
 from booking.web.session import COOKIE as SESSION_COOKIE
 from booking.web.session import CookiePolicy
@@ -115,6 +116,7 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
     )
     app.state.month_end = s.month_end  # POST /api/billing/{month}/month-end
     panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing, s.recordings)
+    operator = operator_router(s.booking)  # the queue and the account plans (issue 19)
     a = settings.api
     cookies = CookiePolicy(
         secure=a.secure_cookies,
@@ -126,7 +128,7 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         app,
         web_secret(settings),
         timezone(settings),
-        [panel, *routers],
+        [panel, operator, *routers],
         sessions=s.web_sessions,
         clock=s.clock,
         cookies=cookies,

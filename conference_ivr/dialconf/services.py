@@ -29,6 +29,7 @@ from booking.services.dialin import DialInService
 from booking.services.dialout import DialOutRules, DialOutService
 from booking.services.dispatcher import Dispatcher
 from booking.services.endings import EndDecisions
+from booking.services.extensions import MessageExtensions
 from booking.services.figures import FiguresService
 from booking.services.gateways import MailGateway, SmsGateway
 from booking.services.messaging import MessagingService
@@ -37,6 +38,7 @@ from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import Transaction, UnitOfWork
+from booking.services.queue_alert import QueueAlert
 from booking.services.recordings import RecordingService
 from booking.services.replies import Recorder
 from booking.services.reports import SessionReports
@@ -123,15 +125,19 @@ def build_services(
     uow = SqlUnitOfWork(engine or make_engine(settings.database_url))
     rules, m = settings.booking, settings.messaging
     planner = NoticePlanner(m.notices)
-    # Notices to invitees are planned inside the booking's own transactions.
-    booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner))
+    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
+    alert = QueueAlert(composer, m.mail.operator_address, m.mail.operator_language)
+    # Notices to invitees, and the operator's alert, are planned inside the booking's own transactions.
+    booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner, alert))
     dialin = DialInService(uow, clock, rules)
     seats = LiveSeats(uow, clock, rules)
-    composer = Composer(settings.access_numbers, timezone(settings), m.service_name, rules)
     recorder = Recorder(uow, clock)
     gate = SenderGate(uow, clock, m, recorder)
     codes = ConfirmationCodes(uow, clock, m.mail.confirm, recorder, composer.tz)
-    desk = OrderDesk(booking, uow, clock, rules, composer, m, recorder, gate, codes)
+    endings = EndDecisions(uow, clock, booking, rules)
+    period = timedelta(minutes=settings.controller.extension_minutes)  # R9's period, the keypad's too
+    extensions = MessageExtensions(booking, endings, clock, rules, composer, recorder, period)
+    desk = OrderDesk(booking, uow, clock, rules, composer, m, recorder, gate, codes, extensions)
     dispatcher = Dispatcher(uow, clock, composer, m, sms, mail)
     messaging = MessagingService(booking, uow, clock, rules, composer, planner, desk, dispatcher)
     # A price change is announced by SMS (R62) through the outbox, which the running service's
@@ -156,7 +162,7 @@ def build_services(
         figures=FiguresService(uow, clock, rules, dialin, seats),
         seats=seats,
         web_sessions=SessionStore(uow, clock),
-        endings=EndDecisions(uow, clock, booking, rules),
+        endings=endings,
         month_end=month_end,
         recordings=RecordingService(uow, clock),
     )

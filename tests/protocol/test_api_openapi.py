@@ -10,6 +10,7 @@ from tests.support.api import Api
 
 ENDPOINTS = {
     ("post", "/api/profiles"),
+    ("put", "/api/profiles/{profile_id}/account-plan"),
     ("get", "/api/me"),
     ("get", "/api/rooms"),
     ("post", "/api/reservations"),

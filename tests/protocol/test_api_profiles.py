@@ -17,7 +17,7 @@ def test_operator_creates_a_profile_and_its_token_works(api: Api) -> None:
     assert len(body["token"]) >= 32
     me = api.client.get("/api/me", headers=bearer(body["token"]))
     assert me.status_code == 200
-    assert me.json() == {"id": body["id"], "name": "acme", "language": "cs"}
+    assert me.json() == {"id": body["id"], "name": "acme", "language": "cs", "account_plan": "panel"}
 
 
 def test_the_token_is_stored_hashed_only(api: Api) -> None:

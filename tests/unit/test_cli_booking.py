@@ -1,4 +1,5 @@
-"""The operator CLI over the booking service: book, list, cancel, queue, approve, reject, profile."""
+"""The operator CLI over the booking service: book, list, cancel, queue, approve, reject, profile
+(create, account-plan)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from booking.domain.model import Role
+from booking.domain.errors import RuleViolation
+from booking.domain.model import ReservationKind, ReservationStatus, Role
+from booking.domain.rules import BookingRequest
 from booking.domain.usage import EndReason
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.cli import main
@@ -229,12 +232,47 @@ def test_profile_create_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "two-letter" in err
 
 
+def test_profile_account_plan_shows_and_sets_the_rooms_a_profile_may_hold(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for _ in range(3):  # three rooms: the panel plan's limit (R27)
+        book(capsys, "--profile", "acme")
+    services = build_services(Settings())
+    profile = services.booking.profile_named("acme")
+    start = datetime.now(UTC) + timedelta(hours=5)
+    fourth = BookingRequest(ReservationKind.PANEL, start, start + timedelta(hours=1), 2)
+    with pytest.raises(RuleViolation):
+        services.booking.request(profile.id, fourth)
+
+    code, out, _ = run(capsys, "profile", "account-plan", "acme")
+    assert code == 0 and out.strip() == "profile 'acme': account plan panel (at most 3 active rooms)"
+    code, out, _ = run(capsys, "profile", "account-plan", "acme", "provider")
+    assert code == 0 and out.strip() == "profile 'acme': account plan provider (any number of rooms)"
+    assert services.booking.request(profile.id, fourth).status is ReservationStatus.ACTIVE  # R45
+
+    code, _, err = run(capsys, "profile", "account-plan", "nobody", "provider")
+    assert code == 1 and err.strip() == "dialconf: no profile 'nobody'"
+    with pytest.raises(SystemExit) as bad:
+        main(["profile", "account-plan", "acme", "unlimited"])
+    assert bad.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
 # --- everywhere -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["book"], ["list"], ["cancel"], ["queue"], ["approve"], ["reject"], ["profile"], ["profile", "create"]],
+    [
+        ["book"],
+        ["list"],
+        ["cancel"],
+        ["queue"],
+        ["approve"],
+        ["reject"],
+        ["profile"],
+        ["profile", "create"],
+        ["profile", "account-plan"],
+    ],
 )
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:

@@ -79,3 +79,18 @@ def test_a_moderator_extends_a_running_conference_when_the_seats_are_free() -> N
     assert endings.extend_now("999999", PERIOD) is None  # no such conference
     clock.advance(timedelta(hours=2))  # over: nothing to extend
     assert endings.extend_now(number, PERIOD) is None
+
+
+def test_an_upcoming_conference_is_not_running_and_no_end_moves_past_the_longest_window() -> None:
+    _, booking, endings = setup()
+    later = booking.book(T0 + timedelta(hours=1), 60, seats=2)
+    assert endings.extend_running(later, PERIOD) is None  # not open for dialling in yet
+    assert ends(booking, later.id) == later.ends_at
+    longest = timedelta(days=BookingSettings().absolute_max_window_days)
+    # 20 minutes short of the longest window, ending 10 minutes from now.
+    minutes = int((longest - timedelta(minutes=20)).total_seconds() // 60)
+    r = booking.book(T0 - longest + timedelta(minutes=30), minutes, seats=2)
+    assert r.ends_at is not None
+    assert endings.extend_running(r, PERIOD) is False  # 14 days and 10 minutes: over the bound
+    assert ends(booking, r.id) == r.ends_at
+    assert endings.extend_running(r, timedelta(minutes=20)) is True  # exactly the bound

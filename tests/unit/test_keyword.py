@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from booking.domain.compose import Composer
 from booking.domain.errors import KeywordError
-from booking.domain.keyword import CancelOrder, Order, StatusQuery, parse
+from booking.domain.keyword import CancelOrder, ExtendOrder, Order, StatusQuery, parse
 from booking.domain.texts import Texts
 from booking.settings import BookingSettings
 
@@ -119,9 +119,54 @@ def test_status_and_cancel() -> None:
     assert error("cancel abc").code == "bad_conference"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("extend", ExtendOrder("en", None, None)),
+        ("EXTEND 30", ExtendOrder("en", None, 30)),  # a lone short number: minutes
+        ("extend 30min", ExtendOrder("en", None, 30)),
+        ("extend 120m", ExtendOrder("en", None, 120)),
+        ("extend 123456", ExtendOrder("en", "123456", None)),  # a lone long one: the conference
+        ("extend 1234", ExtendOrder("en", "1234", None)),
+        ("extend 123456 45", ExtendOrder("en", "123456", 45)),
+        ("prodluž", ExtendOrder("cs", None, None)),
+        ("Prodloužit 123456 15", ExtendOrder("cs", "123456", 15)),
+        ("przedłuż 20", ExtendOrder("pl", None, 20)),
+        ("przedluz 20", ExtendOrder("pl", None, 20)),
+        ("verlängern 123456", ExtendOrder("de", "123456", None)),
+        ("prolonger 123456 10", ExtendOrder("fr", "123456", 10)),
+    ],
+)
+def test_extend_takes_an_optional_number_and_optional_minutes(text: str, expected: ExtendOrder) -> None:
+    assert parse(text, NOW, PRAGUE) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("extend abc", "bad_extend"),
+        ("extend 12ab", "bad_extend"),
+        ("extend 0", "zero_minutes"),
+        ("extend 123456 0", "zero_minutes"),
+        ("extend 123456 soon", "bad_minutes"),
+        ("extend x1 30", "bad_extend"),
+        ("extend 123456 30 now", "unexpected"),
+    ],
+)
+def test_a_bad_extend_names_its_mistake(text: str, code: str) -> None:
+    e = error(text)
+    assert e.code == code and e.lang == "en"
+
+
 def test_every_error_renders_in_both_languages() -> None:
     composer = Composer({"+420222111000": "cs"}, PRAGUE, "Dialconf", BookingSettings())
-    for text in ("konf 3106 1400 60 10", "conf 0907 1400 60", "konf 0907 2400 60 10", "konf 0107 0900 60 5"):
+    for text in (
+        "konf 3106 1400 60 10",
+        "conf 0907 1400 60",
+        "konf 0907 2400 60 10",
+        "konf 0107 0900 60 5",
+        "prodluz abc",
+    ):
         e = error(text)
         for lang in ("cs", "en", "pl", "de", "fr"):
             rendered = composer.keyword_error(e, Texts(lang))
@@ -139,6 +184,9 @@ WORDS = st.sampled_from(
         "stav",
         "zrus",
         "cancel",
+        "extend",
+        "prodluz",
+        "123456",
         "0907",
         "3106",
         "2400",

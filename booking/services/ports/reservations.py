@@ -8,6 +8,7 @@ from collections.abc import Container
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from booking.domain.account_plans import AccountPlan
 from booking.domain.capacity import Booked
 from booking.domain.ledger import SlotPeaks
 from booking.domain.model import Profile, Reservation, ReservationDraft, Room, RoomDraft
@@ -33,6 +34,12 @@ class Reservations(Protocol):
     def profile_by_token(self, token_hash: str) -> Profile | None: ...
 
     def get_profile(self, profile_id: int) -> Profile | None: ...
+
+    def set_account_plan(self, profile_id: int, plan: AccountPlan) -> None: ...
+
+    def profiles_on_plan(self, plan: AccountPlan, limit: int) -> list[Profile]:
+        """Profiles on ``plan``, by name (at most ``limit``)."""
+        ...
 
     # --- rooms ------------------------------------------------------------------------
 

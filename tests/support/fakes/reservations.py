@@ -8,6 +8,7 @@ from collections.abc import Container
 from datetime import UTC, datetime, timedelta
 
 from booking.domain import capacity, ledger
+from booking.domain.account_plans import AccountPlan
 from booking.domain.capacity import Booked
 from booking.domain.ledger import SlotPeaks
 from booking.domain.model import (
@@ -56,6 +57,15 @@ class FakeReservations:
     def get_profile(self, profile_id: int) -> Profile | None:
         stored = self._s.profiles.get(profile_id)
         return None if stored is None else stored.profile
+
+    def set_account_plan(self, profile_id: int, plan: AccountPlan) -> None:
+        stored = self._s.profiles.get(profile_id)
+        if stored is not None:
+            stored.profile = dataclasses.replace(stored.profile, account_plan=plan)
+
+    def profiles_on_plan(self, plan: AccountPlan, limit: int) -> list[Profile]:
+        found = sorted((p.profile for p in self._s.profiles.values()), key=lambda p: p.name)
+        return [p for p in found if p.account_plan is plan][:limit]
 
     # --- rooms ------------------------------------------------------------------------
 

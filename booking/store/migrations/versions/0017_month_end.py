@@ -3,7 +3,7 @@ outbox e-mails; where a profile's statements and reports are e-mailed, and wheth
 the post-conference report (R53).
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from booking.store.billing_tables import ExactDecimal
 from booking.store.tables import UtcDateTime
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
