@@ -38,6 +38,7 @@ from conference_ivr.conference.announcer import Announcer, NameAnnouncements
 from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut, KeypadDial
+from conference_ivr.conference.lecture import LectureMode
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.name_keeper import NameKeeper
@@ -50,6 +51,7 @@ from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.invitation import DialOutInvitation
 from conference_ivr.ivr.journey import DialInJourney
+from conference_ivr.ivr.lecture_keys import LectureKeys
 from conference_ivr.ivr.menu import KeypadMenu
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -187,6 +189,13 @@ def _keypad_extend(services: Services) -> Callable[[str], Awaitable[bool | None]
     return extend
 
 
+def _lecture_mode(ami: AmiClient, live: LiveConferences, announcer: Announcer) -> LectureMode:
+    """Lecture mode and raised hands, kept true by the AMI events (a participant's own unmute)."""
+    lecture = LectureMode(ami.action, live, announcer)
+    ami.on_event(lecture.on_event)
+    return lecture
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
@@ -253,6 +262,7 @@ def build_controller(
     async def current(number: str) -> Reservation | None:
         return await asyncio.to_thread(dialin.current_reservation, number)
 
+    lecture = _lecture_mode(ami, live, announcer)
     menu = KeypadMenu(
         remaining,
         live,
@@ -263,6 +273,7 @@ def build_controller(
         note_end=recorder.note_end,
         dial=KeypadDial(dialout, current),
         extend=_keypad_extend(services),
+        lecture=LectureKeys(lecture, live),
     )
     invitation = DialOutInvitation(
         calls,
@@ -324,8 +335,9 @@ def build_controller(
         recorder,
         dialout,
         control=control,
+        lecture=lecture,
         directory=directory,
-        live_page=LivePagePort(control, dialout),
+        live_page=LivePagePort(control, dialout, lecture),
         operations=OperationsPort(live, ami, agi, metrics, gauges),
     )
     controller.run_beside("booking_gauges", gauges.run)

@@ -28,6 +28,7 @@ from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.errors import AmiError
+from conference_ivr.ivr import lecture_keys
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
@@ -41,7 +42,9 @@ RemainingLookup = Callable[[str], Awaitable[float | None]]
 # Extend the reservation with this conference number by a period (R9): True extended, False
 # refused (its seats are booked after it), None it has no end (an anytime room).
 ExtendRequest = Callable[[str], Awaitable[bool | None]]
-MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout", "extend"})
+MODERATOR_ONLY = frozenset(
+    {"rollcall", "end", "kicklast", "dialout", "extend", *lecture_keys.MODERATOR_ACTIONS}
+)
 
 
 class DialRequest(Protocol):
@@ -96,6 +99,7 @@ class KeypadMenu:
         note_end: Callable[[str, EndReason], None] = lambda _key, _reason: None,
         dial: DialRequest | None = None,
         extend: ExtendRequest | None = None,
+        lecture: lecture_keys.LectureKeys | None = None,
     ) -> None:
         self._remaining = remaining
         self._live = live
@@ -107,6 +111,7 @@ class KeypadMenu:
         self._note_end = note_end  # tells the usage records why a leg is about to end
         self._dial = dial
         self._extend = extend
+        self._lecture = lecture
 
     async def __call__(self, agi: AgiSession) -> None:
         action = agi.headers.args[0] if agi.headers.args else ""
@@ -120,7 +125,7 @@ class KeypadMenu:
                 security.warning("menu.unknown_member", action=action)
             await speaker.say("error_menu")
             return
-        if action in {"count", "remaining"} and seat is None:
+        if action in {"count", "remaining", *lecture_keys.PARTICIPANT_ACTIONS} and seat is None:
             await speaker.say("error_menu")  # no conference known for this channel
             return
         self._metrics.menu_actions.labels(action=action).inc()
@@ -148,6 +153,8 @@ class KeypadMenu:
         elif action == "dialout" and self._dial is not None:
             assert seat is not None
             await self._dial_out(speaker, bridge, seat.conference)
+        elif self._lecture is not None and action in lecture_keys.ACTIONS:
+            await self._lecture(action, speaker, bridge, agi.headers.uniqueid)
         elif action == "mobilewarn":
             await speaker.say("mobile_warning")
         else:
