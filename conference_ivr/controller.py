@@ -13,6 +13,7 @@ from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut
+from conference_ivr.conference.lecture import LectureMode
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.usage_recorder import UsageRecorder
@@ -36,6 +37,7 @@ class Controller:
     recorder: UsageRecorder | None = None
     dialout: DialOut | None = None
     control: LiveControl | None = None
+    lecture: LectureMode | None = None
     # The web pages' port to it (booking.web.ports): the live page and the dashboard.
     live_page: LivePagePort | None = None
     operations: OperationsPort | None = None

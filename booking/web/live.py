@@ -13,8 +13,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -24,11 +23,11 @@ from fastapi.responses import JSONResponse, Response
 from booking.domain.clock import Clock
 from booking.domain.errors import NotFound, RuleViolation, TooMany
 from booking.domain.model import Reservation, ReservationStatus
-from booking.domain.usage import Leg
 from booking.services.booking import BookingService
 from booking.services.dialin import DialInService
 from booking.services.usage import UsageService
 from booking.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
+from booking.web.live_history import PastSession, past_sessions
 from booking.web.ports import (
     ControllerUnavailable,
     LiveConferences,
@@ -41,27 +40,6 @@ from booking.web.render import Pages, pages
 from booking.web.session import PostingViewer, SignedIn, Viewer
 
 _CURRENT_TTL_S = 5.0
-
-
-@dataclass(frozen=True)
-class PastSession:
-    started: datetime
-    ended: datetime | None  # None while someone is still in
-    legs: list[Leg]
-
-
-def past_sessions(legs: list[Leg]) -> list[PastSession]:
-    """Legs grouped by ConfBridge session (one bridge's life), the latest first."""
-    grouped: dict[str, list[Leg]] = {}
-    for leg in sorted(legs, key=lambda leg: leg.joined_at):
-        grouped.setdefault(leg.session_id or "", []).append(leg)
-    found = [PastSession(g[0].joined_at, _ended(g), g) for g in grouped.values()]
-    return sorted(found, key=lambda s: s.started, reverse=True)
-
-
-def _ended(legs: list[Leg]) -> datetime | None:
-    left = [leg.left_at for leg in legs if leg.left_at is not None]
-    return max(left) if len(left) == len(legs) else None
 
 
 class LivePage:
@@ -137,6 +115,7 @@ class LivePage:
         number = r.room.conference_number
         running = current and self._control.running(number)
         locked, all_muted = self._control.room(number) if running else (False, False)
+        lecture = running and self._control.lecture(number)
         tz, now = self.tz, self._clock.now()
         people = self._control.participants(number) if running else []
         return {
@@ -145,6 +124,7 @@ class LivePage:
             "running": running,
             "locked": locked,
             "all_muted": all_muted,
+            "lecture": lecture,
             "ends_at": r.ends_at.isoformat() if r.ends_at else None,
             "ends": f"{r.ends_at.astimezone(tz):%H:%M}" if r.ends_at else "",
             "remaining_s": max(0, round((r.ends_at - now).total_seconds())) if r.ends_at else None,
@@ -159,6 +139,8 @@ class LivePage:
                     "joined": f"{p.joined_at.astimezone(tz):%H:%M:%S}",
                     "talking": p.talking,
                     "muted": p.muted,
+                    "hand": p.hand,  # place among the raised hands, 0: none
+                    "floor": p.floor,
                 }
                 for p in people
             ],
@@ -312,6 +294,10 @@ def live_router(
     room_action("lock", "locked", lambda c: control.lock(c, True))
     room_action("unlock", "unlocked", lambda c: control.lock(c, False))
     room_action("end", "ended", control.end)
+    room_action("lecture-on", "lecture_on", lambda c: control.set_lecture(c, True))
+    room_action("lecture-off", "lecture_off", lambda c: control.set_lecture(c, False))
+    member_action("floor", "floor_given", control.give_floor)
+    room_action("floor-back", "floor_back", control.take_floor)
 
     @router.post("/extend")
     async def extend(request: Request, reservation_id: int, viewer: PostingViewer) -> Response:

@@ -56,6 +56,8 @@ class Participant:
     talking: bool
     name_recorded: bool
     waiting: bool = False  # for the moderator (hears hold music, not in the mix yet)
+    hand: int = 0  # place among the raised hands (1 first); 0: no hand raised
+    floor: bool = False  # given the floor in lecture mode
 
 
 class Watch(Protocol):
@@ -100,6 +102,20 @@ class LiveConferences(Protocol):
     async def lock(self, conference: str, locked: bool) -> None: ...
 
     async def end(self, conference: str) -> None: ...
+
+    def lecture(self, conference: str) -> bool:
+        """Whether lecture mode is on: participants muted, only the one with the floor speaks."""
+        ...
+
+    async def set_lecture(self, conference: str, on: bool) -> None: ...
+
+    async def give_floor(self, conference: str, uniqueid: str) -> None:
+        """Only this participant (of the muted ones) may speak; their hand goes down."""
+        ...
+
+    async def take_floor(self, conference: str) -> None:
+        """Whoever has the floor is muted again (in lecture mode)."""
+        ...
 
     async def call(self, reservation_id: int, conference: str, number: str, current: bool) -> int:
         """R50: call ``number`` now, or ("") call again everyone dialled who is missing; how

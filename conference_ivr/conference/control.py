@@ -44,6 +44,8 @@ class Participant:
     talking: bool = False
     name_recorded: bool = False
     waiting: bool = False  # for the moderator: hears hold music, not in the mix yet
+    hand: int = 0  # place among the raised hands (1 first); 0: no hand raised
+    floor: bool = False  # given the floor in lecture mode
 
 
 @dataclass(eq=False)
@@ -101,11 +103,16 @@ class LiveControl:
         c = self._live.conference(bridge)
         return (c.locked, c.all_muted) if c is not None else (False, False)
 
+    def lecture(self, bridge: str) -> bool:
+        c = self._live.conference(bridge)
+        return c is not None and c.lecture
+
     def participants(self, bridge: str) -> list[Participant]:
         """In join order; muted as heard (the keypad's mute-all mutes every non-moderator)."""
         c = self._live.conference(bridge)
         if c is None:
             return []
+        hands = {m.uniqueid: place for place, m in enumerate(c.hands(), 1)}
         return [
             Participant(
                 m.uniqueid,
@@ -119,6 +126,8 @@ class LiveControl:
                 m.talking,
                 m.name_file is not None,
                 c.waiting(m),
+                hands.get(m.uniqueid, 0),
+                c.floor == m.uniqueid,
             )
             for m in c.in_order()
         ]

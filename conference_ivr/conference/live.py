@@ -175,6 +175,8 @@ class LiveConferences:
         conference = self._conferences.get(bridge)
         member = conference.members.pop(uniqueid, None) if conference else None
         self._where.pop(uniqueid, None)
+        if conference is not None and conference.floor == uniqueid:
+            conference.floor = None  # the floor goes with who had it
         if member is not None:
             for listener in self._left:
                 await _call(listener, member)
@@ -192,6 +194,10 @@ class LiveConferences:
             member
         )
         self._where[member.uniqueid] = member.bridge
+
+    def publish(self, bridge: str) -> None:
+        """Tell the listeners that a conference's flags changed outside any event (lecture mode)."""
+        self._publish(bridge)
 
     def _publish(self, bridge: str) -> None:
         live = self.conferences()
@@ -256,6 +262,8 @@ class LiveConferences:
             self._where.pop(uid, None)
             if conference is not None:
                 del conference.members[uid]
+                if conference.floor == uid:
+                    conference.floor = None
         if room is None:
             if conference is not None and not conference.members:
                 del self._conferences[bridge]

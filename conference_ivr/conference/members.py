@@ -51,6 +51,7 @@ class Member:
     session: str | None = None  # the ConfBridge bridge's unique id: one per session (R29)
     wait_marked: bool = False  # a participant who waits while no moderator is in (issue 19)
     end_marked: bool = False  # a participant let go when the last moderator leaves
+    hand: int = 0  # a raised hand's place in the queue (the conference's count when raised); 0: none
 
 
 @dataclass
@@ -59,9 +60,30 @@ class Conference:
     members: dict[str, Member] = field(default_factory=dict)
     locked: bool = False
     all_muted: bool = False  # the keypad's mute-all: ConfBridge mutes every non-admin
+    lecture: bool = False  # lecture mode: participants stay muted unless given the floor
+    floor: str | None = None  # the participant given the floor (unique id)
+    hands_raised: int = 0  # hands raised so far: the next hand's place in the queue
 
     def in_order(self) -> list[Member]:
         return sorted(self.members.values(), key=lambda m: m.order)
+
+    @property
+    def session(self) -> str | None:
+        """The ConfBridge session its members are in (None: nobody's is known)."""
+        return next((m.session for m in self.in_order() if m.session), None)
+
+    def hands(self) -> list[Member]:
+        """The raised hands, first raised first."""
+        return sorted((m for m in self.members.values() if m.hand), key=lambda m: m.hand)
+
+    def raise_hand(self, member: Member) -> None:
+        if not member.hand:
+            self.hands_raised += 1
+            member.hand = self.hands_raised
+
+    def silenced(self, member: Member) -> bool:
+        """Whether lecture mode keeps this member muted: a participant without the floor."""
+        return self.lecture and not member.moderator and member.uniqueid != self.floor
 
     @property
     def language(self) -> str:

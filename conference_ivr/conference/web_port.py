@@ -17,6 +17,7 @@ from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut
+from conference_ivr.conference.lecture import LectureMode
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.errors import AmiError
 from conference_ivr.metrics import JOIN_FAILURE_REASONS, Metrics
@@ -35,9 +36,10 @@ async def _asked(action: Awaitable[T]) -> T:
 class LivePagePort:
     """booking.web.ports.LiveConferences over the controller's LiveControl and DialOut."""
 
-    def __init__(self, control: LiveControl, dialout: DialOut) -> None:
+    def __init__(self, control: LiveControl, dialout: DialOut, lecture: LectureMode) -> None:
         self._control = control
         self._dialout = dialout
+        self._lecture = lecture
 
     def running(self, conference: str) -> bool:
         return self._control.running(names.bridge_name(conference))
@@ -48,7 +50,16 @@ class LivePagePort:
     def participants(self, conference: str) -> list[Participant]:
         return [
             Participant(
-                p.uniqueid, p.number, p.moderator, p.joined_at, p.muted, p.talking, p.name_recorded, p.waiting
+                p.uniqueid,
+                p.number,
+                p.moderator,
+                p.joined_at,
+                p.muted,
+                p.talking,
+                p.name_recorded,
+                p.waiting,
+                p.hand,
+                p.floor,
             )
             for p in self._control.participants(names.bridge_name(conference))
         ]
@@ -76,6 +87,18 @@ class LivePagePort:
 
     async def lock(self, conference: str, locked: bool) -> None:
         await _asked(self._control.lock(names.bridge_name(conference), locked))
+
+    def lecture(self, conference: str) -> bool:
+        return self._control.lecture(names.bridge_name(conference))
+
+    async def set_lecture(self, conference: str, on: bool) -> None:
+        await _asked(self._lecture.set_lecture(names.bridge_name(conference), on))
+
+    async def give_floor(self, conference: str, uniqueid: str) -> None:
+        await _asked(self._lecture.give_floor(names.bridge_name(conference), uniqueid))
+
+    async def take_floor(self, conference: str) -> None:
+        await _asked(self._lecture.take_floor(names.bridge_name(conference)))
 
     async def end(self, conference: str) -> None:
         await _asked(self._control.end(names.bridge_name(conference)))

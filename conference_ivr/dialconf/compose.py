@@ -39,6 +39,7 @@ from conference_ivr.conference.announcer import Announcer, NameAnnouncements
 from conference_ivr.conference.booking_gauges import BookingGauges
 from conference_ivr.conference.control import LiveControl
 from conference_ivr.conference.dialout import DialOut, KeypadDial
+from conference_ivr.conference.lecture import LectureMode
 from conference_ivr.conference.lifecycle import ConferenceLifecycle
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.conference.name_keeper import NameKeeper
@@ -53,6 +54,7 @@ from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.invitation import DialOutInvitation
 from conference_ivr.ivr.journey import DialInJourney
+from conference_ivr.ivr.lecture_keys import LectureKeys
 from conference_ivr.ivr.menu import KeypadMenu
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -214,6 +216,13 @@ def _keep_files(
         )
 
 
+def _lecture_mode(ami: AmiClient, live: LiveConferences, announcer: Announcer) -> LectureMode:
+    """Lecture mode and raised hands, kept true by the AMI events (a participant's own unmute)."""
+    lecture = LectureMode(ami.action, live, announcer)
+    ami.on_event(lecture.on_event)
+    return lecture
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
@@ -290,6 +299,7 @@ def build_controller(
     dialout = DialOut(ami, calls, d, clock, live, on_refused=refused)
     ami.on_event(dialout.on_event)
 
+    lecture = _lecture_mode(ami, live, announcer)
     menu = KeypadMenu(
         remaining,
         live,
@@ -301,6 +311,7 @@ def build_controller(
         dial=KeypadDial(dialout, current),
         extend=_keypad_extend(services),
         record=recording.toggle if recording is not None else None,
+        lecture=LectureKeys(lecture, live),
     )
     invitation = DialOutInvitation(
         calls,
@@ -362,8 +373,9 @@ def build_controller(
         recorder,
         dialout,
         control=control,
+        lecture=lecture,
         directory=directory,
-        live_page=LivePagePort(control, dialout),
+        live_page=LivePagePort(control, dialout, lecture),
         operations=OperationsPort(live, ami, agi, metrics, gauges),
     )
     controller.run_beside("booking_gauges", gauges.run)

@@ -28,6 +28,7 @@ from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.errors import AmiError
+from conference_ivr.ivr import lecture_keys
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
@@ -44,7 +45,9 @@ ExtendRequest = Callable[[str], Awaitable[bool | None]]
 # Start or stop recording the conference (bridge, conference number): True started, False
 # stopped, None not possible now; AmiError when Asterisk refused (issue 19).
 RecordToggle = Callable[[str, str], Awaitable[bool | None]]
-MODERATOR_ONLY = frozenset({"rollcall", "end", "kicklast", "dialout", "extend", names.MENU_RECORD})
+MODERATOR_ONLY = frozenset(
+    {"rollcall", "end", "kicklast", "dialout", "extend", names.MENU_RECORD, *lecture_keys.MODERATOR_ACTIONS}
+)
 
 
 class DialRequest(Protocol):
@@ -100,6 +103,7 @@ class KeypadMenu:
         dial: DialRequest | None = None,
         extend: ExtendRequest | None = None,
         record: RecordToggle | None = None,
+        lecture: lecture_keys.LectureKeys | None = None,
     ) -> None:
         self._remaining = remaining
         self._live = live
@@ -112,6 +116,7 @@ class KeypadMenu:
         self._dial = dial
         self._extend = extend
         self._record = record
+        self._lecture = lecture
 
     async def __call__(self, agi: AgiSession) -> None:
         action = agi.headers.args[0] if agi.headers.args else ""
@@ -125,7 +130,7 @@ class KeypadMenu:
                 security.warning("menu.unknown_member", action=action)
             await speaker.say("error_menu")
             return
-        if action in {"count", "remaining"} and seat is None:
+        if action in {"count", "remaining", *lecture_keys.PARTICIPANT_ACTIONS} and seat is None:
             await speaker.say("error_menu")  # no conference known for this channel
             return
         self._metrics.menu_actions.labels(action=action).inc()
@@ -159,6 +164,8 @@ class KeypadMenu:
         elif action == "dialout" and self._dial is not None:
             assert seat is not None
             await self._dial_out(speaker, bridge, seat.conference)
+        elif self._lecture is not None and action in lecture_keys.ACTIONS:
+            await self._lecture(action, speaker, bridge, agi.headers.uniqueid)
         elif action == "mobilewarn":
             await speaker.say("mobile_warning")
         else:

@@ -153,3 +153,19 @@ RECORDINGS_DIR = "recordings"
 MOBILE_WARNING_KEYS = "#0#"
 # Where Asterisk looks for sounds (inside its root); the prompts go under <lang>/dialconf/.
 SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
+
+# Lecture mode (conference_ivr.conference.lecture). The controller's key sequence into one
+# participant's menu (confbridge.conf binds it to the `lecturemuted` action; not announced):
+# that participant alone hears that lecture mode keeps them muted.
+LECTURE_MUTED_KEYS = "#9#"
+# A conference's lecture state is copied into this Asterisk global variable (AMI Setvar/Getvar
+# without a channel) plus its conference number, so a restarted controller takes it up again.
+_LECTURE_STATE_PREFIX = "DIALCONF_LECTURE_"
+
+
+def lecture_state_variable(bridge: str) -> str:
+    """The global variable holding ``bridge``'s lecture state."""
+    number = parse_bridge_name(bridge)
+    if number is None:
+        raise ValueError(f"not one of our conferences: {bridge!r}")
+    return _LECTURE_STATE_PREFIX + number

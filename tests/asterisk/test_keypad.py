@@ -187,9 +187,8 @@ async def test_moderator_extends_by_key_when_the_seats_allow_and_hears_why_not(s
     await heard_out(system, moderator, "dialconf/extend_refused")
     still = system.services.dialin.current_reservation(number)
     assert still is not None and still.ends_at == after.ends_at
-    await participant.press("0")  # not a participant's key
-    await participant.press("2")
-    await heard_out(system, participant, "dialconf/participants_b")
+    await participant.press("0")  # a participant's 0 raises their hand: it extends nothing
+    await heard_out(system, participant, "dialconf/hand_raised")
     assert not any("extend" in c for c in commands_of(system, participant))
     for b in blockers:
         assert b.id is not None

@@ -265,8 +265,8 @@ async def test_only_its_moderators_see_the_page_and_every_post_needs_the_csrf_to
 
 def page_on(system: System, control: LiveControl, keepalive_s: float, stream_max_s: float) -> LivePage:
     """The live page over ``control``, through the controller's port as dialconf wires it."""
-    assert system.controller.dialout is not None
-    s, port = system.services, LivePagePort(control, system.controller.dialout)
+    assert system.controller.dialout is not None and system.controller.lecture is not None
+    s, port = system.services, LivePagePort(control, system.controller.dialout, system.controller.lecture)
     period = timedelta(minutes=15)
     return LivePage(s.booking, s.dialin, s.usage, port, s.clock, period, keepalive_s, stream_max_s)
 
