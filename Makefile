@@ -55,7 +55,7 @@ test-store: $(STAMP) test-deps
 # exchange against process-per-call pyst2, a SIPp join storm against a static ConfBridge floor,
 # and media capacity. Each writes bench/results/<name>-<date>.md and .json; bench/all.py adds
 # bench-<date>.md with every verdict and the whole run's time. Extra arguments per benchmark:
-# BOOKING_BENCH_ARGS, AGI_BENCH_ARGS, STORM_BENCH_ARGS, MEDIA_BENCH_ARGS (see each one's --help).
+# BOOKING_BENCH_ARGS, AGI_BENCH_ARGS, STORM_BENCH_ARGS, MEDIA_BENCH_ARGS, JOURNEY_BENCH_ARGS (see each one's --help).
 bench: provision test-deps
 	$(BIN)/python -m bench.all
 

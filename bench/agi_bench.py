@@ -6,7 +6,7 @@ against the classic process-per-call AGI script, in the same run.
   info) over a SQLite booking store (WAL, as ``make run``) with ``--rooms`` anytime rooms booked.
 - The peer: bench/agi_peer.py in this process, a fake Asterisk on loopback. At each level, N
   callers place calls back to back (N = 1, 50, 200 in flight); every call is a full journey
-  (greeting, 1, conference number, PIN, room check, "joining", ConfBridge variables) for a
+  (greeting, 1, conference number, PIN, room check, ConfBridge variables) for a
   participant, rooms taken in turn. Read() and STREAM FILE replies are held for a media time
   (a real journey's ~20 s of prompts and keying compressed to ~2 s, so N calls here offer about
   ten times the join rate of N real callers); all else is answered at once.

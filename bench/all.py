@@ -37,6 +37,7 @@ BENCHES = (
     Bench("agi", "bench.agi_bench", "AGI_BENCH_ARGS"),
     Bench("storm", "bench.storm_bench", "STORM_BENCH_ARGS"),
     Bench("media", "bench.media_bench", "MEDIA_BENCH_ARGS"),
+    Bench("journey", "bench.journey_bench", "JOURNEY_BENCH_ARGS"),
 )
 
 

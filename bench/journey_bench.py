@@ -46,7 +46,9 @@ from bench.storm_system import (
 )
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.errors import AmiError
+from conference_ivr.ivr.sounds import install_sounds
 from conference_ivr.pbx.names import SOUNDS_DIR
+from conference_ivr.pbx.provision import locate
 
 ROOT = Path(__file__).resolve().parent
 LANGUAGES = ("en", "cs", "de", "fr", "pl")
@@ -81,6 +83,12 @@ def caller_number(language: str, kind: str, n: int) -> str:
     return f"+4206{LANGUAGES.index(language)}{number}{n:03d}11"
 
 
+def keypad(system: RunningSystem) -> AmiClient:
+    """A caller's own AMI connection for its keys (no events: the bench's one connection has them)."""
+    a = system.settings.asterisk
+    return AmiClient(a.ami_host, a.ami_port, a.ami_user, system.instance.ami_secret(), events="off")
+
+
 def callers(
     ami: AmiClient, system: RunningSystem, rooms: dict[str, Any], args: argparse.Namespace, warm_up: bool
 ) -> list[HumanCaller]:
@@ -89,13 +97,16 @@ def callers(
     out = []
     for lang in LANGUAGES:
         room = rooms[lang]
-        keys = {"press_one": "1", "conference_number": room.number + "#", "pin": room.pin + "#"}
+        # The number's prompt asks for the number and the PIN in one go: keyed on, both.
+        keys = {"press_one": "1", "conference_number": f"{room.number}#{room.pin}#"}
         for kind in KINDS[1:] if warm_up else KINDS:
             pace = Pace(args.key_s, args.pause_s, args.name_s, type_ahead=warm_up or kind == "typing ahead")
             for n in range(args.callers):
                 number = caller_number(lang, kind, n)
                 sound_s = prompt_seconds(system, lang)
-                out.append(HumanCaller(ami, ACCESS[lang], number, keys, kind, lang, pace, sound_s))
+                out.append(
+                    HumanCaller(ami, keypad(system), ACCESS[lang], number, keys, kind, lang, pace, sound_s)
+                )
     for c in out:
         ami.on_event(c.on_event)
     return out
@@ -111,6 +122,7 @@ async def journeys(
     before it joins: a prompt of an empty room, not of the journey)."""
     warm = callers(ami, system, rooms, args, warm_up=True)
     measured = callers(ami, system, rooms, args, warm_up=False)
+    await asyncio.gather(*(c.keypad.connect(wait_s=10) for c in [*warm, *measured]))
     try:
         warmed = await asyncio.gather(*(c.run(args.call_timeout) for c in warm))
         await asyncio.sleep(args.between)  # the names are stored as the warm-up calls join
@@ -119,6 +131,8 @@ async def journeys(
         for c in [*warm, *measured]:
             with contextlib.suppress(AmiError):
                 await c.hang_up()
+            with contextlib.suppress(AmiError):
+                await c.keypad.close()
 
 
 async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -> dict[str, Any]:
@@ -128,6 +142,8 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
     env = storm_env(settings)
     env["DIALCONF_ACCESS_NUMBERS"] = "{" + ", ".join(f'"{a}": "{lang}"' for lang, a in ACCESS.items()) + "}"
     env["DIALCONF_ASTERISK__TRACE_LOG"] = "false"
+    # The prompts as this revision's catalogues say them (`run` plays what is installed).
+    log(f"prompts regenerated: {install_sounds(locate(settings.asterisk)) or 'none'}")
     started = time.monotonic()
     async with running_system(settings, env, tmp / "run.log") as system:
         log(f"system up in {time.monotonic() - started:.1f} s")
@@ -146,7 +162,8 @@ async def run(args: argparse.Namespace, tmp: Path, log: Callable[[str], None]) -
         finally:
             with contextlib.suppress(AmiError):
                 await ami.close()
-    return {"asterisk": version, "rows": summarise(done, LANGUAGES, KINDS), "journeys": [
+    keys = 1 + len(booked[0].number) + 1 + len(booked[0].pin) + 1
+    return {"asterisk": version, "keys": keys, "rows": summarise(done, LANGUAGES, KINDS), "journeys": [
         {"kind": j.kind, "language": j.language, "split": j.split(), "failed": j.failed,
          "steps": [[" ".join(s.command.split(" ")[:3])[:40], round(s.started - (j.answered or s.started), 2),
                     round((s.ended or s.started) - s.started, 2), round(s.prompt_s, 2), round(s.caller_s, 2)]
@@ -176,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="dialconf-journey-bench-") as tmpdir:
         measured = asyncio.run(run(args, Path(tmpdir), log))
-    lines, ok = verdict(measured["rows"])
+    lines, ok = verdict(measured["rows"], measured["keys"], args.key_s)
     report = {
         **run_facts("bench.journey_bench", argv, args, began, load_before),
         "targets_s": TARGETS_S,

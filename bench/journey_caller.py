@@ -11,6 +11,14 @@ as ``AGIExecStart``/``AGIExecEnd``; the caller answers each digit read:
 - **typing ahead**: it keys as soon as the read starts, over the prompt (Read() stops the
   prompt at the first key).
 
+The conference number's prompt asks for the number and the PIN in one go, so the caller keys
+both on (``123456#654321#``): the PIN's read starts while it keys and its prompt (a second's
+pause first) is never heard. A read that answers no phrase of ``keys`` is such a continuation.
+
+Keys go over the caller's own AMI connection (``keypad``): Asterisk runs one manager session's
+actions one after another and a PlayDTMF holds it for the key's length, so callers sharing one
+would wait for each other's keys (about 2 s per prompt with 25 callers keying at once).
+
 What the call's time went on is kept per step (``Step``): the prompt audio heard, the caller's
 own keying, the name recording, and the rest (the system: lookups, AGI round trips, joining).
 """
@@ -102,6 +110,7 @@ class HumanCaller:
     def __init__(
         self,
         ami: AmiClient,
+        keypad: AmiClient,
         access: str,
         caller_id: str,
         keys: dict[str, str],  # the first prompt phrase of a read -> the keys that answer it
@@ -110,7 +119,7 @@ class HumanCaller:
         pace: Pace,
         sound_s: Callable[[str], float],  # a prompt file (as the IVR names it) -> its seconds
     ) -> None:
-        self.ami, self.access, self.caller_id, self.keys = ami, access, caller_id, keys
+        self.ami, self.keypad, self.access, self.caller_id, self.keys = ami, keypad, access, caller_id, keys
         self.pace, self.sound_s = pace, sound_s
         self.uniqueid = str(uuid.uuid4())
         self.journey = Journey(kind, language)
@@ -175,9 +184,11 @@ class HumanCaller:
         stream = _STREAM.match(command)
         if read:
             prompts = read.group("prompts").split("&")
-            keys = next((k for phrase, k in self.keys.items() if prompts[0].endswith("/" + phrase)), None)
+            said = {p.rsplit("/", 1)[-1] for p in prompts}
+            keys = next((k for phrase, k in self.keys.items() if phrase in said), None)
             if keys is None:
-                j.failed = f"unexpected prompt {prompts[0]}"
+                if not self._tasks:  # not keying on into it: the caller would not know what to do
+                    j.failed = f"unexpected prompt {prompts[-1]}"
                 return
             self._spawn(self._answer(step, sum(self.sound_s(p) for p in prompts), keys))
         elif stream:
@@ -201,7 +212,7 @@ class HumanCaller:
         for i, digit in enumerate(keys):
             # Keys at the caller's pace from its first, whatever an AMI round trip takes.
             await asyncio.sleep(max(0.0, first + i * p.key_s - time.monotonic()))
-            await self.ami.action(
+            await self.keypad.action(
                 {"Action": "PlayDTMF", "Channel": drive, "Digit": digit, "Duration": str(KEY_DWELL_MS)}
             )
         # The caller's own time: from where the prompt stopped to its last key's end, as it

@@ -35,8 +35,15 @@ def summarise(
     return rows
 
 
-def verdict(rows: list[dict[str, Any]]) -> tuple[list[str], bool]:
+def keying_floor(keys: int, key_s: float) -> str:
+    return f"the {keys} keys alone (1, the number and #, the PIN and #) take {keys * key_s:.1f} s"
+
+
+def verdict(rows: list[dict[str, Any]], keys: int, key_s: float) -> tuple[list[str], bool]:
+    """Each target met or not, and where missed: the longest part, and the floor the keys set
+    (a target under it is out of reach at this pace with these code lengths)."""
     lines, ok = [], True
+    floor = keys * key_s
     for kind, target in TARGETS_S.items():
         mine = [r for r in rows if r["kind"] == kind]
         missed = [
@@ -51,7 +58,13 @@ def verdict(rows: list[dict[str, Any]]) -> tuple[list[str], bool]:
             + f" - target <= {target:g} s in every language: {'met' if not missed else 'MISSED'}"
             + (
                 f" ({', '.join(r['language'] for r in missed)}; the longest, {worst['language']}: "
-                f"{PART_NAMES[biggest]} {worst.get(biggest)} s of {worst['total_s']} s)"
+                f"{PART_NAMES[biggest]} {worst.get(biggest)} s of {worst['total_s']} s; "
+                f"{keying_floor(keys, key_s)}"
+                + (
+                    ": out of reach at this pace with these code lengths)"
+                    if floor >= target
+                    else f", leaving {target - floor:.1f} s for every prompt and the name)"
+                )
                 if missed
                 else ""
             )

@@ -5,7 +5,7 @@ benchmark (bench/agi_bench.py); not used by dialconf itself.
 
 It sends what the controller's journey sends for an English caller (the greeting with the
 other languages offered, Read() for 1, the conference number and the PIN then one verdict,
-the room check, "joining", the ConfBridge variables), with three tries at each step. It does not switch
+the room check, the ConfBridge variables), with three tries at each step. It does not switch
 languages (keys 2-6) nor record names: the benchmark's callers do neither.
 
 ``argv[1]`` is how the booking is looked up, in the SQLite store at ``$DIALCONF_DATABASE_URL``:
@@ -166,15 +166,19 @@ def journey(agi: AGI, lookup: Lookup) -> None:
         say(agi, "no_input")
     else:
         raise GaveUp
-    for _ in range(TRIES):
-        number = read(agi, ["dialconf/conference_number"], MAX_DIGITS)
-        pin = read(agi, ["dialconf/pin"], MAX_DIGITS) if number else ""
+    before: list[str] = []
+    for round_ in range(1, TRIES + 1):
+        number = read(agi, [f"dialconf/{p}" for p in (*before, "conference_number")], MAX_DIGITS)
+        pin = read(agi, ["dialconf/pin_pause", "dialconf/pin"], MAX_DIGITS) if number else ""
         if not pin:
-            say(agi, "no_input", "try_again")
+            if round_ == TRIES:
+                say(agi, "no_input")
+            before = ["no_input", "try_again"]
             continue
         verdict, role, limit = lookup.dial_in(number, pin, caller)
         if verdict == "bad_credentials":
-            say(agi, "bad_credentials", "try_again")
+            say(agi, "bad_credentials")
+            before = ["try_again"]
             continue
         if verdict != "admitted":
             say(agi, {"locked_out": "pin_locked"}.get(verdict, "unavailable"))
@@ -191,7 +195,6 @@ def journey(agi: AGI, lookup: Lookup) -> None:
         if locked.strip() == "1" or int(parties or 0) >= limit:
             say(agi, "locked" if locked.strip() == "1" else "full")
             raise GaveUp
-    say(agi, "joining")
     agi.set_variable("CONFBRIDGE(bridge,template)", BRIDGE_PROFILE)
     agi.set_variable("CONFBRIDGE(bridge,max_members)", str(limit + ANNOUNCER_HEADROOM))
     agi.set_variable("CONFBRIDGE(user,template)", PROFILES[role])

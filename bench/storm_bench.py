@@ -5,7 +5,7 @@ whole system as `make run` starts it, and the same storm against a static-dialpl
 - System under test: `python -m conference_ivr run` (Asterisk 22 + the controller + the booking
   store, SQLite), own ports, a wider RTP band and enough seat capacity, ``--conferences`` anytime
   rooms booked before it starts. Callers dial 8000: the controller's FastAGI journey (greeting,
-  1, conference number #, PIN #, name recording ended by #, "joining", ConfBridge).
+  1, conference number #, PIN #, name recording ended by #, ConfBridge).
 - Floor: 8999 in the same instance, added to its rendered extensions.conf and confbridge.conf
   (not the repository's templates) and reloaded: Answer, Read the 1 and the conference number
   (the same prompts), then ConfBridge with a user profile holding a fixed ``pin=`` (ConfBridge's
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=8.0,
         help="seconds each caller waits after its last key before BYE (the controller caller joins "
-        '~3.5 s after it: the "joining" phrase, and "only person" for the first)',
+        '~1 s after it; "only person" for the first)',
     )
     ap.add_argument("--pause", type=float, default=2.0, help="seconds between the two storms")
     ap.add_argument(

@@ -145,6 +145,9 @@ class ControllerSettings(BaseModel):
     gil_switch_ms: float = 1.0
     max_pin_tries: int = 3  # per call; across calls see BookingSettings.pin_*
     name_max_ms: int = 4000  # the recorded name is short
+    # Whole seconds of silence that end the name recording (AGI RECORD FILE counts whole
+    # seconds; 0 would wait for '#' or name_max_ms): one is a pause after a name, not in it.
+    name_silence_s: int = Field(default=1, ge=0)
     timezone: str = "Europe/Prague"  # how start times are spoken
     announce_names: bool = True  # "<name> has joined / has left" into the conference
     # Recorded names are deleted this long after the call that recorded them ended (at once

@@ -162,16 +162,25 @@ class DialInJourney:
     async def _identify(self, speaker: Speaker) -> tuple[str, DialInOutcome]:
         """The conference number, then the code, then one verdict. A number that is no
         conference and a wrong code get the same answer, so numbers cannot be found by calling;
-        every other way out (too early, over, full, locked) is said only after a right code."""
+        every other way out (too early, over, full, locked) is said only after a right code.
+
+        Both may be keyed in one go (``123456#654321#``, issue 23): the number's prompt asks for
+        both, and the PIN's own prompt comes after a second of silence the caller who keys on
+        never hears. What is said before asking again is the next read's prompt, so a caller
+        can key over it too."""
         caller = speaker.agi.headers.callerid
         guessed = False
-        for _ in range(self._settings.max_pin_tries):
+        before: list[str] = []  # said first, as part of the next read's prompt
+        for round_ in range(1, self._settings.max_pin_tries + 1):
             number = await speaker.ask(
-                speaker.sounds("conference_number"), MAX_CONFERENCE_DIGITS, self._timeout
+                speaker.sounds(*before, "conference_number"), MAX_CONFERENCE_DIGITS, self._timeout
             )
-            pin = await speaker.ask(speaker.sounds("pin"), MAX_PIN_DIGITS, self._timeout) if number else ""
+            prompt = speaker.sounds("pin_pause", "pin")
+            pin = await speaker.ask(prompt, MAX_PIN_DIGITS, self._timeout) if number else ""
             if not pin:
-                await speaker.say("no_input", "try_again")
+                if round_ == self._settings.max_pin_tries:
+                    await speaker.say("no_input")
+                before = ["no_input", "try_again"]
                 continue
             started = time.perf_counter()
             outcome = await self._directory.dial_in(number, pin, caller)
@@ -188,9 +197,9 @@ class DialInJourney:
                 self._metrics.pin_attacks.inc()
                 security.warning("security.pin_attack", conference=number, channel="phone", caller=caller)
             await speaker.say("bad_credentials")
-            if outcome.delay_s:
+            if outcome.delay_s:  # keys pressed during the wait are lost: it slows guessing
                 await speaker.agi.exec("Wait", f"{outcome.delay_s:g}")
-            await speaker.say("try_again")
+            before = ["try_again"]
         raise CallerGaveUp(JoinFailure.BAD_CREDENTIALS if guessed else JoinFailure.NO_INPUT)
 
     async def _refuse_guessing(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> NoReturn:
@@ -282,8 +291,8 @@ class DialInJourney:
             return None
         path = self._names_dir / f"{reservation_id}-{speaker.agi.headers.uniqueid}"
         await speaker.say("say_name")
-        ms = self._settings.name_max_ms
-        reply = await speaker.agi.command(f'RECORD FILE {path} wav "#" {ms} 0 BEEP s=2')
+        ms, silence = self._settings.name_max_ms, self._settings.name_silence_s
+        reply = await speaker.agi.command(f'RECORD FILE {path} wav "#" {ms} 0 BEEP s={silence}')
         if reply.result_int < 0:
             raise AgiHangup("hung up while recording the name")
         if reply.extra.get("endpos", "0") == "0":
@@ -294,7 +303,8 @@ class DialInJourney:
         agi = speaker.agi
         if self._recorded(member.bridge):  # told before going in (issue 19)
             await speaker.say("being_recorded")
-        await speaker.say("joining")
+        # No "you will now be placed into the conference" (2.4 s, issue 23): ConfBridge plays
+        # its join tone to the joiner as well as to the room (confbridge.conf sound_join).
         await agi.set_variable(names.confbridge_option("bridge", "template"), names.BRIDGE_PROFILE)
         # The first joiner fixes the bridge profile, so every caller carries the seat limit.
         backstop = member.participant_limit + ANNOUNCER_HEADROOM

@@ -34,7 +34,7 @@ from conference_ivr.pbx.provision import AsteriskInstall
 
 log = structlog.get_logger(__name__)
 
-_GENERATOR_VERSION = "3"
+_GENERATOR_VERSION = "4"
 _STOCK_EXTS = (".gsm", ".wav", ".ulaw", ".alaw", ".sln")
 
 
@@ -46,12 +46,17 @@ def _stock_file(base: Path, name: str) -> Path | None:
     return None
 
 
+# espeak-ng pads each phrase with ~0.17 s of silence at both ends: trimmed, with a short tail
+# kept so phrases played one after another still breathe (issue 23: ~0.3 s per prompt).
+_TRIM = ["silence", "1", "0.02", "1%", "reverse", "silence", "1", "0.02", "1%", "reverse", "pad", "0", "0.12"]
+
+
 def speak(voice: str, text: str, target: Path) -> None:
     """espeak-ng text -> 8 kHz mono 16-bit WAV (what Asterisk plays without transcoding)."""
     with tempfile.NamedTemporaryFile(suffix=".wav") as raw:
         subprocess.run(["espeak-ng", "-v", voice, "-w", raw.name, text], check=True, capture_output=True)
         subprocess.run(
-            ["sox", raw.name, "-r", "8000", "-c", "1", "-b", "16", str(target), "norm", "-3"],
+            ["sox", raw.name, "-r", "8000", "-c", "1", "-b", "16", str(target), *_TRIM, "norm", "-3"],
             check=True,
             capture_output=True,
         )
@@ -60,8 +65,11 @@ def speak(voice: str, text: str, target: Path) -> None:
 # Sounds made by sox, not spoken. The warning tone: three 1400 Hz beeps (a frequency the
 # join/leave tones and speech rarely hold for long, so tests can find it in what members hear).
 WARNING_TONE_HZ = 1400
+# The pause: one second of silence before a prompt a caller who keys on never hears (the PIN's,
+# after the conference number: both may be keyed in one go).
 _SYNTH = {
-    "beeps": ["synth", "0.25", "sine", str(WARNING_TONE_HZ), "gain", "-4", "pad", "0", "0.2", "repeat", "2"]
+    "beeps": ["synth", "0.25", "sine", str(WARNING_TONE_HZ), "gain", "-4", "pad", "0", "0.2", "repeat", "2"],
+    "pause": ["trim", "0", "1"],
 }
 
 

@@ -58,12 +58,27 @@ async def test_an_unknown_conference_number_is_not_told_apart_from_a_wrong_pin(s
             await guess(c, number, pin)  # the PIN is always asked: nothing is said before it
         await system.events.wait_for(hung_up(c))
     assert unknown.played() == wrong.played()
-    assert unknown.played()[-13:] == [
-        *["conference_number", "pin", "bad_credentials", "try_again"] * 3,
-        "goodbye",
-    ]
+    rounds = ["conference_number", "pin_pause", "pin", "bad_credentials"]
+    # "try again" opens the next round's read; the last round ends with goodbye
+    assert unknown.played()[-15:] == [*rounds, "try_again", *rounds, "try_again", *rounds, "goodbye"]
     assert "unknown_conference" not in unknown.played()
     assert failures(system, "bad_credentials") == before + 2
+
+
+async def test_the_number_and_the_pin_keyed_in_one_go_join(system: System) -> None:
+    """``number#PIN#`` keyed straight on at the number's prompt (issue 23): the PIN's read starts
+    while the keys come, and they reach it."""
+    r = system.booking.book(datetime.now(UTC), 60, seats=5)
+    c = system.caller()
+    await c.dial()
+    await c.answer_prompt("press_one", "1")
+    await c.answer_prompt("conference_number", f"{r.room.conference_number}#{r.room.pin}#")
+    await c.answer_prompt("record_name", "#")
+    await system.events.wait_for(joined(c))
+    reads = [p for p in c.prompts_heard() if "EXEC Read" in p]
+    assert len(reads) == 3, reads  # press 1, the number, the PIN: nothing asked again
+    assert "bad_credentials" not in c.played()
+    await c.hangup()
 
 
 async def test_three_wrong_pins_end_the_call(system: System) -> None:

@@ -26,8 +26,10 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ROOM = Room(conference_number="583920", pin="472915", admin_pin="860374", profile_id=1, id=1)
 ANYTIME = Reservation(ROOM, ReservationKind.ANYTIME, None, None, seats=7, id=1)
 UNIQUEID = "1700000000.42"
+PIN = "pin_pause+pin"  # the PIN's prompt: a second's pause first (keyed in one go, it is never heard)
+AGAIN = "try_again+conference_number"
 _SET = re.compile(r'^SET VARIABLE (\S+) "(.*)"$')
-_READ = re.compile(r'^EXEC Read "DIALCONF_DIGITS,dialconf/(\w+)')
+_READ = re.compile(r'^EXEC Read "DIALCONF_DIGITS,(?P<prompt>[^,]*),')
 
 
 class FakeDirectory:
@@ -77,8 +79,12 @@ class Call:
 
     @property
     def prompts(self) -> list[str]:
-        """The first phrase of every digit read."""
-        return [m[1] for c in self.commands if (m := _READ.match(c))]
+        """The phrases (in the caller's language) of every digit read: ``a+b`` for two."""
+        return [
+            "+".join(p.removeprefix("dialconf/") for p in m["prompt"].split("&") if p.startswith("dialconf/"))
+            for c in self.commands
+            if (m := _READ.match(c))
+        ]
 
     @property
     def variables(self) -> list[tuple[str, str]]:
@@ -163,13 +169,13 @@ def info_logs() -> Iterator[list[structlog.typing.EventDict]]:
 async def test_participant_joins() -> None:
     call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin)
     assert call.commands[:3] == ["ANSWER", 'SET VARIABLE CHANNEL(language) "en"', call.commands[2]]
-    assert call.prompts == ["press_one", "conference_number", "pin"]
+    assert call.prompts == ["press_one", "conference_number", PIN]
     # the greeting offers the other four languages, each in its own words
     greeting = call.commands[2]
     for lang in ("cs", "de", "fr", "pl"):
         assert f"/usr/share/asterisk/sounds/{lang}/dialconf/language_choice" in greeting
     assert "/en/dialconf/language_choice" not in greeting
-    assert call.played == ["joining"]
+    assert call.played == []  # ConfBridge's join tone says it: no "you will now be placed..."
     assert call.variables[1:] == [
         ("CONFBRIDGE(bridge,template)", "dialconf_bridge"),
         ("CONFBRIDGE(bridge,max_members)", "10"),  # 7 seats + headroom for announcers
@@ -202,7 +208,7 @@ async def test_access_number_sets_the_language_and_a_key_switches_it() -> None:
     assert czech.commands[1] == 'SET VARIABLE CHANNEL(language) "cs"'
     switched = await dial(FakeDirectory(), "4", "1", ROOM.conference_number, ROOM.pin)
     assert 'SET VARIABLE CHANNEL(language) "de"' in switched.commands
-    assert switched.prompts == ["press_one", "press_one", "conference_number", "pin"]
+    assert switched.prompts == ["press_one", "press_one", "conference_number", PIN]
     assert "/de/dialconf/language_choice" not in switched.commands[5]  # German no longer offered
     assert dict(switched.variables)["DIALCONF_ACTION"] == "join"
 
@@ -211,8 +217,9 @@ async def test_three_wrong_pins_say_goodbye_and_hang_up() -> None:
     directory = FakeDirectory()
     number = ROOM.conference_number
     call = await dial(directory, "1", number, "111222", number, "333444", number, "555666")
-    assert call.prompts == ["press_one", *["conference_number", "pin"] * 3]  # both, every time
-    assert call.played == ["bad_credentials", "try_again"] * 3 + ["goodbye"]
+    # both, every time; "try again" is the next read's prompt (the caller may key over it)
+    assert call.prompts == ["press_one", "conference_number", PIN, *[AGAIN, PIN] * 2]
+    assert call.played == ["bad_credentials"] * 3 + ["goodbye"]
     assert call.commands[-1] == "HANGUP"
     assert "DIALCONF_ACTION" not in dict(call.variables)
     assert [pin for _, pin, _ in directory.dial_ins] == ["111222", "333444", "555666"]
@@ -230,7 +237,7 @@ async def test_an_unknown_number_sounds_exactly_like_a_wrong_pin() -> None:
     number = ROOM.conference_number
     b = await dial(wrong, "1", number, "111222", number, "111222", number, "111222")
     assert a.commands == b.commands  # every prompt, every wait, the goodbye: the same
-    assert a.played == ["bad_credentials", "try_again"] * 3 + ["goodbye"]
+    assert a.played == ["bad_credentials"] * 3 + ["goodbye"]
     assert [n for n, _, _ in unknown.dial_ins] == ["999999"] * 3  # asked only with both keyed
     assert a.failures("bad_credentials") == 1 and a.failures("unknown_conference") is None
 
@@ -238,7 +245,8 @@ async def test_an_unknown_number_sounds_exactly_like_a_wrong_pin() -> None:
 async def test_a_wrong_pin_waits_the_growing_delay_then_the_right_one_joins() -> None:
     number = ROOM.conference_number
     call = await dial(FakeDirectory(delay=2), "1", number, "111222", number, ROOM.pin)
-    assert call.played == ["bad_credentials", "try_again", "joining"]
+    assert call.played == ["bad_credentials"]
+    assert call.prompts[3] == AGAIN
     assert 'EXEC Wait "2"' in call.commands
     assert dict(call.variables)["DIALCONF_ACTION"] == "join"
     assert call.failures("bad_credentials") is None
@@ -281,9 +289,9 @@ async def test_locked_and_full_conferences_turn_participants_away() -> None:
 
 async def test_the_name_is_recorded_under_the_reservation_and_the_channel_id() -> None:
     call = await dial(FakeDirectory(), "1", ROOM.conference_number, ROOM.pin, names=True)
-    assert call.played == ["say_name", "joining"]
-    assert (
-        f'RECORD FILE /var/lib/dialconf/t/names/{ANYTIME.id}-{UNIQUEID} wav "#" 4000 0 BEEP s=2'
+    assert call.played == ["say_name"]
+    assert (  # a second of silence after the name ends the recording
+        f'RECORD FILE /var/lib/dialconf/t/names/{ANYTIME.id}-{UNIQUEID} wav "#" 4000 0 BEEP s=1'
         in call.commands
     )
 
@@ -291,15 +299,9 @@ async def test_the_name_is_recorded_under_the_reservation_and_the_channel_id() -
 async def test_no_number_or_no_pin_keyed_asks_again() -> None:
     directory = FakeDirectory()
     call = await dial(directory, "1", "", ROOM.conference_number, "", ROOM.conference_number, ROOM.pin)
-    assert call.prompts == [
-        "press_one",
-        "conference_number",
-        "conference_number",
-        "pin",
-        "conference_number",
-        "pin",
-    ]
-    assert call.played == ["no_input", "try_again", "no_input", "try_again", "joining"]
+    missed = "no_input+try_again+conference_number"
+    assert call.prompts == ["press_one", "conference_number", missed, PIN, missed, PIN]
+    assert call.played == []
     assert len(directory.dial_ins) == 1
 
 
