@@ -6,7 +6,6 @@ which; the files go first, then the legs forget them, so a crash in between only
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,6 +14,7 @@ from pathlib import Path, PurePosixPath
 import structlog
 
 from booking.services.usage import UsageService
+from conference_ivr.conference.sweeps import sweep_forever
 
 log = structlog.get_logger(__name__)
 
@@ -36,12 +36,7 @@ class NameKeeper:
         self._interval_s = interval_s
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.sweep)
-            except Exception:
-                log.exception("names.sweep_failed")
-            await asyncio.sleep(self._interval_s)
+        await sweep_forever(self.sweep, self._interval_s, "names.sweep_failed")
 
     def sweep(self) -> int:
         """Delete every name due (blocking: the store and the disk); how many were forgotten."""

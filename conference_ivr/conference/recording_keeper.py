@@ -4,7 +4,6 @@ files go first, then the rows, so a crash in between only repeats work (as name_
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import structlog
 
 from booking.services.recordings import RecordingService
+from conference_ivr.conference.sweeps import sweep_forever
 
 log = structlog.get_logger(__name__)
 
@@ -23,12 +23,7 @@ class RecordingKeeper:
         self._interval_s = interval_s
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.sweep)
-            except Exception:
-                log.exception("recordings.sweep_failed")
-            await asyncio.sleep(self._interval_s)
+        await sweep_forever(self.sweep, self._interval_s, "recordings.sweep_failed")
 
     def sweep(self) -> int:
         """Delete every recording due (blocking: the store and the disk); how many went."""
