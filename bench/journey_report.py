@@ -98,8 +98,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"{a['pause_s']:g} s pause before answering a prompt heard to its end, a {a['name_s']:g} s name "
         "(the recording ends on the silence after it). **first time** listens to every prompt and says its "
         "name; **returning** calls again from the same number (the name is known); **typing ahead** is "
-        f"returning and keys as soon as each prompt starts. {a['callers']} callers of each kind per "
-        "language at once.",
+        f"returning and keys as soon as each prompt starts. The number's prompt asks for the number and "
+        "the PIN in one go, so every kind keys both on (the PIN's own prompt, after a second's pause, "
+        f"is not heard). {a['callers']} callers of each kind per language at once.",
         "- **answer to join**: the IVR's ANSWER to ConfbridgeJoin (AMI events on loopback). "
         "**prompt audio**: each played file's own length, cut at the caller's first key; "
         "**keying**: the caller's time after a prompt to its last key; "
