@@ -196,16 +196,10 @@ class ConferenceLifecycle:
     async def _terminate(self, bridge: str) -> None:
         self._metrics.terminations.inc()
         log.info("lifecycle.terminated", bridge=bridge)
-        conference = self._live.conference(bridge)
-        language = conference.language if conference is not None else DEFAULT_LANGUAGE
         self._note_end(bridge, EndReason.ENDED)
-        with contextlib.suppress(AmiError):
-            await self._announcer.play_and_wait(
-                bridge,
-                ["dialconf/conference_over", "dialconf/goodbye"],
-                language,
-                "conference_over",
-                timeout=20,
+        with contextlib.suppress(AmiError):  # each member hears it in their own language
+            await self._announcer.announce_and_wait(
+                bridge, ["dialconf/conference_over", "dialconf/goodbye"], "conference_over", timeout=20
             )
         try:
             await self._announcer.kick_all(bridge)
