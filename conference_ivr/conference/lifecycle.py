@@ -147,12 +147,10 @@ class ConferenceLifecycle:
     async def _warn_member(self, bridge: str, m: Member) -> None:
         m.cap_warned = True
         log.info("lifecycle.mobile_warned", bridge=bridge)
-        # "press" the member's hidden menu key: ConfBridge runs the controller's menu route on
-        # that channel alone, which says the warning to that caller
-        for digit in names.MOBILE_WARNING_KEYS:
-            await self._ami_action(
-                {"Action": "PlayDTMF", "Channel": m.channel, "Digit": digit, "Receive": "true"}
-            )
+        # whispered to that caller alone, in their language, while they stay in the mix
+        conference = self._live.conference(bridge)
+        language = conference.language if conference is not None else DEFAULT_LANGUAGE
+        await self._announcer.tell(m, ["dialconf/mobile_warning"], "mobile_warning", language)
         if self._cap_warned is not None:
             await self._cap_warned(m.uniqueid)
 

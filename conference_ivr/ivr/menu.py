@@ -166,8 +166,6 @@ class KeypadMenu:
             await self._dial_out(speaker, bridge, seat.conference)
         elif self._lecture is not None and action in lecture_keys.ACTIONS:
             await self._lecture(action, speaker, bridge, agi.headers.uniqueid)
-        elif action == "mobilewarn":
-            await speaker.say("mobile_warning")
         else:
             await speaker.say("error_menu")
 

@@ -155,9 +155,6 @@ MENU_RECORD = "record"
 RECORD_KEYS = "#1"
 RECORDINGS_DIR = "recordings"
 
-# The controller's own key sequence into one member's menu (confbridge.conf binds it to the
-# `mobilewarn` action; not announced to callers).
-MOBILE_WARNING_KEYS = "#0#"
 # Where Asterisk looks for sounds (inside its root); the prompts go under <lang>/dialconf/.
 SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
 
