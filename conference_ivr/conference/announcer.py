@@ -7,7 +7,8 @@ language, each language's members hear their own variant instead: a whisper Loca
 (``;2`` half in dialconf-whisper) runs Broadcast, which mixes what its ``;1`` half plays into
 what the listed channels hear, while they stay in the conference (the others hear nothing
 of it). Used for "<name> has joined/left", recording, lecture mode, an extension, the end of
-a conference; the warning tone (words in no language) goes to the bridge as it is.
+a conference; the warning tone (words in no language) goes to the bridge as it is. ``tell``
+whispers to one member alone (the mobile cap's warning).
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ MAX_TARGETS_CHARS = 800
 
 
 def language_groups(conference: Conference, away: Collection[str] = ()) -> dict[str, list[str]]:
-    """The members' channels by the language each hears (theirs, else the conference's),
-    leaving out the unique ids in ``away``; languages in the order their first member joined."""
+    """The listening members' channels by the language each hears (theirs, else the
+    conference's), leaving out the unique ids in ``away`` and, as the bridge itself does, those
+    waiting for the moderator (on hold music); languages in the order their first member joined."""
     groups: dict[str, list[str]] = {}
     fallback = conference.language
     for m in conference.in_order():
-        if m.uniqueid not in away:
+        if m.uniqueid not in away and not conference.waiting(m):
             groups.setdefault(m.language or fallback, []).append(m.channel)
     return groups
 

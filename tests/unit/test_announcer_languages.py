@@ -101,6 +101,19 @@ async def test_a_member_of_unknown_language_hears_the_conference_language() -> N
     assert heard == {"de": "PJSIP/a-a&PJSIP/a-c", "cs": "PJSIP/a-b"}
 
 
+async def test_members_waiting_for_the_moderator_are_left_out_as_the_bridge_does() -> None:
+    live, ami, announcer = await room(("a", "en", False), ("b", "cs", False))
+    conference = live.conference(BRIDGE)
+    assert conference is not None
+    for m in conference.members.values():
+        m.wait_marked = True  # no moderator in: both on hold music
+    waiting = live.member("b")
+    assert waiting is not None and conference.waiting(waiting)
+    assert await announcer.announce(BRIDGE, ["dialconf/being_recorded"], "being_recorded") == 1
+    ((channel, variables),) = ami.originated()
+    assert channel == f"Local/s@{names.CONTEXT_ANNOUNCER}" and names.VAR_TARGETS not in variables
+
+
 async def test_tell_reaches_one_member_in_their_language() -> None:
     live, ami, announcer = await room(("a", "en", True), ("b", "pl", False))
     member = live.member("b")
