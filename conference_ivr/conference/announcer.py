@@ -110,17 +110,6 @@ class Announcer:
         self._metrics.announcements.labels(kind=kind).inc()
         log.info("announce.tell", bridge=member.bridge, kind=kind)
 
-    async def play_and_wait(
-        self, bridge: str, sounds: list[str], language: str, kind: str, timeout: float
-    ) -> None:
-        """Play into the bridge and wait until the announcer has left it (or ``timeout``)."""
-
-        async def start() -> int:
-            await self.play(bridge, sounds, language, kind)
-            return 1
-
-        await self._waited(bridge, timeout, start)
-
     async def announce_and_wait(
         self, bridge: str, sounds: list[str], kind: str, timeout: float, away: Collection[str] = ()
     ) -> None:
