@@ -23,7 +23,7 @@ from booking.web.ports import NotInConference, NotRunning, TooManyWatchers
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.members import DEFAULT_LANGUAGE, Member
+from conference_ivr.conference.members import Member
 from conference_ivr.errors import AmiError, NoSuchChannel, NoSuchConference
 
 log = structlog.get_logger(__name__)
@@ -226,8 +226,8 @@ class LiveControl:
             raise NotRunning(f"{bridge} is not running")
         self._note_end(bridge, EndReason.ENDED_BY_MODERATOR)
         with contextlib.suppress(AmiError):
-            await self._announcer.play_and_wait(
-                bridge, ["dialconf/ended_by_moderator"], self._language(bridge), "ended_by_moderator", 15
+            await self._announcer.announce_and_wait(
+                bridge, ["dialconf/ended_by_moderator"], "ended_by_moderator", 15
             )
         await self._act("ConfbridgeKick", bridge, "all")  # as Announcer.kick_all, errors told apart
         log.info("live_control.ended", bridge=bridge)
@@ -242,7 +242,3 @@ class LiveControl:
             raise NotRunning(f"{bridge} is not running") from exc
         except NoSuchChannel as exc:
             raise NotInConference(f"not in {bridge} any more") from exc
-
-    def _language(self, bridge: str) -> str:
-        c = self._live.conference(bridge)
-        return c.language if c is not None else DEFAULT_LANGUAGE

@@ -35,7 +35,7 @@ Act = Callable[[dict[str, str]], Awaitable[list[dict[str, str]]]]  # AmiClient.a
 
 
 class Announces(Protocol):
-    async def play(self, bridge: str, sounds: list[str], language: str, kind: str) -> None: ...
+    async def announce(self, bridge: str, sounds: list[str], kind: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ class LectureMode:
 
     async def _announce(self, c: Conference, sounds: list[str], kind: str) -> None:
         try:
-            await self._announcer.play(c.bridge, sounds, c.language, kind)
+            await self._announcer.announce(c.bridge, sounds, kind)
         except AmiError:
             log.warning("lecture.announce_failed", bridge=c.bridge, kind=kind)
 

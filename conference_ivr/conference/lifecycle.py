@@ -147,12 +147,10 @@ class ConferenceLifecycle:
     async def _warn_member(self, bridge: str, m: Member) -> None:
         m.cap_warned = True
         log.info("lifecycle.mobile_warned", bridge=bridge)
-        # "press" the member's hidden menu key: ConfBridge runs the controller's menu route on
-        # that channel alone, which says the warning to that caller
-        for digit in names.MOBILE_WARNING_KEYS:
-            await self._ami_action(
-                {"Action": "PlayDTMF", "Channel": m.channel, "Digit": digit, "Receive": "true"}
-            )
+        # whispered to that caller alone, in their language, while they stay in the mix
+        conference = self._live.conference(bridge)
+        language = conference.language if conference is not None else DEFAULT_LANGUAGE
+        await self._announcer.tell(m, ["dialconf/mobile_warning"], "mobile_warning", language)
         if self._cap_warned is not None:
             await self._cap_warned(m.uniqueid)
 
@@ -196,16 +194,10 @@ class ConferenceLifecycle:
     async def _terminate(self, bridge: str) -> None:
         self._metrics.terminations.inc()
         log.info("lifecycle.terminated", bridge=bridge)
-        conference = self._live.conference(bridge)
-        language = conference.language if conference is not None else DEFAULT_LANGUAGE
         self._note_end(bridge, EndReason.ENDED)
-        with contextlib.suppress(AmiError):
-            await self._announcer.play_and_wait(
-                bridge,
-                ["dialconf/conference_over", "dialconf/goodbye"],
-                language,
-                "conference_over",
-                timeout=20,
+        with contextlib.suppress(AmiError):  # each member hears it in their own language
+            await self._announcer.announce_and_wait(
+                bridge, ["dialconf/conference_over", "dialconf/goodbye"], "conference_over", timeout=20
             )
         try:
             await self._announcer.kick_all(bridge)

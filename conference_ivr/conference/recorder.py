@@ -27,7 +27,7 @@ from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd
 from conference_ivr.conference.announcer import Announcer
 from conference_ivr.conference.live import LiveConferences
-from conference_ivr.conference.members import DEFAULT_LANGUAGE, Member
+from conference_ivr.conference.members import Member
 from conference_ivr.errors import AmiError
 from conference_ivr.pbx import names
 
@@ -139,10 +139,8 @@ class ConferenceRecorder:
         await self._announce(bridge, "recording_stopped")
 
     async def _announce(self, bridge: str, phrase: str) -> None:
-        conference = self._live.conference(bridge)
-        language = conference.language if conference is not None else DEFAULT_LANGUAGE
         try:
-            await self._announcer.play(bridge, [f"dialconf/{phrase}"], language, phrase)
+            await self._announcer.announce(bridge, [f"dialconf/{phrase}"], phrase)
         except AmiError:
             log.warning("announce.failed", conference=bridge, kind=phrase)
 

@@ -248,7 +248,7 @@ def build_controller(
 
     # The one model of the live conferences: everything below reads it or listens to it.
     live = LiveConferences(ami, metrics, clock, open_legs)
-    announcer = Announcer(ami, metrics)
+    announcer = Announcer(ami, metrics, live)
     ami.on_event(live.on_event)
     ami.on_event(announcer.on_event)
     ami.on_resync(live.resync)

@@ -152,7 +152,7 @@ class KeypadMenu:
         elif action == "rollcall":
             await self._roll_call(speaker, bridge)
         elif action == "end":
-            await self._end(speaker, bridge)
+            await self._end(speaker, bridge, agi.headers.uniqueid)
         elif action == "extend" and self._extend is not None:
             assert seat is not None
             await self._extend_now(speaker, bridge, seat.conference)
@@ -166,8 +166,6 @@ class KeypadMenu:
             await self._dial_out(speaker, bridge, seat.conference)
         elif self._lecture is not None and action in lecture_keys.ACTIONS:
             await self._lecture(action, speaker, bridge, agi.headers.uniqueid)
-        elif action == "mobilewarn":
-            await speaker.say("mobile_warning")
         else:
             await speaker.say("error_menu")
 
@@ -202,7 +200,7 @@ class KeypadMenu:
             await speaker.say("extend_refused")
         else:
             try:
-                await self._announcer.play(bridge, ["dialconf/extended"], speaker.language, "extended")
+                await self._announcer.announce(bridge, ["dialconf/extended"], "extended")
             except AmiError:
                 await speaker.say("extended")
 
@@ -249,7 +247,7 @@ class KeypadMenu:
         log.info("menu.dialout", bridge=bridge, calls=queued, new_number=bool(number))
         await speaker.say("dialout_calling" if queued else "error_menu")
 
-    async def _end(self, speaker: Speaker, bridge: str) -> None:
+    async def _end(self, speaker: Speaker, bridge: str, uniqueid: str) -> None:
         key = await speaker.ask(speaker.sounds("end_confirm"), 1, self._confirm_timeout)
         if key != "9":
             return
@@ -257,8 +255,8 @@ class KeypadMenu:
         self._metrics.moderator_ends.inc()
         self._note_end(bridge, EndReason.ENDED_BY_MODERATOR)
         # Everyone else hears why; the moderator (outside the bridge right now) hears it here.
-        await self._announcer.play_and_wait(
-            bridge, ["dialconf/ended_by_moderator"], speaker.language, "ended_by_moderator", timeout=15
+        await self._announcer.announce_and_wait(
+            bridge, ["dialconf/ended_by_moderator"], "ended_by_moderator", timeout=15, away={uniqueid}
         )
         await self._announcer.kick_all(bridge)
         await speaker.say("ended_by_moderator", "goodbye")

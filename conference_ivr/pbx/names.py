@@ -15,6 +15,7 @@ CONTEXT_ACCESS = "dialconf-access"  # every access number; PJSIP endpoints land 
 CONTEXT_IVR = "dialconf-ivr"  # the journey: FastAGI, then ConfBridge
 CONTEXT_DRIVE = "dialconf-drive"  # ;1 half of Local-channel callers (tests, `dialconf call`)
 CONTEXT_ANNOUNCER = "dialconf-announcer"  # ;2 half of a Local channel that plays into a conference
+CONTEXT_WHISPER = "dialconf-whisper"  # ;2 half that plays to listed members only (Broadcast)
 
 # FastAGI routes (the path in agi://host:port/<route>)
 AGI_ROUTE_IVR = "ivr"
@@ -25,6 +26,10 @@ CONTEXT_PLAY = "dialconf-play"  # ;1 half of an announcer: plays DIALCONF_SOUND,
 CONTEXT_DIALOUT = "dialconf-dialout"  # an answered dial-out call: the invitation, then ConfBridge
 AGI_ROUTE_DIALOUT = "dialout"  # "you are invited... press 1" for a called participant (R40, R49)
 TRUNK_ENDPOINT = "dialconf-trunk"  # the PJSIP endpoint (and aor) dial-out calls leave through
+
+# UserEvents the dialplan sends: a sound starts playing; a whisper's sound has been played
+USER_EVENT_PLAY = "DialconfPlay"
+USER_EVENT_PLAYED = "DialconfPlayed"
 
 # AMI event classes the controller's connection asks for at login (a subset of the AMI user's
 # `read` in manager.conf): FullyBooted (system), Confbridge*/Hangup (call), UserEvent (user).
@@ -53,6 +58,7 @@ VAR_CONFERENCE = "DIALCONF_CONFERENCE"  # the conference number (menu actions re
 VAR_ROLE = "DIALCONF_ROLE"  # participant | moderator
 VAR_SOUND = "DIALCONF_SOUND"  # what an announcer plays ('&'-separated)
 VAR_LANGUAGE = "DIALCONF_LANGUAGE"  # the announcer's language
+VAR_TARGETS = "DIALCONF_TARGETS"  # the members' channels a whisper plays to ('&'-separated)
 VAR_HOLD = "DIALCONF_HOLD"  # seconds the drive half waits
 VAR_VOICE = "DIALCONF_VOICE"  # a Playtones spec the drive half "speaks" with
 VAR_RECORD = "DIALCONF_RECORD"  # where the drive half records what the caller hears
@@ -78,6 +84,7 @@ CONTROLLER_VARIABLES = frozenset(
         VAR_ROLE,
         VAR_SOUND,
         VAR_LANGUAGE,
+        VAR_TARGETS,
         VAR_DIALOUT,
     }
 )
@@ -148,9 +155,6 @@ MENU_RECORD = "record"
 RECORD_KEYS = "#1"
 RECORDINGS_DIR = "recordings"
 
-# The controller's own key sequence into one member's menu (confbridge.conf binds it to the
-# `mobilewarn` action; not announced to callers).
-MOBILE_WARNING_KEYS = "#0#"
 # Where Asterisk looks for sounds (inside its root); the prompts go under <lang>/dialconf/.
 SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
 

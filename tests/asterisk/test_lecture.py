@@ -176,7 +176,7 @@ async def taken_up_after_a_restart(
         return await asyncio.to_thread(usage.open_legs)
 
     live = LiveConferences(system.ami, Metrics(), stored=open_legs)
-    LectureMode(system.ami.action, live, Announcer(system.ami, Metrics()))
+    LectureMode(system.ami.action, live, Announcer(system.ami, Metrics(), live))
     await live.resync()
     c = live.conference(bridge)
     assert c is not None and c.lecture and c.floor == floor.uniqueid

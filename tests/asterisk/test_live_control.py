@@ -288,7 +288,12 @@ async def test_the_event_stream_keeps_alive_ends_and_never_holds_on_to_a_closed_
             control.changed(bridge)
         assert await slow.next(0.1) == {"members"} and await slow.next(0.01) == set()
 
-    small = LiveControl(system.ami, system.controller.live, Announcer(system.ami, Metrics()), max_watches=1)
+    small = LiveControl(
+        system.ami,
+        system.controller.live,
+        Announcer(system.ami, Metrics(), system.controller.live),
+        max_watches=1,
+    )
     crowded = page_on(system, small, keepalive_s=0.2, stream_max_s=0.5)
     with small.watch(bridge):
         assert [chunk async for chunk in crowded.stream(r)] == ["event: busy\ndata: {}\n\n"]

@@ -127,7 +127,7 @@ async def test_the_moderator_starts_and_stops_recording_with_hash_one(system: Sy
     assert not system.events.matching(recording_event("ConfbridgeRecord", bridge))
     assert "being_recorded" not in participant.played()
 
-    # "#" alone is a prefix of "#0#" and "#1": the menu waits for the next key
+    # "#" alone is a prefix of "#1".."#4": the menu waits for the next key
     await moderator.press("#1")
     await system.events.wait_for(recording_event("ConfbridgeRecord", bridge), timeout=15)
     await system.events.wait_for(played_into(bridge, "being_recorded"), timeout=15)

@@ -20,7 +20,7 @@ import pytest
 
 from booking.domain.model import Reservation
 from booking.domain.usage import Leg
-from conference_ivr.ami.events import AgiExecStart, ConfbridgeJoin, ConfbridgeLeave, Hangup
+from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave, Hangup
 from conference_ivr.errors import AmiError
 from conference_ivr.ivr.sounds import WARNING_TONE_HZ
 from conference_ivr.pbx import names
@@ -190,16 +190,16 @@ async def test_e_a_mobile_caller_is_cut_after_their_own_join_across_a_kill(bed: 
     due = joined + CAP - CAP_WARNING
     await bed.kill_and_restart(up_before=due - SLACK, restart_at=joined + 2 * SLACK)
 
-    def warning_to(c: LocalCaller) -> Predicate:
+    def warning_to(c: LocalCaller) -> Predicate:  # whispered to that caller's channel alone
         return lambda e: (
-            isinstance(e, AgiExecStart)
-            and e.get("Uniqueid") == c.uniqueid
-            and "dialconf/mobile_warning" in e.command
+            e.get("UserEvent") == names.USER_EVENT_PLAY
+            and "dialconf/mobile_warning" in e.get("Sound")
+            and e.get("Targets") == c.channel2
         )
 
     by_cap = bed.real_until(joined + CAP) + 10
     warned = await bed.seen(warning_to(mobile), by_cap, "the mobile warning")
-    assert due - EARLY <= warned <= due + SLACK, f"warned {warned - joined} after the join"
+    assert due - EARLY <= warned <= due + SLACK + PLAY_WAIT, f"warned {warned - joined} after the join"
     cut = await bed.seen(of(ConfbridgeLeave, mobile), by_cap, "the mobile caller cut")
     assert joined + CAP - EARLY <= cut <= joined + CAP + SLACK, f"cut {cut - joined} after the join"
     assert bed.count(warning_to(mobile)) == 1

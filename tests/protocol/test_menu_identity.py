@@ -94,7 +94,7 @@ def played(commands: list[str]) -> list[str]:
 def build(ami: FakeAmi, dial: FakeDial | None = None) -> tuple[KeypadMenu, LiveConferences]:
     metrics = Metrics()
     live = LiveConferences(ami, metrics)
-    announcer = Announcer(ami, metrics)
+    announcer = Announcer(ami, metrics, live)
     menu = KeypadMenu(
         remaining,
         live,

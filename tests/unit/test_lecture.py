@@ -54,8 +54,9 @@ class Announcements:
     def __init__(self) -> None:
         self.played: list[list[str]] = []
 
-    async def play(self, bridge: str, sounds: list[str], language: str, kind: str) -> None:
+    async def announce(self, bridge: str, sounds: list[str], kind: str) -> int:
         self.played.append(sounds)
+        return 1
 
 
 def join_event(uid: str, admin: bool = False, muted: bool = False, session: str = "s1") -> dict[str, str]:

@@ -73,7 +73,7 @@ class Bed:
         def host(inner: PurePosixPath) -> Path:
             return self.tmp / inner.name
 
-        announcer = Announcer(self.ami, Metrics())
+        announcer = Announcer(self.ami, Metrics(), self.live)
         return ConferenceRecorder(
             self.ami, self.live, announcer, self.recordings, current, DIR, host, 0.01, 2
         )
