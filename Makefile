@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip test-sms test-web lint format bench provision clean help
+.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip test-sms test-web test-webrtc lint format bench provision phone clean help
 
 help:
-	@echo "make run | test | lint | format | provision | test-unit | test-protocol | test-store | test-asterisk | test-sip | test-sms | test-web | bench | clean"
+	@echo "make run | test | lint | format | provision | phone | test-unit | test-protocol | test-store | test-asterisk | test-sip | test-sms | test-web | test-webrtc | bench | clean"
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	scripts/system-deps.sh run
@@ -19,14 +19,22 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-provision: $(STAMP)
+provision: $(STAMP) phone
 	$(BIN)/dialconf asterisk provision
+
+# The join pages' phone (issue 20): JsSIP and esbuild from npm at pinned versions (build/phone,
+# npm's cache in /var/cache/dialconf/npm), bundled with booking/web/js/dialconf-phone.js into
+# the static file the booking service serves. Rebuilt when its sources change.
+PHONE_JS := booking/web/static/dialconf-phone.js
+phone: $(PHONE_JS)
+$(PHONE_JS): booking/web/js/dialconf-phone.js booking/web/js/package.json booking/web/js/package-lock.json scripts/build-phone.sh
+	scripts/build-phone.sh
 
 # What only the tests need (SIPp, PostgreSQL), installed when missing.
 test-deps:
 	scripts/system-deps.sh test
 
-run: $(STAMP)
+run: $(STAMP) phone
 	$(BIN)/dialconf run
 
 # The real-Asterisk tiers mostly wait for prompts to play: four workers (each with its own
@@ -43,7 +51,7 @@ test: provision test-deps
 	$(BIN)/pytest $(XDIST) $(COVERAGE) $(PYTEST_ARGS)
 
 # One tier at a time; an empty selection (pytest exit 5) is not an error here.
-test-unit test-protocol test-asterisk test-sip test-sms test-web: test-%: provision test-deps
+test-unit test-protocol test-asterisk test-sip test-sms test-web test-webrtc: test-%: provision test-deps
 	$(BIN)/pytest -m $* $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The booking store on SQLite and on a throwaway PostgreSQL it starts itself (no Asterisk needed).

@@ -119,6 +119,57 @@ class AsteriskSettings(BaseModel):
         return self.ami_permit or [host_network(self.ami_host)]
 
 
+class WebRtcSettings(BaseModel):
+    """Joining from a browser (issue 20): the page's SIP over WebSocket into Asterisk's HTTP
+    server (asterisk.http_bind_address / http_port), its media by ICE and DTLS-SRTP."""
+
+    # A PEM certificate (with its chain) and its private key, paths as Asterisk reads them
+    # (inside its root when it runs in one). Both set: Asterisk's HTTP server also serves TLS on
+    # tls_bind_address:tls_port and the page uses wss://. Without them the page uses ws://,
+    # which a browser allows only to a page on this machine or behind a TLS proxy (ws_url).
+    cert_file: str = ""
+    key_file: str = ""
+    tls_bind_address: str = "127.0.0.1"
+    tls_port: int = 8089
+    # What the join page connects to; empty: derived from the listeners above. Set it when a
+    # TLS proxy sits in front, e.g. wss://conference.example.org/ws.
+    ws_url: str = ""
+    # The address Asterisk offers browsers as its ICE host candidate and binds their RTP to;
+    # empty: every interface's (Asterisk never offers a loopback address). No STUN or TURN.
+    media_address: str = ""
+    # The public join page keys 1 this long after the IVR answers, then the conference number
+    # and the PIN key_gap_ms apart: each interrupts the prompt it comes in, like a caller's keys.
+    first_key_ms: int = Field(default=2500, ge=0)
+    key_gap_ms: int = Field(default=1500, ge=0)
+
+    @model_validator(mode="after")
+    def _certificate_with_key(self) -> WebRtcSettings:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError(
+                "webrtc: set both DIALCONF_WEBRTC__CERT_FILE and DIALCONF_WEBRTC__KEY_FILE for wss "
+                "(or neither for ws)"
+            )
+        if self.ws_url and not self.ws_url.startswith(("ws://", "wss://")):
+            raise ValueError(f"webrtc.ws_url {self.ws_url!r}: write ws://host:port/ws or wss://...")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.cert_file)
+
+    def page_url(self, asterisk: AsteriskSettings) -> str:
+        """The WebSocket URL the join page's phone connects to."""
+        if self.ws_url:
+            return self.ws_url
+        if self.tls:
+            return f"wss://{_url_host(connect_host(self.tls_bind_address))}:{self.tls_port}/ws"
+        return f"ws://{_url_host(asterisk.http_host)}:{asterisk.http_port}/ws"
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 class ControllerSettings(BaseModel):
     bind_address: str = "127.0.0.1"
     agi_port: int = 4573
@@ -265,6 +316,7 @@ class Settings(BaseSettings):
     controller: ControllerSettings = Field(default_factory=ControllerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     dialout: DialOutSettings = Field(default_factory=DialOutSettings)
+    webrtc: WebRtcSettings = Field(default_factory=WebRtcSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)
     clock: ClockSettings = Field(default_factory=ClockSettings)

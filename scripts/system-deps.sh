@@ -10,6 +10,8 @@ want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/p
 want+=(kannel kannel-extras)
 # The statement's PDF keeps Czech letters in DejaVu Sans (booking/adapters/statement_pdf.py).
 want+=(fonts-dejavu-core)
+# npm: the join pages' phone is bundled from npm packages at setup (scripts/build-phone.sh).
+command -v npm >/dev/null || want+=(npm)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
 # The store tier and `make bench` start a throwaway PostgreSQL cluster (tests/support/postgres.py).
 # chromium + chromium-driver: the web pages are tested in a real browser (selenium);

@@ -28,9 +28,11 @@ from booking.domain.usage import Leg, is_mobile
 from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
+from booking.web.join_public import join_public_router
 from booking.web.live import live_router
 from booking.web.operator import operator_router
 from booking.web.panel import panel_router
+from booking.web.phone import WebPhone
 from booking.web.session import COOKIE as SESSION_COOKIE
 from booking.web.session import CookiePolicy
 from conference_ivr.agi.server import FastAgiServer
@@ -119,6 +121,7 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
     app.state.month_end = s.month_end  # POST /api/billing/{month}/month-end
     panel = panel_router(s.booking, s.clock, settings.booking, s.messaging, s.billing, s.recordings)
     operator = operator_router(s.booking)  # the queue and the account plans (issue 19)
+    join = join_public_router(web_phone(settings))  # /join: number and PIN from a browser (issue 20)
     a = settings.api
     cookies = CookiePolicy(
         secure=a.secure_cookies,
@@ -130,12 +133,18 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
         app,
         web_secret(settings),
         timezone(settings),
-        [panel, operator, *routers],
+        [panel, operator, join, *routers],
         sessions=s.web_sessions,
         clock=s.clock,
         cookies=cookies,
     )
     return app
+
+
+def web_phone(settings: Settings) -> WebPhone:
+    """What the join pages' phone needs of the controller's settings (issue 20)."""
+    w = settings.webrtc
+    return WebPhone(w.page_url(settings.asterisk), dict(settings.access_numbers), w.first_key_ms, w.key_gap_ms)
 
 
 def controller_routers(services: Services, controller: Controller) -> list[APIRouter]:

@@ -19,7 +19,7 @@ import structlog
 from conference_ivr.bind import is_loopback
 from conference_ivr.pbx import names
 from conference_ivr.pbx.provision import AsteriskInstall
-from conference_ivr.settings import Settings
+from conference_ivr.settings import Settings, WebRtcSettings
 
 security = structlog.get_logger("dialconf.security")
 
@@ -73,6 +73,31 @@ def _log_values(trace: bool) -> dict[str, str]:
         "full_log": "notice,warning,error,verbose(2)",
         "trace_log": "; trace => off (asterisk.trace_log: it would hold every keyed digit)",
     }
+
+
+def _webrtc_values(w: WebRtcSettings) -> dict[str, str]:
+    """The browsers' listener and media lines (issue 20): wss only with a certificate; RTP
+    bound to one address only when one is set."""
+    values = {
+        "http_tls": "; no TLS listener (webrtc.cert_file): browsers use ws:// on the port above",
+        "wss_transport": "; wss: configured with a certificate (webrtc.cert_file)",
+        "webrtc_media": "; media on every interface (webrtc.media_address)",
+    }
+    if w.tls:
+        values["http_tls"] = "\n".join(
+            (
+                "tlsenable = yes",
+                f"tlsbindaddr = {w.tls_bind_address}:{w.tls_port}",
+                f"tlscertfile = {w.cert_file}",
+                f"tlsprivatekey = {w.key_file}",
+            )
+        )
+        values["wss_transport"] = "\n".join(
+            ("", f"[{names.WSS_TRANSPORT}]", "type = transport", "protocol = wss", f"bind = {w.tls_bind_address}")
+        )
+    if w.media_address:
+        values["webrtc_media"] = f"media_address = {w.media_address}\nbind_rtp_to_media_address = yes"
+    return values
 
 
 @dataclass(frozen=True)
@@ -139,6 +164,7 @@ class AsteriskInstance:
             "trunk_port": str(self.settings.dialout.trunk_port),
             "trunk_from_user": self.settings.dialout.from_user,
             **_log_values(a.trace_log),
+            **_webrtc_values(self.settings.webrtc),
         }
 
     def render(self, template_dir: Path = TEMPLATE_DIR) -> None:

@@ -31,6 +31,24 @@ TRUNK_ENDPOINT = "dialconf-trunk"  # the PJSIP endpoint (and aor) dial-out calls
 USER_EVENT_PLAY = "DialconfPlay"
 USER_EVENT_PLAYED = "DialconfPlayed"
 
+# Joining from a browser (issue 20): the page's SIP over WebSocket reaches Asterisk's HTTP server;
+# the request carries WEB_HEADER, whose PJSIP identify picks the WebRTC endpoint, and lands in
+# CONTEXT_WEB. There extension WEB_JOIN_EXTEN (a personal link: its token travels in
+# JOIN_TOKEN_HEADER) goes to AGI_ROUTE_WEB; any other extension is an access number and takes the
+# phone callers' IVR (the public page keys 1, the number and the PIN as RFC 4733 DTMF).
+CONTEXT_WEB = "dialconf-web"
+CONTEXT_WEB_CALLER = "dialconf-web-caller"  # the public page's caller number: web-<client address>
+AGI_ROUTE_WEB = "web"
+WEB_JOIN_EXTEN = "join"
+WEBRTC_ENDPOINT = "webrtc"
+WEBRTC_IDENTIFY = "webrtc-header"
+WEB_HEADER = "X-Dialconf-Web"
+WEB_HEADER_VALUE = "1"
+JOIN_TOKEN_HEADER = "X-Dialconf-Join"
+WS_TRANSPORT = "transport-ws"
+WSS_TRANSPORT = "transport-wss"
+WS_PATH = "/ws"  # Asterisk's HTTP server serves SIP over WebSocket here (res_http_websocket)
+
 # AMI event classes the controller's connection asks for at login (a subset of the AMI user's
 # `read` in manager.conf): FullyBooted (system), Confbridge*/Hangup (call), UserEvent (user).
 # Not agi, dtmf or reporting: in a join storm or a full conference those are most of the

@@ -84,7 +84,10 @@ def _xpath_str(text: str) -> str:
 
 
 @contextmanager
-def browser(base_url: str, width: int = 1280, height: int = 900) -> Iterator[Browser]:
+def browser(
+    base_url: str, width: int = 1280, height: int = 900, extra_args: tuple[str, ...] = ()
+) -> Iterator[Browser]:
+    """``extra_args``: more chromium flags (tests/support/media_browser.py adds fake media)."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in (
@@ -94,6 +97,7 @@ def browser(base_url: str, width: int = 1280, height: int = 900) -> Iterator[Bro
         "--disable-gpu",
         f"--window-size={width},{height}",
         "--lang=en-US",
+        *extra_args,
     ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

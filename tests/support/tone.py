@@ -28,3 +28,16 @@ def tone_windows(path: Path, hz: float, window_s: float = 0.05, share: float = 0
         if energy > n * 100**2 and power / (energy * n / 2) > share:
             found.append(start / rate)
     return found
+
+
+def write_tone(path: Path, hz: float, seconds: float = 10.0, rate: int = 48000, level: float = 0.3) -> Path:
+    """A 16-bit mono PCM WAV of one steady tone (chromium's fake microphone plays it in a loop)."""
+    frames = array(
+        "h", (int(level * 32767 * math.sin(2 * math.pi * hz * i / rate)) for i in range(int(rate * seconds)))
+    )
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames.tobytes())
+    return path
