@@ -98,8 +98,10 @@ def scenario(
     hold_s: float,
     caller: str = "sipp",
     remote_bye: bool = False,
+    tone: tuple[float, float] | None = None,
 ) -> str:
-    """XML for one call: after answer, for each (pause seconds, keys) pause then key DTMF."""
+    """XML for one call: after answer, for each (pause seconds, keys) pause then key DTMF;
+    then ``tone`` (hz, seconds), if given, is "said" (u-law RTP) while the call is held."""
     from tests.support.dtmf_pcap import DtmfStream
 
     stream = DtmfStream()
@@ -110,6 +112,9 @@ def scenario(
         body.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
         # play_pcap_audio runs in the background: wait until the keys are out
         body.append(f'  <pause milliseconds="{int(len(keys) * 400)}"/>')
+    if tone is not None:
+        pcap = stream.tone_pcap(tone[0], tone[1], workdir / f"tone-{caller}.pcap")
+        body.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
     if remote_bye:
         body.append(_RECV_BYE)
     else:

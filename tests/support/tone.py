@@ -9,10 +9,15 @@ from pathlib import Path
 
 
 def tone_windows(path: Path, hz: float, window_s: float = 0.05, share: float = 0.6) -> list[float]:
-    """Start times (seconds) of the windows where ``hz`` holds most of the energy."""
-    with wave.open(str(path)) as w:
-        rate = w.getframerate()
-        samples = array("h", w.readframes(w.getnframes()))
+    """Start times (seconds) of the windows where ``hz`` holds most of the energy. ``path``:
+    a WAV file, or Asterisk's headerless ``.sln`` (8 kHz 16-bit), readable while being written."""
+    if path.suffix == ".sln":
+        rate, data = 8000, path.read_bytes()
+        samples = array("h", data[: len(data) // 2 * 2])
+    else:
+        with wave.open(str(path)) as w:
+            rate = w.getframerate()
+            samples = array("h", w.readframes(w.getnframes()))
     n = max(1, int(rate * window_s))
     coeff = 2 * math.cos(2 * math.pi * hz / rate)
     found: list[float] = []

@@ -1,0 +1,209 @@
+"""Issue 20, the public join page in a real chromium: someone with only the conference number
+and the PIN keys them on /join; the page calls the access number over WebRTC (JsSIP over a
+WebSocket into Asterisk, ICE on the test's private address, DTLS-SRTP) and keys 1, the number
+and the PIN as RFC 4733 DTMF into the phone callers' IVR. A SIPp caller is already in.
+
+Proved both ways: the SIPp member hears the page's tone (AMI MixMonitor of what is sent to it,
+found by Goertzel) and the page hears the SIPp member's tone (Web Audio in the page); the page's
+getStats() shows DTLS connected and inbound audio energy rising. A wrong PIN is refused by the
+IVR as a phone caller is. Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from booking.domain.model import Reservation
+from conference_ivr.ami.events import AgiExecStart, AmiEvent, ConfbridgeJoin, Hangup
+from conference_ivr.dialconf.compose import build_api
+from conference_ivr.pbx import names
+from tests.support.browser import Browser
+from tests.support.live_web import serving
+from tests.support.media_browser import media_chromium
+from tests.support.poll import until_async
+from tests.support.ports import free_ports
+from tests.support.sipp import SippResult, run_sipp, scenario
+from tests.support.system import System
+from tests.support.tone import tone_windows, write_tone
+from tests.support.webrtc_address import MediaAddress
+
+PAGE_HZ = 700  # the browser's fake microphone says this
+SIPP_HZ = 1020  # the SIPp member says this
+WEB_CHANNEL = f"PJSIP/{names.WEBRTC_ENDPOINT}-"
+
+# Web Audio on the far end's track: the share of energy at ``hz`` (a Goertzel over the last
+# 8192 samples), 0..1. Kept on window so each poll reads the same analyser.
+_HEARD = """
+const hz = arguments[0];
+if (!window.__heard) {
+  const pc = window.dialconfCall.connection();
+  const track = pc.getReceivers().find((r) => r.track.kind === 'audio').track;
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+  window.__heard = analyser;
+}
+const a = window.__heard;
+const buf = new Float32Array(a.fftSize);
+a.getFloatTimeDomainData(buf);
+const rate = a.context.sampleRate, coeff = 2 * Math.cos(2 * Math.PI * hz / rate);
+let s1 = 0, s2 = 0, energy = 0;
+for (const x of buf) { const s0 = x + coeff * s1 - s2; s2 = s1; s1 = s0; energy += x * x; }
+const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+return energy > 1e-6 ? power / (energy * buf.length / 2) : 0;
+"""
+
+
+def book(system: System) -> Reservation:
+    return system.booking.book(datetime.now(UTC), 60, seats=5)
+
+
+async def do(call: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(call, *args)
+
+
+async def stats(b: Browser) -> dict[str, Any]:
+    found = await do(b.driver.execute_script, "return window.dialconfCall ? await window.dialconfCall.stats() : {}")
+    assert isinstance(found, dict)
+    return found
+
+
+def state(b: Browser) -> str:
+    return str(b.find("#call-state").text)
+
+
+async def key_in(b: Browser, number: str, pin: str) -> None:
+    await do(b.open, "/join")
+    await do(b.fill, "Conference number", number)
+    await do(b.fill, "PIN", pin)
+    await do(b.click, "Call")
+
+
+async def press(b: Browser, keys: str) -> None:
+    """Click the page's keypad: in a call each key goes as RFC 4733 DTMF."""
+    for key in keys:
+        await do(b.find(f'.keypad button[data-key="{key}"]').click)
+
+
+def asks(channel: str, phrase: str) -> Any:
+    """The IVR reading keys on ``channel`` with the prompt ``phrase``."""
+    return (
+        lambda e: isinstance(e, AgiExecStart)
+        and e.channel == channel
+        and "EXEC Read" in e.command
+        and f"dialconf/{phrase}" in e.command
+    )
+
+
+def joined_from_web(bridge: str) -> Any:
+    return lambda e: isinstance(e, ConfbridgeJoin) and e.conference == bridge and e.channel.startswith(WEB_CHANNEL)
+
+
+async def sipp_member(system: System, r: Reservation, tmp: Path) -> tuple[asyncio.Task[SippResult], ConfbridgeJoin]:
+    """A SIPp caller keys in and then says SIPP_HZ for a minute; it leaves when hung up."""
+    steps = [(2.5, "1"), (1.0, r.room.conference_number + "#"), (1.0, r.room.pin + "#")]
+    xml = scenario(steps, tmp, hold_s=0, caller="+420603000020", remote_bye=True, tone=(SIPP_HZ, 60.0))
+    sip_port, media_port = free_ports(2, socket.SOCK_DGRAM)
+    target = f"127.0.0.1:{system.settings.asterisk.sip_port}"
+    task = asyncio.create_task(run_sipp(xml, tmp, "8000", target, sip_port, media_port, timeout=120))
+    bridge = names.bridge_name(r.room.conference_number)
+    (join,) = await system.events.wait_for_kind(
+        ConfbridgeJoin, lambda e: e.conference == bridge and e.caller_number == "+420603000020", timeout=30
+    )
+    return task, join
+
+
+async def test_the_public_page_joins_a_conference_and_audio_flows_both_ways(
+    system: System, web_media: MediaAddress, tmp_path: Path
+) -> None:
+    r = book(system)
+    bridge = names.bridge_name(r.room.conference_number)
+    sipp, member = await sipp_member(system, r, tmp_path)
+    heard_inner = system.asterisk.instance.inner("spool", f"heard-{r.room.conference_number}.sln")
+    await system.ami.action(
+        {"Action": "MixMonitor", "Channel": member.channel, "File": "", "Options": f"t({heard_inner})"}
+    )
+    wav = write_tone(tmp_path / "page-tone.wav", PAGE_HZ)
+    app = build_api(system.services)
+    async with serving(app) as url, media_chromium(url, wav) as b:
+        await key_in(b, r.room.conference_number, r.room.pin)
+        (web,) = await system.events.wait_for(joined_from_web(bridge), timeout=40)
+        await do(b.wait, lambda _d: state(b) == "Connected", 20, "the page connected")
+        await do(b.shot, "join-public-1-in-the-conference")
+
+        first = await stats(b)
+        assert first["dtlsState"] == "connected", first
+        assert first["candidatePair"]["remote"].startswith(web_media.address + ":"), first
+
+        async def energy_rose() -> dict[str, Any] | None:
+            now = await stats(b)
+            rose = now["totalAudioEnergy"] > first["totalAudioEnergy"] and now["packetsReceived"] > first["packetsReceived"]
+            return now if rose else None
+
+        await until_async(energy_rose, 15, "inbound audio energy rising in getStats()")
+
+        async def hears_sipp() -> float | None:
+            share = float(await do(b.driver.execute_script, _HEARD, SIPP_HZ))
+            return share if share > 0.5 else None
+
+        await until_async(hears_sipp, 20, f"the SIPp member's {SIPP_HZ} Hz in the page's audio")
+        level = float(await do(b.driver.execute_script, "return window.dialconfCall.micLevel()"))
+        assert level > 0.05, level
+        await do(b.shot, "join-public-2-hearing-the-other-member")
+
+        heard = system.asterisk.instance.host("spool", f"heard-{r.room.conference_number}.sln")
+
+        async def sipp_heard_the_page() -> list[float] | None:
+            found = tone_windows(heard, PAGE_HZ) if heard.is_file() else []
+            return found if len(found) >= 20 else None  # 1 s of 50 ms windows
+
+        await until_async(sipp_heard_the_page, 20, f"the page's {PAGE_HZ} Hz in what SIPp heard")
+
+        await do(b.click, "Hang up")
+        await system.events.wait_for(lambda e: isinstance(e, Hangup) and e.uniqueid == web.uniqueid, 15)
+        await do(b.wait, lambda _d: state(b) == "The call has ended.", 15, "the page shows the end")
+        await do(b.shot, "join-public-3-hung-up")
+    await system.ami.action({"Action": "Hangup", "Channel": member.channel})
+    result = await asyncio.wait_for(sipp, 30)
+    assert result.returncode == 0, result.output[-2000:]
+
+
+async def test_a_wrong_pin_on_the_public_page_is_refused_like_a_phone_callers(
+    system: System, tmp_path: Path
+) -> None:
+    r = book(system)
+    bridge = names.bridge_name(r.room.conference_number)
+    wrong = "9" if r.room.pin[0] != "9" else "8"
+    wrong += r.room.pin[1:]
+    app = build_api(system.services)
+
+    def refused(e: AmiEvent) -> bool:
+        return (
+            isinstance(e, AgiExecStart)
+            and e.channel.startswith(WEB_CHANNEL)
+            and "dialconf/bad_credentials" in e.command
+        )
+
+    async with serving(app) as url, media_chromium(url, write_tone(tmp_path / "t.wav", PAGE_HZ)) as b:
+        await key_in(b, r.room.conference_number, wrong)
+        (said,) = await system.events.wait_for(refused, timeout=40)
+        await do(b.shot, "join-public-4-wrong-pin-refused")
+        # the caller tries again on the page's keypad, twice more, wrong each time, each key when
+        # the IVR asks: it ends the call after controller.max_pin_tries, as a phone caller's
+        for attempt in (2, 3):
+            await system.events.wait_for(asks(said.channel, "conference_number"), timeout=30, count=attempt)
+            await press(b, r.room.conference_number + "#")
+            await system.events.wait_for(asks(said.channel, "pin"), timeout=30, count=attempt)
+            await press(b, wrong + "#")
+        await system.events.wait_for(
+            lambda e: isinstance(e, Hangup) and e.channel == said.channel, timeout=60
+        )
+        await do(b.wait, lambda _d: state(b) == "The call has ended.", 15, "the page shows the end")
+        await do(b.shot, "join-public-5-ended-after-wrong-pins")
+    assert not system.events.matching(joined_from_web(bridge))
+    assert len(system.events.matching(refused)) == 3
