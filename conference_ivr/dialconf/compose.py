@@ -144,7 +144,9 @@ def build_api(services: Services, sms_key: str = "", routers: Sequence[APIRouter
 def web_phone(settings: Settings) -> WebPhone:
     """What the join pages' phone needs of the controller's settings (issue 20)."""
     w = settings.webrtc
-    return WebPhone(w.page_url(settings.asterisk), dict(settings.access_numbers), w.first_key_ms, w.key_gap_ms)
+    return WebPhone(
+        w.page_url(settings.asterisk), dict(settings.access_numbers), w.first_key_ms, w.key_gap_ms
+    )
 
 
 def controller_routers(services: Services, controller: Controller) -> list[APIRouter]:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _SECTION = re.compile(r"^\[(?P<name>[^\]]+)\](?:\((?P<opts>[^)]*)\))?\s*$")
+# A template line that is one placeholder renders whole lines or sections (logger.conf's trace
+# log, pjsip.conf's wss transport): skipped here, checked in the rendered file.
+_LINES_PLACEHOLDER = re.compile(r"^\{\{\w+\}\}$")
 
 
 @dataclass
@@ -52,7 +55,7 @@ def parse_conf(text: str) -> list[ConfSection]:
     current: ConfSection | None = None
     for raw in text.splitlines():
         line = _strip_comment(raw)
-        if not line:
+        if not line or _LINES_PLACEHOLDER.match(line):
             continue
         m = _SECTION.match(line)
         if m:

@@ -93,7 +93,13 @@ def _webrtc_values(w: WebRtcSettings) -> dict[str, str]:
             )
         )
         values["wss_transport"] = "\n".join(
-            ("", f"[{names.WSS_TRANSPORT}]", "type = transport", "protocol = wss", f"bind = {w.tls_bind_address}")
+            (
+                "",
+                f"[{names.WSS_TRANSPORT}]",
+                "type = transport",
+                "protocol = wss",
+                f"bind = {w.tls_bind_address}",
+            )
         )
     if w.media_address:
         values["webrtc_media"] = f"media_address = {w.media_address}\nbind_rtp_to_media_address = yes"

@@ -74,7 +74,9 @@ class DtmfStream:
         template = packets[0][1]
         frames, out, n = 160, [], 0
         for i in range(int(seconds * 50)):
-            samples = (int(level * 32767 * math.sin(2 * math.pi * hz * (n + k) / _TS_PER_S)) for k in range(frames))
+            samples = (
+                int(level * 32767 * math.sin(2 * math.pi * hz * (n + k) / _TS_PER_S)) for k in range(frames)
+            )
             n += frames
             payload = bytes(_ulaw(x) for x in samples)
             rtp = bytearray(template[: _RTP_OFFSET + 12]) + payload
@@ -105,7 +107,7 @@ def _ulaw(sample: int) -> int:
 
 
 def _ip_checksum(header: bytes) -> int:
-    total = sum(struct.unpack(">10H", header))
+    total: int = sum(struct.unpack(">10H", header))
     while total > 0xFFFF:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF

@@ -102,7 +102,8 @@ def test_each_listener_binds_its_own_address_and_ports_follow_settings(tmp_path:
     etc = instance.host("etc")
     assert "/other/" in str(etc)
     assert _binds(etc) == {
-        "pjsip.conf": ["127.0.0.2", "127.0.0.2", "127.0.0.2"],  # transport, both media addresses
+        # the UDP transport, both media addresses; the browsers' ws transport rides on HTTP
+        "pjsip.conf": ["127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.5"],
         "manager.conf": ["127.0.0.4"],
         "http.conf": ["127.0.0.5"],
     }
@@ -123,7 +124,7 @@ def test_sip_open_to_the_network_keeps_ami_and_http_on_loopback(tmp_path: Path) 
     instance = _instance(tmp_path, sip_bind_address="0.0.0.0", media_address="192.0.2.10")
     instance.render()
     binds = _binds(instance.host("etc"))
-    assert binds["pjsip.conf"] == ["0.0.0.0", "192.0.2.10", "192.0.2.10"]
+    assert binds["pjsip.conf"] == ["0.0.0.0", "192.0.2.10", "192.0.2.10", "127.0.0.1"]
     assert binds["manager.conf"] == ["127.0.0.1"] and binds["http.conf"] == ["127.0.0.1"]
 
 

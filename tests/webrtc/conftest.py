@@ -33,7 +33,9 @@ def web_media() -> Iterator[MediaAddress]:
 
 
 @pytest.fixture(scope="session")
-async def asterisk(session_dir: Path, web_media: MediaAddress, phone_bundle: Path) -> AsyncIterator[AsteriskProcess]:
+async def asterisk(
+    session_dir: Path, web_media: MediaAddress, phone_bundle: Path
+) -> AsyncIterator[AsteriskProcess]:
     settings = isolated_settings(session_dir)
     settings.webrtc.media_address = web_media.address
     async with running_asterisk(settings) as proc:
