@@ -144,6 +144,8 @@ def _page_lines(settings: Settings) -> list[str]:
         f"  moderator live page: {base}/panel/reservations/<id>/live (or sign in at {base}/panel/login",
         "    with the conference number and ADMIN PIN)",
         f"  operations dashboard: {base}/dashboard (sign in with the operator token)",
+        f"  join from a browser: {base}/join (conference number and PIN keyed on the page; WebRTC",
+        f"    to Asterisk at {settings.webrtc.page_url(settings.asterisk)})",
     ]
 
 

@@ -35,6 +35,7 @@ async def _read_banner(stdout: asyncio.StreamReader, timeout: float = 60) -> str
 
 
 PAGES = ["/docs", "/openapi.json", "/panel", "/panel/reservations/<id>/live", "/panel/login", "/dashboard"]
+PAGES += ["/join"]  # join from a browser (issue 20)
 PAGES += ["/metrics"]  # the controller's
 
 
