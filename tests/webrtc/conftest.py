@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conference_ivr.pbx.process import AsteriskProcess
-from tests.support.system import isolated_settings, running_asterisk
+from tests.support.system import System, isolated_settings, running_asterisk, running_system
 from tests.support.webrtc_address import MediaAddress, media_address
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +33,17 @@ def web_media() -> Iterator[MediaAddress]:
 
 
 @pytest.fixture(scope="session")
-async def asterisk(
-    session_dir: Path, web_media: MediaAddress, phone_bundle: Path
+async def web_asterisk(
+    tmp_path_factory: pytest.TempPathFactory, web_media: MediaAddress, phone_bundle: Path
 ) -> AsyncIterator[AsteriskProcess]:
-    settings = isolated_settings(session_dir)
+    """An Asterisk of this tier's own (a worker may also run the other tiers' `asterisk`)."""
+    settings = isolated_settings(tmp_path_factory.mktemp("webrtc"), name="w")
     settings.webrtc.media_address = web_media.address
     async with running_asterisk(settings) as proc:
         yield proc
+
+
+@pytest.fixture(scope="session")
+async def web_system(web_asterisk: AsteriskProcess) -> AsyncIterator[System]:
+    async with running_system(web_asterisk.instance.settings, web_asterisk) as sysm:
+        yield sysm

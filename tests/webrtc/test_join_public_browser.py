@@ -125,8 +125,9 @@ async def sipp_member(
 
 
 async def test_the_public_page_joins_a_conference_and_audio_flows_both_ways(
-    system: System, web_media: MediaAddress, tmp_path: Path
+    web_system: System, web_media: MediaAddress, tmp_path: Path
 ) -> None:
+    system = web_system
     r = book(system)
     bridge = names.bridge_name(r.room.conference_number)
     sipp, member = await sipp_member(system, r, tmp_path)
@@ -147,6 +148,8 @@ async def test_the_public_page_joins_a_conference_and_audio_flows_both_ways(
         first = await stats(b)
         assert first["dtlsState"] == "connected", first
         assert first["candidatePair"]["remote"].startswith(web_media.address + ":"), first
+        assert first["candidatePair"]["state"] == "succeeded", first
+        assert first["codec"].lower() == "audio/opus", first  # Opus preferred over u-law
 
         async def energy_rose() -> dict[str, Any] | None:
             now = await stats(b)
@@ -185,8 +188,9 @@ async def test_the_public_page_joins_a_conference_and_audio_flows_both_ways(
 
 
 async def test_a_wrong_pin_on_the_public_page_is_refused_like_a_phone_callers(
-    system: System, tmp_path: Path
+    web_system: System, tmp_path: Path
 ) -> None:
+    system = web_system
     r = book(system)
     bridge = names.bridge_name(r.room.conference_number)
     wrong = "9" if r.room.pin[0] != "9" else "8"

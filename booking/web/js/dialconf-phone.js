@@ -105,9 +105,10 @@ function call({ wsUrl, target, extraHeaders = [], audioElement, onState = () => 
       for (const x of buf) sum += x * x;
       return Math.min(1, Math.sqrt(sum / buf.length) * 4);
     },
-    // What the media path does: {dtlsState, packetsReceived, totalAudioEnergy, candidatePair}.
+    // What the media path does: {dtlsState, packetsReceived, totalAudioEnergy, candidatePair,
+    // codec} (the far end's audio as received: packets, energy, its codec's MIME type).
     async stats() {
-      const out = { dtlsState: "", packetsReceived: 0, totalAudioEnergy: 0, candidatePair: null };
+      const out = { dtlsState: "", packetsReceived: 0, totalAudioEnergy: 0, candidatePair: null, codec: "" };
       const pc = session && session.connection;
       if (!pc) return out;
       const report = await pc.getStats();
@@ -130,6 +131,8 @@ function call({ wsUrl, target, extraHeaders = [], audioElement, onState = () => 
         if (s.type === "inbound-rtp" && s.kind === "audio") {
           out.packetsReceived = s.packetsReceived || 0;
           out.totalAudioEnergy = s.totalAudioEnergy || 0;
+          const codec = byId.get(s.codecId);
+          out.codec = codec ? codec.mimeType : "";
         }
       });
       return out;
