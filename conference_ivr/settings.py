@@ -137,8 +137,8 @@ class WebRtcSettings(BaseModel):
     # The address Asterisk offers browsers as its ICE host candidate and binds their RTP to;
     # empty: every interface's (Asterisk never offers a loopback address). No STUN or TURN.
     media_address: str = ""
-    # The public join page keys 1 this long after the IVR answers, then the conference number
-    # and the PIN key_gap_ms apart: each interrupts the prompt it comes in, like a caller's keys.
+    # The public join page keys 1 this long after the IVR answers, then key_gap_ms later the
+    # conference number and the PIN in one go: keys interrupt the prompt, like a caller's.
     first_key_ms: int = Field(default=2500, ge=0)
     key_gap_ms: int = Field(default=1500, ge=0)
 

@@ -38,8 +38,8 @@ _PANEL_KEYS = (
 class WebPhone:
     """``ws_url``: the SIP-over-WebSocket URL (ws:// or wss://, webrtc.ws_url); ``access_numbers``:
     number -> the language its callers hear first; ``first_key_ms``/``key_gap_ms``: how long
-    after the answer the public page presses 1, and between that, the number and the PIN (the
-    IVR's prompts are interrupted by a key, like a phone caller's)."""
+    after the answer the public page presses 1, and after that the number and the PIN (in one
+    go; the IVR's prompts are interrupted by a key, like a phone caller's)."""
 
     ws_url: str
     access_numbers: Mapping[str, str] = field(default_factory=lambda: {"8000": "en"})

@@ -1,6 +1,6 @@
 // The public join page (booking/web/join_public.py): the number and the PIN keyed on the page
-// are keyed into the IVR as a phone caller keys them: 1, the number and #, the PIN and #, as
-// RFC 4733 DTMF, each a little after the previous (a key interrupts the IVR's prompt). The
+// are keyed into the IVR as a phone caller keys them, as RFC 4733 DTMF: 1 a little after the
+// answer, then the number and #, the PIN and # in one go (a key interrupts the IVR's prompt). The
 // IVR decides; this page only shows what the call does. window.dialconfCall is the call (tests).
 (() => {
   const config = JSON.parse(document.getElementById("join-config").textContent);
@@ -42,7 +42,7 @@
 
   const keyIn = (number, pin) => {
     show(t.state_keying);
-    const steps = ["1", number + "#", pin + "#"];
+    const steps = ["1", number + "#" + pin + "#"]; // the IVR takes both in one go
     steps.forEach((keys, i) => {
       const at = config.firstKeyMs + i * config.keyGapMs;
       timers.push(setTimeout(() => call && call.sendDtmf(keys), at));
