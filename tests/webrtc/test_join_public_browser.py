@@ -178,6 +178,13 @@ async def test_the_public_page_joins_a_conference_and_audio_flows_both_ways(
 
         await until_async(sipp_heard_the_page, 20, f"the page's {PAGE_HZ} Hz in what SIPp heard")
 
+        sending = "return window.dialconfCall.connection().getSenders()[0].track.enabled"
+        await do(b.click, "Mute")
+        assert await do(b.driver.execute_script, sending) is False
+        assert b.find("#mute").get_attribute("aria-pressed") == "true"
+        await do(b.click, "Unmute")
+        assert await do(b.driver.execute_script, sending) is True
+
         await do(b.click, "Hang up")
         await system.events.wait_for(lambda e: isinstance(e, Hangup) and e.uniqueid == web.uniqueid, 15)
         await do(b.wait, lambda _d: state(b) == "The call has ended.", 15, "the page shows the end")
