@@ -58,6 +58,7 @@ class JoinLinkDraft:
     link_id: str  # the random id the URL carries (with its signature)
     reservation_id: int
     invitee_id: int | None  # None: a link not tied to an invitee (the organizer's)
+    invitee_key: str | None  # invitee_key(): which address it was made for
     role: Role
     language: str  # the page's language: the invitee's
     created_at: datetime
@@ -137,6 +138,11 @@ class Signer:
 def new_id(rand: Callable[[int], bytes] = secrets.token_bytes) -> str:
     """A fresh random id (22 base64url characters)."""
     return base64.urlsafe_b64encode(rand(ID_BYTES)).decode().rstrip("=")
+
+
+def invitee_key(channel: str, address: str) -> str:
+    """What a link remembers of its invitee: the address, hashed (row ids can be reused)."""
+    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()
 
 
 def token_hash(token_id: str) -> str:

@@ -24,12 +24,14 @@ from booking.domain.join_links import (
     JoinTokenDraft,
     Signer,
     clean_name,
+    invitee_key,
     new_id,
     reservation_refusal,
     token_expiry,
     token_hash,
     token_refusal,
 )
+from booking.domain.messages import Invitee
 from booking.domain.model import Reservation, Role
 from booking.services.ports import Transaction, UnitOfWork
 from booking.settings import BookingSettings
@@ -76,24 +78,40 @@ class JoinLinkService:
 
     # --- links (invitations, the organizer) --------------------------------------------
 
-    def link_in(
-        self, tx: Transaction, reservation_id: int, invitee_id: int | None, role: Role, language: str
-    ) -> str:
-        """The invitee's link in this reservation, made the first time (inside the caller's
-        transaction: the invitation that carries it is queued in the same one)."""
-        found = tx.join_links.link_for(reservation_id, invitee_id, role)
+    def link_in(self, tx: Transaction, reservation_id: int, invitee: Invitee | None, role: Role) -> str:
+        """The invitee's link in this reservation (None: the organizer's), made the first time,
+        inside the caller's transaction: the invitation that carries it is queued in the same one."""
+        key = None if invitee is None else invitee_key(invitee.channel.value, invitee.address)
+        found = tx.join_links.link_for(reservation_id, key, role)
         if found is None:
-            draft = JoinLinkDraft(new_id(), reservation_id, invitee_id, role, language, self._clock.now())
+            language = (
+                invitee.language if invitee is not None else self._organizer_language(tx, reservation_id)
+            )
+            draft = JoinLinkDraft(
+                new_id(),
+                reservation_id,
+                invitee.id if invitee else None,
+                key,
+                role,
+                language,
+                self._clock.now(),
+            )
             found = tx.join_links.add_link(draft)
         return self._signer.link(found.link_id)
 
-    def organizer_link(self, profile_id: int, reservation_id: int, language: str) -> str:
+    def organizer_link(self, profile_id: int, reservation_id: int) -> str:
         """The organizer's own moderator link (no invitee; NotFound for anyone else)."""
         with self._uow() as tx:
             r = tx.reservations.get_reservation(reservation_id)
             if r is None or r.room.profile_id != profile_id:
                 raise NotFound(f"no reservation {reservation_id}")
-            return self.link_in(tx, reservation_id, None, Role.MODERATOR, language)
+            return self.link_in(tx, reservation_id, None, Role.MODERATOR)
+
+    @staticmethod
+    def _organizer_language(tx: Transaction, reservation_id: int) -> str:
+        r = tx.reservations.get_reservation(reservation_id)
+        profile = tx.reservations.get_profile(r.room.profile_id) if r is not None else None
+        return profile.language if profile is not None else "en"
 
     # --- the page ----------------------------------------------------------------------
 
@@ -171,7 +189,8 @@ class JoinLinkService:
 
     @staticmethod
     def _listed(tx: Transaction, link: JoinLink) -> bool:
-        """An invitee's link opens while they are on the list (taken off: it is gone)."""
-        if link.invitee_id is None:
+        """An invitee's link opens while their address is on the list (taken off: it is gone)."""
+        if link.invitee_key is None:
             return True
-        return any(i.id == link.invitee_id for i in tx.messages.invitees(link.reservation_id))
+        listed = tx.messages.invitees(link.reservation_id)
+        return any(invitee_key(i.channel.value, i.address) == link.invitee_key for i in listed)

@@ -154,7 +154,7 @@ class MessagingService:
                 key = f"inv:{reservation_id}:{i.id}:{now:%Y%m%dT%H%M%S%f}"
                 subject, body = view.subject, view.body
                 if self._join_links is not None:  # the invitee's own link, made once (issue 20)
-                    link = self._join_links.link_in(tx, reservation_id, i.id, Role.PARTICIPANT, i.language)
+                    link = self._join_links.link_in(tx, reservation_id, i, Role.PARTICIPANT)
                     extra = {"join_link": self._join_links.url(link)}
                     subject = self.composer.fill(view.invitation.subject, r, t, extra)
                     body = self.composer.fill(view.invitation.body, r, t, extra)

@@ -15,8 +15,9 @@ from booking.store.join_tables import join_links, join_tokens
 
 def _link(row: Any) -> JoinLink:
     return JoinLink(
-        row.link_id, row.reservation_id, row.invitee_id, Role(row.role), row.language, row.created_at, id=row.id
-    )
+        row.link_id, row.reservation_id, row.invitee_id, row.invitee_key, Role(row.role), row.language,
+        row.created_at, id=row.id,
+    )  # fmt: skip
 
 
 def _token(row: Any) -> JoinToken:
@@ -46,9 +47,9 @@ class JoinLinkRepository:
         row = self.conn.execute(select(join_links).where(join_links.c.id == row_id)).first()
         return None if row is None else _link(row)
 
-    def link_for(self, reservation_id: int, invitee_id: int | None, role: Role) -> JoinLink | None:
+    def link_for(self, reservation_id: int, invitee_key: str | None, role: Role) -> JoinLink | None:
         j = join_links.c
-        who = j.invitee_id.is_(None) if invitee_id is None else j.invitee_id == invitee_id
+        who = j.invitee_key.is_(None) if invitee_key is None else j.invitee_key == invitee_key
         q = select(join_links).where(j.reservation_id == reservation_id, who, j.role == role.value)
         row = self.conn.execute(q.order_by(j.id).limit(1)).first()
         return None if row is None else _link(row)

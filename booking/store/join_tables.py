@@ -15,12 +15,15 @@ join_links = Table(
     # No foreign key: an invitee taken off the list (its row deleted) leaves a link that no
     # longer opens (the service checks the list), not a failed delete.
     Column("invitee_id", Integer, nullable=True),
+    # SHA-256 of the invitee's channel and address: a row id can come back (SQLite reuses the
+    # highest), so the link opens only while this very address is listed.
+    Column("invitee_key", String(64), nullable=True),
     Column("role", String(16), nullable=False),
     Column("language", String(8), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
 # An invitee's link is looked up when an invitation is sent (the same link each time).
-Index("ix_join_links_reservation", join_links.c.reservation_id, join_links.c.invitee_id)
+Index("ix_join_links_reservation", join_links.c.reservation_id, join_links.c.invitee_key)
 
 join_tokens = Table(
     "join_tokens",

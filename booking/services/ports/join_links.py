@@ -16,7 +16,7 @@ class JoinLinks(Protocol):
 
     def link_by_row(self, row_id: int) -> JoinLink | None: ...
 
-    def link_for(self, reservation_id: int, invitee_id: int | None, role: Role) -> JoinLink | None:
+    def link_for(self, reservation_id: int, invitee_key: str | None, role: Role) -> JoinLink | None:
         """The first link made for this invitee (None: the organizer's) in this role."""
         ...
 

@@ -23,7 +23,7 @@ class UnsupportedJoinLinks:
     def link_by_row(self, row_id: int) -> JoinLink | None:
         _unsupported()
 
-    def link_for(self, reservation_id: int, invitee_id: int | None, role: Role) -> JoinLink | None:
+    def link_for(self, reservation_id: int, invitee_key: str | None, role: Role) -> JoinLink | None:
         _unsupported()
 
     def add_token(self, draft: JoinTokenDraft) -> JoinToken:

@@ -23,11 +23,12 @@ def upgrade() -> None:
         sa.Column("link_id", sa.String(32), nullable=False, unique=True),
         sa.Column("reservation_id", sa.Integer, sa.ForeignKey("reservations.id"), nullable=False),
         sa.Column("invitee_id", sa.Integer, nullable=True),
+        sa.Column("invitee_key", sa.String(64), nullable=True),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
     )
-    op.create_index("ix_join_links_reservation", "join_links", ["reservation_id", "invitee_id"])
+    op.create_index("ix_join_links_reservation", "join_links", ["reservation_id", "invitee_key"])
     op.create_table(
         "join_tokens",
         sa.Column("id", sa.Integer, primary_key=True),
