@@ -188,9 +188,11 @@ def clean_name(typed: str) -> str:
 
 
 class JoinRefused(BookingError):
-    """A link or a token that does not let in, and why (``at``: when a too-early one opens)."""
+    """A link or a token that does not let in, and why (``at``: when a too-early one starts;
+    ``language``: the invitee's, when the link is known, for the spoken refusal)."""
 
-    def __init__(self, reason: JoinRefusal, at: datetime | None = None) -> None:
+    def __init__(self, reason: JoinRefusal, at: datetime | None = None, language: str = "") -> None:
         super().__init__(reason.value)
         self.reason = reason
         self.at = at
+        self.language = language

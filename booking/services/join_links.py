@@ -152,12 +152,15 @@ class JoinLinkService:
         with self._uow() as tx:
             used = tx.join_links.redeem(digest, now, used_by)
             if used is None:
-                raise JoinRefused(token_refusal(tx.join_links.token(digest), now) or JoinRefusal.USED)
+                stored = tx.join_links.token(digest)
+                link = tx.join_links.link_by_row(stored.link_id) if stored is not None else None
+                reason = token_refusal(stored, now) or JoinRefusal.USED
+                raise JoinRefused(reason, language=link.language if link is not None else "")
             link = tx.join_links.link_by_row(used.link_id)
             reservation = tx.reservations.get_reservation(used.reservation_id)
             if link is None or not self._listed(tx, link):
                 raise JoinRefused(JoinRefusal.UNKNOWN)
-            self._admits(reservation, now)
+            self._admits(reservation, now, link.language)
             assert reservation is not None
         return Redeemed(reservation, used.role, used.name, link.language)
 
@@ -177,15 +180,15 @@ class JoinLinkService:
         if found is None or not self._listed(tx, found):
             raise JoinRefused(JoinRefusal.UNKNOWN)
         reservation = tx.reservations.get_reservation(found.reservation_id)
-        self._admits(reservation, now)
+        self._admits(reservation, now, found.language)
         assert reservation is not None
         return found, reservation
 
-    def _admits(self, reservation: Reservation | None, now: datetime) -> None:
+    def _admits(self, reservation: Reservation | None, now: datetime, language: str = "") -> None:
         refusal = reservation_refusal(reservation, now, self._s.join_lead)
         if refusal is not None:
-            opens = reservation.opens_at(self._s.join_lead) if reservation is not None else None
-            raise JoinRefused(refusal, opens if refusal is JoinRefusal.TOO_EARLY else None)
+            starts = reservation.starts_at if reservation is not None else None
+            raise JoinRefused(refusal, starts if refusal is JoinRefusal.TOO_EARLY else None, language)
 
     @staticmethod
     def _listed(tx: Transaction, link: JoinLink) -> bool:

@@ -25,6 +25,7 @@ from booking.api.app import create_app
 from booking.domain.live import EndDecision
 from booking.domain.model import Reservation
 from booking.domain.usage import Leg, is_mobile
+from booking.services.join_links import Redeemed
 from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
@@ -56,6 +57,7 @@ from conference_ivr.ivr.invitation import DialOutInvitation
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.lecture_keys import LectureKeys
 from conference_ivr.ivr.menu import KeypadMenu
+from conference_ivr.ivr.web_join import TokenSource, WebJoin, sip_header_token
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
@@ -223,12 +225,26 @@ def _lecture_mode(ami: AmiClient, live: LiveConferences, announcer: Announcer) -
     return lecture
 
 
+def _web_join(
+    services: Services, journey: DialInJourney, directory: ThreadedDirectory, metrics: Metrics, token: TokenSource
+) -> WebJoin:
+    """The browser's way in (issue 20): its token redeemed on the IVR's writer thread."""
+    join_links = services.join_links
+
+    async def redeem(text: str, uniqueid: str) -> Redeemed:
+        return await directory.write(join_links.redeem, text, uniqueid)
+
+    c = services.settings.controller
+    return WebJoin(journey, redeem, metrics, ZoneInfo(c.timezone), token_source=token)
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
     names_dir: PurePosixPath | None = None,
     names_host: Callable[[PurePosixPath], Path] | None = None,
     recordings_dir: PurePosixPath | None = None,
+    web_token: TokenSource = sip_header_token,
 ) -> Controller:
     """The controller: FastAGI routes (journey, keypad menu), AMI, live state, announcements.
 
@@ -236,6 +252,8 @@ def build_controller(
     without it the journey skips the name recording. ``names_host`` turns such a path into
     the file on this host, for deleting the names past their retention (and, with
     ``recordings_dir``, where ConfBridge records conferences: without both, nothing is recorded).
+    ``web_token``: where the ``web`` route reads a browser's call token (the SIP header; a
+    test over Local channels gives its own).
     """
     settings, clock = services.settings, services.clock
     metrics = Metrics()
@@ -324,6 +342,7 @@ def build_controller(
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
     agi.add_route(names.AGI_ROUTE_DIALOUT, invitation.__call__)
+    agi.add_route(names.AGI_ROUTE_WEB, _web_join(services, journey, directory, metrics, web_token).__call__)
 
     endings = services.endings
 

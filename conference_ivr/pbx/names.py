@@ -24,6 +24,14 @@ CONTEXT_MENU = "dialconf-menu"  # dialplan_exec target of the ConfBridge menus
 CONTEXT_PLAY = "dialconf-play"  # ;1 half of an announcer: plays DIALCONF_SOUND, hangs up
 CONTEXT_DIALOUT = "dialconf-dialout"  # an answered dial-out call: the invitation, then ConfBridge
 AGI_ROUTE_DIALOUT = "dialout"  # "you are invited... press 1" for a called participant (R40, R49)
+# Joining from a browser (issue 20): the WebRTC endpoint's calls for a personal link arrive in
+# CONTEXT_WEB at EXTEN_WEB_JOIN, which runs AGI_ROUTE_WEB; the page's call token travels in
+# the SIP header HEADER_JOIN (read by the controller, checked against the store, never trusted).
+CONTEXT_WEB = "dialconf-web"
+EXTEN_WEB_JOIN = "join"
+AGI_ROUTE_WEB = "web"
+HEADER_JOIN = "X-Dialconf-Join"
+HEADER_WEB = "X-Dialconf-Web"  # "1": the call comes from the join page (informational)
 TRUNK_ENDPOINT = "dialconf-trunk"  # the PJSIP endpoint (and aor) dial-out calls leave through
 
 # AMI event classes the controller's connection asks for at login (a subset of the AMI user's

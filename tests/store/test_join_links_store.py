@@ -108,7 +108,7 @@ def test_links_refused_by_their_reservation_and_their_invitee(store: Store) -> N
     early = svc.book(T0 + timedelta(hours=2), 60, 5)
     with refused(JoinRefusal.TOO_EARLY) as e:
         links.open(link_for(store, links, early, None))
-    assert e.value.at == T0 + timedelta(hours=2) - timedelta(minutes=5)
+    assert e.value.at == T0 + timedelta(hours=2) and e.value.language == "en"
     soon = svc.book(T0 + timedelta(minutes=1), 30, 5)
     soon_link = link_for(store, links, soon, None)
     page = links.open(soon_link)
