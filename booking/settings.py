@@ -58,6 +58,9 @@ class BookingSettings(BaseModel):
     # Where invitees open their links: the booking service as they reach it (scheme, host,
     # port, no trailing slash). Empty: the API's bind address and port (fine on one machine).
     join_base_url: str = ""
+    # Where the join page's browser phone reaches Asterisk's WebSocket (wss:// in production).
+    # Empty: ws:// on the Asterisk HTTP server's loopback port (one machine, tests).
+    join_ws_url: str = ""
     phone_region: str = "CZ"  # how caller numbers without a country code are read (mobile or not)
 
     # PIN guessing across calls (booking.domain.pin_guard; the arithmetic behind the defaults is
@@ -272,6 +275,10 @@ class ApiLimits(BaseModel):
     unauthenticated: Budget = Field(default_factory=lambda: Budget(per_second=1, burst=30))
     # Spent by every sign-in form sent (POST /panel/login...), on top of the budgets above.
     sign_in: Budget = Field(default_factory=lambda: Budget(per_second=0.1, burst=10))
+    # Spent by every personal join page request (GET /join/{link}, its name and its polling),
+    # on top of the others: opening links costs a guesser, and a 404 (unknown or forged link)
+    # also spends the unauthenticated budget. The page polls every 3 s: 1/s refills that.
+    join: Budget = Field(default_factory=lambda: Budget(per_second=1, burst=30))
     max_clients: int = Field(default=10_000, ge=1)  # remembered at once; the oldest are forgotten
     ipv6_prefix: int = Field(default=64, ge=1, le=128)
     # Connections uvicorn accepts at once (its limit_concurrency): beyond them it answers 503.

@@ -128,6 +128,12 @@ class JoinLinkService:
         token = self._signer.token(token_id, expires)
         return JoinPage(link, token, expires, reservation, found.role, found.language)
 
+    def view(self, link: str) -> tuple[Reservation, str]:
+        """A link's reservation and language, checked, nothing minted (the page's polling)."""
+        with self._uow(read_only=True) as tx:
+            found, reservation = self._checked_link(tx, link, self._clock.now())
+        return reservation, found.language
+
     def name(self, link: str, token: str, typed: str) -> str:
         """Keep the name typed on the page with its (unused, unexpired) token; the name kept."""
         now = self._clock.now()

@@ -29,6 +29,7 @@ from booking.services.join_links import Redeemed
 from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
+from booking.web.join import join_router
 from booking.web.live import live_router
 from booking.web.operator import operator_router
 from booking.web.panel import panel_router
@@ -50,7 +51,14 @@ from conference_ivr.conference.seat_keeper import SeatKeeper
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
-from conference_ivr.dialconf.services import Services, build_services, operator_token, timezone, web_secret
+from conference_ivr.dialconf.services import (
+    Services,
+    build_services,
+    join_ws_url,
+    operator_token,
+    timezone,
+    web_secret,
+)
 from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.invitation import DialOutInvitation
@@ -147,7 +155,11 @@ def controller_routers(services: Services, controller: Controller) -> list[APIRo
     s = services
     period = timedelta(minutes=s.settings.controller.extension_minutes)
     live = live_router(s.booking, s.dialin, s.usage, controller.live_page, s.clock, period)
-    return [live, dashboard_router(controller.operations)]  # the live page, the dashboard (issue 8)
+    # the personal join page (issue 20): its people from the live model, its calls to this controller
+    join = join_router(
+        s.join_links, s.clock, timezone(s.settings), join_ws_url(s.settings), controller.live_page
+    )
+    return [live, dashboard_router(controller.operations), join]  # the live page, the dashboard (issue 8)
 
 
 def _ami_client(settings: Settings, secret: str) -> AmiClient:
@@ -226,7 +238,11 @@ def _lecture_mode(ami: AmiClient, live: LiveConferences, announcer: Announcer) -
 
 
 def _web_join(
-    services: Services, journey: DialInJourney, directory: ThreadedDirectory, metrics: Metrics, token: TokenSource
+    services: Services,
+    journey: DialInJourney,
+    directory: ThreadedDirectory,
+    metrics: Metrics,
+    token: TokenSource,
 ) -> WebJoin:
     """The browser's way in (issue 20): its token redeemed on the IVR's writer thread."""
     join_links = services.join_links

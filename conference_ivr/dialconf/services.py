@@ -205,6 +205,11 @@ def join_base_url(settings: Settings) -> str:
     return settings.booking.join_base_url or f"http://{settings.api.bind_address}:{settings.api.port}"
 
 
+def join_ws_url(settings: Settings) -> str:
+    """Where the join page's browser phone connects: the setting, else Asterisk's own HTTP port."""
+    return settings.booking.join_ws_url or f"ws://127.0.0.1:{settings.asterisk.http_port}/ws"
+
+
 def _sql_store_implements_the_ports(uow: SqlUnitOfWork, tx: SqlTransaction) -> tuple[UnitOfWork, Transaction]:
     """Never called: mypy proves here that the SQL store is what the services are written
     against (each repository against its protocol), so a missing or changed method fails lint."""
