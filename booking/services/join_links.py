@@ -140,12 +140,15 @@ class JoinLinkService:
         name = clean_name(typed)
         with self._uow() as tx:
             found, _ = self._checked_link(tx, link, now)
-            digest = self._token_digest(token, now)
+            try:
+                digest = self._token_digest(token, now)
+            except JoinRefused as e:
+                raise JoinRefused(e.reason, language=found.language) from None
             stored = tx.join_links.token(digest)
             if stored is None or stored.link_id != found.id:
-                raise JoinRefused(JoinRefusal.UNKNOWN)
+                raise JoinRefused(JoinRefusal.UNKNOWN, language=found.language)
             if not tx.join_links.name_token(digest, name, now):
-                raise JoinRefused(token_refusal(stored, now) or JoinRefusal.USED)
+                raise JoinRefused(token_refusal(stored, now) or JoinRefusal.USED, language=found.language)
         return name
 
     # --- the controller ----------------------------------------------------------------

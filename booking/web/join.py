@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -28,7 +28,7 @@ from booking.domain.join_links import MAX_TEXT, NAME_MAX, JoinRefusal, JoinRefus
 from booking.domain.model import Reservation, Role
 from booking.services.join_links import JoinLinkService
 from booking.web.join_texts import LANGUAGES, STATUS, words
-from booking.web.ports import ControllerUnavailable, LiveConferences
+from booking.web.ports import ControllerUnavailable, Participant
 from booking.web.render import pages
 
 PRIVATE = {
@@ -40,13 +40,21 @@ PRIVATE = {
 PHONE_SCRIPT = "/static/dialconf-phone.js"  # the JsSIP bundle with window.DialconfPhone (webrtc side)
 
 
+class People(Protocol):
+    """What the page reads of the live conferences (booking.web.ports.LiveConferences has it)."""
+
+    def running(self, conference: str) -> bool: ...
+
+    def participants(self, conference: str) -> list[Participant]: ...
+
+
 class NameForm(BaseModel):
     token: str = Field(max_length=MAX_TEXT)
     name: str = Field(max_length=4 * NAME_MAX)
 
 
 def join_router(
-    links: JoinLinkService, clock: Clock, tz: ZoneInfo, ws_url: str, live: LiveConferences | None = None
+    links: JoinLinkService, clock: Clock, tz: ZoneInfo, ws_url: str, live: People | None = None
 ) -> APIRouter:
     """``ws_url``: where the browser phone reaches Asterisk's WebSocket; ``live``: the running
     controller's port (without it the page lists nobody)."""
@@ -124,7 +132,7 @@ def _remaining(r: Reservation, now: datetime) -> int | None:
     return None if r.ends_at is None else max(0, round((r.ends_at - now).total_seconds()))
 
 
-def _people(live: LiveConferences | None, r: Reservation, language: str) -> list[dict[str, Any]]:
+def _people(live: People | None, r: Reservation, language: str) -> list[dict[str, Any]]:
     """Who is in: names (typed, or "phone participant"), role and the web mark; never numbers."""
     number = r.room.conference_number
     if live is None:
