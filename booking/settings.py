@@ -52,6 +52,12 @@ class BookingSettings(BaseModel):
     # Recordings (issue 19) are deleted this long after their session ended (at once when
     # their reservation is deleted).
     recordings_retention_days: float = Field(90, gt=0)
+    # Joining from a browser (issue 20): a call token minted when a personal join link's page
+    # opens is good for this long (and for one call); the links live as long as their reservation.
+    join_token_minutes: float = Field(10, gt=0, le=120)
+    # Where invitees open their links: the booking service as they reach it (scheme, host,
+    # port, no trailing slash). Empty: the API's bind address and port (fine on one machine).
+    join_base_url: str = ""
     phone_region: str = "CZ"  # how caller numbers without a country code are read (mobile or not)
 
     # PIN guessing across calls (booking.domain.pin_guard; the arithmetic behind the defaults is
@@ -74,6 +80,10 @@ class BookingSettings(BaseModel):
     @property
     def join_lead(self) -> timedelta:
         return timedelta(minutes=self.join_lead_minutes)
+
+    @property
+    def join_token_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.join_token_minutes)
 
     @property
     def ended_visible(self) -> timedelta:
@@ -262,6 +272,10 @@ class ApiLimits(BaseModel):
     unauthenticated: Budget = Field(default_factory=lambda: Budget(per_second=1, burst=30))
     # Spent by every sign-in form sent (POST /panel/login...), on top of the budgets above.
     sign_in: Budget = Field(default_factory=lambda: Budget(per_second=0.1, burst=10))
+    # Spent by every personal join page request (GET /join/{link}, its name and its polling),
+    # on top of the others: opening links costs a guesser, and a 404 (unknown or forged link)
+    # also spends the unauthenticated budget. The page polls every 3 s: 1/s refills that.
+    join: Budget = Field(default_factory=lambda: Budget(per_second=1, burst=30))
     max_clients: int = Field(default=10_000, ge=1)  # remembered at once; the oldest are forgotten
     ipv6_prefix: int = Field(default=64, ge=1, le=128)
     # Connections uvicorn accepts at once (its limit_concurrency): beyond them it answers 503.

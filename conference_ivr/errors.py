@@ -39,6 +39,7 @@ class JoinFailure(enum.StrEnum):
     HANGUP = "hangup"
     UNAVAILABLE = "unavailable"  # an error on our side
     DECLINED = "declined"  # a dial-out call answered but not accepted
+    WEB_TOKEN = "web_token"  # a browser's call token refused: unknown, used, expired, cancelled
 
 
 class DialconfError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import TextIO
 
@@ -43,11 +44,16 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
 
 
 class DropQuery(logging.Filter):
-    """uvicorn's access lines without query strings: Kannel's forward carries its key, phone
-    numbers and message texts there."""
+    """uvicorn's access lines without query strings (Kannel's forward carries its key, phone
+    numbers and message texts there) and without personal join links (issue 20: a link in a
+    log would let its reader join as the invitee)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+            path = _JOIN_LINK.sub("/join/…", args[2].split("?", 1)[0])
+            record.args = (args[0], args[1], path, args[3], args[4])
         return True
+
+
+_JOIN_LINK = re.compile(r"^/join/[^/]+")

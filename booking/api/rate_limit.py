@@ -21,12 +21,14 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from booking.api.traffic import client_key, is_panel, is_sign_in, presents_credential
+from booking.api.traffic import client_key, is_join_page, is_panel, is_sign_in, presents_credential
 from booking.domain.clock import Clock
 from booking.settings import ApiLimits, Budget
 
-UNAUTHENTICATED, SIGN_IN = "unauthenticated", "sign_in"
+UNAUTHENTICATED, SIGN_IN, JOIN = "unauthenticated", "sign_in", "join"
 REFUSED = (401, 403)
+# A join page's link is its credential: an unknown or forged one (404) costs like a wrong token.
+JOIN_REFUSED = (*REFUSED, 404)
 
 
 class Bucket:
@@ -97,7 +99,7 @@ class RateLimit:
         self.cookie = session_cookie
         self.ipv6_prefix = limits.ipv6_prefix
         budgets = {"api": limits.api, "panel": limits.panel, UNAUTHENTICATED: limits.unauthenticated}
-        self.table = ClientTable({**budgets, SIGN_IN: limits.sign_in}, limits.max_clients)
+        self.table = ClientTable({**budgets, SIGN_IN: limits.sign_in, JOIN: limits.join}, limits.max_clients)
 
     def _spends(self, scope: Scope) -> list[str]:
         path = scope["path"]
@@ -106,6 +108,8 @@ class RateLimit:
             names.append(UNAUTHENTICATED)
         if is_sign_in(scope):
             names.append(SIGN_IN)
+        if is_join_page(path):
+            names.append(JOIN)
         return names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -123,9 +127,10 @@ class RateLimit:
             return
         for name in spends:
             gates[name].spend()
+        refused = JOIN_REFUSED if JOIN in spends else REFUSED
 
         async def watched(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] in REFUSED:
+            if message["type"] == "http.response.start" and message["status"] in refused:
                 gates[UNAUTHENTICATED].spend()
             await send(message)
 

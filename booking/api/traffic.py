@@ -7,7 +7,8 @@ import ipaddress
 
 from starlette.types import Scope
 
-PANEL_PREFIXES = ("/panel", "/dashboard", "/static")  # the web pages; everything else is the API
+PANEL_PREFIXES = ("/panel", "/dashboard", "/static", "/join")  # the web pages; everything else is the API
+JOIN_PREFIX = "/join/"  # the personal join pages (issue 20): a budget of their own
 
 
 def is_panel(path: str) -> bool:
@@ -16,6 +17,10 @@ def is_panel(path: str) -> bool:
 
 def is_sign_in(scope: Scope) -> bool:
     return scope.get("method") == "POST" and str(scope.get("path", "")).startswith("/panel/login")
+
+
+def is_join_page(path: str) -> bool:
+    return path.startswith(JOIN_PREFIX)
 
 
 def presents_credential(scope: Scope, cookie: str) -> bool:

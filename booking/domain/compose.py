@@ -155,10 +155,11 @@ class Composer:
     def invitation_template(self, t: Texts) -> tuple[str, str]:
         return t.cat.entries["invitation.subject"], t.cat.entries["invitation.body"]
 
-    def fill(self, template: str, r: Reservation, t: Texts) -> str:
+    def fill(self, template: str, r: Reservation, t: Texts, extra: Mapping[str, str] | None = None) -> str:
         """An organizer's template with the reservation's values. Only ``{name}`` is replaced
-        (no str.format: a template is user input); unknown names stay as written."""
-        values = self.values(r, t)
+        (no str.format: a template is user input); unknown names stay as written. ``extra``:
+        values per recipient (``join_link``: each invitee's own, issue 20)."""
+        values = {**self.values(r, t), **(extra or {})}
         return _SLOT.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
@@ -177,6 +178,7 @@ TEMPLATE_NAMES = frozenset(
         "time",
         "end_time",
         "minutes",
+        "join_link",  # the invitee's personal join link (filled per invitee when sent)
     )
 )
 

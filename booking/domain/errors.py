@@ -13,6 +13,8 @@ BookingError
  ├── MailRefused        an incoming e-mail that cannot be taken: the SMTP answer to give
  ├── CodeUsed           a confirmation code another message used (or voided) first
  ├── SecretFileError    a kept secret's file is there but empty
+ ├── JoinRefused        a join link or call token that does not let in, and why
+ │                      (booking.domain.join_links: it carries the link's refusal code)
  └── GatewayError       a message gateway failed
       ├── DeliveryError     could not hand a message over now: retried later
       │    └── Undeliverable    the gateway can never take it (too long): not retried

@@ -42,6 +42,8 @@ class Leg:
     # when the caller heard the one-minute warning of the mobile cap (R10): stored, so a
     # controller restarted after it does not warn again
     cap_warned_at: datetime | None = None
+    web: bool = False  # joined from a browser with a personal link (issue 20): no caller number
+    display_name: str = ""  # the name typed on the join page (a phone caller records one instead)
 
     @property
     def seconds(self) -> float | None:

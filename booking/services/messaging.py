@@ -20,10 +20,11 @@ from booking.domain.messages import (
     MessageDraft,
     Sender,
 )
-from booking.domain.model import Change, Reservation, ReservationStatus
+from booking.domain.model import Change, Reservation, ReservationStatus, Role
 from booking.domain.texts import Texts
 from booking.services.booking import BookingService
 from booking.services.dispatcher import Dispatcher
+from booking.services.join_links import JoinLinkService
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
 from booking.services.ports import UnitOfWork
@@ -48,6 +49,7 @@ class MessagingService:
         planner: NoticePlanner,
         desk: OrderDesk,
         dispatcher: Dispatcher | None = None,
+        join_links: JoinLinkService | None = None,
     ) -> None:
         self.booking = booking
         self._uow = uow
@@ -57,6 +59,7 @@ class MessagingService:
         self.desk = desk
         self.dispatcher = dispatcher
         self._planner = planner
+        self._join_links = join_links  # each invitee's {join_link} (issue 20)
 
     def wake(self) -> None:
         if self.dispatcher is not None:
@@ -146,8 +149,15 @@ class MessagingService:
             targets = [i for i in store.invitees(reservation_id) if i.channel is Channel.EMAIL]
             if not targets:
                 raise RuleViolation("invitees", "no e-mail invitees: add some first", "no_invitees")
+            t = Texts(view.invitation.language)
             for i in targets:
                 key = f"inv:{reservation_id}:{i.id}:{now:%Y%m%dT%H%M%S%f}"
+                subject, body = view.subject, view.body
+                if self._join_links is not None:  # the invitee's own link, made once (issue 20)
+                    link = self._join_links.link_in(tx, reservation_id, i, Role.PARTICIPANT)
+                    extra = {"join_link": self._join_links.url(link)}
+                    subject = self.composer.fill(view.invitation.subject, r, t, extra)
+                    body = self.composer.fill(view.invitation.body, r, t, extra)
                 store.enqueue(
                     MessageDraft(
                         key,
@@ -158,8 +168,8 @@ class MessagingService:
                         now,
                         reservation_id,
                         i.id,
-                        view.subject,
-                        view.body,
+                        subject,
+                        body,
                     ),
                     now,
                 )

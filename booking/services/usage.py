@@ -56,8 +56,11 @@ class UsageService:
         access_number: str = "",
         outbound: bool = False,
         language: str = "",
+        web: bool = False,
+        display_name: str = "",
     ) -> bool:
-        """Open a leg (once per unique id); returns whether this call wrote it."""
+        """Open a leg (once per unique id); returns whether this call wrote it. ``web``: a
+        browser's call (issue 20), never mobile whatever its caller id says."""
         at = at or self._clock.now()
         with self._uow() as tx:
             found = tx.reservations.reservations_for_number(conference_number)
@@ -67,7 +70,7 @@ class UsageService:
                 conference_number=conference_number,
                 reservation_id=reservation.id if reservation else None,
                 caller_number=caller_number,
-                mobile=is_mobile(caller_number, self._s.phone_region),
+                mobile=not web and is_mobile(caller_number, self._s.phone_region),
                 role=Role.MODERATOR if moderator else Role.PARTICIPANT,
                 name_file=name_file,
                 joined_at=at,
@@ -75,6 +78,8 @@ class UsageService:
                 access_number=access_number,
                 outbound=outbound,
                 language=language,
+                web=web,
+                display_name=display_name,
             )
             return tx.usage.open(leg)
 

@@ -24,6 +24,7 @@ from booking.store.confirmations import ConfirmationRepository
 from booking.store.dialout import DialOutRepository
 from booking.store.engine import wal_checkpointer, writer_queue
 from booking.store.errors import Duplicate, StoreBusy, StoreError, StoreUnavailable
+from booking.store.join_links import JoinLinkRepository
 from booking.store.live import LiveRepository
 from booking.store.messaging import MessagingRepository
 from booking.store.pin_attempts import PinAttemptsRepository
@@ -84,6 +85,11 @@ class SqlTransaction:
     def recordings(self) -> RecordingRepository:
         """The conferences' recordings (one per session)."""
         return RecordingRepository(self._conn)
+
+    @cached_property
+    def join_links(self) -> JoinLinkRepository:
+        """The browsers' join links and call tokens (issue 20)."""
+        return JoinLinkRepository(self._conn)
 
     @cached_property
     def web_sessions(self) -> WebSessionRepository:

@@ -44,6 +44,9 @@ usage_legs = Table(
     Column("outbound", Boolean, nullable=False, server_default=false()),
     Column("language", String(8), nullable=False, server_default=""),
     Column("cap_warned_at", UtcDateTime, nullable=True),
+    # Joined from a browser (issue 20, migration 0018), with the name typed on the page.
+    Column("web", Boolean, nullable=False, server_default=false()),
+    Column("display_name", String(60), nullable=False, server_default=""),
 )
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
 # A caller number's history in a reservation (the PIN guard's known callers).
@@ -81,6 +84,8 @@ def _leg(row: Any) -> Leg:
         outbound=row.outbound,
         language=row.language,
         cap_warned_at=row.cap_warned_at,
+        web=row.web,
+        display_name=row.display_name,
     )
 
 

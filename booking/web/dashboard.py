@@ -39,6 +39,7 @@ FAILURE_LABELS = {
     "hangup": "Hung up before joining",
     "unavailable": "Service unavailable (an error)",
     "declined": "Dial-out call answered but not accepted",
+    "web_token": "Browser call with a used, expired, forged or cancelled join token",
 }
 HORIZON_LABELS = {"now": "Now", "1h": "Next hour", "2h": "Next 2 hours", "4h": "Next 4 hours"}
 

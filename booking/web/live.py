@@ -28,6 +28,7 @@ from booking.services.dialin import DialInService
 from booking.services.usage import UsageService
 from booking.web.live_answers import MESSAGES, STREAM_RETRY_S, WatchStream, answer
 from booking.web.live_history import PastSession, past_sessions
+from booking.web.live_people import participant_row
 from booking.web.ports import (
     ControllerUnavailable,
     LiveConferences,
@@ -128,22 +129,7 @@ class LivePage:
             "ends_at": r.ends_at.isoformat() if r.ends_at else None,
             "ends": f"{r.ends_at.astimezone(tz):%H:%M}" if r.ends_at else "",
             "remaining_s": max(0, round((r.ends_at - now).total_seconds())) if r.ends_at else None,
-            "participants": [
-                {
-                    "id": p.uniqueid,
-                    "number": p.number or "unknown",
-                    "role": "moderator" if p.moderator else "participant",
-                    "waiting": p.waiting,
-                    "name_recorded": p.name_recorded,
-                    "joined_at": p.joined_at.isoformat(),
-                    "joined": f"{p.joined_at.astimezone(tz):%H:%M:%S}",
-                    "talking": p.talking,
-                    "muted": p.muted,
-                    "hand": p.hand,  # place among the raised hands, 0: none
-                    "floor": p.floor,
-                }
-                for p in people
-            ],
+            "participants": [participant_row(p, tz) for p in people],
         }
 
     async def fresh(self, r: Reservation) -> dict[str, Any]:

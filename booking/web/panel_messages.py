@@ -37,6 +37,7 @@ PLACEHOLDERS = {
     "admin_pin": "the ADMIN PIN (moderator): think twice before sending it to everyone",
     "seats": "how many may take part",
     "service": "the service's name",
+    "join_link": "each invitee's own link to join from a browser, without a PIN (filled per invitee)",
 }
 NOTICE_LABELS = {
     Kind.BOOKED: "Booked",

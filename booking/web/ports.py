@@ -58,6 +58,8 @@ class Participant:
     waiting: bool = False  # for the moderator (hears hold music, not in the mix yet)
     hand: int = 0  # place among the raised hands (1 first); 0: no hand raised
     floor: bool = False  # given the floor in lecture mode
+    web: bool = False  # joined from a browser with a personal link (issue 20)
+    name: str = ""  # the name typed on the join page (phone callers record theirs)
 
 
 class Watch(Protocol):

@@ -46,6 +46,8 @@ class Participant:
     waiting: bool = False  # for the moderator: hears hold music, not in the mix yet
     hand: int = 0  # place among the raised hands (1 first); 0: no hand raised
     floor: bool = False  # given the floor in lecture mode
+    web: bool = False  # joined from a browser (issue 20)
+    name: str = ""  # the name typed on the join page
 
 
 @dataclass(eq=False)
@@ -128,6 +130,8 @@ class LiveControl:
                 c.waiting(m),
                 hands.get(m.uniqueid, 0),
                 c.floor == m.uniqueid,
+                m.web,
+                m.display_name,
             )
             for m in c.in_order()
         ]

@@ -161,9 +161,12 @@ class LiveConferences:
         member = Member(e.uniqueid, e.conference, e.channel, e.caller_number, e.admin, self._clock.now(),
                         self._joins, muted=e.muted, session=e.get("BridgeUniqueid") or None)  # fmt: skip
         if arrival is not None:
-            member.caller_number = arrival.caller_number if arrival.outbound else e.caller_number
+            member.caller_number = (
+                arrival.caller_number if arrival.outbound or arrival.web else e.caller_number
+            )
             member.language, member.name_file = arrival.language, arrival.name_file
             member.access_number, member.outbound = arrival.access_number, arrival.outbound
+            member.web, member.display_name = arrival.web, arrival.display_name
             if not e.admin:  # the journey marks only participants (journey.waiting_options)
                 member.wait_marked = arrival.wait_for_moderator
                 member.end_marked = arrival.end_with_moderator
@@ -298,7 +301,7 @@ def _rebuilt(bridge: str, i: ev.ConfbridgeListItem, leg: Leg | None, now: dateti
         i.uniqueid, bridge, i.channel, leg.caller_number or i.caller_number, i.admin, leg.joined_at, order,
         language=leg.language, name_file=PurePosixPath(leg.name_file) if leg.name_file else None,
         access_number=leg.access_number, outbound=leg.outbound, cap_warned=leg.cap_warned_at is not None,
-        session=leg.session_id,
+        session=leg.session_id, web=leg.web, display_name=leg.display_name,
     )  # fmt: skip
 
 

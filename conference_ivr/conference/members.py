@@ -30,6 +30,8 @@ class Arrival:
     # the reservation's options for participants (ConfBridge's wait_marked / end_marked)
     wait_for_moderator: bool = False
     end_with_moderator: bool = False
+    web: bool = False  # joined from a browser with a personal link (issue 20)
+    display_name: str = ""  # the name typed on the join page (a phone caller records one)
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Member:
     wait_marked: bool = False  # a participant who waits while no moderator is in (issue 19)
     end_marked: bool = False  # a participant let go when the last moderator leaves
     hand: int = 0  # a raised hand's place in the queue (the conference's count when raised); 0: none
+    web: bool = False  # a browser's call (issue 20): no caller number, a typed name
+    display_name: str = ""
 
 
 @dataclass

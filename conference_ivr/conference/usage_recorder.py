@@ -97,7 +97,7 @@ class UsageRecorder:
         self._usage.record_join(
             m.uniqueid, number, m.caller_number, m.moderator,
             str(m.name_file) if m.name_file else None, w.at, m.session, m.access_number,
-            outbound=m.outbound, language=m.language,
+            outbound=m.outbound, language=m.language, web=m.web, display_name=m.display_name,
         )  # fmt: skip
 
     async def drained(self) -> None:

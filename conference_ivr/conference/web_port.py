@@ -60,6 +60,8 @@ class LivePagePort:
                 p.waiting,
                 p.hand,
                 p.floor,
+                p.web,
+                p.name,
             )
             for p in self._control.participants(names.bridge_name(conference))
         ]

@@ -25,9 +25,11 @@ from booking.api.app import create_app
 from booking.domain.live import EndDecision
 from booking.domain.model import Reservation
 from booking.domain.usage import Leg, is_mobile
+from booking.services.join_links import Redeemed
 from booking.settings import KannelSettings
 from booking.web.app import install_web
 from booking.web.dashboard import dashboard_router
+from booking.web.join import join_router
 from booking.web.join_public import join_public_router
 from booking.web.live import live_router
 from booking.web.operator import operator_router
@@ -51,13 +53,20 @@ from conference_ivr.conference.seat_keeper import SeatKeeper
 from conference_ivr.conference.usage_recorder import UsageRecorder
 from conference_ivr.conference.web_port import LivePagePort, OperationsPort
 from conference_ivr.controller import Controller
-from conference_ivr.dialconf.services import Services, build_services, operator_token, timezone, web_secret
+from conference_ivr.dialconf.services import (
+    Services,
+    build_services,
+    operator_token,
+    timezone,
+    web_secret,
+)
 from conference_ivr.errors import DialconfError
 from conference_ivr.ivr.directory import ThreadedDirectory
 from conference_ivr.ivr.invitation import DialOutInvitation
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.lecture_keys import LectureKeys
 from conference_ivr.ivr.menu import KeypadMenu
+from conference_ivr.ivr.web_join import TokenSource, WebJoin, sip_header_token
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 from conference_ivr.settings import Settings
@@ -156,7 +165,15 @@ def controller_routers(services: Services, controller: Controller) -> list[APIRo
     s = services
     period = timedelta(minutes=s.settings.controller.extension_minutes)
     live = live_router(s.booking, s.dialin, s.usage, controller.live_page, s.clock, period)
-    return [live, dashboard_router(controller.operations)]  # the live page, the dashboard (issue 8)
+    # the personal join page (issue 20): its people from the live model, its calls to this controller
+    join = join_router(
+        s.join_links,
+        s.clock,
+        timezone(s.settings),
+        s.settings.webrtc.page_url(s.settings.asterisk),
+        controller.live_page,
+    )
+    return [live, dashboard_router(controller.operations), join]  # the live page, the dashboard (issue 8)
 
 
 def _ami_client(settings: Settings, secret: str) -> AmiClient:
@@ -234,12 +251,30 @@ def _lecture_mode(ami: AmiClient, live: LiveConferences, announcer: Announcer) -
     return lecture
 
 
+def _web_join(
+    services: Services,
+    journey: DialInJourney,
+    directory: ThreadedDirectory,
+    metrics: Metrics,
+    token: TokenSource,
+) -> WebJoin:
+    """The browser's way in (issue 20): its token redeemed on the IVR's writer thread."""
+    join_links = services.join_links
+
+    async def redeem(text: str, uniqueid: str) -> Redeemed:
+        return await directory.write(join_links.redeem, text, uniqueid)
+
+    c = services.settings.controller
+    return WebJoin(journey, redeem, metrics, ZoneInfo(c.timezone), token_source=token)
+
+
 def build_controller(
     services: Services,
     ami_secret: str,
     names_dir: PurePosixPath | None = None,
     names_host: Callable[[PurePosixPath], Path] | None = None,
     recordings_dir: PurePosixPath | None = None,
+    web_token: TokenSource = sip_header_token,
 ) -> Controller:
     """The controller: FastAGI routes (journey, keypad menu), AMI, live state, announcements.
 
@@ -247,6 +282,8 @@ def build_controller(
     without it the journey skips the name recording. ``names_host`` turns such a path into
     the file on this host, for deleting the names past their retention (and, with
     ``recordings_dir``, where ConfBridge records conferences: without both, nothing is recorded).
+    ``web_token``: where the ``web`` route reads a browser's call token (the SIP header; a
+    test over Local channels gives its own).
     """
     settings, clock = services.settings, services.clock
     metrics = Metrics()
@@ -335,6 +372,7 @@ def build_controller(
     agi.add_route(names.AGI_ROUTE_IVR, journey.__call__)
     agi.add_route(names.AGI_ROUTE_MENU, menu.__call__)
     agi.add_route(names.AGI_ROUTE_DIALOUT, invitation.__call__)
+    agi.add_route(names.AGI_ROUTE_WEB, _web_join(services, journey, directory, metrics, web_token).__call__)
 
     endings = services.endings
 

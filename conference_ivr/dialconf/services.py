@@ -21,6 +21,7 @@ from booking.domain.clock import Clock, EpochScaledClock, SystemClock
 from booking.domain.compose import Composer
 from booking.domain.dialout_policy import CallCaps, NumberPolicy
 from booking.domain.errors import SecretFileError
+from booking.domain.join_links import Signer
 from booking.domain.messages import Kind
 from booking.services.billing import BillingService
 from booking.services.booking import BookingService
@@ -32,6 +33,7 @@ from booking.services.endings import EndDecisions
 from booking.services.extensions import MessageExtensions
 from booking.services.figures import FiguresService
 from booking.services.gateways import MailGateway, SmsGateway
+from booking.services.join_links import JoinLinkService
 from booking.services.messaging import MessagingService
 from booking.services.month_end import MonthEndService
 from booking.services.notice_hook import MessagingHook
@@ -71,6 +73,7 @@ class Services:
     endings: EndDecisions  # the booked end of running conferences, decided once (R9)
     month_end: MonthEndService  # each month's statements e-mailed (R51)
     recordings: RecordingService  # the conferences' recordings (issue 19)
+    join_links: JoinLinkService  # the browsers' personal join links and call tokens (issue 20)
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
@@ -139,7 +142,8 @@ def build_services(
     extensions = MessageExtensions(booking, endings, clock, rules, composer, recorder, period)
     desk = OrderDesk(booking, uow, clock, rules, composer, m, recorder, gate, codes, extensions)
     dispatcher = Dispatcher(uow, clock, composer, m, sms, mail)
-    messaging = MessagingService(booking, uow, clock, rules, composer, planner, desk, dispatcher)
+    join_links = JoinLinkService(uow, clock, rules, Signer(join_secret(settings)), join_base_url(settings))
+    messaging = MessagingService(booking, uow, clock, rules, composer, planner, desk, dispatcher, join_links)
     # A price change is announced by SMS (R62) through the outbox, which the running service's
     # dispatcher sends, whichever process loaded the tariff.
     billing = BillingService(uow, clock, timezone(settings), messaging.announce_price_change)
@@ -165,6 +169,7 @@ def build_services(
         endings=endings,
         month_end=month_end,
         recordings=RecordingService(uow, clock),
+        join_links=join_links,
     )
 
 
@@ -185,6 +190,19 @@ def operator_token(settings: Settings) -> str:
 def web_secret(settings: Settings) -> str:
     """What signs the web pages' session cookies: generated once, kept (0600) in the data dir."""
     return kept_secret(settings.data_dir / "web.secret")
+
+
+def join_secret(settings: Settings) -> str:
+    """What signs the join links and call tokens (issue 20): generated once, kept (0600)."""
+    try:
+        return kept_secret(settings.data_dir / "join.secret")
+    except SecretFileError as e:
+        raise DialconfError(f"{e} (the join links' secret)") from e
+
+
+def join_base_url(settings: Settings) -> str:
+    """Where invitees open their join links: the setting, else this machine's API address."""
+    return settings.booking.join_base_url or f"http://{settings.api.bind_address}:{settings.api.port}"
 
 
 def _sql_store_implements_the_ports(uow: SqlUnitOfWork, tx: SqlTransaction) -> tuple[UnitOfWork, Transaction]:

@@ -196,3 +196,33 @@ async def test_nothing_of_a_member_stays_after_everyone_leaves() -> None:
     await live.on_event(parse_event(event("ConfbridgeJoin", "u2")))  # the same id, later: no arrival
     again = live.member("u2")
     assert again is not None and again.language == ""
+
+
+async def test_a_web_member_is_marked_web_at_join_and_after_a_restart(ami: FakeAmi) -> None:
+    """Issue 20: a browser's arrival makes a web member with its typed name and no caller
+    number (whatever its SIP caller id says); rebuilt after a restart from its stored leg."""
+    live = LiveConferences(AmiClient("127.0.0.1", 9, "u", "s"), Metrics(), FakeClock(T0))
+    bridge = "conf-583920"
+    arrival = Arrival("w1", "583920", bridge, False, "pl", "", None, 5, web=True, display_name="Ola")
+    live.expect(arrival, 0.0)
+    join = {"Event": "ConfbridgeJoin", "Conference": bridge, "Channel": "PJSIP/webrtc-01", "Uniqueid": "w1",
+            "Admin": "No", "Muted": "No", "CallerIDNum": "anonymous"}  # fmt: skip
+    await live.on_event(parse_event(join))
+    member = live.member("w1")
+    assert member is not None and member.web and member.display_name == "Ola" and member.caller_number == ""
+    leg = Leg("1700000000.1", "583920", 4, "", False, Role.PARTICIPANT, None, T0 - timedelta(minutes=5),
+              web=True, display_name="Ola")  # fmt: skip
+
+    async def stored() -> dict[str, Leg]:
+        return {leg.uniqueid: leg}
+
+    client = AmiClient("127.0.0.1", ami.port, "u", "s", reconnect_s=1, action_timeout_s=2)
+    rebuilt = LiveConferences(client, Metrics(), FakeClock(T0), stored)
+    client.on_resync(rebuilt.resync)
+    try:
+        await client.connect(wait_s=5)
+        await until(lambda: rebuilt.members == EXPECTED, 3)
+    finally:
+        await client.close()
+    again = rebuilt.member("1700000000.1")
+    assert again is not None and again.web and again.display_name == "Ola"

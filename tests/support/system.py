@@ -26,6 +26,7 @@ from conference_ivr.dialconf.compose import build_controller
 from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.errors import AmiError
 from conference_ivr.ivr.sounds import install_sounds
+from conference_ivr.ivr.web_join import TokenSource
 from conference_ivr.pbx import names
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
@@ -129,14 +130,23 @@ class System:
 
 @asynccontextmanager
 async def running_system(
-    settings: Settings, asterisk: AsteriskProcess, clock: Clock | None = None
+    settings: Settings,
+    asterisk: AsteriskProcess,
+    clock: Clock | None = None,
+    web_token: TokenSource | None = None,
 ) -> AsyncIterator[System]:
+    """``web_token``: where the ``web`` route reads a browser's token (default: the SIP header)."""
     upgrade(settings.database_url)
     services = build_services(settings, clock or SystemClock())
     secret = asterisk.instance.ami_secret()
     inst = asterisk.instance
     controller = build_controller(
-        services, secret, inst.inner("names"), inst.install.host_path, inst.inner(names.RECORDINGS_DIR)
+        services,
+        secret,
+        inst.inner("names"),
+        inst.install.host_path,
+        inst.inner(names.RECORDINGS_DIR),
+        **({"web_token": web_token} if web_token is not None else {}),
     )
     await controller.start()
     a = settings.asterisk

@@ -48,6 +48,16 @@ def test_ivr_context_calls_the_fastagi_route_with_sighup_off() -> None:
     assert sighup < lines.index(agi_calls[0])
 
 
+def test_web_context_runs_the_web_route_at_join_with_sighup_off() -> None:
+    """Issue 20: the WebRTC endpoint's personal-link calls (the contract with the webrtc side)."""
+    lines = _dialplan_lines(_conf("extensions.conf")[names.CONTEXT_WEB])
+    assert lines[0].startswith(f"{names.WEB_JOIN_EXTEN},1,Set({names.VAR_AGI_SIGHUP}=no)")
+    agi_calls = [line for line in lines if "AGI(" in line]
+    assert agi_calls == [f"n,AGI(${{{names.VAR_AGI_URL}}}/{names.AGI_ROUTE_WEB})"]
+    assert any("ConfBridge(${DIALCONF_BRIDGE},,,${DIALCONF_MENU})" in line for line in lines)
+    assert not any(names.JOIN_TOKEN_HEADER in line for line in lines)  # read by the controller only
+
+
 def test_ivr_context_joins_with_empty_profile_arguments() -> None:
     lines = _dialplan_lines(_conf("extensions.conf")[names.CONTEXT_IVR])
     assert any(f'"${{{names.VAR_ACTION}}}" = "{names.ACTION_JOIN}"' in line for line in lines)

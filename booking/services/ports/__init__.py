@@ -16,6 +16,7 @@ from typing import Protocol
 
 from booking.services.ports.access import PinAttempts, WebSessions
 from booking.services.ports.calls import Billing, DialOuts, Usage
+from booking.services.ports.join_links import JoinLinks
 from booking.services.ports.live import Live
 from booking.services.ports.messaging import Confirmations, Messages
 from booking.services.ports.recordings import Recordings
@@ -50,6 +51,8 @@ class Transaction(Protocol):
     def attachments(self) -> Attachments: ...
     @property
     def recordings(self) -> Recordings: ...
+    @property
+    def join_links(self) -> JoinLinks: ...
 
 
 class UnitOfWork(Protocol):
@@ -63,6 +66,7 @@ __all__ = [
     "Billing",
     "Confirmations",
     "DialOuts",
+    "JoinLinks",
     "Live",
     "Messages",
     "PinAttempts",

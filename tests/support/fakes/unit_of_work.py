@@ -25,6 +25,7 @@ from tests.support.fakes.unsupported import (
     UnsupportedMessages,
     UnsupportedWebSessions,
 )
+from tests.support.fakes.unsupported_join import UnsupportedJoinLinks
 from tests.support.fakes.unsupported_statements import UnsupportedAttachments, UnsupportedStatements
 
 
@@ -44,6 +45,7 @@ class FakeTransaction:
         self.statements = UnsupportedStatements()
         self.attachments = UnsupportedAttachments()
         self.recordings = FakeRecordings(state)
+        self.join_links = UnsupportedJoinLinks()
 
 
 class FakeUnitOfWork:
