@@ -89,9 +89,9 @@ async def test_the_page_joins_through_the_phone_api_and_tells_a_used_token(tmp_p
             await do(b.click, "Dołącz")
             await do(b.wait, lambda d: d.execute_script("return window.calls.length") == 1, 15, "the call")
             calls = await do(b.driver.execute_script, "return window.calls")
-            headers = [f"X-Dialconf-Join: {token.group(1)}", "X-Dialconf-Web: 1"]
+            headers = [f"X-Dialconf-Join: {token.group(1)}"]  # the phone adds X-Dialconf-Web itself
             assert calls == [{"wsUrl": "ws://127.0.0.1:9/ws", "target": "join", "extraHeaders": headers}]
-            await do(b.driver.execute_script, "window.onState('confirmed')")
+            await do(b.driver.execute_script, "window.onState('in-call')")
             await do(b.wait_text, "Jesteś w konferencji.")
             await do(b.click, "Wycisz")
             assert await do(b.driver.execute_script, "return window.muted") == [True]

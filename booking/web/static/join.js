@@ -27,8 +27,9 @@
     $("meter").value = 0;
   }
 
-  function onState(state) {  // "connecting", "confirmed", "ended", "failed"
-    if (state === "confirmed") { $("state").textContent = w.in_call; $("call-controls").hidden = false; }
+  // DialconfPhone's states: connecting, calling, ringing, in-call, ended, failed.
+  function onState(state) {
+    if (state === "in-call") { $("state").textContent = w.in_call; $("call-controls").hidden = false; }
     else if (state === "ended" || state === "failed") { $("state").textContent = w.ended; ended(); }
     else { $("state").textContent = w.connecting; }
   }
@@ -49,10 +50,11 @@
     call = window.DialconfPhone.call({
       wsUrl: root.dataset.wsUrl,
       target: "join",
-      extraHeaders: ["X-Dialconf-Join: " + token, "X-Dialconf-Web: 1"],
+      extraHeaders: ["X-Dialconf-Join: " + token],  // the phone adds X-Dialconf-Web: 1 itself
       audioElement: $("remote-audio"),
       onState: onState,
     });
+    window.dialconfCall = call;  // the call, for the tests' getStats() (as on the public page)
   }
 
   function toggleMute() {
