@@ -13,6 +13,7 @@ from conference_ivr.pbx import names
 from tests.support.caller import LocalCaller
 from tests.support.events import Predicate
 from tests.support.heard import heard_at, heard_when_closed, prompt
+from tests.support.poll import until
 from tests.support.system import System
 
 ACCESS = {"en": "8000", "cs": "8001"}  # the test system's access numbers and their languages
@@ -52,6 +53,9 @@ async def test_each_member_hears_the_end_in_their_own_language(system: System) -
         channels[lang] = event.channel
     control = system.controller.control
     assert control is not None
+    # the controller's own live model has both (its AMI events may come after the test's)
+    everyone = {c.uniqueid for c in callers.values()}
+    await until(lambda: system.controller.live.members.get(bridge, set()) >= everyone, 15, "both members")
     await control.end(bridge)  # the live page's "end": everyone hears why, then is let go
 
     plays = await system.events.wait_for(whispered(bridge, "ended_by_moderator"), count=2)

@@ -113,8 +113,9 @@ async def test_a_browser_joins_the_phone_callers_conference_once_per_token(web: 
     event = await browser.joined()
     assert event.conference == names.bridge_name(r.room.conference_number) and not event.admin
     assert "pin" not in browser.played()  # R49: no PIN, no name recording
-    member = web.controller.live.member(browser.uniqueid)
-    assert member is not None and member.web and member.display_name == "Eva Web"
+    # the controller's own live model (its AMI events may come after the test's)
+    member = await until(lambda: web.controller.live.member(browser.uniqueid), 15, "the web member")
+    assert member.web and member.display_name == "Eva Web"
     assert web.controller.live_page is not None
     shown = {p.uniqueid: p for p in web.controller.live_page.participants(r.room.conference_number)}
     assert shown[browser.uniqueid].web and shown[browser.uniqueid].name == "Eva Web"
