@@ -24,6 +24,7 @@ from conference_ivr.conference.members import Arrival
 from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
+from conference_ivr.ivr.outcome import admitted
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -118,30 +119,15 @@ class DialInJourney:
         language = self._access_languages.get(access, "en")
         speaker = Speaker(agi, language if language in LANGUAGES else "en", self._tz)
         await agi.answer()
-        try:
-            await speaker.set_language(speaker.language)
-            await self._greeting(speaker)
-            number, outcome = await self._identify(speaker)
-            member = dataclasses.replace(await self._admit(speaker, number, outcome), access_number=access)
-        except AgiHangup:
-            self._fail(JoinFailure.HANGUP)
-            raise
-        except CallerGaveUp as gave_up:
-            self._fail(gave_up.reason)
-            await speaker.say("goodbye")
-            await agi.hangup()
-            return
-        except Exception:
-            log.exception("ivr.unavailable")
-            self._fail(JoinFailure.UNAVAILABLE)
-            await speaker.say("unavailable", "goodbye")
-            await agi.hangup()
-            return
-        await self._join(speaker, member, answered)
+        member = await admitted(speaker, self._metrics, "ivr", self._way_in(speaker, access))
+        if member is not None:
+            await self._join(speaker, member, answered)
 
-    def _fail(self, reason: JoinFailure) -> None:
-        self._metrics.join_failures.labels(reason=reason).inc()
-        log.info("ivr.failed", reason=reason)
+    async def _way_in(self, speaker: Speaker, access: str) -> Arrival:
+        await speaker.set_language(speaker.language)
+        await self._greeting(speaker)
+        number, outcome = await self._identify(speaker)
+        return dataclasses.replace(await self._admit(speaker, number, outcome), access_number=access)
 
     async def _greeting(self, speaker: Speaker) -> None:
         """ "To join press 1"; keys 2-6 switch the language and repeat the greeting."""

@@ -25,14 +25,14 @@ from booking.domain.model import Role
 from booking.services.join_links import Redeemed
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.conference.members import Arrival
-from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
+from conference_ivr.errors import CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import DialInJourney
+from conference_ivr.ivr.outcome import admitted
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
 
-log = structlog.get_logger(__name__)
 security = structlog.get_logger("dialconf.security")
 
 # How the route finds the call's token: the WebRTC call's SIP header (tests over a Local
@@ -79,28 +79,12 @@ class WebJoin:
         self._metrics.calls.inc()
         speaker = Speaker(agi, self._default, self._tz)
         await agi.answer()
-        try:
-            redeemed = await self._redeemed(speaker)
-            member = await self._admit(speaker, redeemed)
-        except AgiHangup:
-            self._fail(JoinFailure.HANGUP)
-            raise
-        except CallerGaveUp as gave_up:
-            self._fail(gave_up.reason)
-            await speaker.say("goodbye")
-            await agi.hangup()
-            return
-        except Exception:
-            log.exception("web.unavailable")
-            self._fail(JoinFailure.UNAVAILABLE)
-            await speaker.say("unavailable", "goodbye")
-            await agi.hangup()
-            return
-        await self._journey.enter(speaker, member, answered)
+        member = await admitted(speaker, self._metrics, "web", self._way_in(speaker))
+        if member is not None:
+            await self._journey.enter(speaker, member, answered)
 
-    def _fail(self, reason: JoinFailure) -> None:
-        self._metrics.join_failures.labels(reason=reason).inc()
-        log.info("web.failed", reason=reason)
+    async def _way_in(self, speaker: Speaker) -> Arrival:
+        return await self._admit(speaker, await self._redeemed(speaker))
 
     async def _redeemed(self, speaker: Speaker) -> Redeemed:
         """The token redeemed, in the invitee's language; a refusal said and raised."""

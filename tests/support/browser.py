@@ -7,9 +7,10 @@ deadline (selenium's WebDriverWait), never sleep a fixed time.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,14 @@ def browser(
         yield Browser(driver, base_url)
     finally:
         driver.quit()
+
+
+@asynccontextmanager
+async def async_browser(base_url: str, extra_args: tuple[str, ...] = ()) -> AsyncIterator[Browser]:
+    """``browser`` for async tests: opened and closed in a thread (selenium blocks)."""
+    opened = browser(base_url, extra_args=extra_args)
+    b = await asyncio.to_thread(opened.__enter__)
+    try:
+        yield b
+    finally:
+        await asyncio.to_thread(opened.__exit__, None, None, None)

@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.support.browser import Browser, browser
+from tests.support.browser import Browser, async_browser
 
 
 def media_flags(wav: Path) -> tuple[str, ...]:
@@ -32,9 +31,5 @@ def media_flags(wav: Path) -> tuple[str, ...]:
 @asynccontextmanager
 async def media_chromium(base_url: str, wav: Path) -> AsyncIterator[Browser]:
     """A headless chromium whose microphone says ``wav``, opened from a thread (selenium blocks)."""
-    opened = browser(base_url, extra_args=media_flags(wav))
-    b = await asyncio.to_thread(opened.__enter__)
-    try:
+    async with async_browser(base_url, media_flags(wav)) as b:
         yield b
-    finally:
-        await asyncio.to_thread(opened.__exit__, None, None, None)

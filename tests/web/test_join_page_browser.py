@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from booking.domain.model import Role
 from booking.web.join import join_router
 from booking.web.ports import Participant
 from conference_ivr.dialconf.services import timezone
-from tests.support.browser import Browser, browser
+from tests.support.browser import async_browser
 from tests.support.composed_api import composed_api
 from tests.support.live_web import serving
 
@@ -50,16 +48,6 @@ class People:
         return self.now
 
 
-@asynccontextmanager
-async def chromium(url: str) -> AsyncIterator[Browser]:
-    opened = browser(url)
-    b = await asyncio.to_thread(opened.__enter__)
-    try:
-        yield b
-    finally:
-        await asyncio.to_thread(opened.__exit__, None, None, None)
-
-
 async def test_the_page_joins_through_the_phone_api_and_tells_a_used_token(tmp_path: Path) -> None:
     people = People()
     with composed_api(tmp_path) as c:
@@ -75,7 +63,7 @@ async def test_the_page_joins_through_the_phone_api_and_tells_a_used_token(tmp_p
         with s.uow() as tx:
             invitee = tx.messages.invitees(r.id)[0]
             link = s.join_links.link_in(tx, r.id, invitee, Role.PARTICIPANT)
-        async with serving(app) as url, chromium(url) as b:
+        async with serving(app) as url, async_browser(url) as b:
 
             async def do(call: Any, *args: Any) -> Any:
                 return await asyncio.to_thread(call, *args)
