@@ -13,7 +13,7 @@
    over every instant: overbooked instants must be 0 (the exit status says so).
 
 Results go to bench/results/booking-<date>.md, .json and .png, with the machine and the versions
-(bench/booking_report.py). PostgreSQL is started and stopped by tests/support/postgres.py (fsync
+(bench/booking_report.py). PostgreSQL is started and stopped by conference_ivr/cluster/postgres.py (fsync
 off, loopback only). Run from the repository root: ``python -m bench.booking_bench --help``.
 """
 
@@ -40,7 +40,7 @@ from bench.publish import publish, run_facts
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from tests.store.bulk import analyze
-from tests.support.postgres import running_postgres
+from conference_ivr.cluster.postgres import running_postgres
 
 ROOT = Path(__file__).resolve().parent
 Log = Callable[[str], None]

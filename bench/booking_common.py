@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from booking.store.tables import profiles
-from tests.support.postgres import Postgres
+from conference_ivr.cluster.postgres import Postgres
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the fake clock: bookings lie around it
 

@@ -10,7 +10,7 @@ import sqlalchemy
 
 from bench.booking_latency import SLOW_COMMIT_MS, Latency
 from bench.booking_race import Race
-from tests.support.postgres import Postgres
+from conference_ivr.cluster.postgres import Postgres
 
 # Issue 18's targets: check + insert p99 at 100 000 bookings, a refusal's p99, and flat in the table.
 TARGET_P99_MS = {"sqlite": 1.0, "postgresql": 5.0}
@@ -46,7 +46,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Code: {report['revision']}. Command: `{report['command']}` ({report['seconds']:.0f} s in all).",
         "",
         "SQLite: a WAL file database (synchronous=NORMAL), as `make run` uses. PostgreSQL: a throwaway",
-        "local cluster (tests/support/postgres.py: fsync=off, full_page_writes=off, loopback TCP).",
+        "local cluster (conference_ivr/cluster/postgres.py: fsync=off, full_page_writes=off, loopback TCP).",
         "",
         "## Check + insert latency, by the size of the booking table",
         "",

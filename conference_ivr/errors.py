@@ -40,6 +40,7 @@ class JoinFailure(enum.StrEnum):
     UNAVAILABLE = "unavailable"  # an error on our side
     DECLINED = "declined"  # a dial-out call answered but not accepted
     WEB_TOKEN = "web_token"  # a browser's call token refused: unknown, used, expired, cancelled
+    RELAY_TICKET = "relay_ticket"  # a relayed call without a valid ticket (issue 21)
 
 
 class DialconfError(Exception):

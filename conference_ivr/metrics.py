@@ -43,6 +43,24 @@ class Metrics:
         r = self.registry
         self.calls = Counter("dialconf_calls", "Calls answered by the dial-in IVR.", registry=r)
         self.joins = Counter("dialconf_joins", "Callers let into a conference.", ["role"], registry=r)
+        # Several media nodes (issue 21): every node's figures, as the store last heard them, on
+        # every node's /metrics, labelled by node (so one scrape shows the whole cluster).
+        self.relays = Counter(
+            "dialconf_relays", "Callers bridged on to the node that mixes their conference.", registry=r
+        )
+        self.rejoins = Counter(
+            "dialconf_rejoins", "Relayed callers placed again after their hosting node died.", registry=r
+        )
+        self.leases_lost = Counter(
+            "dialconf_leases_lost", "Conferences this node found hosted elsewhere on renewal.", registry=r
+        )
+        self.leases_held = Gauge("dialconf_leases_held", "Conferences this node hosts.", registry=r)
+        self.node_members = Gauge(
+            "dialconf_node_members", "Members in each node's conferences.", ["node"], registry=r
+        )
+        self.node_alive = Gauge(
+            "dialconf_node_alive", "1 while a node's heartbeat is recent.", ["node"], registry=r
+        )
         self.join_failures = Counter(
             "dialconf_join_failures", "Calls that ended without joining, by reason.", ["reason"], registry=r
         )

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
 from booking.settings import ApiLimits, BookingSettings, MessagingSettings
 from conference_ivr.bind import connect_host, host_network, is_loopback, is_wildcard
+from conference_ivr.cluster.settings import ClusterSettings
 
 
 class AsteriskSettings(BaseModel):
@@ -317,6 +318,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     dialout: DialOutSettings = Field(default_factory=DialOutSettings)
     webrtc: WebRtcSettings = Field(default_factory=WebRtcSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)
     clock: ClockSettings = Field(default_factory=ClockSettings)

@@ -13,7 +13,7 @@ want+=(fonts-dejavu-core)
 # npm: the join pages' phone is bundled from npm packages at setup (scripts/build-phone.sh).
 command -v npm >/dev/null || want+=(npm)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
-# The store tier and `make bench` start a throwaway PostgreSQL cluster (tests/support/postgres.py).
+# The store tier and `make bench` start a throwaway PostgreSQL cluster (conference_ivr/cluster/postgres.py).
 # chromium + chromium-driver: the web pages are tested in a real browser (selenium);
 # prometheus: its promtool checks the /metrics exposition.
 if [ "${1:-run}" = "test" ]; then want+=(sip-tester postgresql chromium chromium-driver prometheus); fi

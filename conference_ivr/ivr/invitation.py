@@ -26,6 +26,7 @@ from conference_ivr.conference.members import Arrival
 from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import DialInJourney
+from conference_ivr.ivr.relay import Relay
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.pbx import names
 
@@ -77,11 +78,14 @@ class DialOutInvitation:
             await speaker.say("goodbye")
             await agi.hangup()
             return
-        await self._journey.enter(speaker, member, answered)
+        if isinstance(member, Relay):  # mixed on another node (issue 21): bridged on to it
+            await self._journey.send_on(speaker, member)
+        else:
+            await self._journey.enter(speaker, member, answered)
         await asyncio.to_thread(self._calls.joined, call.id)
         log.info("dialout.joined", call=call.id, reservation=reservation.id)
 
-    async def _accept(self, speaker: Speaker, number: str, r: Reservation) -> Arrival:
+    async def _accept(self, speaker: Speaker, number: str, r: Reservation) -> Arrival | Relay:
         if r.status is not ReservationStatus.ACTIVE or (
             r.ends_at is not None and self._clock.now() >= r.ends_at
         ):
@@ -94,9 +98,7 @@ class DialOutInvitation:
         else:
             raise CallerGaveUp(JoinFailure.DECLINED)
         bridge = names.bridge_name(r.room.conference_number)
-        await self._journey.check_room(speaker, bridge, r.participant_limit)
-        await self._journey.check_system(speaker, r)
-        return Arrival(
+        member = Arrival(
             uniqueid=speaker.agi.headers.uniqueid,
             conference_number=r.room.conference_number,
             bridge=bridge,
@@ -109,3 +111,9 @@ class DialOutInvitation:
             wait_for_moderator=r.wait_for_moderator,
             end_with_moderator=r.end_with_moderator,
         )
+        relay = await self._journey.placed_elsewhere(member, r.id or 0)
+        if relay is not None:
+            return relay
+        await self._journey.check_room(speaker, bridge, r.participant_limit)
+        await self._journey.check_system(speaker, r)
+        return member

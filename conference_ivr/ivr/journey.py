@@ -25,6 +25,7 @@ from conference_ivr.errors import AgiHangup, CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGE_KEYS, LANGUAGES
 from conference_ivr.ivr.directory import DialInDirectory
 from conference_ivr.ivr.outcome import admitted
+from conference_ivr.ivr.relay import Placer, Relay
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -95,6 +96,7 @@ class DialInJourney:
         known_name: KnownName = _no_name,
         live_seat: LiveSeatGate = _any_seat,
         recorded: Callable[[str], bool] = _not_recorded,
+        place: Placer | None = None,
     ) -> None:
         self._directory = directory
         self._settings = settings
@@ -107,6 +109,7 @@ class DialInJourney:
         self._seats = seats
         self._recorded = recorded  # whether a conference is being recorded now (issue 19)
         self._tz = ZoneInfo(settings.timezone)
+        self._place = place  # several media nodes (issue 21): where the conference is mixed
 
     @property
     def _timeout(self) -> float:
@@ -120,14 +123,16 @@ class DialInJourney:
         speaker = Speaker(agi, language if language in LANGUAGES else "en", self._tz)
         await agi.answer()
         member = await admitted(speaker, self._metrics, "ivr", self._way_in(speaker, access))
-        if member is not None:
+        if isinstance(member, Relay):
+            await self.send_on(speaker, member)
+        elif member is not None:
             await self._join(speaker, member, answered)
 
-    async def _way_in(self, speaker: Speaker, access: str) -> Arrival:
+    async def _way_in(self, speaker: Speaker, access: str) -> Arrival | Relay:
         await speaker.set_language(speaker.language)
         await self._greeting(speaker)
         number, outcome = await self._identify(speaker)
-        return dataclasses.replace(await self._admit(speaker, number, outcome), access_number=access)
+        return await self._admit(speaker, number, outcome, access)
 
     async def _greeting(self, speaker: Speaker) -> None:
         """ "To join press 1"; keys 2-6 switch the language and repeat the greeting."""
@@ -201,8 +206,11 @@ class DialInJourney:
         security.warning("security.pin_throttled", conference=number, caller=caller)
         raise CallerGaveUp(JoinFailure.PIN_THROTTLED)
 
-    async def _admit(self, speaker: Speaker, number: str, outcome: DialInOutcome) -> Arrival:
-        """Schedule, lock and seat checks, then the name recording."""
+    async def _admit(
+        self, speaker: Speaker, number: str, outcome: DialInOutcome, access: str
+    ) -> Arrival | Relay:
+        """Schedule, then (several nodes) where the conference is mixed, then lock and seat
+        checks and the name recording, on the node that mixes it."""
         assert outcome.admission is not None and outcome.reservation is not None
         admission, reservation = outcome.admission, outcome.reservation
         if admission.verdict is Verdict.TOO_EARLY:
@@ -214,6 +222,22 @@ class DialInJourney:
             raise CallerGaveUp(JoinFailure.OVER)
         moderator = admission.role is Role.MODERATOR
         bridge = names.bridge_name(number)
+        member = Arrival(
+            uniqueid=speaker.agi.headers.uniqueid,
+            conference_number=number,
+            bridge=bridge,
+            moderator=moderator,
+            language=speaker.language,
+            caller_number=speaker.agi.headers.callerid,
+            name_file=None,
+            participant_limit=reservation.participant_limit,
+            access_number=access,
+            wait_for_moderator=reservation.wait_for_moderator,
+            end_with_moderator=reservation.end_with_moderator,
+        )
+        relay = await self.placed_elsewhere(member, reservation.id or 0)
+        if relay is not None:
+            return relay  # the hosting node checks the room and records the name
         if not moderator:  # moderators pass a lock and the seat limit (ConfBridge admins do too)
             await self.check_room(speaker, bridge, reservation.participant_limit)
         # The name this caller recorded before is looked up while the live seat is held: two
@@ -230,18 +254,24 @@ class DialInJourney:
             raise
         known = await looking_up
         name_file = PurePosixPath(known) if known else await self._record_name(speaker, reservation.id or 0)
-        return Arrival(
-            uniqueid=speaker.agi.headers.uniqueid,
-            conference_number=number,
-            bridge=bridge,
-            moderator=moderator,
-            language=speaker.language,
-            caller_number=speaker.agi.headers.callerid,
-            name_file=name_file,
-            participant_limit=reservation.participant_limit,
-            wait_for_moderator=reservation.wait_for_moderator,
-            end_with_moderator=reservation.end_with_moderator,
-        )
+        return dataclasses.replace(member, name_file=name_file)
+
+    async def placed_elsewhere(self, member: Arrival, reservation_id: int) -> Relay | None:
+        """With several media nodes: where ``member``'s conference is mixed, if not here."""
+        return None if self._place is None else await self._place(member, reservation_id)
+
+    async def name_of(self, speaker: Speaker, reservation_id: int, caller: str) -> PurePosixPath | None:
+        """The name ``caller`` recorded in this reservation before, else recorded now."""
+        known = await self._known_name(reservation_id, caller)
+        return PurePosixPath(known) if known else await self._record_name(speaker, reservation_id)
+
+    async def send_on(self, speaker: Speaker, relay: Relay) -> None:
+        """The dialplan bridges the caller on to the node that mixes the conference."""
+        await speaker.agi.set_variable(names.VAR_RELAY, relay.dial)
+        await speaker.agi.set_variable(names.VAR_TICKET, relay.ticket)
+        await speaker.agi.set_variable(names.VAR_ACTION, names.ACTION_RELAY)
+        self._metrics.relays.inc()
+        log.info("ivr.relay", node=relay.node)
 
     async def check_room(self, speaker: Speaker, bridge: str, limit: int) -> None:
         """A participant may go in unless the conference is locked or its seats are taken

@@ -29,6 +29,7 @@ from conference_ivr.errors import CallerGaveUp, JoinFailure
 from conference_ivr.ivr.catalogue import LANGUAGES
 from conference_ivr.ivr.journey import DialInJourney
 from conference_ivr.ivr.outcome import admitted
+from conference_ivr.ivr.relay import Relay
 from conference_ivr.ivr.speaker import Speaker
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -80,10 +81,12 @@ class WebJoin:
         speaker = Speaker(agi, self._default, self._tz)
         await agi.answer()
         member = await admitted(speaker, self._metrics, "web", self._way_in(speaker))
-        if member is not None:
+        if isinstance(member, Relay):
+            await self._journey.send_on(speaker, member)
+        elif member is not None:
             await self._journey.enter(speaker, member, answered)
 
-    async def _way_in(self, speaker: Speaker) -> Arrival:
+    async def _way_in(self, speaker: Speaker) -> Arrival | Relay:
         return await self._admit(speaker, await self._redeemed(speaker))
 
     async def _redeemed(self, speaker: Speaker) -> Redeemed:
@@ -110,17 +113,15 @@ class WebJoin:
             await speaker.say(SPOKEN.get(reason, "web_unknown"))
         raise CallerGaveUp(FAILURES.get(reason, JoinFailure.WEB_TOKEN))
 
-    async def _admit(self, speaker: Speaker, redeemed: Redeemed) -> Arrival:
-        """A phone caller's checks after the right code: lock and seats (moderators pass
+    async def _admit(self, speaker: Speaker, redeemed: Redeemed) -> Arrival | Relay:
+        """A phone caller's checks after the right code, where the conference is mixed (with
+        several media nodes it may be another: issue 21): lock and seats (moderators pass
         them), then an anytime room's live seat."""
         reservation = redeemed.reservation
         number = reservation.room.conference_number
         moderator = redeemed.role is Role.MODERATOR
         bridge = names.bridge_name(number)
-        if not moderator:
-            await self._journey.check_room(speaker, bridge, reservation.participant_limit)
-        await self._journey.check_system(speaker, reservation)
-        return Arrival(
+        member = Arrival(
             uniqueid=speaker.agi.headers.uniqueid,
             conference_number=number,
             bridge=bridge,
@@ -134,3 +135,10 @@ class WebJoin:
             web=True,
             display_name=redeemed.name,
         )
+        relay = await self._journey.placed_elsewhere(member, reservation.id or 0)
+        if relay is not None:
+            return relay
+        if not moderator:
+            await self._journey.check_room(speaker, bridge, reservation.participant_limit)
+        await self._journey.check_system(speaker, reservation)
+        return member

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import structlog
 
 from conference_ivr.bind import is_loopback
+from conference_ivr.cluster.settings import ClusterSettings
 from conference_ivr.pbx import names
 from conference_ivr.pbx.provision import AsteriskInstall
 from conference_ivr.settings import Settings, WebRtcSettings
@@ -106,6 +107,42 @@ def _webrtc_values(w: WebRtcSettings) -> dict[str, str]:
     return values
 
 
+def _peer_sections(cluster: ClusterSettings, media_address: str) -> str:
+    """One endpoint, aor and identify per other media node (issue 21)."""
+    if not cluster.enabled:
+        return "; one node: no peers (cluster.nodes)"
+    blocks = []
+    for node, address in sorted(cluster.peers().items()):
+        name = names.peer_endpoint(node)
+        blocks.append(
+            "\n".join(
+                (
+                    f"[{name}]",
+                    "type = aor",
+                    f"contact = sip:{address}",
+                    "",
+                    f"[{name}]",
+                    "type = endpoint",
+                    f"aors = {name}",
+                    f"context = {names.CONTEXT_PEER}",
+                    "disallow = all",
+                    "allow = ulaw",
+                    "dtmf_mode = rfc4733",
+                    f"media_address = {media_address}",
+                    "bind_rtp_to_media_address = yes",
+                    "rtp_symmetric = yes",
+                    "direct_media = no",
+                    "",
+                    f"[{name}]",
+                    "type = identify",
+                    f"endpoint = {name}",
+                    f"match = {cluster.host_of(node)}",
+                )
+            )
+        )
+    return "\n\n".join(blocks)
+
+
 @dataclass(frozen=True)
 class AsteriskInstance:
     install: AsteriskInstall
@@ -171,6 +208,7 @@ class AsteriskInstance:
             "trunk_from_user": self.settings.dialout.from_user,
             **_log_values(a.trace_log),
             **_webrtc_values(self.settings.webrtc),
+            "cluster_peers": _peer_sections(self.settings.cluster, a.rtp_address),
         }
 
     def render(self, template_dir: Path = TEMPLATE_DIR) -> None:

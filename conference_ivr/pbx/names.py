@@ -49,6 +49,43 @@ WS_TRANSPORT = "transport-ws"
 WSS_TRANSPORT = "transport-wss"
 WS_PATH = "/ws"  # Asterisk's HTTP server serves SIP over WebSocket here (res_http_websocket)
 
+# Several media nodes (issue 21): a caller whose conference another node mixes is bridged on
+# to it (CONTEXT_RELAY: Dial VAR_RELAY, the peer endpoint's RELAY_EXTEN, with the signed ticket
+# VAR_TICKET in RELAY_HEADER, added by CONTEXT_RELAY_OUT's pre-dial handler). The hosting node
+# identifies the peer by its address (pjsip identify) into CONTEXT_PEER, whose AGI_ROUTE_PEER
+# checks the ticket and joins the caller; when the relayed leg ends, AGI_ROUTE_REJOIN decides
+# (let go, or placed again when the hosting node died).
+CONTEXT_RELAY = "dialconf-relay"
+CONTEXT_RELAY_OUT = "dialconf-relay-out"
+CONTEXT_PEER = "dialconf-peer"
+AGI_ROUTE_PEER = "peer"
+AGI_ROUTE_REJOIN = "rejoin"
+RELAY_EXTEN = "relay"
+RELAY_HEADER = "X-Dialconf-Relay"
+_PEER_PREFIX = "node-"
+
+
+def peer_endpoint(node: str) -> str:
+    """The PJSIP endpoint (and aor and identify) of another media node."""
+    return _PEER_PREFIX + node
+
+
+def relay_dial(node: str) -> str:
+    """What the relaying node dials to reach ``node``'s conference."""
+    return f"PJSIP/{RELAY_EXTEN}@{peer_endpoint(node)}"
+
+
+def parse_relay_dial(dial: str) -> str | None:
+    """The node behind a ``relay_dial`` string, or None."""
+    prefix = f"PJSIP/{RELAY_EXTEN}@{_PEER_PREFIX}"
+    return dial[len(prefix) :] or None if dial.startswith(prefix) else None
+
+
+def relay_channels(node: str) -> str:
+    """An AMI channel regex matching every leg to or from ``node`` (AMI Hangup takes /re/)."""
+    return f"/^PJSIP/{re.escape(peer_endpoint(node))}-/"
+
+
 # AMI event classes the controller's connection asks for at login (a subset of the AMI user's
 # `read` in manager.conf): FullyBooted (system), Confbridge*/Hangup (call), UserEvent (user).
 # Not agi, dtmf or reporting: in a join storm or a full conference those are most of the
@@ -81,11 +118,15 @@ VAR_HOLD = "DIALCONF_HOLD"  # seconds the drive half waits
 VAR_VOICE = "DIALCONF_VOICE"  # a Playtones spec the drive half "speaks" with
 VAR_RECORD = "DIALCONF_RECORD"  # where the drive half records what the caller hears
 VAR_DIALOUT = "DIALCONF_DIALOUT"  # the dial-out call's id, set by the controller's Originate
+VAR_RELAY = "DIALCONF_RELAY"  # what a relayed caller is dialled on to (issue 21)
+VAR_TICKET = "DIALCONF_TICKET"  # the relay ticket, signed (cluster/ticket.py)
+VAR_DIALSTATUS = "DIALSTATUS"
 VAR_AGI_SIGHUP = "AGISIGHUP"
 VAR_AGI_STATUS = "AGISTATUS"
 VAR_CONFBRIDGE_RESULT = "CONFBRIDGE_RESULT"
 
 ACTION_JOIN = "join"
+ACTION_RELAY = "relay"  # the conference is mixed on another node
 
 # Every variable the dialplan reads that the controller owns.
 CONTROLLER_VARIABLES = frozenset(
@@ -104,6 +145,8 @@ CONTROLLER_VARIABLES = frozenset(
         VAR_LANGUAGE,
         VAR_TARGETS,
         VAR_DIALOUT,
+        VAR_RELAY,
+        VAR_TICKET,
     }
 )
 

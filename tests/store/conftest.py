@@ -1,6 +1,6 @@
 """The store tier: every test runs on SQLite (a WAL file database) and on a real PostgreSQL.
 
-PostgreSQL is one throwaway cluster for the whole session (``tests/support/postgres.py``),
+PostgreSQL is one throwaway cluster for the whole session (``conference_ivr/cluster/postgres.py``),
 started the first time a PostgreSQL test needs it; each test gets its own fresh database.
 It never skips: if the cluster cannot start, the PostgreSQL tests fail with the server's log.
 """
@@ -23,7 +23,7 @@ from booking.settings import BookingSettings
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
 from booking.store.unit_of_work import SqlUnitOfWork
-from tests.support.postgres import Postgres, running_postgres
+from conference_ivr.cluster.postgres import Postgres, running_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 # For the few checks that only mean something on SQLite (its busy handler, its VM step count).

@@ -33,7 +33,7 @@ from booking.store.migrate import upgrade
 from booking.store.tables import reservations
 from booking.store.unit_of_work import SqlUnitOfWork
 from tests.store.conftest import SQLITE_ONLY, T0, Store
-from tests.support.postgres import Postgres
+from conference_ivr.cluster.postgres import Postgres
 
 CAPACITY = 50
 THREADS = 8

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for one test session (or one benchmark run).
+"""A PostgreSQL server of our own: the cluster's shared store for `dialconf cluster up`
+(kept in a directory, issue 21), and a throwaway one for a test session or a benchmark run.
 
 ``running_postgres()`` finds the server binaries under /usr/lib/postgresql/*/bin (installed by
 ``scripts/system-deps.sh test``), runs ``initdb`` into a fresh temporary directory owned by the
@@ -7,7 +8,8 @@
 its unix socket inside that directory and fsync off, creates the database ``dialconf`` and yields
 its SQLAlchemy URL. Loopback connections are trusted (nothing else can connect). At the end the
 cluster is stopped with ``pg_ctl stop -m immediate``, the postmaster is checked gone, and the
-directory is removed.
+directory is removed. Given a directory (``base``), the cluster is made there once, kept
+between runs, and only stopped at the end.
 
 It never skips: if PostgreSQL is missing or cannot start, it raises with the server's log.
 """
@@ -21,14 +23,13 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from tests.support.poll import until_sync
-from tests.support.ports import free_ports
 
 DATABASE = "dialconf"
 SERVER_SETTINGS = {
@@ -145,56 +146,84 @@ def _start(bindir: Path, base: Path, port: int) -> None:
     )
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _until_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
-def running_postgres() -> Iterator[Postgres]:
+def running_postgres(base: Path | None = None, port: int = 0) -> Iterator[Postgres]:
+    """A running server: in a fresh temporary directory (removed at the end), or in ``base``
+    (made once, kept), on ``port`` (0: a free one)."""
     bindir = find_bindir()
     banner = _run([str(bindir / "postgres"), "--version"])  # postgres (PostgreSQL) 15.18 (Debian ...)
     version = m.group(0) if (m := re.search(r"\d+(\.\d+)+", banner)) else banner.strip()
-    base = Path(tempfile.mkdtemp(prefix="dialconf-pg-"))
+    keep = base is not None
+    base = base.resolve() if base is not None else Path(tempfile.mkdtemp(prefix="dialconf-pg-"))
+    base.mkdir(parents=True, exist_ok=True)
     datadir = base / "data"
     try:
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
-            os.chown(base, owner.pw_uid, owner.pw_gid)
-        _run(
-            [
-                *_as_owner(),
-                str(bindir / "initdb"),
-                "-D",
-                str(datadir),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-            timeout=120,
-        )
-        with (datadir / "postgresql.conf").open("a") as conf:
-            conf.write("\n# dialconf throwaway test cluster\n")
-            conf.writelines(f"{key} = {value}\n" for key, value in SERVER_SETTINGS.items())
+        fresh = not (datadir / "PG_VERSION").exists()
+        if fresh:
+            _initdb(bindir, base, datadir)
+        else:
+            _stop(bindir, datadir)  # a server left running by a killed run
         # A free port can be taken between the probe and the bind: try a few.
         for attempt in range(3):
-            port = free_ports(1)[0]
+            chosen = port or _free_port()
             try:
-                _start(bindir, base, port)
+                _start(bindir, base, chosen)
                 break
             except PostgresError as exc:
                 log = base / "server.log"
                 text = log.read_text() if log.exists() else ""
-                if attempt == 2 or "could not bind" not in text:
+                if port or attempt == 2 or "could not bind" not in text:
                     raise PostgresError(f"{exc}\n--- server log ---\n{text}") from None
         pg = Postgres(
-            f"postgresql+psycopg://postgres@127.0.0.1:{port}/{DATABASE}", port, bindir, datadir, version
+            f"postgresql+psycopg://postgres@127.0.0.1:{chosen}/{DATABASE}", chosen, bindir, datadir, version
         )
-        pg.create_database(DATABASE)
+        if fresh:
+            pg.create_database(DATABASE)
         yield pg
     finally:
         _stop(bindir, datadir)
-        shutil.rmtree(base, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _initdb(bindir: Path, base: Path, datadir: Path) -> None:
+    """A new database cluster in ``datadir``, owned by ``postgres`` when we are root."""
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+    _run(
+        [
+            *_as_owner(),
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
+        timeout=120,
+    )
+    with (datadir / "postgresql.conf").open("a") as conf:
+        conf.write("\n# dialconf: development and tests only (fsync off)\n")
+        conf.writelines(f"{key} = {value}\n" for key, value in SERVER_SETTINGS.items())
 
 
 def _stop(bindir: Path, datadir: Path) -> None:
@@ -203,8 +232,7 @@ def _stop(bindir: Path, datadir: Path) -> None:
         return
     with contextlib.suppress(PostgresError, subprocess.TimeoutExpired):
         _run([*_as_owner(), str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"])
-    with contextlib.suppress(AssertionError):  # still up after 10 s: killed below
-        until_sync(lambda: not _alive(pid), 10, "the postmaster gone")
+    _until_gone(pid, 10)  # still up after 10 s: killed below
     if _alive(pid):  # our own postmaster, by its pid: it takes its children with it
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,54 @@
+"""The cluster's settings (issue 21): this node's name, every node's SIP address, the leases."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+
+_NODE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+class ClusterSettings(BaseModel):
+    """Empty ``node``: one machine, no placement, no relaying (the default)."""
+
+    node: str = ""
+    # Every media node's SIP address (host:port), this one's included: calls are relayed to a
+    # node's address, and only these addresses reach the inter-node context (pjsip identify).
+    nodes: dict[str, str] = Field(default_factory=dict)
+    # The key relay tickets are signed with, shared by every node: a file (0600), created with a
+    # random key when missing. None: <data_dir>/cluster.secret.
+    secret_file: Path | None = None
+    seats: int = Field(default=400, ge=1)  # members this node mixes (bench/results/media-*)
+    lease_ttl_s: float = Field(default=6.0, gt=0)  # a conference's lease lapses this long unrenewed
+    renew_s: float = Field(default=2.0, gt=0)  # heartbeat and lease renewal period
+    node_dead_after_s: float = Field(default=6.0, gt=0)  # a node this long silent is dead
+    in_flight_ttl_s: float = Field(default=30.0, gt=0)  # a placement counts this long, unjoined
+    ticket_ttl_s: float = Field(default=30.0, gt=0)  # a relay ticket is accepted this long
+    rejoin_tries: int = Field(default=2, ge=0)  # times a relayed caller is placed again
+
+    @model_validator(mode="after")
+    def _node_is_listed(self) -> ClusterSettings:
+        for name, address in self.nodes.items():
+            if not _NODE_NAME.match(name):
+                raise ValueError(f"cluster node name {name!r}: lower-case letters, digits and '-'")
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"cluster.nodes[{name!r}] = {address!r}: write host:port")
+        if self.node and self.node not in self.nodes:
+            raise ValueError(f"cluster.node {self.node!r} is not in cluster.nodes {sorted(self.nodes)}")
+        if self.renew_s * 2 > self.lease_ttl_s:
+            raise ValueError("cluster.renew_s must be at most half of cluster.lease_ttl_s")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.node)
+
+    def peers(self) -> dict[str, str]:
+        """The other nodes: name -> host:port."""
+        return {n: a for n, a in self.nodes.items() if n != self.node}
+
+    def host_of(self, node: str) -> str:
+        return self.nodes[node].rpartition(":")[0]
