@@ -45,7 +45,7 @@ from booking.settings import BookingSettings
 from conference_ivr.agi.server import FastAgiServer, Route
 from conference_ivr.agi.session import AgiSession
 from conference_ivr.controller import Controller
-from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.compose_controller import build_controller
 from conference_ivr.dialconf.runner import tune_for_serving
 from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.logs import configure_logging

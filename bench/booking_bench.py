@@ -39,8 +39,8 @@ from bench.machine import loadavg
 from bench.publish import publish, run_facts
 from booking.store.engine import make_engine
 from booking.store.migrate import upgrade
-from tests.store.bulk import analyze
 from conference_ivr.cluster.postgres import running_postgres
+from tests.store.bulk import analyze
 
 ROOT = Path(__file__).resolve().parent
 Log = Callable[[str], None]

@@ -48,7 +48,7 @@ class ClusterStore(Protocol):
     def release(self, reservation_id: int, epoch: int) -> None: ...
     def dead_nodes(self) -> list[str]: ...
     def close_dead_node(self, node: str) -> int: ...
-    def node_loads(self) -> Sequence[NodeView]: ...
+    def nodes(self) -> Sequence[NodeView]: ...
     def held_here(self) -> list[tuple[int, int, str]]: ...  # (reservation id, epoch, number)
 
 
@@ -128,7 +128,7 @@ class Hosting:
             await self._hang_up(channel)
 
     async def _watch_nodes(self) -> None:
-        loads = await asyncio.to_thread(self._store.node_loads)
+        loads = await asyncio.to_thread(self._store.nodes)
         for load in loads:
             self._metrics.node_members.labels(node=load.name).set(load.members)
             self._metrics.node_alive.labels(node=load.name).set(1 if load.alive else 0)

@@ -9,8 +9,8 @@ spread by what is already on its way, not only by what the heartbeats last said.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import structlog
 
@@ -24,20 +24,18 @@ from conference_ivr.ivr.relay import Relay
 from conference_ivr.pbx import names
 
 log = structlog.get_logger(__name__)
+# Callers placed here who never joined are forgotten in bulk past this many (their placements
+# stop counting in the store after in_flight_ttl_s anyway).
+_PENDING_MAX = 10_000
 
 
 class NoNodeAvailable(DialconfError):
     """No media node is alive, this one included (its heartbeat is not in the store)."""
 
 
-@dataclass(frozen=True)
-class Placed:
-    placement: Placement
-    placement_id: int  # the placement in flight (ended by ``arrived``)
-
-
-# reservation id -> where its conference is mixed (None: no live node)
-Place = Callable[[int], Awaitable[Placed | None]]
+# reservation id -> where its conference is mixed, with the placement in flight's id (None: no
+# live node): booking.services.placement.PlacementService.place, off the event loop
+Place = Callable[[int], Awaitable[Placement | None]]
 # the placement id: its caller joined (or gave up)
 Arrived = Callable[[int], Awaitable[None]]
 
@@ -61,15 +59,18 @@ class ClusterPlacer:
         self._clock = clock
         self._ttl = ticket_ttl_s
         self._pending: dict[str, int] = {}  # a local caller's channel -> its placement in flight
+        self._tasks: set[asyncio.Future[None]] = set()
 
     async def __call__(self, member: Arrival, reservation_id: int, rejoins: int = 0) -> Relay | None:
-        placed = await self._place(reservation_id)
-        if placed is None:
+        p = await self._place(reservation_id)
+        if p is None:
             raise NoNodeAvailable(f"no live media node for reservation {reservation_id}")
-        p = placed.placement
+        placement_id = p.placement_id or 0
         if not p.relayed_from(self._here):
             self._hosting.hold(reservation_id, member.bridge, p.epoch)
-            self._pending[member.uniqueid] = placed.placement_id
+            if len(self._pending) > _PENDING_MAX:  # callers who hung up before joining
+                self._pending.clear()
+            self._pending[member.uniqueid] = placement_id
             return None
         ticket = RelayTicket(
             reservation_id=reservation_id,
@@ -79,7 +80,7 @@ class ClusterPlacer:
             access_number=member.access_number,
             language=member.language,
             epoch=p.epoch,
-            placement_id=placed.placement_id,
+            placement_id=placement_id,
             from_node=self._here,
             uniqueid=member.uniqueid,
             expires_at=expiry(self._clock.now(), self._ttl),
@@ -96,3 +97,10 @@ class ClusterPlacer:
         placement_id = self._pending.pop(uniqueid, None)
         if placement_id is not None:
             await self._arrived(placement_id)
+
+    def note_joined(self, uniqueid: str) -> None:
+        """``joined``, from code that cannot wait (the journey's join observer)."""
+        if uniqueid in self._pending:
+            task = asyncio.ensure_future(self.joined(uniqueid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)

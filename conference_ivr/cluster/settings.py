@@ -27,6 +27,12 @@ class ClusterSettings(BaseModel):
     in_flight_ttl_s: float = Field(default=30.0, gt=0)  # a placement counts this long, unjoined
     ticket_ttl_s: float = Field(default=30.0, gt=0)  # a relay ticket is accepted this long
     rejoin_tries: int = Field(default=2, ge=0)  # times a relayed caller is placed again
+    # Whether this node runs the messaging (the SMS gateway, the e-mail intake, the outbox, the
+    # month end): one node of a cluster does, so each message is sent once.
+    messaging: bool = True
+    # `dialconf cluster up` with a SQLite database_url starts its own PostgreSQL on this port
+    # (its files under <data_dir>/cluster/postgres).
+    postgres_port: int = 15432
 
     @model_validator(mode="after")
     def _node_is_listed(self) -> ClusterSettings:

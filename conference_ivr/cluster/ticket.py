@@ -46,7 +46,7 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def sign(ticket: RelayTicket, key: bytes) -> str:
@@ -71,7 +71,7 @@ def unsealed(text: str, key: bytes) -> RelayTicket:
         raise TicketRefused("malformed")
     try:
         body, mac = _unb64(body_part), _unb64(mac_part)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
         raise TicketRefused("malformed") from None
     if not hmac.compare_digest(hmac.new(key, body, hashlib.sha256).digest(), mac):
         raise TicketRefused("bad signature")

@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     ast_sub.add_parser("down", help="stop Asterisk")
     ast_sub.add_parser("status", help="say whether Asterisk runs and where its files are")
 
+    cluster = sub.add_parser("cluster", help="several media nodes behind Kamailio on one machine (issue 21)")
+    cluster_sub = cluster.add_subparsers(dest="cluster_command", required=True)
+    cluster_up = cluster_sub.add_parser(
+        "up", help="start PostgreSQL, N Asterisk nodes with their controllers, and Kamailio in front"
+    )
+    cluster_up.add_argument("--nodes", type=int, default=2, help="media nodes (1-9; default 2)")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply Alembic migrations to the configured database")
@@ -78,6 +85,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return runner.serve(settings)
     if args.command == "asterisk":
         return runner.asterisk_command(settings, args.asterisk_command)
+    if args.command == "cluster":
+        from conference_ivr.cluster import launcher
+
+        return launcher.up(settings, args.nodes)
     if args.command == "db":
         from booking.store.migrate import upgrade
 

@@ -14,13 +14,8 @@ import uvicorn
 from booking.services.booking import BookingService
 from booking.store.migrate import upgrade
 from conference_ivr.dialconf.api_server import api_config
-from conference_ivr.dialconf.compose import (
-    Messaging,
-    build_api,
-    build_controller,
-    build_messaging_runtime,
-    controller_routers,
-)
+from conference_ivr.dialconf.compose import Messaging, build_api, build_messaging_runtime, controller_routers
+from conference_ivr.dialconf.compose_controller import build_controller
 from conference_ivr.dialconf.services import operator_token_file
 from conference_ivr.ivr.sounds import install_sounds
 from conference_ivr.pbx import names
@@ -96,7 +91,8 @@ async def _serve(settings: Settings, messaging: Messaging, inst: AsteriskInstanc
     await controller.start()
     tune_for_serving(settings)
     try:
-        await runtime.start()
+        if settings.cluster.messaging:  # one node of a cluster sends the messages (issue 21)
+            await runtime.start()
     except BaseException:
         await controller.close()
         raise
@@ -116,7 +112,8 @@ async def _serve(settings: Settings, messaging: Messaging, inst: AsteriskInstanc
         api.should_exit = True
         with contextlib.suppress(Exception):
             await api_task
-        await runtime.close()
+        if settings.cluster.messaging:
+            await runtime.close()
         await controller.close()
 
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from booking.store.engine import make_engine
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.compose_controller import build_controller
 from conference_ivr.dialconf.services import build_services
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings

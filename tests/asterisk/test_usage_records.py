@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from booking.domain.usage import Leg
 from booking.services.usage import UsageService
 from conference_ivr.ami.events import ConfbridgeJoin, ConfbridgeLeave
-from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.compose_controller import build_controller
 from conference_ivr.settings import ControllerSettings
 from tests.support.poll import until
 from tests.support.system import System

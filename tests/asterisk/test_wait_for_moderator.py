@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from booking.domain.model import Reservation
 from conference_ivr.ami.events import AmiEvent, ConfbridgeEnd, ConfbridgeJoin, Hangup
-from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.compose_controller import build_controller
 from conference_ivr.pbx import names
 from conference_ivr.settings import ControllerSettings
 from tests.support.caller import LocalCaller

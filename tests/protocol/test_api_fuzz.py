@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from structlog.testing import capture_logs
 
 from booking.settings import ApiLimits
+from conference_ivr.cluster.postgres import Postgres, running_postgres
 from tests.support.api import NOW
 from tests.support.composed_api import OPERATOR_TOKEN, SMS_KEY, Composed, composed_api
 from tests.support.openapi_fuzz import Request, requests
-from conference_ivr.cluster.postgres import Postgres, running_postgres
 
 EXAMPLES = int(os.environ.get("DIALCONF_FUZZ_EXAMPLES", "25"))
 DEADLINE = timedelta(seconds=5)

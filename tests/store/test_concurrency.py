@@ -32,8 +32,8 @@ from booking.store.engine import WriterQueue, make_engine
 from booking.store.migrate import upgrade
 from booking.store.tables import reservations
 from booking.store.unit_of_work import SqlUnitOfWork
-from tests.store.conftest import SQLITE_ONLY, T0, Store
 from conference_ivr.cluster.postgres import Postgres
+from tests.store.conftest import SQLITE_ONLY, T0, Store
 
 CAPACITY = 50
 THREADS = 8

@@ -92,6 +92,18 @@ _RECV_BYE = """
 """
 
 
+def _through_proxy(xml: str) -> str:
+    """In-dialog requests that follow the Record-Route of a proxy (Kamailio, issue 21): sent to
+    the answering node's Contact, by way of the routes the 200 brought."""
+    xml = xml.replace('<recv response="200" rtd="true"/>', '<recv response="200" rtd="true" rrs="true"/>')
+    for method in ("ACK", "BYE"):
+        xml = xml.replace(
+            f"{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0",
+            f"{method} [next_url] SIP/2.0\n      [routes]",
+        )
+    return xml
+
+
 def scenario(
     steps: list[tuple[float, str]],
     workdir: Path,
@@ -99,9 +111,11 @@ def scenario(
     caller: str = "sipp",
     remote_bye: bool = False,
     tone: tuple[float, float] | None = None,
+    proxied: bool = False,
 ) -> str:
     """XML for one call: after answer, for each (pause seconds, keys) pause then key DTMF;
-    then ``tone`` (hz, seconds), if given, is "said" (u-law RTP) while the call is held."""
+    then ``tone`` (hz, seconds), if given, is "said" (u-law RTP) while the call is held.
+    ``proxied``: the call goes through a record-routing proxy."""
     from tests.support.dtmf_pcap import DtmfStream
 
     stream = DtmfStream()
@@ -120,11 +134,12 @@ def scenario(
     else:
         body.append(f'  <pause milliseconds="{int(hold_s * 1000)}"/>')
         body.append(_BYE.format(caller=caller))
-    return (
+    xml = (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="dialconf">\n'
         + "\n".join(body)
         + "\n</scenario>\n"
     )
+    return _through_proxy(xml) if proxied else xml
 
 
 @dataclass

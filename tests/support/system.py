@@ -22,7 +22,7 @@ from booking.settings import BookingSettings
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.controller import Controller
-from conference_ivr.dialconf.compose import build_controller
+from conference_ivr.dialconf.compose_controller import build_controller
 from conference_ivr.dialconf.services import Services, build_services
 from conference_ivr.errors import AmiError
 from conference_ivr.ivr.sounds import install_sounds
