@@ -98,6 +98,36 @@ class BookingSettings(BaseModel):
         return timedelta(minutes=self.live_seat_hold_minutes)
 
 
+# --- several media nodes on one store (issue 21) --------------------------------------
+
+
+class ClusterPlacementSettings(BaseModel):
+    """This media node as the placement of conferences sees it (booking.services.placement).
+
+    ``node`` names it in the store (its legs, seats, leases); ``sip_address`` (host:port) is
+    where another node relays a caller whose conference this node hosts.
+    """
+
+    node: str = Field(min_length=1, max_length=32)
+    sip_address: str = Field(min_length=1, max_length=255)
+    seats: int = Field(400, ge=1)  # members this node mixes at most
+    lease_ttl_s: float = Field(6.0, gt=0)  # a conference's lease lasts this long unrenewed
+    node_dead_after_s: float = Field(6.0, gt=0)  # a node unheard of this long is taken for dead
+    in_flight_ttl_s: float = Field(30.0, gt=0)  # a caller placed but never joined stops counting
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        return timedelta(seconds=self.lease_ttl_s)
+
+    @property
+    def node_dead_after(self) -> timedelta:
+        return timedelta(seconds=self.node_dead_after_s)
+
+    @property
+    def in_flight_ttl(self) -> timedelta:
+        return timedelta(seconds=self.in_flight_ttl_s)
+
+
 # --- the SMS gateway (Kannel) ------------------------------------------------------------
 
 

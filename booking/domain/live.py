@@ -35,3 +35,4 @@ class LiveSeat:
     reservation_id: int
     held_from: datetime
     held_until: datetime
+    node: str = ""  # the media node the member is mixed on (issue 21; '' a single node)

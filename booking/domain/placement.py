@@ -14,9 +14,9 @@ epoch it had, finds it superseded and gives the conference up instead of keeping
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,54 @@ class Placement:
     node: str
     epoch: int
     claimed: bool  # this placement took the lease (a new holder, a new epoch)
+    # the store's row of this placement in flight (booking.services.placement sets it; the
+    # caller's node reports the join with it, so the member stops counting as in flight)
+    placement_id: int | None = None
 
     def relayed_from(self, here: str) -> bool:
         return self.node != here
+
+
+@dataclass(frozen=True)
+class NodeBeat:
+    """A media node's row in the store: what its last heartbeat said."""
+
+    name: str
+    sip_address: str  # host:port another node relays a caller to
+    seats: int
+    members: int
+    heartbeat_at: datetime
+
+    def alive_at(self, now: datetime, dead_after: timedelta) -> bool:
+        """Heard of within ``dead_after``: older, the node is taken for dead."""
+        return self.heartbeat_at >= now - dead_after
+
+
+@dataclass(frozen=True)
+class NodeStatus(NodeLoad):
+    """A node's load with where to reach it and when it was last heard of (the dashboard's and
+    the relaying node's view)."""
+
+    sip_address: str
+    heartbeat_at: datetime
+
+
+def statuses(
+    beats: Sequence[NodeBeat], in_flight: Mapping[str, int], now: datetime, dead_after: timedelta
+) -> list[NodeStatus]:
+    """Each node's load as ``place`` takes it, by name."""
+    return [
+        NodeStatus(
+            name=b.name,
+            seats=b.seats,
+            members=b.members,
+            in_flight=in_flight.get(b.name, 0),
+            alive=b.alive_at(now, dead_after),
+            sip_address=b.sip_address,
+            heartbeat_at=b.heartbeat_at,
+        )
+        for b in sorted(beats, key=lambda b: b.name)
+    ]
 
 
 def place(

@@ -21,6 +21,7 @@ class EndReason(enum.StrEnum):
     ENDED_WITH_MODERATOR = "ended_with_moderator"  # the last moderator left (end_with_moderator)
     MOBILE_CAP = "mobile_cap"  # cut at the mobile cap (R10)
     ENDED_WHILE_CONTROLLER_DOWN = "ended_while_controller_down"  # found gone at a resync
+    NODE_LOST = "node_lost"  # its media node stopped beating: closed at its last heartbeat
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Leg:
     cap_warned_at: datetime | None = None
     web: bool = False  # joined from a browser with a personal link (issue 20): no caller number
     display_name: str = ""  # the name typed on the join page (a phone caller records one instead)
+    node: str = ""  # the media node it is mixed on (issue 21; '' a single node)
 
     @property
     def seconds(self) -> float | None:

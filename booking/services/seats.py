@@ -110,10 +110,14 @@ class LiveSeats:
     """The seats live members of anytime rooms hold (one unit of work per call; blocking: the
     controller calls it off its event loop)."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, node: str = "") -> None:
+        """``node``: the media node this controller drives (issue 21; '' a single node): its
+        seats are stored with it, and a reconcile or a restart looks at its seats only (the
+        capacity checks count every node's)."""
         self._uow = uow
         self._clock = clock
         self._s = settings
+        self._node = node
 
     def hold(self, reservation_id: int, uniqueid: str) -> bool:
         """Hold a seat for the member on channel ``uniqueid`` of an anytime room, from now for
@@ -125,7 +129,7 @@ class LiveSeats:
         try:
             with self._uow() as tx:
                 tx.reservations.lock_capacity()
-                if not tx.live.hold_seat(LiveSeat(uniqueid, reservation_id, now, until)):
+                if not tx.live.hold_seat(LiveSeat(uniqueid, reservation_id, now, until, self._node)):
                     return True  # held already, by an earlier join of this channel
                 # The new seat now counts among the live ones: all must fit beside the bookings.
                 if not seats_fit(tx, self._s, now, until, 0):
@@ -152,16 +156,17 @@ class LiveSeats:
             return tx.live.renew_seats(ids, self._clock.now() + self._s.live_seat_hold)
 
     def reconcile(self, present: Collection[str]) -> int:
-        """After a resync: free every seat whose channel is not among ``present`` (members who
-        left while nobody listened); how many were freed."""
+        """After a resync: free every seat of this node whose channel is not among ``present``
+        (members who left while nobody listened); how many were freed."""
         with self._uow() as tx:
-            gone = [s.uniqueid for s in tx.live.seats() if s.uniqueid not in present]
+            gone = [s.uniqueid for s in tx.live.seats(self._node) if s.uniqueid not in present]
             return tx.live.release_seats(gone)
 
     def holders(self) -> set[str]:
-        """The channels that hold a live seat (what a restarted controller must renew)."""
+        """The channels of this node that hold a live seat (what a restarted controller must
+        renew)."""
         with self._uow(read_only=True) as tx:
-            return {s.uniqueid for s in tx.live.seats()}
+            return {s.uniqueid for s in tx.live.seats(self._node)}
 
     def held(self) -> int:
         """Seats live members hold now (the dashboard's figure)."""

@@ -37,12 +37,20 @@ class LiveLeg:
 
 class UsageService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, settings: BookingSettings, on_closed: LegClosed | None = None
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        settings: BookingSettings,
+        on_closed: LegClosed | None = None,
+        node: str = "",
     ) -> None:
+        """``node``: the media node this controller drives (issue 21; '' a single node): its
+        legs are stored with it, and a reconcile or a restart looks at its legs only."""
         self._uow = uow
         self._clock = clock
         self._s = settings
         self._on_closed = on_closed
+        self._node = node
 
     def record_join(
         self,
@@ -80,6 +88,7 @@ class UsageService:
                 language=language,
                 web=web,
                 display_name=display_name,
+                node=self._node,
             )
             return tx.usage.open(leg)
 
@@ -95,12 +104,13 @@ class UsageService:
             return closed
 
     def reconcile(self, live: list[LiveLeg]) -> tuple[int, int]:
-        """After a restart: close legs Asterisk no longer has, open the ones it has that we
-        missed. Returns (closed, opened)."""
+        """After a restart: close this node's legs its Asterisk no longer has, open the ones it
+        has that we missed (another node's legs are its own controller's). Returns (closed,
+        opened)."""
         now = self._clock.now()
         present = {m.uniqueid for m in live}
         with self._uow() as tx:
-            stale = [leg.uniqueid for leg in tx.usage.open_legs() if leg.uniqueid not in present]
+            stale = [leg.uniqueid for leg in tx.usage.open_legs(self._node) if leg.uniqueid not in present]
         closed = sum(self.record_leave(u, EndReason.ENDED_WHILE_CONTROLLER_DOWN, now) for u in stale)
         opened = sum(
             self.record_join(
@@ -111,9 +121,10 @@ class UsageService:
         return closed, opened
 
     def open_legs(self) -> dict[str, Leg]:
-        """The legs still open, by unique id: what a restarted controller remembers of its members."""
+        """This node's legs still open, by unique id: what a restarted controller remembers of
+        its members."""
         with self._uow(read_only=True) as tx:
-            return {leg.uniqueid: leg for leg in tx.usage.open_legs()}
+            return {leg.uniqueid: leg for leg in tx.usage.open_legs(self._node)}
 
     def mark_cap_warned(self, uniqueid: str) -> bool:
         """The member heard the mobile cap's warning (R10): stored, so it is said once."""

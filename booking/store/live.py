@@ -80,11 +80,19 @@ class LiveRepository:
         q = update(live_seats).where(s.uniqueid.in_(ids), s.held_until < until).values(held_until=until)
         return int(self.conn.execute(q).rowcount)
 
-    def seats(self) -> list[LiveSeat]:
+    def seats(self, node: str | None = None) -> list[LiveSeat]:
+        """The live seats, of one media node's members (``node``) or of all (None)."""
         q = select(live_seats).order_by(live_seats.c.held_from, live_seats.c.uniqueid)
+        if node is not None:
+            q = q.where(live_seats.c.node == node)
         return [
-            LiveSeat(r.uniqueid, r.reservation_id, r.held_from, r.held_until) for r in self.conn.execute(q)
+            LiveSeat(r.uniqueid, r.reservation_id, r.held_from, r.held_until, r.node)
+            for r in self.conn.execute(q)
         ]
+
+    def release_node_seats(self, node: str) -> int:
+        """Free every seat of a media node's members (the node is dead)."""
+        return int(self.conn.execute(delete(live_seats).where(live_seats.c.node == node)).rowcount)
 
     def seats_held(self, start: datetime, end: datetime) -> int:
         """Seats live members hold within [start, end), counted as if all were held at once:

@@ -23,6 +23,8 @@ live_seats = Table(
     Column("reservation_id", Integer, nullable=False),
     Column("held_from", UtcDateTime, nullable=False),
     Column("held_until", UtcDateTime, nullable=False),
+    # The media node the member is mixed on (issue 21, migration 0019; '' a single node).
+    Column("node", String(32), nullable=False, server_default=""),
 )
 # The capacity check reads the seats held after a window's start.
 Index("ix_live_seats_until", live_seats.c.held_until)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from booking.store.billing import BillingRepository
+from booking.store.cluster import ClusterRepository
 from booking.store.confirmations import ConfirmationRepository
 from booking.store.dialout import DialOutRepository
 from booking.store.engine import wal_checkpointer, writer_queue
@@ -90,6 +91,11 @@ class SqlTransaction:
     def join_links(self) -> JoinLinkRepository:
         """The browsers' join links and call tokens (issue 20)."""
         return JoinLinkRepository(self._conn)
+
+    @cached_property
+    def cluster(self) -> ClusterRepository:
+        """The media nodes, the conferences' leases, the placements in flight (issue 21)."""
+        return ClusterRepository(self._conn)
 
     @cached_property
     def web_sessions(self) -> WebSessionRepository:

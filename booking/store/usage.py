@@ -47,6 +47,8 @@ usage_legs = Table(
     # Joined from a browser (issue 20, migration 0018), with the name typed on the page.
     Column("web", Boolean, nullable=False, server_default=false()),
     Column("display_name", String(60), nullable=False, server_default=""),
+    # The media node the member is mixed on (issue 21, migration 0019; '' a single node).
+    Column("node", String(32), nullable=False, server_default=""),
 )
 Index("ix_usage_legs_reservation", usage_legs.c.reservation_id, usage_legs.c.joined_at)
 # A caller number's history in a reservation (the PIN guard's known callers).
@@ -86,6 +88,7 @@ def _leg(row: Any) -> Leg:
         cap_warned_at=row.cap_warned_at,
         web=row.web,
         display_name=row.display_name,
+        node=row.node,
     )
 
 
@@ -118,8 +121,11 @@ class UsageRepository:
         row = self.conn.execute(select(usage_legs).where(usage_legs.c.uniqueid == uniqueid)).first()
         return None if row is None else _leg(row)
 
-    def open_legs(self) -> list[Leg]:
+    def open_legs(self, node: str | None = None) -> list[Leg]:
+        """The open legs, of one media node's members (``node``) or of all (None)."""
         q = select(usage_legs).where(usage_legs.c.left_at.is_(None)).order_by(usage_legs.c.joined_at)
+        if node is not None:
+            q = q.where(usage_legs.c.node == node)
         return [_leg(r) for r in self.conn.execute(q)]
 
     def roles_of(self, reservation_id: int, caller_number: str) -> set[Role]:

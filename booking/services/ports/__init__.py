@@ -16,6 +16,7 @@ from typing import Protocol
 
 from booking.services.ports.access import PinAttempts, WebSessions
 from booking.services.ports.calls import Billing, DialOuts, Usage
+from booking.services.ports.cluster import Cluster
 from booking.services.ports.join_links import JoinLinks
 from booking.services.ports.live import Live
 from booking.services.ports.messaging import Confirmations, Messages
@@ -53,6 +54,8 @@ class Transaction(Protocol):
     def recordings(self) -> Recordings: ...
     @property
     def join_links(self) -> JoinLinks: ...
+    @property
+    def cluster(self) -> Cluster: ...
 
 
 class UnitOfWork(Protocol):
@@ -64,6 +67,7 @@ class UnitOfWork(Protocol):
 __all__ = [
     "Attachments",
     "Billing",
+    "Cluster",
     "Confirmations",
     "DialOuts",
     "JoinLinks",

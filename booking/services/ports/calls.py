@@ -26,7 +26,9 @@ class Usage(Protocol):
 
     def get(self, uniqueid: str) -> Leg | None: ...
 
-    def open_legs(self) -> list[Leg]: ...
+    def open_legs(self, node: str | None = None) -> list[Leg]:
+        """The open legs, of one media node's members (``node``) or of all (None)."""
+        ...
 
     def roles_of(self, reservation_id: int, caller_number: str) -> set[Role]:
         """The roles this caller number joined the reservation in."""

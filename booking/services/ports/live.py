@@ -30,7 +30,13 @@ class Live(Protocol):
         """Move the members' seats ahead to ``until`` (never back)."""
         ...
 
-    def seats(self) -> list[LiveSeat]: ...
+    def seats(self, node: str | None = None) -> list[LiveSeat]:
+        """The live seats, of one media node's members (``node``) or of all (None)."""
+        ...
+
+    def release_node_seats(self, node: str) -> int:
+        """Free every seat of a media node's members (the node is dead)."""
+        ...
 
     def seats_held(self, start: datetime, end: datetime) -> int:
         """Seats live members hold within [start, end), as if all were held at once."""

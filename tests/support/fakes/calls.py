@@ -65,8 +65,9 @@ class FakeUsage:
     def get(self, uniqueid: str) -> Leg | None:
         return self._s.legs.get(uniqueid)
 
-    def open_legs(self) -> list[Leg]:
-        return sorted((g for g in self._s.legs.values() if g.left_at is None), key=lambda g: g.joined_at)
+    def open_legs(self, node: str | None = None) -> list[Leg]:
+        legs = (g for g in self._s.legs.values() if g.left_at is None and node in (None, g.node))
+        return sorted(legs, key=lambda g: g.joined_at)
 
     def roles_of(self, reservation_id: int, caller_number: str) -> set[Role]:
         return {

@@ -55,8 +55,12 @@ class FakeLive:
                 moved += 1
         return moved
 
-    def seats(self) -> list[LiveSeat]:
-        return sorted(self._s.seats.values(), key=lambda s: (s.held_from, s.uniqueid))
+    def seats(self, node: str | None = None) -> list[LiveSeat]:
+        held = (s for s in self._s.seats.values() if node in (None, s.node))
+        return sorted(held, key=lambda s: (s.held_from, s.uniqueid))
+
+    def release_node_seats(self, node: str) -> int:
+        return self.release_seats([u for u, s in self._s.seats.items() if s.node == node])
 
     def seats_held(self, start: datetime, end: datetime) -> int:
         return sum(1 for s in self._s.seats.values() if s.held_until > start and s.held_from < end)

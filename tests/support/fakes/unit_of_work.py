@@ -25,6 +25,7 @@ from tests.support.fakes.unsupported import (
     UnsupportedMessages,
     UnsupportedWebSessions,
 )
+from tests.support.fakes.unsupported_cluster import UnsupportedCluster
 from tests.support.fakes.unsupported_join import UnsupportedJoinLinks
 from tests.support.fakes.unsupported_statements import UnsupportedAttachments, UnsupportedStatements
 
@@ -46,6 +47,7 @@ class FakeTransaction:
         self.attachments = UnsupportedAttachments()
         self.recordings = FakeRecordings(state)
         self.join_links = UnsupportedJoinLinks()
+        self.cluster = UnsupportedCluster()
 
 
 class FakeUnitOfWork:
