@@ -96,6 +96,14 @@ class PlacementService:
         with self._uow(read_only=True) as tx:
             return tx.cluster.lease(reservation_id)
 
+    def held_here(self) -> list[tuple[int, int, str]]:
+        """The conferences this node holds: (reservation id, epoch, conference number)."""
+        with self._uow(read_only=True) as tx:
+            return [
+                (lease.reservation_id, lease.epoch, number)
+                for lease, number in tx.cluster.held_by(self._s.node)
+            ]
+
     def nodes(self) -> list[NodeStatus]:
         """Every node the store heard of, with its load, address and last heartbeat, by name."""
         now = self._clock.now()

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from booking.domain.placement import Lease, NodeBeat
 from booking.store.cluster_tables import cluster_nodes, conference_leases, placements
+from booking.store.tables import reservations, rooms
 
 VACANT = ""  # the node of a lease nobody holds
 
@@ -79,6 +80,19 @@ class ClusterRepository:
         q = select(conference_leases).where(c.reservation_id == reservation_id, c.node != VACANT)
         row = self.conn.execute(q).first()
         return None if row is None else _lease(row)
+
+    def held_by(self, node: str) -> list[tuple[Lease, str]]:
+        """Every lease ``node`` holds, with its conference number (a restarted controller takes
+        up the conferences it hosts)."""
+        c = conference_leases.c
+        q = (
+            select(conference_leases, rooms.c.conference_number)
+            .join(reservations, reservations.c.id == c.reservation_id)
+            .join(rooms, rooms.c.id == reservations.c.room_id)
+            .where(c.node == node)
+            .order_by(c.reservation_id)
+        )
+        return [(_lease(row), row.conference_number) for row in self.conn.execute(q)]
 
     def hold(self, lease: Lease) -> None:
         """Give the (locked) conference's lease to ``lease.node`` under ``lease.epoch``."""

@@ -40,6 +40,7 @@ FAILURE_LABELS = {
     "unavailable": "Service unavailable (an error)",
     "declined": "Dial-out call answered but not accepted",
     "web_token": "Browser call with a used, expired, forged or cancelled join token",
+    "relay_ticket": "Call from another node without a valid relay ticket",
 }
 HORIZON_LABELS = {"now": "Now", "1h": "Next hour", "2h": "Next 2 hours", "4h": "Next 4 hours"}
 

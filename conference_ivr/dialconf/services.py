@@ -39,6 +39,7 @@ from booking.services.month_end import MonthEndService
 from booking.services.notice_hook import MessagingHook
 from booking.services.notices import NoticePlanner
 from booking.services.orders import OrderDesk
+from booking.services.placement import PlacementService
 from booking.services.ports import Transaction, UnitOfWork
 from booking.services.queue_alert import QueueAlert
 from booking.services.recordings import RecordingService
@@ -46,7 +47,8 @@ from booking.services.replies import Recorder
 from booking.services.reports import SessionReports
 from booking.services.seats import LiveSeats
 from booking.services.senders import SenderGate
-from booking.services.usage import UsageService
+from booking.services.usage import LegClosed, UsageService
+from booking.settings import ClusterPlacementSettings
 from booking.store.engine import make_engine
 from booking.store.unit_of_work import SqlTransaction, SqlUnitOfWork
 from booking.web.session_store import SessionStore
@@ -74,6 +76,7 @@ class Services:
     month_end: MonthEndService  # each month's statements e-mailed (R51)
     recordings: RecordingService  # the conferences' recordings (issue 19)
     join_links: JoinLinkService  # the browsers' personal join links and call tokens (issue 20)
+    placement: PlacementService | None = None  # several media nodes (issue 21); None: one
 
     def close(self) -> None:
         """Close the store's connections (a process that is done with them)."""
@@ -133,7 +136,8 @@ def build_services(
     # Notices to invitees, and the operator's alert, are planned inside the booking's own transactions.
     booking = BookingService(uow, clock, rules, on_change=MessagingHook(planner, alert))
     dialin = DialInService(uow, clock, rules)
-    seats = LiveSeats(uow, clock, rules)
+    node = settings.cluster.node  # '' on one machine; several media nodes: issue 21
+    seats = LiveSeats(uow, clock, rules, node=node)
     recorder = Recorder(uow, clock)
     gate = SenderGate(uow, clock, m, recorder)
     codes = ConfirmationCodes(uow, clock, m.mail.confirm, recorder, composer.tz)
@@ -159,7 +163,7 @@ def build_services(
         uow=uow,
         booking=booking,
         dialin=dialin,
-        usage=UsageService(uow, clock, rules, on_closed=reports.queue),
+        usage=UsageService(uow, clock, rules, on_closed=reports.queue, node=node),
         dialout=DialOutService(uow, clock, dialout_rules(settings)),
         messaging=messaging,
         billing=billing,
@@ -170,7 +174,26 @@ def build_services(
         month_end=month_end,
         recordings=RecordingService(uow, clock),
         join_links=join_links,
+        placement=_placement(settings, uow, clock, reports.queue),
     )
+
+
+def _placement(
+    settings: Settings, uow: SqlUnitOfWork, clock: Clock, on_closed: LegClosed
+) -> PlacementService | None:
+    """Which node mixes each conference, with several media nodes (None on one machine)."""
+    c = settings.cluster
+    if not c.enabled:
+        return None
+    placement = ClusterPlacementSettings(
+        node=c.node,
+        sip_address=c.nodes[c.node],
+        seats=c.seats,
+        lease_ttl_s=c.lease_ttl_s,
+        node_dead_after_s=c.node_dead_after_s,
+        in_flight_ttl_s=c.in_flight_ttl_s,
+    )
+    return PlacementService(uow, clock, placement, on_closed=on_closed)
 
 
 def operator_token_file(settings: Settings) -> Path:

@@ -15,9 +15,10 @@ from conference_ivr.errors import JoinFailure
 from conference_ivr.metrics import JOIN_FAILURE_REASONS, LOCKOUT_SCOPES, SEAT_HORIZONS, Metrics
 
 JOURNEY = Path(__file__).resolve().parents[2] / "conference_ivr" / "ivr" / "journey.py"
-# Every label a dialconf metric may carry: each takes a handful of values fixed in the code.
+# Every label a dialconf metric may carry: each takes a handful of values fixed in the code
+# (node: the cluster's media nodes, a handful named in its settings, issue 21).
 # Never a conference number, a caller number, a channel or a reservation id.
-ALLOWED_LABELS = {"role", "reason", "command", "step", "action", "kind", "result", "horizon", "scope"}
+ALLOWED_LABELS = {"role", "reason", "command", "step", "action", "kind", "result", "horizon", "scope", "node"}
 
 
 def families(registry: CollectorRegistry) -> dict[str, str]:

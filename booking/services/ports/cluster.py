@@ -30,6 +30,10 @@ class Cluster(Protocol):
         """The conference's lease; None when nobody holds it."""
         ...
 
+    def held_by(self, node: str) -> list[tuple[Lease, str]]:
+        """Every lease ``node`` holds, with its conference number."""
+        ...
+
     def hold(self, lease: Lease) -> None:
         """Give the locked conference's lease to ``lease.node`` under ``lease.epoch``."""
         ...

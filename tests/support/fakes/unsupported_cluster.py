@@ -27,6 +27,9 @@ class UnsupportedCluster:
     def lock_lease(self, reservation_id: int, now: datetime) -> Lease:
         _unsupported()
 
+    def held_by(self, node: str) -> list[tuple[Lease, str]]:
+        _unsupported()
+
     def lease(self, reservation_id: int) -> Lease | None:
         _unsupported()
 
