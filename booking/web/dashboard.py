@@ -12,7 +12,7 @@ script, a link reloads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from booking.services.figures import BookingFigures
-from booking.web.ports import Operations
+from booking.web.ports import NodeRow, Operations
 from booking.web.render import pages
 from booking.web.session import OperatorViewer
 
@@ -79,6 +79,7 @@ class Dashboard:
     seats: list[SeatRow]
     counters: dict[str, float]
     failures: list[tuple[str, str, float]]  # (reason, label, count), every known reason
+    nodes: list[NodeRow] = field(default_factory=list)  # the cluster's media nodes (issue 21)
 
     @property
     def members(self) -> int:
@@ -109,7 +110,9 @@ async def gather(operations: Operations) -> Dashboard:
         for h, n in figures.reserved.items()
     ]
     failures = [(r, FAILURE_LABELS.get(r, r.replace("_", " ")), n) for r, n in status.failures]
-    return Dashboard(figures, status.ami_up, status.agi_sessions, rows, seats, status.counters, failures)
+    return Dashboard(
+        figures, status.ami_up, status.agi_sessions, rows, seats, status.counters, failures, status.nodes
+    )
 
 
 def dashboard_router(operations: Operations) -> APIRouter:

@@ -17,7 +17,7 @@ Exceptions (all ``LiveError``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -127,6 +127,18 @@ class LiveConferences(Protocol):
 
 
 @dataclass(frozen=True)
+class NodeRow:
+    """One media node of a cluster (issue 21) as the store last heard of it."""
+
+    name: str
+    members: int
+    in_flight: int  # callers placed on it, not joined yet
+    seats: int
+    alive: bool
+    here: bool  # the node this page's controller drives
+
+
+@dataclass(frozen=True)
 class ControllerStatus:
     """The controller's health and counters at one moment (since it started)."""
 
@@ -135,6 +147,7 @@ class ControllerStatus:
     rooms: dict[str, tuple[int, int]]  # conference number -> (members, moderators)
     counters: dict[str, float]  # by the names the dashboard shows them under
     failures: list[tuple[str, float]]  # every known join-failure reason, in order, with its count
+    nodes: list[NodeRow] = field(default_factory=list)  # several media nodes: every one; else none
 
 
 class Operations(Protocol):

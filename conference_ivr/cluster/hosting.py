@@ -22,6 +22,7 @@ from typing import Protocol
 
 import structlog
 
+from booking.web.ports import NodeRow
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.live import LiveConferences
 from conference_ivr.errors import AmiError
@@ -36,6 +37,10 @@ class NodeView(Protocol):
     def name(self) -> str: ...
     @property
     def members(self) -> int: ...
+    @property
+    def in_flight(self) -> int: ...
+    @property
+    def seats(self) -> int: ...
     @property
     def alive(self) -> bool: ...
 
@@ -68,6 +73,7 @@ class Hosting:
         metrics: Metrics,
         renew_s: float,
         grace_s: float,
+        here: str,
     ) -> None:
         self._store = store
         self._live = live
@@ -77,10 +83,16 @@ class Hosting:
         self._grace_s = grace_s  # a conference placed here this recently is kept without members
         self._held: dict[int, Held] = {}
         self._dead: set[str] = set()
+        self._here = here
+        self._rows: list[NodeRow] = []
 
     def hold(self, reservation_id: int, bridge: str, epoch: int) -> None:
         """A caller was placed here under lease ``epoch`` (the claim or a live lease)."""
         self._held[reservation_id] = Held(bridge, epoch, time.monotonic())
+
+    def rows(self) -> list[NodeRow]:
+        """Every node as the last tick read them (the dashboard's, without a store read)."""
+        return list(self._rows)
 
     def hosts(self, reservation_id: int) -> bool:
         return reservation_id in self._held
@@ -129,6 +141,9 @@ class Hosting:
 
     async def _watch_nodes(self) -> None:
         loads = await asyncio.to_thread(self._store.nodes)
+        self._rows = [
+            NodeRow(n.name, n.members, n.in_flight, n.seats, n.alive, n.name == self._here) for n in loads
+        ]
         for load in loads:
             self._metrics.node_members.labels(node=load.name).set(load.members)
             self._metrics.node_alive.labels(node=load.name).set(1 if load.alive else 0)

@@ -4,14 +4,15 @@ stay on this side."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from prometheus_client import Counter
 
 from booking.domain.dialout import Requester
 from booking.services.figures import BookingFigures
-from booking.web.ports import ControllerStatus, ControllerUnavailable, Participant, Watch
+from booking.web.ports import ControllerStatus, ControllerUnavailable, NodeRow, Participant, Watch
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.conference.booking_gauges import BookingGauges
@@ -154,7 +155,9 @@ class OperationsPort:
         agi: FastAgiServer,
         metrics: Metrics,
         gauges: BookingGauges,
+        nodes: Callable[[], list[NodeRow]] = list,
     ) -> None:
+        self._nodes = nodes  # the cluster's media nodes as last read (issue 21); none: one machine
         self._live = live
         self._ami = ami
         self._agi = agi
@@ -168,7 +171,8 @@ class OperationsPort:
             if (number := names.parse_bridge_name(c.bridge)) is not None
         }
         m = self._metrics
-        return ControllerStatus(self._ami.ready, self._agi.active_sessions, rooms, counters(m), failures(m))
+        status = ControllerStatus(self._ami.ready, self._agi.active_sessions, rooms, counters(m), failures(m))
+        return dataclasses.replace(status, nodes=self._nodes())
 
     async def figures(self, conferences: Iterable[str]) -> BookingFigures:
         return await self._gauges.refresh(conferences)

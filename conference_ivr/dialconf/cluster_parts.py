@@ -12,10 +12,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from booking.services.placement import PlacementService
-
 from booking.adapters.kept_secret import kept_secret
 from booking.domain.model import Reservation
+from booking.services.placement import PlacementService
 from conference_ivr.agi.server import FastAgiServer
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.cluster.hosting import Hosting
@@ -53,7 +52,7 @@ def build_cluster(
     if placement is None:
         return None
     c = services.settings.cluster
-    hosting = Hosting(placement, live, ami, metrics, c.renew_s, grace_s=c.in_flight_ttl_s)
+    hosting = Hosting(placement, live, ami, metrics, c.renew_s, grace_s=c.in_flight_ttl_s, here=c.node)
     key = cluster_key(services.settings)
 
     async def place(reservation_id: int):  # type: ignore[no-untyped-def]

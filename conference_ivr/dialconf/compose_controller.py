@@ -346,7 +346,9 @@ def build_controller(
         lecture=lecture,
         directory=directory,
         live_page=LivePagePort(control, dialout, lecture),
-        operations=OperationsPort(live, ami, agi, metrics, gauges),
+        operations=OperationsPort(
+            live, ami, agi, metrics, gauges, cluster.hosting.rows if cluster is not None else list
+        ),
     )
     controller.run_beside("booking_gauges", gauges.run)
     controller.run_beside("live_seats", seat_keeper.run)
