@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip test-sms test-web test-webrtc lint format bench provision phone clean help
+.PHONY: run test test-deps test-unit test-protocol test-store test-asterisk test-sip test-sms test-web test-webrtc test-cluster lint format bench provision phone clean help
 
 help:
-	@echo "make run | test | lint | format | provision | phone | test-unit | test-protocol | test-store | test-asterisk | test-sip | test-sms | test-web | test-webrtc | bench | clean"
+	@echo "make run | test | lint | format | provision | phone | test-unit | test-protocol | test-store | test-asterisk | test-sip | test-sms | test-web | test-webrtc | test-cluster | bench | clean"
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	scripts/system-deps.sh run
@@ -51,7 +51,7 @@ test: provision test-deps
 	$(BIN)/pytest $(XDIST) $(COVERAGE) $(PYTEST_ARGS)
 
 # One tier at a time; an empty selection (pytest exit 5) is not an error here.
-test-unit test-protocol test-asterisk test-sip test-sms test-web test-webrtc: test-%: provision test-deps
+test-unit test-protocol test-asterisk test-sip test-sms test-web test-webrtc test-cluster: test-%: provision test-deps
 	$(BIN)/pytest -m $* $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The booking store on SQLite and on a throwaway PostgreSQL it starts itself (no Asterisk needed).

@@ -3,6 +3,8 @@
 DialconfError
  ├── ProvisioningError      Asterisk could not be found or installed
  ├── AsteriskProcessError   Asterisk did not start, boot or stop in time
+ ├── KamailioError          the SIP front (cluster/kamailio.py) refused its config, did not
+ │                          start or answer its RPC
  ├── AgiError               a FastAGI exchange failed
  │    ├── AgiHangup         the caller hung up (or the AGI socket closed)
  │    │    └── AgiReplyTimeout  the peer did not answer a command in time: the session is over
@@ -52,6 +54,10 @@ class ProvisioningError(DialconfError):
 
 
 class AsteriskProcessError(DialconfError):
+    pass
+
+
+class KamailioError(DialconfError):
     pass
 
 

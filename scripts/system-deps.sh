@@ -10,6 +10,10 @@ want=(debootstrap espeak-ng sox)  # sox/espeak-ng: the prompts (conference_ivr/p
 want+=(kannel kannel-extras)
 # The statement's PDF keeps Czech letters in DejaVu Sans (booking/adapters/statement_pdf.py).
 want+=(fonts-dejavu-core)
+# The SIP front of several media nodes (conference_ivr/cluster/kamailio.py): we run kamailio
+# ourselves with a rendered config on our own port, so Debian's own service (every interface,
+# port 5060, where Asterisk listens) must not start: see the end of this script.
+want+=(kamailio)
 # npm: the join pages' phone is bundled from npm packages at setup (scripts/build-phone.sh).
 command -v npm >/dev/null || want+=(npm)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then want+=(python3-venv); fi
@@ -37,4 +41,16 @@ fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
+# A policy-rc.d answering 101 keeps the package scripts from starting kamailio's service during
+# the install (only that one; one already in place, e.g. a container's, is left as it is).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n[ "$1" = kamailio ] && exit 101\nexit 0\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# The package enables kamailio.service; with systemd it would start at the next boot.
+if [[ " ${missing[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now kamailio.service >/dev/null 2>&1 || true
+fi

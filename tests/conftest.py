@@ -1,6 +1,7 @@
 """Test tiers by folder: unit (no sockets), protocol (fake peers on real sockets),
 asterisk (real Asterisk, Local-channel callers), sip (real Asterisk called by SIPp), web
-(pages in chromium), webrtc (a browser's call into Asterisk).
+(pages in chromium), webrtc (a browser's call into Asterisk), cluster (Kamailio in front of
+several nodes).
 
 Select one with ``-m``, e.g. ``pytest -m unit``. The asterisk and sip tiers never skip:
 if Asterisk cannot be provisioned they fail, loudly.
@@ -17,7 +18,7 @@ from conference_ivr.logs import configure_logging
 from conference_ivr.pbx.process import AsteriskProcess
 from tests.support.system import System, isolated_settings, running_asterisk, running_system
 
-TIERS = ("unit", "protocol", "store", "asterisk", "sip", "sms", "web", "webrtc")
+TIERS = ("unit", "protocol", "store", "asterisk", "sip", "sms", "web", "webrtc", "cluster")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
