@@ -71,13 +71,13 @@ def verdict(runs: dict[str, dict[str, Any]], busy_fraction: float) -> tuple[list
     rule, lines, ok = runs["rule"], [], True
     others = [v for v in runs if v != "rule"]
 
-    def beside(path: tuple[str, ...]) -> str:
+    def beside(path: tuple[str, ...], form: str = "") -> str:
         parts = []
         for v in others:
             x: Any = runs[v]
             for key in path:
                 x = x[key]
-            parts.append(f"{v} {x}")
+            parts.append(f"{v} {x:{form}}")
         return "; ".join(parts)
 
     p99 = rule["ratio"]["p99"]
@@ -97,16 +97,16 @@ def verdict(runs: dict[str, dict[str, Any]], busy_fraction: float) -> tuple[list
     ok &= split == 0
     lines.append(
         f"conferences split over two nodes: {split}: target 0 {'met' if split == 0 else 'FAILED'} "
-        f"(baselines: {beside(('split_conferences',))})."
+        f"(baselines: {beside(('split_conferences',), ',')})."
     )
     lines.append(
         f"relayed fraction of placements: {rule['relayed_fraction']:.1%}; claims {rule['claims']:,}, "
-        f"follows {rule['follows']:,} (baselines: {beside(('relayed_fraction',))}); no target."
+        f"follows {rule['follows']:,} (baselines: {beside(('relayed_fraction',), '.1%')}); no target."
     )
     lines.append(
         f"busiest node's fill, p99 {rule['max_fill']['p99']:.0%} of its seats, max "
         f"{rule['max_fill']['max']:.0%}; {rule['over_seats_placements']:,} placements onto a node "
-        f"already at its seats (baselines: {beside(('over_seats_placements',))})."
+        f"already at its seats (baselines: {beside(('over_seats_placements',), ',')})."
     )
     loss = rule.get("loss")
     if loss:

@@ -3,11 +3,12 @@
 A month of bookings generated from the booking rules (bench/placement_load.py: standard
 conferences up to 20 participants and 120 minutes, a few non-standard ones, anytime rooms;
 starts in working hours, peaks on the hour and half hour; seeded), sized so the concurrent
-members peak near ``--peak-members``. Its busiest working days (``--replay-days`` around the
-peak) are replayed event by event over ``--nodes`` media nodes of ``--seats`` seats
-(bench/placement_replay.py): each member answered round robin, placed by
-booking.domain.placement.place with the placements in flight counted, the fullest node killed at
-the peak. The same days are replayed for each baseline (``--variants``).
+members peak near ``--peak-members``. Its busiest day (``--replay-days`` around the peak; the
+whole month with ``--replay-days 30``: a few minutes with every variant) is replayed event by
+event over ``--nodes`` media nodes of ``--seats`` seats (bench/placement_replay.py): each member
+answered round robin, placed by booking.domain.placement.place with the placements in flight
+counted, the fullest node killed at the peak. The same days are replayed for each baseline
+(``--variants``).
 
 Reported (bench/placement_report.py): max node load over the mean (goal <= 1.2) at p50 / p99 /
 max of the busy samples, the relayed fraction, claims and follows, conferences split, and the
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peak-members", type=int, default=20_000, help="concurrent members at the peak")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies --peak-members (and nothing else)")
     ap.add_argument(
-        "--replay-days", type=int, default=3, help="days replayed around the peak (>= --days: all)"
+        "--replay-days", type=int, default=1, help="days replayed around the peak (>= --days: all)"
     )
     ap.add_argument("--nodes", type=int, default=50)
     ap.add_argument("--seats", type=int, default=500, help="members a node mixes at most")
