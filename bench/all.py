@@ -38,6 +38,7 @@ BENCHES = (
     Bench("storm", "bench.storm_bench", "STORM_BENCH_ARGS"),
     Bench("media", "bench.media_bench", "MEDIA_BENCH_ARGS"),
     Bench("journey", "bench.journey_bench", "JOURNEY_BENCH_ARGS"),
+    Bench("placement", "bench.placement_sim", "PLACEMENT_BENCH_ARGS"),
 )
 
 
