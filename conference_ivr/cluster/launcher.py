@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ def up(base: Settings, count: int) -> int:
             Node(s, AsteriskProcess(AsteriskInstance(install, s)), s.data_dir / f"{s.cluster.node}.log")
             for s in node_settings(base, count, url, secret)
         ]
-        front = Kamailio(base.cluster.kamailio, base.data_dir / "cluster" / "kamailio")
+        front = Kamailio(base.cluster.kamailio)
         started: list[Node] = []
         stop = False
 
@@ -104,7 +105,8 @@ def up(base: Settings, count: int) -> int:
             for node in nodes:
                 node.start()
                 started.append(node)
-            front.start([f"sip:{s.settings.cluster.nodes[s.name]}" for s in nodes])
+            front.render([f"sip:{n.settings.cluster.nodes[n.name]}" for n in nodes], _front_dir(base))
+            front.start()
             print(banner(nodes, base, url), flush=True)
             while not stop and all(n.proc is not None and n.proc.poll() is None for n in started):
                 time.sleep(0.5)
@@ -113,6 +115,15 @@ def up(base: Settings, count: int) -> int:
             for node in reversed(started):
                 node.stop()
     return 0
+
+
+def _front_dir(base: Settings) -> Path:
+    """Kamailio's runtime directory: short (its sockets' paths have at most 107 bytes)."""
+    path = (base.data_dir / "cluster" / "kamailio").resolve()
+    if len(str(path)) > 80:
+        path = Path(tempfile.mkdtemp(prefix="dialconf-kam-"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def banner(nodes: list[Node], base: Settings, database_url: str) -> str:

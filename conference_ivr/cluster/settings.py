@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
+from conference_ivr.cluster.front_settings import KamailioSettings
+
 _NODE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
@@ -33,6 +35,8 @@ class ClusterSettings(BaseModel):
     # `dialconf cluster up` with a SQLite database_url starts its own PostgreSQL on this port
     # (its files under <data_dir>/cluster/postgres).
     postgres_port: int = 15432
+    # The SIP front `dialconf cluster up` starts in front of the nodes (callers dial it).
+    kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
 
     @model_validator(mode="after")
     def _node_is_listed(self) -> ClusterSettings:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from booking.domain.model import Reservation
 from conference_ivr.ami.client import AmiClient
 from conference_ivr.ami.events import ConfbridgeJoin
+from conference_ivr.cluster.kamailio import DestinationState
 from conference_ivr.errors import AmiRefused
 from conference_ivr.pbx import names
 from tests.support.cluster import Cluster, ClusterNode, running_cluster
@@ -30,7 +31,8 @@ async def _members(ami: AmiClient, bridge: str) -> list[str]:
         replies = await ami.action({"Action": "ConfbridgeList", "Conference": bridge})
     except AmiRefused:
         return []
-    return [r["Channel"] for r in replies if r.get("Event") == "ConfbridgeList"]
+    listed = [r["Channel"] for r in replies if r.get("Event") == "ConfbridgeList"]
+    return [c for c in listed if not names.is_announcer_channel(c)]
 
 
 def _call(
@@ -78,24 +80,29 @@ async def test_callers_on_both_nodes_join_one_conference_and_survive_its_node(tm
         assert len(relayed) == 2, (answered_on, await _members(host.ami, bridge))
         epoch = _lease(cluster, r)
         assert epoch[0] == host.name
+        await _forged_relay_is_refused(host, survivor, tmp_path)
+        assert len(await _members(host.ami, bridge)) == 4
 
         await host.kill()
 
         # Kamailio stops sending it calls within its probing interval...
-        await until(
-            lambda: cluster.kamailio.node_states().get(_uri(host)) == "inactive" or None, 20, "host inactive"
-        )
+        await until(lambda: _state(cluster, host) is DestinationState.INACTIVE or None, 20, "host inactive")
         # ...the two callers the survivor relayed are placed again and rejoin there, told so...
         await until_async(
             lambda: _count(survivor, bridge, 2), 40, "the relayed callers rejoined on the survivor"
         )
-        moved = survivor.events.matching(lambda e: "dialconf/moved" in e.get("Command", ""))
+        moved = survivor.events.matching(
+            lambda e: e.name == "AGIExecStart" and "dialconf/moved" in e.get("Command", "")
+        )
         assert len(moved) == 2
         # ...and the conference is the survivor's now, under a new epoch
         assert _lease(cluster, r) == (survivor.name, epoch[1] + 1)
         # a redialling caller of the dead node lands on the survivor
         calls.append(_call(cluster, r, tmp_path, "+420603000109", hold_s=20))
-        await until_async(lambda: _count(survivor, bridge, 3), 40, "the redialling caller on the survivor")
+        try:
+            await until_async(lambda: _count(survivor, bridge, 3), 40, "the redialling caller on the survivor")
+        except AssertionError as late:
+            raise AssertionError(f"{late}: {await _members(survivor.ami, bridge)}") from None
         # the dead node's usage legs are closed
         await until(
             lambda: _open_legs(cluster, host.name) == 0 or None,
@@ -105,14 +112,38 @@ async def test_callers_on_both_nodes_join_one_conference_and_survive_its_node(tm
         )
         for call in calls:
             call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+
+
+async def _forged_relay_is_refused(host: ClusterNode, peer: ClusterNode, tmp: Path) -> None:
+    """A call from a node's own address straight into the relay extension, without a ticket:
+    the peer route answers, refuses (logged) and hangs up; nobody joins."""
+    peer_ip = peer.settings.asterisk.sip_bind_address
+    sip_port, media_port = free_ports(2, socket.SOCK_DGRAM)
+    xml = scenario([], tmp, hold_s=0, caller="forger", remote_bye=True)
+    a = host.settings.asterisk
+    target = f"{a.sip_bind_address}:{a.sip_port}"
+    result = await run_sipp(xml, tmp, names.RELAY_EXTEN, target, sip_port, media_port, 20, peer_ip)
+    assert result.returncode == 0, result.output[-1500:]
+    refused = await host.events.wait_for(
+        lambda e: (
+            e.name == "AGIExecStart"
+            and "HANGUP" in e.get("Command", "").upper()
+            and e.get("Channel", "").startswith(f"PJSIP/{names.peer_endpoint(peer.name)}-")
+        ),
+        timeout=10,
+    )
+    assert refused
+    assert "security.relay_ticket_refused" in host.controller.log.read_text()
 
 
 async def _count(node: ClusterNode, bridge: str, count: int) -> bool:
     return len(await _members(node.ami, bridge)) == count
 
 
-def _uri(node: ClusterNode) -> str:
-    return f"sip:{node.settings.cluster.nodes[node.name]}"
+def _state(cluster: Cluster, node: ClusterNode) -> DestinationState | None:
+    uri = f"sip:{node.settings.cluster.nodes[node.name]}"
+    return next((n.state for n in cluster.kamailio.node_states() if n.uri == uri), None)
 
 
 def _lease(cluster: Cluster, r: Reservation) -> tuple[str, int]:

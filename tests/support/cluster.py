@@ -18,10 +18,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conference_ivr.cluster.kamailio import Kamailio, KamailioSettings
-
 from booking.store.migrate import upgrade
 from conference_ivr.ami.client import AmiClient
+from conference_ivr.cluster.kamailio import Kamailio
 from conference_ivr.cluster.postgres import Postgres, running_postgres
 from conference_ivr.cluster.topology import node_settings, settings_environment
 from conference_ivr.dialconf.services import Services, build_services
@@ -34,6 +33,7 @@ from conference_ivr.settings import Settings
 from tests.support.controller_process import ControllerProcess
 from tests.support.events import EventLog
 from tests.support.ports import free_ports
+from tests.support.sip_front import address, running_front
 from tests.support.system import isolated_settings
 
 # Fast enough for a test to watch a node die and the others take over, slow enough for 2 cores.
@@ -55,10 +55,12 @@ class ClusterNode:
 
     async def kill(self) -> None:
         """kill -9 of the whole node: its controller and its Asterisk, no goodbye."""
-        pid = self.asterisk.pid()
-        if pid is not None:
+        proc = self.asterisk.proc
+        if proc is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            self.asterisk.proc = None
         await self.controller.kill()
         with contextlib.suppress(AmiError):
             await self.ami.close()
@@ -73,8 +75,7 @@ class Cluster:
 
     @property
     def front(self) -> str:
-        k = self.kamailio.settings
-        return f"{k.bind_address}:{k.port}"
+        return address(self.kamailio)
 
     def node(self, name: str) -> ClusterNode:
         return next(n for n in self.nodes if n.name == name)
@@ -116,22 +117,26 @@ async def running_cluster(tmp: Path, count: int = 2) -> AsyncIterator[Cluster]:
         install = provision(settings[0].asterisk)
         install_sounds(install)
         nodes: list[ClusterNode] = []
-        (front_port,) = free_ports(1, socket.SOCK_DGRAM)
-        kamailio = Kamailio(KamailioSettings(port=front_port, ping_interval_s=1), tmp / "kamailio")
         try:
             for s in settings:
                 asterisk = AsteriskProcess(AsteriskInstance(install, s))
-                asterisk.start(detach=True)
+                asterisk.start()
                 controller = ControllerProcess(s, env=settings_environment(s))
                 node = ClusterNode(s, asterisk, controller, _ami(s, asterisk), EventLog())
                 nodes.append(node)
                 node.ami.on_event(node.events.add)
                 await node.ami.connect(wait_s=10)
                 await controller.start()
-            kamailio.start([f"sip:{s.cluster.nodes[s.cluster.node]}" for s in settings])
-            yield Cluster(nodes, kamailio, pg, build_services(settings[0]))
+            uris = [f"sip:{s.cluster.nodes[s.cluster.node]}" for s in settings]
+            services = build_services(settings[0])
+            try:
+                # SIPp callers do not answer in-dialog OPTIONS: no keepalive within a test (the
+                # front's own tests prove them: tests/cluster/test_kamailio_front.py)
+                async with running_front(uris, tmp, ka_interval_s=600) as kamailio:
+                    yield Cluster(nodes, kamailio, pg, services)
+            finally:
+                services.close()
         finally:
-            kamailio.stop()
             for node in reversed(nodes):
                 with contextlib.suppress(AmiError):
                     await node.ami.close()

@@ -149,24 +149,32 @@ class SippResult:
 
 
 async def run_sipp(
-    xml: str, workdir: Path, service: str, target: str, local_port: int, media_port: int, timeout: float = 60
+    xml: str,
+    workdir: Path,
+    service: str,
+    target: str,
+    local_port: int,
+    media_port: int,
+    timeout: float = 60,
+    local_ip: str = "127.0.0.1",
 ) -> SippResult:
-    """Run one SIPp call to ``target`` (host:port) and wait for it to finish."""
+    """Run one SIPp call to ``target`` (host:port) from ``local_ip`` and wait for it to finish."""
     sipp = shutil.which("sipp")
     assert sipp, "sipp is missing: `make test` installs Debian's sip-tester"
     path = workdir / f"scenario-{local_port}.xml"
     path.write_text(xml)
     proc = await asyncio.create_subprocess_exec(
         sipp, "-sf", str(path), "-s", service, target,
-        "-i", "127.0.0.1", "-p", str(local_port), "-mi", "127.0.0.1", "-mp", str(media_port),
+        "-i", local_ip, "-p", str(local_port), "-mi", local_ip, "-mp", str(media_port),
         "-m", "1", "-l", "1", "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin",
         "-trace_err", "-error_file", str(workdir / f"sipp-{local_port}-errors.log"),
         cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout + 10)
-    except TimeoutError:
-        proc.kill()
+    except BaseException:  # timed out, or the test gave up on the call (cancelled): no SIPp left
+        if proc.returncode is None:
+            proc.kill()
         await proc.wait()
         raise
     return SippResult(proc.returncode or 0, out.decode(errors="replace"))
