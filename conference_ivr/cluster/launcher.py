@@ -10,12 +10,14 @@ watch the others take its conferences over.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +25,12 @@ from pathlib import Path
 import structlog
 
 from booking.store.migrate import upgrade
+from conference_ivr.bind import connect_host
 from conference_ivr.cluster.kamailio import Kamailio
 from conference_ivr.cluster.postgres import running_postgres
 from conference_ivr.cluster.topology import node_settings, settings_environment
+from conference_ivr.dialconf.services import build_services
+from conference_ivr.errors import DialconfError
 from conference_ivr.pbx.instance import AsteriskInstance
 from conference_ivr.pbx.process import AsteriskProcess
 from conference_ivr.pbx.provision import provision
@@ -56,6 +61,20 @@ class Node:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_up(self, timeout: float) -> None:
+        """Until the node's controller says (/healthz) it is logged in to its Asterisk."""
+        c = self.settings.controller
+        url = f"http://{connect_host(c.bind_address)}:{c.metrics_port}/healthz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise DialconfError(f"{self.name}'s controller exited; see {self.log_file}")
+            with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(url, timeout=1) as answer:
+                if json.load(answer).get("ami"):
+                    return
+            time.sleep(0.2)
+        raise DialconfError(f"{self.name} not up after {timeout:g} s; see {self.log_file}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -89,7 +108,7 @@ def up(base: Settings, count: int) -> int:
         upgrade(url)
         nodes = [
             Node(s, AsteriskProcess(AsteriskInstance(install, s)), s.data_dir / f"{s.cluster.node}.log")
-            for s in node_settings(base, count, url, secret)
+            for s in node_settings(base, count, url, secret, base.cluster.network)
         ]
         front = Kamailio(base.cluster.kamailio)
         started: list[Node] = []
@@ -105,9 +124,11 @@ def up(base: Settings, count: int) -> int:
             for node in nodes:
                 node.start()
                 started.append(node)
+            for node in nodes:
+                node.wait_up(60)
             front.render([f"sip:{n.settings.cluster.nodes[n.name]}" for n in nodes], _front_dir(base))
             front.start()
-            print(banner(nodes, base, url), flush=True)
+            print(banner(nodes, base, url) + _demo(nodes[0].settings), flush=True)
             while not stop and all(n.proc is not None and n.proc.poll() is None for n in started):
                 time.sleep(0.5)
         finally:
@@ -115,6 +136,17 @@ def up(base: Settings, count: int) -> int:
             for node in reversed(started):
                 node.stop()
     return 0
+
+
+def _demo(settings: Settings) -> str:
+    from conference_ivr.dialconf.runner import demo_room, token_source
+
+    services = build_services(settings)
+    try:
+        room = demo_room(services.booking, settings).replace("\n", "\n  ")
+    finally:
+        services.close()
+    return f"Demo room:\n  {room}\nOperator token: {token_source(settings)}\n"
 
 
 def _front_dir(base: Settings) -> Path:

@@ -204,6 +204,12 @@ def _initdb(bindir: Path, base: Path, datadir: Path) -> None:
     if os.geteuid() == 0:
         owner = pwd.getpwnam("postgres")
         os.chown(base, owner.pw_uid, owner.pw_gid)
+        reach = subprocess.run([*_as_owner(), "test", "-w", str(base)], check=False, timeout=10)
+        if reach.returncode != 0:
+            raise PostgresError(
+                f"the postgres user cannot reach {base}: let it through the directories above "
+                "(chmod o+x), or set DIALCONF_DATABASE_URL to a PostgreSQL database"
+            )
     _run(
         [
             *_as_owner(),

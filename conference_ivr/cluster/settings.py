@@ -35,6 +35,8 @@ class ClusterSettings(BaseModel):
     # `dialconf cluster up` with a SQLite database_url starts its own PostgreSQL on this port
     # (its files under <data_dir>/cluster/postgres).
     postgres_port: int = 15432
+    # `dialconf cluster up` puts node i's SIP on this network's address i (127.0.1.1, ...).
+    network: str = "127.0.1."
     # The SIP front `dialconf cluster up` starts in front of the nodes (callers dial it).
     kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
 

@@ -72,7 +72,7 @@ def asterisk_command(settings: Settings, command: str) -> int:
 
 def serve(settings: Settings) -> int:
     inst = _instance(settings)
-    print(f"booking API operator token: {_token_source(settings)}", flush=True)
+    print(f"booking API operator token: {token_source(settings)}", flush=True)
     asyncio.run(_serve(settings, build_messaging_runtime(settings), inst))
     return 0
 
@@ -117,7 +117,7 @@ async def _serve(settings: Settings, messaging: Messaging, inst: AsteriskInstanc
         await controller.close()
 
 
-def _demo_room(booking: BookingService, settings: Settings) -> str:
+def demo_room(booking: BookingService, settings: Settings) -> str:
     from conference_ivr.dialconf.cli_booking import describe
 
     existing = booking.reservations_of(DEMO_PROFILE)
@@ -125,7 +125,7 @@ def _demo_room(booking: BookingService, settings: Settings) -> str:
     return describe(reservation, settings)
 
 
-def _token_source(settings: Settings) -> str:
+def token_source(settings: Settings) -> str:
     """Where the operator token is: the token itself is never printed nor logged."""
     if settings.api.operator_token:
         return "DIALCONF_API__OPERATOR_TOKEN (from settings)"
@@ -182,13 +182,13 @@ def run_all(settings: Settings) -> int:
             f"  controller: FastAGI {settings.controller.bind_address}:{settings.controller.agi_port}, "
             f"metrics http://{settings.controller.bind_address}:{settings.controller.metrics_port}/metrics",
             *_page_lines(settings),
-            f"  operator token: {_token_source(settings)}",
+            f"  operator token: {token_source(settings)}",
             "",
             "Call in with a softphone (no registration needed):",
             f"  sip:{number}@{a.sip_host}:{a.sip_port}   (UDP, codecs ulaw/alaw/gsm, DTMF RFC 2833)",
             "then press 1, key the conference number and #, then the PIN (or ADMIN PIN) and #.",
             "Demo room:",
-            "  " + _demo_room(messaging.services.booking, settings).replace("\n", "\n  "),
+            "  " + demo_room(messaging.services.booking, settings).replace("\n", "\n  "),
             "Book another: dialconf book --minutes 60 --seats 10",
             *_ordering_lines(settings),
             "",

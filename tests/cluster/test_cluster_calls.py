@@ -100,7 +100,9 @@ async def test_callers_on_both_nodes_join_one_conference_and_survive_its_node(tm
         # a redialling caller of the dead node lands on the survivor
         calls.append(_call(cluster, r, tmp_path, "+420603000109", hold_s=20))
         try:
-            await until_async(lambda: _count(survivor, bridge, 3), 40, "the redialling caller on the survivor")
+            await until_async(
+                lambda: _count(survivor, bridge, 3), 40, "the redialling caller on the survivor"
+            )
         except AssertionError as late:
             raise AssertionError(f"{late}: {await _members(survivor.ami, bridge)}") from None
         # the dead node's usage legs are closed
