@@ -18,13 +18,12 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
 from booking.web.ports import NodeRow
-from conference_ivr.ami.client import AmiClient
-from conference_ivr.conference.live import LiveConferences
+from conference_ivr.conference.members import Conference
 from conference_ivr.errors import AmiError
 from conference_ivr.metrics import Metrics
 from conference_ivr.pbx import names
@@ -57,6 +56,20 @@ class ClusterStore(Protocol):
     def held_here(self) -> list[tuple[int, int, str]]: ...  # (reservation id, epoch, number)
 
 
+class LiveView(Protocol):
+    """What hosting reads of the live model (conference_ivr.conference.live)."""
+
+    @property
+    def members(self) -> dict[str, set[str]]: ...
+    def conference(self, bridge: str) -> Conference | None: ...
+
+
+class Actions(Protocol):
+    """The AMI client's action (conference_ivr.ami.client)."""
+
+    async def action(self, fields: dict[str, Any], timeout: float | None = None) -> list[dict[str, str]]: ...
+
+
 @dataclass
 class Held:
     bridge: str
@@ -68,8 +81,8 @@ class Hosting:
     def __init__(
         self,
         store: ClusterStore,
-        live: LiveConferences,
-        ami: AmiClient,
+        live: LiveView,
+        ami: Actions,
         metrics: Metrics,
         renew_s: float,
         grace_s: float,
