@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from booking.domain.dialout_policy import DEFAULT_KINDS, DialFormat, NumberKind
 from booking.settings import ApiLimits, BookingSettings, MessagingSettings
 from conference_ivr.bind import connect_host, host_network, is_loopback, is_wildcard
-from conference_ivr.cluster.settings import ClusterSettings
+from conference_ivr.cluster_settings import ClusterSettings
 
 
 class AsteriskSettings(BaseModel):

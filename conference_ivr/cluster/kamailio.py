@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from conference_ivr.bind import is_loopback
-from conference_ivr.cluster.front_settings import KamailioSettings
+from conference_ivr.cluster_settings import KamailioSettings
 from conference_ivr.errors import KamailioError
 from conference_ivr.pbx.instance import TEMPLATE_DIR, render_template
 

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import structlog
 
 from conference_ivr.bind import is_loopback
-from conference_ivr.cluster.settings import ClusterSettings
+from conference_ivr.cluster_settings import ClusterSettings
 from conference_ivr.pbx import names
 from conference_ivr.pbx.provision import AsteriskInstall
 from conference_ivr.settings import Settings, WebRtcSettings

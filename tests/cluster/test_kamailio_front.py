@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conference_ivr.cluster.front_settings import KamailioSettings
 from conference_ivr.cluster.kamailio import DestinationState, Kamailio, NodeState
+from conference_ivr.cluster_settings import KamailioSettings
 from conference_ivr.errors import KamailioError
 from tests.support.poll import until
 from tests.support.ports import free_ports

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from conference_ivr.cluster.front_settings import KamailioSettings
 from conference_ivr.cluster.kamailio import Kamailio
+from conference_ivr.cluster_settings import KamailioSettings
 from tests.support.ports import free_ports
 
 # Quick to notice a node going and coming: a probe a second. Two unanswered ones make a node

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conference_ivr.cluster.settings import ClusterSettings
 from conference_ivr.cluster.ticket import (
     RelayTicket,
     TicketBook,
@@ -22,6 +21,7 @@ from conference_ivr.cluster.ticket import (
     verify,
 )
 from conference_ivr.cluster.topology import node_settings, settings_environment
+from conference_ivr.cluster_settings import ClusterSettings
 from conference_ivr.pbx import names
 from conference_ivr.pbx.confparse import parse_conf, parse_conf_file
 from conference_ivr.pbx.instance import TEMPLATE_DIR, AsteriskInstance

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conference_ivr.cluster.front_settings import KamailioSettings
 from conference_ivr.cluster.kamailio import (
     DestinationState,
     Kamailio,
@@ -17,6 +16,7 @@ from conference_ivr.cluster.kamailio import (
     module_path,
     parse_dispatcher_list,
 )
+from conference_ivr.cluster_settings import KamailioSettings
 from conference_ivr.errors import KamailioError
 
 NODES = ["sip:127.0.0.1:5201", "sip:127.0.0.1:5202"]
