@@ -86,9 +86,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "asterisk":
         return runner.asterisk_command(settings, args.asterisk_command)
     if args.command == "cluster":
-        from conference_ivr.cluster import launcher
+        from conference_ivr.dialconf import cluster_up
 
-        return launcher.up(settings, args.nodes)
+        return cluster_up.up(settings, args.nodes)
     if args.command == "db":
         from booking.store.migrate import upgrade
 
