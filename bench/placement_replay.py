@@ -1,20 +1,24 @@
 """The placement simulation's replay: a month of members over N media nodes, event by event.
 
 Each member is answered by the node Kamailio's dispatcher picks (round robin over the live
-nodes), then placed by ``booking.domain.placement.place`` given the conference's lease and every
-node's load (members + placements in flight: a placed caller is in the IVR for a few seconds
-before joining). The conference's lease is held while it has members and expires ``lease_ttl_s``
-after it empties. At ``kill_at`` one node dies: its own callers redial after a delay and are
-answered elsewhere; callers relayed to it from a survivor are placed again by their answering
-node, which can only move them once the dead node's lease and heartbeat have expired.
+nodes), then placed by ``booking.domain.placement.place`` given the conference's lease, its
+booked seats (its size) and every node's load (members + placements in flight: a placed caller
+is in the IVR for a few seconds before joining) and booked seats (the sizes of the conferences
+it holds; a conference's seats leave its node when it empties, as the product releases its
+lease). The conference's lease is held while it has members and expires ``lease_ttl_s`` after it
+empties. At ``kill_at`` one node dies: its own callers redial after a delay and are answered
+elsewhere; callers relayed to it from a survivor are placed again by their answering node, which
+can only move them once the dead node's lease and heartbeat have expired.
 
-Variants of the same month for the baselines beside the figures:
-``rule`` (the placement rule), ``no_in_flight`` (the rule fed loads without the placements in
-flight), ``answering_node`` (no affinity: every member stays where it was answered) and
-``least_filled`` (an alternative rule: a live lease wins, else the least-filled live node claims,
-never the answering node by preference; ``least_filled_no_in_flight`` the same without the
-placements in flight) and ``least_booked`` (a live lease wins, else the live node holding the
-fewest booked seats claims: the conferences' sizes as booked, not their members so far).
+Variants of the same month for the baselines beside the figures: ``rule`` (the placement rule),
+``first_caller`` (the rule before its claims weighed booked seats: the answering node claims
+while it has room, bench/placement_first_caller.py), ``no_in_flight`` (the rule fed loads
+without the placements in flight), ``answering_node`` (no affinity: every member stays where it
+was answered) and ``least_filled`` (an alternative rule: a live lease wins, else the least-
+filled live node claims, never the answering node by preference; ``least_filled_no_in_flight``
+the same without the placements in flight) and ``least_booked`` (a live lease wins, else the
+live node holding the fewest booked seats claims: the conferences' sizes as booked, not their
+members so far).
 
 Events run from a heap (joined, hang-up, re-placement, node loss); arrivals come from the
 month's sorted arrays. A sample every ``sample_s`` records the live nodes' max and mean members.
@@ -29,11 +33,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from bench.placement_first_caller import first_caller_place
 from bench.placement_load import Month
 from booking.domain.placement import Lease, NodeLoad, place
 
 VARIANTS = (
     "rule",
+    "first_caller",
     "no_in_flight",
     "answering_node",
     "least_booked",
@@ -57,6 +63,7 @@ class Setup:
     kill_at: float | None = None  # seconds into the month
     window: tuple[float, float] | None = None  # only members arriving in [from, to)
     seed: int = 1
+    claim_slack: float = 0.05  # the rule's (ClusterPlacementSettings.claim_slack)
 
 
 @dataclass
@@ -91,12 +98,26 @@ def replay(month: Month, variant: str, setup: Setup) -> Replay:  # noqa: PLR0915
     counting = not variant.endswith("no_in_flight")
     policy = variant.removesuffix("_no_in_flight")
     size = month.conference_size.tolist()
-    booked = [0] * n_nodes  # seats booked by the conferences a node holds (least_booked)
+    booked = [0] * n_nodes  # seats booked by the conferences a node holds (rule, least_booked)
     booked_on: dict[int, int] = {}  # conference -> the node its booked seats are counted on
     loads = [NodeLoad(names[i], seats, 0, 0, True) for i in range(n_nodes)]
+    slack = setup.claim_slack
 
     def refresh(i: int) -> None:
-        loads[i] = NodeLoad(names[i], seats, members[i], in_flight[i] if counting else 0, seen_alive[i])
+        flying = in_flight[i] if counting else 0
+        loads[i] = NodeLoad(names[i], seats, members[i], flying, seen_alive[i], booked[i])
+
+    def book(c: int, node: int | None) -> None:
+        """Conference ``c``'s booked seats move to ``node`` (a claim; None: it emptied)."""
+        old = booked_on.pop(c, None)
+        if old is not None:
+            booked[old] -= size[c]
+            if up[old]:  # a dead node stays as the store last heard of it
+                refresh(old)
+        if node is not None:
+            booked_on[c] = node
+            booked[node] += size[c]
+            refresh(node)
 
     conf_of = month.member_conference.tolist()
     arrivals = month.member_arrival.tolist()
@@ -144,10 +165,6 @@ def replay(month: Month, variant: str, setup: Setup) -> Replay:  # noqa: PLR0915
                 node = min(live, key=lambda j: (loads[j].fill, j))
             else:
                 node = min(live, key=lambda j: (booked[j], j))
-                if c in booked_on:
-                    booked[booked_on[c]] -= size[c]
-                booked_on[c] = node
-                booked[node] += size[c]
             if not up[node]:
                 return False
             lease = leases.get(c)
@@ -155,7 +172,11 @@ def replay(month: Month, variant: str, setup: Setup) -> Replay:  # noqa: PLR0915
             claimed = True
         else:
             lease = leases.get(c)
-            p = place(c, lease, names[here], loads, EPOCH + timedelta(seconds=t))
+            now = EPOCH + timedelta(seconds=t)
+            if policy == "first_caller":
+                p = first_caller_place(c, lease, names[here], loads, now)
+            else:
+                p = place(c, lease, names[here], loads, now, size=size[c], slack=slack)
             if p is None:
                 raise RuntimeError("no live node")
             node, claimed = int(p.node[4:]), p.claimed
@@ -163,6 +184,8 @@ def replay(month: Month, variant: str, setup: Setup) -> Replay:  # noqa: PLR0915
                 return False
             if claimed or lease is None or lease.expires_at != HELD:  # renewed while it has members
                 leases[c] = Lease(c, p.node, p.epoch, HELD)
+        if policy != "answering_node" and booked_on.get(c) != node:
+            book(c, node)  # claimed, or a lease taken up again before it expired
         if members[node] + in_flight[node] >= seats:
             out.over_seats_placements += 1
             if claimed and any(up[j] and members[j] + in_flight[j] < seats for j in range(n_nodes)):
@@ -207,8 +230,7 @@ def replay(month: Month, variant: str, setup: Setup) -> Replay:  # noqa: PLR0915
             del here_conf[node]
             if not here_conf:
                 del on_node[c]
-                if c in booked_on:
-                    booked[booked_on.pop(c)] -= size[c]
+                book(c, None)
                 lease = leases.get(c)
                 if lease is not None and lease.expires_at == HELD:  # silent: the renewals stop
                     leases[c] = Lease(c, lease.node, lease.epoch, EPOCH + timedelta(seconds=t + ttl))

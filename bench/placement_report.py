@@ -15,7 +15,8 @@ FULL_FRACTION = 0.5  # the samples of a well-filled cluster: the mean at least h
 AFTER_LOSS_S = 600.0  # the window after the loss whose worst balance is reported
 
 LABEL = {
-    "rule": "the placement rule (booking/domain/placement.py)",
+    "rule": "the placement rule (booking/domain/placement.py): claims by expected fill, booked seats counted",
+    "first_caller": "the rule before: the answering node claims while it has room",
     "no_in_flight": "the rule, loads without the placements in flight",
     "answering_node": "no affinity: every member on its answering node",
     "least_booked": "alternative: every claim on the live node with the fewest booked seats",

@@ -7,8 +7,9 @@ members peak near ``--peak-members``. Its busiest day (``--replay-days`` around 
 whole month with ``--replay-days 30``: a few minutes with every variant) is replayed event by
 event over ``--nodes`` media nodes of ``--seats`` seats (bench/placement_replay.py): each member
 answered round robin, placed by booking.domain.placement.place with the placements in flight
-counted, the fullest node killed at the peak. The same days are replayed for each baseline
-(``--variants``).
+and the booked seats counted (``--claim-slack``: the rule's), the fullest node killed at the
+peak. The same days are replayed for each baseline (``--variants``; ``first_caller``: the rule
+before its claims weighed booked seats).
 
 Reported (bench/placement_report.py): max node load over the mean (goal <= 1.2) at p50 / p99 /
 max of the busy samples, the relayed fraction, claims and follows, conferences split, and the
@@ -31,6 +32,7 @@ from bench.placement_plot import plot
 from bench.placement_replay import VARIANTS, Setup, replay
 from bench.placement_report import TARGET_RATIO, markdown, summary, verdict
 from bench.publish import publish, run_facts
+from booking.settings import ClusterPlacementSettings
 
 ROOT = Path(__file__).resolve().parent
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -82,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--relay-detect-s", type=pair, default=(1.0, 3.0), help="a relaying node sees its Dial end"
     )
+    ap.add_argument(
+        "--claim-slack",
+        type=float,
+        default=ClusterPlacementSettings.model_fields["claim_slack"].default,
+        help="the rule keeps a claim local within this fill of the least expected fill",
+    )
     ap.add_argument("--sample-s", type=float, default=60.0)
     ap.add_argument("--busy-fraction", type=float, default=0.1, help="busy sample: mean >= this of seats")
     ap.add_argument("--no-kill", action="store_true", help="no node loss at the peak")
@@ -105,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         nodes=args.nodes, seats=args.seats, lease_ttl_s=args.lease_ttl_s, ivr_s=args.ivr_s,
         redial_s=args.redial_s, relay_detect_s=args.relay_detect_s, sample_s=args.sample_s,
         kill_at=None if args.no_kill else month.peak_at, window=(lo, hi), seed=args.seed,
+        claim_slack=args.claim_slack,
     )  # fmt: skip
     replays, runs, seconds = {}, {}, {}
     for v in variants:

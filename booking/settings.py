@@ -114,6 +114,10 @@ class ClusterPlacementSettings(BaseModel):
     lease_ttl_s: float = Field(6.0, gt=0)  # a conference's lease lasts this long unrenewed
     node_dead_after_s: float = Field(6.0, gt=0)  # a node unheard of this long is taken for dead
     in_flight_ttl_s: float = Field(30.0, gt=0)  # a caller placed but never joined stops counting
+    # A claim stays on the answering node while its expected fill (booked seats counted) is
+    # within this of the least-filled live node's (booking.domain.placement): fewer relays
+    # against a little balance (bench/placement_sim.py measures both).
+    claim_slack: float = Field(0.05, ge=0, le=1)
 
     @property
     def lease_ttl(self) -> timedelta:

@@ -53,19 +53,26 @@ class PlacementService:
     def place(self, reservation_id: int) -> Placement | None:
         """The node a caller answered here joins ``reservation_id`` on (booking.domain.placement
         .place), with ``placement_id`` set: the caller counts on that node as in flight until
-        ``arrived`` or ``in_flight_ttl_s``. A claim gives the node the lease (a new epoch, for
-        ``lease_ttl_s``). None: no live node (this one's heartbeat is stale too)."""
+        ``arrived`` or ``in_flight_ttl_s``. A claim weighs each node's booked seats (its live
+        leases' reservations) and the conference's own, read in the same transaction; it gives
+        the node the lease (a new epoch, for ``lease_ttl_s``). None: no live node (this one's
+        heartbeat is stale too)."""
         now = self._clock.now()
         with self._uow() as tx:
-            lease = tx.cluster.lock_lease(reservation_id, now)  # racing placements take turns
-            tx.cluster.sweep_placements(now)
-            nodes = statuses(tx.cluster.beats(), tx.cluster.in_flight(now), now, self._s.node_dead_after)
-            chosen = place(reservation_id, lease, self._s.node, nodes, now)
+            c = tx.cluster
+            lease = c.lock_lease(reservation_id, now)  # racing placements take turns
+            c.sweep_placements(now)
+            booked = c.booked_seats(now, besides=reservation_id)
+            nodes = statuses(c.beats(), c.in_flight(now), now, self._s.node_dead_after, booked)
+            size = c.conference_seats(reservation_id)
+            chosen = place(
+                reservation_id, lease, self._s.node, nodes, now, size=size, slack=self._s.claim_slack
+            )
             if chosen is None:
                 return None
             if chosen.claimed:
-                tx.cluster.hold(Lease(reservation_id, chosen.node, chosen.epoch, now + self._s.lease_ttl))
-            placed = tx.cluster.add_placement(reservation_id, chosen.node, now, now + self._s.in_flight_ttl)
+                c.hold(Lease(reservation_id, chosen.node, chosen.epoch, now + self._s.lease_ttl))
+            placed = c.add_placement(reservation_id, chosen.node, now, now + self._s.in_flight_ttl)
         return dataclasses.replace(chosen, placement_id=placed)
 
     def arrived(self, placement_id: int) -> None:
@@ -105,10 +112,13 @@ class PlacementService:
             ]
 
     def nodes(self) -> list[NodeStatus]:
-        """Every node the store heard of, with its load, address and last heartbeat, by name."""
+        """Every node the store heard of, with its load, booked seats, address and last
+        heartbeat, by name."""
         now = self._clock.now()
         with self._uow(read_only=True) as tx:
-            return statuses(tx.cluster.beats(), tx.cluster.in_flight(now), now, self._s.node_dead_after)
+            c = tx.cluster
+            booked = c.booked_seats(now)
+            return statuses(c.beats(), c.in_flight(now), now, self._s.node_dead_after, booked)
 
     def dead_nodes(self) -> list[str]:
         """The other nodes unheard of for ``node_dead_after_s`` (by name)."""

@@ -94,6 +94,26 @@ class ClusterRepository:
         )
         return [(_lease(row), row.conference_number) for row in self.conn.execute(q)]
 
+    def booked_seats(self, now: datetime, besides: int | None = None) -> Mapping[str, int]:
+        """Per node, the seats booked by the conferences it holds a live lease on (unexpired,
+        not vacant), ``besides`` (the reservation being placed) left out: what the node will
+        carry once their members have all come (booking.domain.placement's expected load)."""
+        c = conference_leases.c
+        q = (
+            select(c.node, func.sum(reservations.c.seats))
+            .join(reservations, reservations.c.id == c.reservation_id)
+            .where(c.node != VACANT, c.expires_at > now)
+            .group_by(c.node)
+        )
+        if besides is not None:
+            q = q.where(c.reservation_id != besides)
+        return {node: int(seats) for node, seats in self.conn.execute(q)}
+
+    def conference_seats(self, reservation_id: int) -> int:
+        """The seats the reservation booked (0: no such reservation)."""
+        q = select(reservations.c.seats).where(reservations.c.id == reservation_id)
+        return int(self.conn.execute(q).scalar_one_or_none() or 0)
+
     def hold(self, lease: Lease) -> None:
         """Give the (locked) conference's lease to ``lease.node`` under ``lease.epoch``."""
         c = conference_leases.c

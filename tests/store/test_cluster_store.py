@@ -1,7 +1,8 @@
 """Several media nodes on one store (issue 21), on SQLite and PostgreSQL: the nodes' heartbeats,
-the conferences' leases (claimed once, followed while live, fenced by epoch), the placements in
-flight, each node's legs and seats reconciled by its own controller only, a dead node's members
-closed at its last heartbeat, and the seat capacity shared by all nodes."""
+the conferences' leases (claimed once, followed while live, fenced by epoch, their booked seats
+weighing on the next claims), the placements in flight, each node's legs and seats reconciled by
+its own controller only, a dead node's members closed at its last heartbeat, and the seat
+capacity shared by all nodes."""
 
 from __future__ import annotations
 
@@ -100,6 +101,23 @@ def test_a_full_node_hands_the_claim_on_and_placements_in_flight_count_until_joi
         for n, members in ((a, 1), (b, 0), (c, 0)):
             n.heartbeat(members)
     assert in_flight(a) == {"a": 0, "b": 0, "c": 0}  # never joined: gone after 30 s
+
+
+def test_a_node_holding_a_big_booked_conference_does_not_get_the_next_claim(
+    store: Store, service: BookingService
+) -> None:
+    big, small, later = (service.book(None, None, seats).id or 0 for seats in (20, 4, 4))
+    a, b = node(store, "a", seats=40), node(store, "b", seats=40)
+    a.heartbeat(0)
+    b.heartbeat(0)
+    assert claimed(a.place(big)) == ("a", 1, True)  # both empty: the answering node keeps it
+    assert {n.name: (n.load, n.booked) for n in a.nodes()} == {"a": (1, 20), "b": (0, 0)}
+    # one of the 20 is on a so far, but a expects 20 + 4 of 40 seats (60 %), b 4 (10 %)
+    assert claimed(a.place(small)) == ("b", 1, True)
+    assert claimed(b.place(big)) == ("a", 1, False)  # the lease still wins for the big one's members
+    a.release(big, 1)  # emptied: its booked seats no longer count on a
+    assert {n.name: n.booked for n in a.nodes()} == {"a": 0, "b": 4}
+    assert claimed(a.place(later)) == ("a", 1, True)
 
 
 def test_a_lease_lost_to_a_newer_epoch_is_reported_to_its_old_holder(store: Store) -> None:

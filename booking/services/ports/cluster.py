@@ -34,6 +34,15 @@ class Cluster(Protocol):
         """Every lease ``node`` holds, with its conference number."""
         ...
 
+    def booked_seats(self, now: datetime, besides: int | None = None) -> Mapping[str, int]:
+        """Per node, the seats booked by the conferences it holds a live lease on (the
+        reservation ``besides``, the one being placed, left out)."""
+        ...
+
+    def conference_seats(self, reservation_id: int) -> int:
+        """The seats the reservation booked (0: no such reservation)."""
+        ...
+
     def hold(self, lease: Lease) -> None:
         """Give the locked conference's lease to ``lease.node`` under ``lease.epoch``."""
         ...
