@@ -192,6 +192,7 @@ def _placement(
         lease_ttl_s=c.lease_ttl_s,
         node_dead_after_s=c.node_dead_after_s,
         in_flight_ttl_s=c.in_flight_ttl_s,
+        claim_slack=c.claim_slack,
     )
     return PlacementService(uow, clock, placement, on_closed=on_closed)
 
