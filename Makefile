@@ -61,11 +61,12 @@ test-store: $(STAMP) test-deps
 # Every benchmark in turn, loopback only, each bounded (under 10 minutes on 2 cores):
 # booking check + insert at 100 000 bookings (SQLite, PostgreSQL), the controller's cost per AGI
 # exchange against process-per-call pyst2, a SIPp join storm against a static ConfBridge floor,
-# media capacity, the caller journey, and the placement simulation over 50 nodes (pure Python).
-# Each writes bench/results/<name>-<date>.md and .json; bench/all.py adds
+# media capacity, the caller journey, the placement simulation over 50 nodes (pure Python), and
+# the join storm through Kamailio into 2 media nodes against one node, with the CPU of a relayed
+# member against a local one. Each writes bench/results/<name>-<date>.md and .json; bench/all.py adds
 # bench-<date>.md with every verdict and the whole run's time. Extra arguments per benchmark:
 # BOOKING_BENCH_ARGS, AGI_BENCH_ARGS, STORM_BENCH_ARGS, MEDIA_BENCH_ARGS, JOURNEY_BENCH_ARGS,
-# PLACEMENT_BENCH_ARGS (see each one's --help).
+# PLACEMENT_BENCH_ARGS, CLUSTER_BENCH_ARGS (see each one's --help).
 bench: provision test-deps
 	$(BIN)/python -m bench.all
 

@@ -397,7 +397,7 @@ def pair(text: str) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
-        "--levels", type=levels, default=[1, 50, 200, 500], help="controller concurrency levels (the curve)"
+        "--levels", type=levels, default=[1, 50, 200], help="controller concurrency levels (the curve)"
     )
     ap.add_argument(
         "--before-tree",
@@ -409,15 +409,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--switch-levels",
         type=levels,
-        default=[200],
-        help="gc.freeze kept, CPython's 5 ms GIL switch interval ('' for none)",
+        default=[],
+        help="gc.freeze kept, CPython's 5 ms GIL switch interval (none by default: make bench's budget)",
     )
     ap.add_argument("--floor-levels", type=levels, default=[200], help="measuring-floor levels ('' for none)")
     ap.add_argument(
         "--real-levels", type=levels, default=[200], help="the controller at callers' pace ('' for none)"
     )
     ap.add_argument("--real-scale", type=float, default=10.0, help="callers' pace: media times x this")
-    ap.add_argument("--real-seconds", type=float, default=12.0, help="new calls start this long, real pace")
+    ap.add_argument("--real-seconds", type=float, default=8.0, help="new calls start this long, real pace")
     ap.add_argument("--real-ramp", type=float, default=5.0, help="real pace: the N callers start within this")
     ap.add_argument(
         "--untuned-levels",
@@ -435,9 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         default=["service", "sqlite3"],
         help="service,sqlite3",
     )
-    ap.add_argument("--seconds", type=float, default=10.0, help="new calls start this long, per level")
-    ap.add_argument("--floor-seconds", type=float, default=8.0, help="the same for the floor and untuned")
-    ap.add_argument("--baseline-seconds", type=float, default=8.0, help="the same for the baseline")
+    ap.add_argument("--seconds", type=float, default=8.0, help="new calls start this long, per level")
+    ap.add_argument("--floor-seconds", type=float, default=6.0, help="the same for the floor and untuned")
+    ap.add_argument("--baseline-seconds", type=float, default=6.0, help="the same for the baseline")
     ap.add_argument("--max-calls", type=int, default=20_000, help="per level, at most")
     ap.add_argument("--call-timeout", type=float, default=60.0, help="a call is cut after this")
     ap.add_argument("--read-ms", type=pair, default=(300.0, 700.0), help="Read() media time, lo,hi")

@@ -39,6 +39,7 @@ BENCHES = (
     Bench("media", "bench.media_bench", "MEDIA_BENCH_ARGS"),
     Bench("journey", "bench.journey_bench", "JOURNEY_BENCH_ARGS"),
     Bench("placement", "bench.placement_sim", "PLACEMENT_BENCH_ARGS"),
+    Bench("cluster", "bench.cluster_bench", "CLUSTER_BENCH_ARGS"),
 )
 
 

@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--close", type=int, default=120, help="overshoot 50 %% once it is this few members away")
     ap.add_argument("--max-steps", type=int, default=4, help="steps per layout, at most")
     ap.add_argument(
-        "--seconds", type=float, default=190.0, help="the whole run; no step starts that would end later"
+        "--seconds", type=float, default=130.0, help="the whole run; no step starts that would end later"
     )
     ap.add_argument(
         "--announce-names",

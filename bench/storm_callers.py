@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tests.support.dtmf_pcap import DtmfStream
 from tests.support.ports import free_ports
-from tests.support.sipp import _BYE, _INVITE
+from tests.support.sipp import _BYE, _INVITE, _through_proxy
 
 # SIPp sends a key as a pcap in the background: the scenario waits this long a key
 # (the pcap's key plus gap is ~0.3 s) before the next step.
@@ -71,6 +71,7 @@ class Conference:
     service: str  # the number dialled (the request URI's user)
     caller_prefix: str
     journey: Journey
+    proxied: bool = False  # through a record-routing proxy (Kamailio in front of a cluster)
 
 
 @dataclass
@@ -111,7 +112,8 @@ async def _one(
         raise RuntimeError("sipp is missing: `make test-deps` installs Debian's sip-tester")
     await asyncio.sleep(delay_s)
     xml = workdir / f"scenario-{conf.tag}.xml"
-    xml.write_text(scenario_xml(conf.journey, workdir, conf.tag, conf.caller_prefix))
+    text = scenario_xml(conf.journey, workdir, conf.tag, conf.caller_prefix)
+    xml.write_text(_through_proxy(text) if conf.proxied else text)
     (sip_port,) = free_ports(1, socket.SOCK_DGRAM)
     (media_port,) = free_ports(1, socket.SOCK_DGRAM)
     stat, errors = workdir / f"sipp-{conf.tag}-stat.csv", workdir / f"sipp-{conf.tag}-errors.log"

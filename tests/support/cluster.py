@@ -13,7 +13,7 @@ import os
 import shutil
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +98,13 @@ def _own_ports(s: Settings) -> Settings:
     )
 
 
-def _cluster_settings(tmp: Path, count: int, url: str) -> list[Settings]:
+def _cluster_settings(
+    tmp: Path, count: int, url: str, adjust: Callable[[Settings], Settings] | None = None
+) -> list[Settings]:
     base = isolated_settings(tmp, "c")
     base = base.model_copy(update={"cluster": base.cluster.model_copy(update=FAST_CLUSTER)})
+    if adjust is not None:
+        base = adjust(base)
     nodes = node_settings(base, count, url, tmp / "cluster.secret", _network())
     nodes = [_own_ports(n) for n in nodes]
     addresses = {n.cluster.node: f"{n.asterisk.sip_bind_address}:{n.asterisk.sip_port}" for n in nodes}
@@ -110,10 +114,14 @@ def _cluster_settings(tmp: Path, count: int, url: str) -> list[Settings]:
 
 
 @asynccontextmanager
-async def running_cluster(tmp: Path, count: int = 2) -> AsyncIterator[Cluster]:
+async def running_cluster(
+    tmp: Path, count: int = 2, adjust: Callable[[Settings], Settings] | None = None
+) -> AsyncIterator[Cluster]:
+    """``adjust``: changes to the settings the nodes are derived from (the cluster benchmark's
+    wider RTP band and seat capacity); the nodes' own ports and addresses come after it."""
     with running_postgres() as pg:
         upgrade(pg.url)
-        settings = _cluster_settings(tmp, count, pg.url)
+        settings = _cluster_settings(tmp, count, pg.url, adjust)
         install = provision(settings[0].asterisk)
         install_sounds(install)
         nodes: list[ClusterNode] = []
