@@ -30,6 +30,12 @@ class UnsupportedCluster:
     def held_by(self, node: str) -> list[tuple[Lease, str]]:
         _unsupported()
 
+    def booked_seats(self, now: datetime, besides: int | None = None) -> Mapping[str, int]:
+        _unsupported()
+
+    def conference_seats(self, reservation_id: int) -> int:
+        _unsupported()
+
     def lease(self, reservation_id: int) -> Lease | None:
         _unsupported()
 
