@@ -26,10 +26,14 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="provision and start everything (Asterisk, controller, booking API) in the foreground"
     )
     sub.add_parser("serve", help="run the controller (FastAGI + AMI + /metrics) and the booking API")
+    sub.add_parser(
+        "api", help="run the booking API, its pages and the messaging (SMS, e-mail) without a controller"
+    )
 
     ast = sub.add_parser("asterisk", help="provision, start and stop the Asterisk instance")
     ast_sub = ast.add_subparsers(dest="asterisk_command", required=True)
     ast_sub.add_parser("provision", help="find Asterisk >= 20 or build the cached Debian root (needs root)")
+    ast_sub.add_parser("render", help="write the instance's config (for an Asterisk started by systemd)")
     ast_sub.add_parser("up", help="render the config and start Asterisk in the background")
     ast_sub.add_parser("down", help="stop Asterisk")
     ast_sub.add_parser("status", help="say whether Asterisk runs and where its files are")
@@ -83,6 +87,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return runner.run_all(settings)
     if args.command == "serve":
         return runner.serve(settings)
+    if args.command == "api":
+        from conference_ivr.dialconf.api_alone import serve_api
+
+        return serve_api(settings)
     if args.command == "asterisk":
         return runner.asterisk_command(settings, args.asterisk_command)
     if args.command == "cluster":

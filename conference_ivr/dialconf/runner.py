@@ -56,6 +56,11 @@ def asterisk_command(settings: Settings, command: str) -> int:
         inst = _instance(settings, install=True)
         print(f"asterisk {inst.install.version} at {inst.install.root or '/'}")
         return 0
+    if command == "render":
+        inst = _instance(settings)
+        inst.render()
+        print(f"rendered: asterisk -f -C {inst.config_file}")
+        return 0
     proc = AsteriskProcess(_instance(settings))
     if command == "up":
         proc.start(detach=True)
